@@ -1,0 +1,2 @@
+//! The one client connection layer shared by `mq pub`, `mq sub`, `mq bench` and the
+//! car-park roles.
