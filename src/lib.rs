@@ -3,5 +3,8 @@
 //! ([`protocol`]) and one client connection layer ([`client`]).
 
 pub mod broker;
+pub mod carpark;
+pub mod cli;
 pub mod client;
+pub mod cmd;
 pub mod protocol;

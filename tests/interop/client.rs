@@ -1,0 +1,1 @@
+//! Interop: see the module doc of each test.

@@ -1,0 +1,9 @@
+//! Interoperability tests against real peers: Debian's `mosquitto`,
+//! `mosquitto_pub`/`mosquitto_sub`, and Python's `paho-mqtt`. Every test here is
+//! `#[ignore = "needs mosquitto; run by .ci/run"]`; `.ci/run` installs the peers and
+//! runs them with `--include-ignored`.
+
+mod peers;
+mod broker;
+mod cli;
+mod client;
