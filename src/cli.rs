@@ -1,11 +1,126 @@
-//! clap definitions shared by every client command: the connection flags
-//! (`ConnectArgs`) that `pub`, `sub`, `bench` and every car-park role flatten in.
+//! clap definitions in one place: the `mq` command line, the flags of `mq pub` and
+//! `mq sub` (spelled as mosquitto_pub/mosquitto_sub spell them), and the connection
+//! flags (`ConnectArgs`) that `pub`, `sub`, `bench` and every car-park role flatten in.
+//!
+//! `-h` is the host, as in mosquitto, so help is `--help` only: [`command`] rewires the
+//! help flag of every subcommand that uses `-h`. `-V` is the protocol version.
 
-use crate::client::ConnectOptions;
-use clap::Args;
+use crate::client::{ConnectOptions, Scheme};
+use crate::protocol::{ProtocolVersion, QoS};
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use clap::{Arg, ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+/// Exit codes shared by the client commands, as mosquitto_pub/mosquitto_sub use them.
+pub const EXIT_CODES_HELP: &str = "\
+Exit status:
+  0      success
+  1      usage error, connection failure or any other error
+  1-5    (MQTT 3.1.x) the broker refused the connection: the CONNACK return code
+  128+   (MQTT 5.0) the broker refused the connection: the CONNACK reason code
+  27     (mq sub -W) timed out waiting for messages";
+
+/// mq: one binary for MQTT.
+#[derive(Parser, Debug)]
+#[command(
+    name = "mq",
+    version,
+    about = "One binary for MQTT: a broker, mosquitto_pub/sub-compatible clients, a benchmark tool and a car-park teaching system",
+    propagate_version = false,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands of `mq`.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Publish messages (mosquitto_pub compatible)
+    #[command(after_help = EXIT_CODES_HELP)]
+    Pub(PubArgs),
+    /// Subscribe and print messages (mosquitto_sub compatible)
+    #[command(after_help = EXIT_CODES_HELP)]
+    Sub(SubArgs),
+    /// Run the MQTT broker
+    Broker(crate::cmd::broker::BrokerArgs),
+    /// Benchmark a broker: load generator and latency meter
+    Bench(crate::cmd::bench::BenchArgs),
+    /// The car-park teaching system
+    Carpark(crate::carpark::CarparkArgs),
+    /// Generate shell completions
+    Completions(CompletionsArgs),
+    /// Generate man pages
+    Man(ManArgs),
+}
+
+/// The `mq` command with every subcommand's help flag made `--help` only where
+/// `-h` means the host. Use this instead of `Cli::command()`.
+pub fn command() -> clap::Command {
+    let mut cmd = long_help_only(Cli::command());
+    cmd.build();
+    cmd
+}
+
+/// Parse the process arguments with [`command`] (exits with clap's message and
+/// code 1 on a usage error, 0 for `--help`/`--version`).
+pub fn parse() -> Cli {
+    use clap::FromArgMatches;
+    let matches = match command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => exit_usage(e),
+    };
+    match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => exit_usage(e),
+    }
+}
+
+/// Print a clap error and exit: help and version go to stdout with 0, usage errors to
+/// stderr with 1 (mosquitto_pub/sub exit 1 on bad arguments).
+fn exit_usage(e: clap::Error) -> ! {
+    let code = if e.use_stderr() { 1 } else { 0 };
+    let _ = e.print();
+    std::process::exit(code)
+}
+
+/// Recursively replace the `-h/--help` flag by `--help` alone in every command that
+/// has an argument with short name `h` (unless it defines its own `--help`).
+fn long_help_only(cmd: clap::Command) -> clap::Command {
+    let uses_h = cmd
+        .get_arguments()
+        .any(|a| a.get_short() == Some('h') && a.get_id() != "help");
+    // A command may already define its own `--help` (and disable clap's).
+    let has_help = cmd.get_arguments().any(|a| a.get_long() == Some("help"));
+    let mut cmd = if uses_h && !has_help {
+        cmd.disable_help_flag(true).arg(
+            Arg::new("long_help")
+                .long("help")
+                .action(ArgAction::Help)
+                .help("Print help"),
+        )
+    } else {
+        cmd
+    };
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, long_help_only);
+    }
+    cmd
+}
 
 /// Connection flags, spelled as mosquitto_pub/mosquitto_sub spell them (`-h` is the host).
+/// Environment defaults: `MQ_HOST`, `MQ_PORT`, `MQ_URL`, `MQ_USERNAME`, `MQ_PASSWORD`;
+/// flags win over the environment.
 #[derive(Args, Clone, Debug, Default)]
+#[command(next_help_heading = "Connection")]
 pub struct ConnectArgs {
     /// Broker host to connect to (default: localhost)
     #[arg(short = 'h', long = "host", env = "MQ_HOST")]
@@ -14,7 +129,7 @@ pub struct ConnectArgs {
     #[arg(short = 'p', long = "port", env = "MQ_PORT")]
     pub port: Option<u16>,
     /// Broker URL: mqtt(s)://[user[:pass]@]host[:port][/topic] or ws(s)://host[:port][/path]
-    #[arg(short = 'L', long = "url")]
+    #[arg(short = 'L', long = "url", env = "MQ_URL")]
     pub url: Option<String>,
     /// Client identifier
     #[arg(short = 'i', long = "id")]
@@ -25,15 +140,21 @@ pub struct ConnectArgs {
     /// User name
     #[arg(short = 'u', long = "username", env = "MQ_USERNAME")]
     pub username: Option<String>,
-    /// Password
-    #[arg(short = 'P', long = "pw")]
+    /// Password; `-` reads it from stdin (a no-echo prompt on a terminal)
+    #[arg(short = 'P', long = "pw", env = "MQ_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
+    /// Read the password from the first line of FILE
+    #[arg(long = "password-file", value_name = "FILE", conflicts_with = "password")]
+    pub password_file: Option<PathBuf>,
     /// MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)
     #[arg(short = 'V', long = "protocol-version")]
     pub protocol_version: Option<String>,
     /// CA certificates (PEM) to verify the broker with; enables TLS
     #[arg(long = "cafile")]
     pub cafile: Option<std::path::PathBuf>,
+    /// Directory of CA certificates (not supported: use --cafile)
+    #[arg(long = "capath", value_name = "DIR")]
+    pub capath: Option<PathBuf>,
     /// Client certificate (PEM) for TLS client authentication
     #[arg(long = "cert")]
     pub cert: Option<std::path::PathBuf>,
@@ -43,11 +164,468 @@ pub struct ConnectArgs {
     /// Do not check the broker's host name against its certificate
     #[arg(long = "insecure")]
     pub insecure: bool,
+    /// Use TLS and trust the bundled web PKI roots
+    #[arg(long = "tls-use-os-certs")]
+    pub tls_use_os_certs: bool,
+    /// TLS ALPN protocol name
+    #[arg(long = "tls-alpn", value_name = "PROTOCOL")]
+    pub tls_alpn: Option<String>,
+    /// TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)
+    #[arg(long = "tls-version", value_name = "VERSION")]
+    pub tls_version: Option<String>,
+    /// OpenSSL cipher list (not supported with rustls)
+    #[arg(long = "ciphers", hide = true)]
+    pub ciphers: Option<String>,
+    /// TLS-PSK key (not supported with rustls)
+    #[arg(long = "psk", hide = true)]
+    pub psk: Option<String>,
+    /// TLS-PSK identity (not supported with rustls)
+    #[arg(long = "psk-identity", hide = true)]
+    pub psk_identity: Option<String>,
+    /// OpenSSL engine (not supported with rustls)
+    #[arg(long = "tls-engine", hide = true)]
+    pub tls_engine: Option<String>,
+    /// OpenSSL key form (not supported with rustls)
+    #[arg(long = "keyform", hide = true)]
+    pub keyform: Option<String>,
+    /// OpenSSL engine key password (not supported with rustls)
+    #[arg(long = "tls-engine-kpass-sha1", hide = true)]
+    pub tls_engine_kpass_sha1: Option<String>,
 }
 
 impl ConnectArgs {
     /// Build client options from the flags (flags win over the URL and the environment).
     pub fn to_options(&self) -> anyhow::Result<ConnectOptions> {
-        anyhow::bail!("connection options are not supported yet")
+        for (set, flag) in [
+            (self.ciphers.is_some(), "--ciphers"),
+            (self.psk.is_some(), "--psk"),
+            (self.psk_identity.is_some(), "--psk-identity"),
+            (self.tls_engine.is_some(), "--tls-engine"),
+            (self.keyform.is_some(), "--keyform"),
+            (self.tls_engine_kpass_sha1.is_some(), "--tls-engine-kpass-sha1"),
+            (self.capath.is_some(), "--capath"),
+        ] {
+            if set {
+                bail!("{flag} is not supported (mq uses rustls; use --cafile with a PEM bundle)");
+            }
+        }
+        if let Some(v) = &self.tls_version {
+            match v.as_str() {
+                "tlsv1.3" | "tlsv1.2" => {}
+                "tlsv1.1" | "tlsv1" => bail!("--tls-version {v} is not supported (rustls speaks TLS 1.2 and 1.3)"),
+                _ => bail!("invalid --tls-version '{v}': use tlsv1.3 or tlsv1.2"),
+            }
+        }
+        let mut opts = match &self.url {
+            Some(url) => ConnectOptions::from_url(url)?,
+            None => ConnectOptions::default(),
+        };
+        let tls_flags = self.cafile.is_some()
+            || self.cert.is_some()
+            || self.tls_use_os_certs
+            || self.tls_alpn.is_some()
+            || self.tls_version.is_some();
+        if tls_flags {
+            match opts.scheme {
+                Scheme::Mqtt => {
+                    opts.scheme = Scheme::Mqtts;
+                    if self.url.is_none() || opts.port == 1883 {
+                        opts.port = 8883;
+                    }
+                }
+                Scheme::Ws => {
+                    opts.scheme = Scheme::Wss;
+                    if opts.port == 80 {
+                        opts.port = 443;
+                    }
+                }
+                Scheme::Mqtts | Scheme::Wss => {}
+            }
+        }
+        if let Some(host) = &self.host {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            if host.is_empty() {
+                bail!("the host (-h) must not be empty");
+            }
+            opts.host = host.to_string();
+        }
+        if let Some(port) = self.port {
+            if port == 0 {
+                bail!("invalid port 0: use 1-65535");
+            }
+            opts.port = port;
+        }
+        if let Some(v) = &self.protocol_version {
+            opts.version = parse_version(v)?;
+        }
+        if let Some(id) = &self.id {
+            if id.len() > 65535 {
+                bail!("the client id is longer than 65535 bytes");
+            }
+            opts.client_id = id.clone();
+        }
+        if let Some(k) = self.keepalive {
+            if k > 0 && k < 5 {
+                bail!("invalid keepalive {k}: use 0 (off) or 5-65535 seconds");
+            }
+            opts.keep_alive = k;
+        }
+        if let Some(u) = &self.username {
+            opts.username = Some(u.clone());
+        }
+        if let Some(p) = self.read_password()? {
+            opts.password = Some(p);
+        }
+        if opts.password.is_some() && opts.username.is_none() && !opts.version.is_v5() {
+            // [MQTT-3.1.2-22]: under 3.1.1 a password needs a user name.
+            bail!("a password (-P) needs a user name (-u) under MQTT 3.1.x");
+        }
+        if let Some(ca) = &self.cafile {
+            opts.tls.ca_file = Some(ca.clone());
+        }
+        match (&self.cert, &self.key) {
+            (Some(c), Some(k)) => {
+                opts.tls.cert_file = Some(c.clone());
+                opts.tls.key_file = Some(k.clone());
+            }
+            (None, None) => {}
+            _ => bail!("--cert and --key must be given together"),
+        }
+        if self.insecure {
+            opts.tls.insecure = true;
+        }
+        if let Some(alpn) = &self.tls_alpn {
+            opts.tls.alpn = vec![alpn.clone()];
+        }
+        Ok(opts)
+    }
+
+    /// The password from `-P` (`-` = stdin or a prompt), `--password-file` or
+    /// `MQ_PASSWORD` (clap fills `password` from the environment).
+    fn read_password(&self) -> anyhow::Result<Option<Bytes>> {
+        if let Some(file) = &self.password_file {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read password file {}", file.display()))?;
+            let line = text.lines().next().unwrap_or("");
+            return Ok(Some(Bytes::from(line.to_string())));
+        }
+        match self.password.as_deref() {
+            None => Ok(None),
+            Some("-") => Ok(Some(Bytes::from(read_secret_from_stdin()?))),
+            Some(p) => Ok(Some(Bytes::from(p.to_string()))),
+        }
+    }
+}
+
+/// Read one line from stdin; on a terminal, prompt on stderr without echo where the
+/// platform allows (`stty -echo` on Unix).
+fn read_secret_from_stdin() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    let tty = stdin.is_terminal();
+    #[cfg(unix)]
+    let echo_off = tty
+        && std::process::Command::new("stty")
+            .arg("-echo")
+            .stdin(std::process::Stdio::inherit())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+    if tty {
+        eprint!("Password: ");
+    }
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    #[cfg(unix)]
+    if echo_off {
+        let _ = std::process::Command::new("stty")
+            .arg("echo")
+            .stdin(std::process::Stdio::inherit())
+            .status();
+    }
+    if tty {
+        eprintln!();
+    }
+    read.context("cannot read the password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Parse `-V`: `5`, `mqttv5`, `311`, `mqttv311`, `31`, `mqttv31`.
+pub fn parse_version(v: &str) -> anyhow::Result<ProtocolVersion> {
+    ProtocolVersion::from_cli(v).with_context(|| {
+        format!("invalid protocol version '{v}': use mqttv5, mqttv311 or mqttv31 (or 5, 311, 31)")
+    })
+}
+
+/// Parse a QoS number for clap (`-q`): 0, 1 or 2.
+fn parse_qos(s: &str) -> Result<QoS, String> {
+    s.parse::<u8>()
+        .ok()
+        .and_then(QoS::from_u8)
+        .ok_or_else(|| format!("invalid QoS '{s}': use 0, 1 or 2"))
+}
+
+/// Parse a session expiry (`-x`): seconds, or `-1`/`∞` for never.
+fn parse_session_expiry(s: &str) -> Result<u32, String> {
+    match s {
+        "-1" | "∞" | "inf" => Ok(u32::MAX),
+        _ => s
+            .parse::<u32>()
+            .map_err(|_| format!("invalid session expiry '{s}': use 0-4294967295, -1 or ∞")),
+    }
+}
+
+/// Flags of `mq pub` and `mq sub` beyond the connection itself (mosquitto's shared
+/// client options).
+#[derive(Args, Clone, Debug, Default)]
+#[command(next_help_heading = "Session")]
+pub struct ClientArgs {
+    /// Disable clean session: keep the session when disconnected (needs -i)
+    #[arg(short = 'c', long = "disable-clean-session")]
+    pub disable_clean_session: bool,
+    /// Client id prefix: the client id is PREFIX followed by the process id
+    #[arg(short = 'I', long = "id-prefix", value_name = "PREFIX", conflicts_with = "id")]
+    pub id_prefix: Option<String>,
+    /// MQTT 5 session expiry interval in seconds (-1 or ∞ = never)
+    #[arg(short = 'x', value_name = "SECONDS", value_parser = parse_session_expiry, allow_hyphen_values = true)]
+    pub session_expiry: Option<u32>,
+    /// Print a packet trace on stderr
+    #[arg(short = 'd', long = "debug")]
+    pub debug: bool,
+    /// Do not print error messages (usage errors are still printed)
+    #[arg(long = "quiet")]
+    pub quiet: bool,
+    /// MQTT 5 property: -D COMMAND NAME VALUE (or NAME KEY VALUE for user-property)
+    #[arg(short = 'D', long = "property", num_args = 3..=4, value_names = ["COMMAND", "NAME", "VALUE"], action = ArgAction::Append)]
+    pub property: Vec<String>,
+    /// Topic of the will message sent if this client disconnects unexpectedly
+    #[arg(long = "will-topic", value_name = "TOPIC")]
+    pub will_topic: Option<String>,
+    /// Payload of the will message (default: empty)
+    #[arg(long = "will-payload", value_name = "PAYLOAD", requires = "will_topic")]
+    pub will_payload: Option<String>,
+    /// QoS of the will message
+    #[arg(long = "will-qos", value_name = "QOS", value_parser = parse_qos, requires = "will_topic")]
+    pub will_qos: Option<QoS>,
+    /// Retain the will message
+    #[arg(long = "will-retain", requires = "will_topic")]
+    pub will_retain: bool,
+    /// Bind the outgoing socket to this address (not supported yet)
+    #[arg(short = 'A', value_name = "ADDRESS")]
+    pub bind_address: Option<String>,
+    /// Connect through a Unix domain socket (not supported yet)
+    #[arg(long = "unix", value_name = "PATH")]
+    pub unix: Option<PathBuf>,
+    /// SOCKS5 proxy URL (not supported yet)
+    #[arg(long = "proxy", value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Disable Nagle's algorithm (mq always does)
+    #[arg(long = "nodelay")]
+    pub nodelay: bool,
+    /// Look the broker up with a DNS SRV record (not supported yet)
+    #[arg(short = 'S')]
+    pub srv: bool,
+    /// Colour output: auto (on a terminal, unless NO_COLOR is set), always or never
+    #[arg(long = "color", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+/// When to colour the output.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set
+    #[default]
+    Auto,
+    /// Always
+    Always,
+    /// Never
+    Never,
+}
+
+/// Flags of `mq pub`.
+#[derive(Args, Clone, Debug)]
+#[command(group = clap::ArgGroup::new("input").args(["message", "file", "stdin_line", "stdin_file", "null_message"]).multiple(false))]
+pub struct PubArgs {
+    /// Connection flags.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Session and client flags.
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Topic to publish to
+    #[arg(short = 't', long = "topic")]
+    pub topic: Option<String>,
+    /// Message payload
+    #[arg(short = 'm', long = "message", allow_hyphen_values = true)]
+    pub message: Option<String>,
+    /// Send the contents of a file as the message
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Read messages from stdin, one message per line
+    #[arg(short = 'l', long = "stdin-line")]
+    pub stdin_line: bool,
+    /// Read the whole of stdin as one message
+    #[arg(short = 's', long = "stdin-file")]
+    pub stdin_file: bool,
+    /// Send a null (zero length) message
+    #[arg(short = 'n', long = "null-message")]
+    pub null_message: bool,
+    /// Quality of service: 0, 1 or 2
+    #[arg(short = 'q', long = "qos", default_value = "0", value_parser = parse_qos)]
+    pub qos: QoS,
+    /// Retain the message
+    #[arg(short = 'r', long = "retain")]
+    pub retain: bool,
+    /// Publish the -m/-f/-s/-n message N times
+    #[arg(long = "repeat", value_name = "N", default_value_t = 1)]
+    pub repeat: u32,
+    /// With --repeat, wait this many seconds (fractions allowed) between publishes
+    #[arg(long = "repeat-delay", value_name = "SECONDS", default_value_t = 0.0)]
+    pub repeat_delay: f64,
+    /// Maximum QoS 1/2 messages in flight (default 20)
+    #[arg(short = 'M', value_name = "N", default_value_t = 20)]
+    pub max_inflight: u16,
+    /// Read JSON lines from stdin: {"topic":..,"payload":..,"qos":..,"retain":..}
+    #[arg(long = "json")]
+    pub json: bool,
+}
+
+/// Flags of `mq sub`.
+#[derive(Args, Clone, Debug)]
+pub struct SubArgs {
+    /// Connection flags.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Session and client flags.
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Topic filter to subscribe to (repeatable)
+    #[arg(short = 't', long = "topic", value_name = "FILTER", action = ArgAction::Append)]
+    pub topic: Vec<String>,
+    /// Don't print messages whose topic matches this filter (repeatable)
+    #[arg(short = 'T', long = "filter-out", value_name = "FILTER", action = ArgAction::Append)]
+    pub filter_out: Vec<String>,
+    /// Unsubscribe from this filter after subscribing (repeatable)
+    #[arg(short = 'U', long = "unsubscribe", value_name = "FILTER", action = ArgAction::Append)]
+    pub unsubscribe: Vec<String>,
+    /// Quality of service to subscribe with: 0, 1 or 2
+    #[arg(short = 'q', long = "qos", default_value = "0", value_parser = parse_qos)]
+    pub qos: QoS,
+    /// Print the topic before the payload
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
+    /// Exit after this many messages
+    #[arg(short = 'C', value_name = "COUNT")]
+    pub count: Option<u64>,
+    /// Exit with code 27 ("Timed out") if still running after this many seconds
+    #[arg(short = 'W', value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// Exit once all subscriptions are acknowledged
+    #[arg(short = 'E')]
+    pub exit_after_subscribe: bool,
+    /// Output format string (see the man page): %t topic, %p payload, %j JSON...
+    #[arg(short = 'F', value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Don't print a newline after each message
+    #[arg(short = 'N')]
+    pub no_newline: bool,
+    /// Don't print messages with the retain flag set (stale messages)
+    #[arg(short = 'R')]
+    pub no_retained: bool,
+    /// Print only retained messages; exit on the first non-retained one
+    #[arg(long = "retained-only")]
+    pub retained_only: bool,
+    /// Clear every retained message received (publish an empty retained message)
+    #[arg(long = "remove-retained")]
+    pub remove_retained: bool,
+    /// MQTT 5 Retain As Published subscription option
+    #[arg(long = "retain-as-published")]
+    pub retain_as_published: bool,
+    /// Print only about PCT percent of the messages (0.1-100)
+    #[arg(long = "random-filter", value_name = "PCT")]
+    pub random_filter: Option<f64>,
+    /// Pretty-print JSON output (%j/%J and --json)
+    #[arg(long = "pretty")]
+    pub pretty: bool,
+    /// One JSON object per message (payload as text, or base64 if not UTF-8)
+    #[arg(long = "json", conflicts_with = "format")]
+    pub json: bool,
+}
+
+/// Shells `mq completions` can generate for.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shell {
+    /// Bash
+    Bash,
+    /// Zsh
+    Zsh,
+    /// Fish
+    Fish,
+    /// PowerShell
+    Powershell,
+    /// Elvish
+    Elvish,
+}
+
+/// Flags of `mq completions`.
+#[derive(Args, Clone, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for (all of them with --dir and no shell)
+    #[arg(value_enum)]
+    pub shell: Option<Shell>,
+    /// Write the file(s) into DIR instead of printing to stdout
+    #[arg(long = "dir", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// Flags of `mq man`.
+#[derive(Args, Clone, Debug)]
+pub struct ManArgs {
+    /// Write mq.1 and one page per subcommand (mq-pub.1, ...) into DIR; without it,
+    /// print mq.1 to stdout
+    #[arg(long = "dir", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn dash_h_is_the_host_everywhere_it_is_defined() {
+        let cli = Cli::try_parse_from(["mq", "pub", "-h", "example.org", "-t", "a", "-m", "x"]).unwrap();
+        match cli.command {
+            Command::Pub(p) => assert_eq!(p.connect.host.as_deref(), Some("example.org")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn options_from_flags() {
+        let cli = command()
+            .try_get_matches_from(["mq", "sub", "-h", "::1", "-p", "1884", "-t", "a", "-V", "mqttv5", "-u", "me", "-k", "30"])
+            .unwrap();
+        use clap::FromArgMatches;
+        let Command::Sub(s) = Cli::from_arg_matches(&cli).unwrap().command else {
+            panic!("not sub")
+        };
+        let o = s.connect.to_options().unwrap();
+        assert_eq!((o.host.as_str(), o.port, o.keep_alive), ("::1", 1884, 30));
+        assert_eq!(o.version, ProtocolVersion::V5);
+        assert_eq!(o.username.as_deref(), Some("me"));
+    }
+
+    #[test]
+    fn tls_flags_switch_to_mqtts_and_8883() {
+        let args = ConnectArgs {
+            cafile: Some("ca.pem".into()),
+            ..ConnectArgs::default()
+        };
+        let o = args.to_options().unwrap();
+        assert_eq!((o.scheme, o.port), (Scheme::Mqtts, 8883));
     }
 }

@@ -1,6 +1,75 @@
 //! The `mq` binary: parse the command line, dispatch, map errors to exit codes.
+//!
+//! Errors are printed as one line, `mq: <reason>`, on stderr; the exit code is the
+//! command's own, or for a client error the mosquitto-compatible code of
+//! [`mq::client::Error::exit_code`] (a refused CONNECT exits with its CONNACK code).
 
-fn main() {
-    eprintln!("mq: no command is implemented yet");
-    std::process::exit(1);
+use mq::cli::{self, Command};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::parse();
+    let quiet = match &cli.command {
+        Command::Pub(a) => a.client.quiet,
+        Command::Sub(a) => a.client.quiet,
+        _ => false,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mq: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(dispatch(cli.command));
+    // Do not wait for blocking tasks (a stdin reader may still be parked on a read).
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match result {
+        Ok(code) => exit_code(code),
+        Err(e) => {
+            if !quiet {
+                eprintln!("mq: {}", one_line(&e));
+            }
+            let code = e
+                .downcast_ref::<mq::client::Error>()
+                .map(|c| c.exit_code())
+                .unwrap_or(1);
+            exit_code(code)
+        }
+    }
+}
+
+/// Run one subcommand to completion.
+async fn dispatch(command: Command) -> anyhow::Result<i32> {
+    match command {
+        Command::Pub(args) => mq::cmd::publish::run(args).await,
+        Command::Sub(args) => mq::cmd::subscribe::run(args).await,
+        Command::Broker(args) => mq::cmd::broker::run(args).await,
+        Command::Bench(args) => mq::cmd::bench::run(args).await,
+        Command::Carpark(args) => mq::carpark::run(args).await,
+        Command::Completions(args) => mq::cmd::generate::completions(args),
+        Command::Man(args) => mq::cmd::generate::man(args),
+    }
+}
+
+/// The error and its causes on one line: `reason: cause: cause`.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string().replace(['\n', '\r'], " ");
+        // Skip a cause whose text the previous part already contains.
+        if parts.last().is_some_and(|p| p.contains(text.as_str())) {
+            continue;
+        }
+        parts.push(text);
+    }
+    parts.join(": ")
+}
+
+/// A process exit code from an `i32` (values outside 0..=255 become 1).
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

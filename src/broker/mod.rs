@@ -1,1 +1,281 @@
-//! The MQTT 3.1.1 + 5.0 broker behind `mq broker`.
+//! The MQTT 3.1.1 + 5.0 broker behind `mq broker` (MQTT 3.1 clients accepted too).
+//!
+//! Embed it with [`Broker::builder`]:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use mq::broker::Broker;
+//! let handle = Broker::builder().listen("127.0.0.1:0".parse()?).start().await?;
+//! println!("listening on {}", handle.local_addr());
+//! handle.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Design: one task per connection; PUBLISH is routed in the publisher's task
+//! against a shared subscription tree ([`router`]) behind a read-mostly lock never
+//! held across `.await`; each session has a bounded queue ([`session`]) — QoS 0 is
+//! dropped and counted when it is full, QoS 1/2 make the publisher wait (bounded) —
+//! and the connection's writer drains control packets and queued messages into one
+//! buffer per wake-up. An encoded PUBLISH is shared as `Bytes` by all subscribers
+//! that get the same bytes ([`message`]).
+
+pub mod config;
+mod connect;
+mod connection;
+mod inbound;
+pub mod log;
+pub mod message;
+pub mod retain;
+pub mod router;
+mod server;
+pub mod session;
+mod state;
+pub mod sys;
+
+pub use config::{Config, ConfigError, Listener};
+pub use log::{LogDest, LogTypes};
+
+use log::blog;
+use server::Bind;
+use state::State;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// Errors starting the broker.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A listener address could not be resolved.
+    #[error("cannot resolve listener address {0}")]
+    Resolve(String),
+    /// No listener could be opened.
+    #[error("no listener could be opened")]
+    NoListener,
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// The broker: see [`Broker::builder`].
+#[derive(Debug)]
+pub struct Broker;
+
+impl Broker {
+    /// A builder with no listener (127.0.0.1:1883 and [::1]:1883 unless
+    /// [`BrokerBuilder::listen`] or the configuration's listeners say otherwise).
+    pub fn builder() -> BrokerBuilder {
+        BrokerBuilder::default()
+    }
+}
+
+/// Configures and starts a broker.
+#[derive(Debug, Default)]
+pub struct BrokerBuilder {
+    listen: Vec<SocketAddr>,
+    config: Option<Config>,
+    sys_interval: Option<Duration>,
+}
+
+impl BrokerBuilder {
+    /// Listen on an address (port 0 = a free port); may be called several times.
+    /// Replaces the configuration's listeners.
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen.push(addr);
+        self
+    }
+
+    /// The full configuration. Without it the broker uses [`Config::default`] with
+    /// logging to stderr turned off (an embedded broker is quiet; its log lines are
+    /// still emitted as `tracing` events).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// Interval of the `$SYS` updates (zero disables them).
+    pub fn sys_interval(mut self, interval: Duration) -> Self {
+        self.sys_interval = Some(interval);
+        self
+    }
+
+    /// Bind the listeners, spawn the accept loops and return at once.
+    pub async fn start(self) -> Result<BrokerHandle, Error> {
+        let mut config = self.config.unwrap_or_else(|| Config {
+            log_dest: LogDest::None,
+            ..Config::default()
+        });
+        if let Some(i) = self.sys_interval {
+            config.sys_interval = i;
+        }
+        let local_only = config.listeners.is_empty() && self.listen.is_empty();
+        if config.listeners.is_empty() && config.allow_anonymous.is_none() {
+            config.allow_anonymous = Some(true);
+        }
+        let binds = binds(&config, &self.listen).await?;
+        let logger = log::Logger::new(
+            config.log_types,
+            config.log_dest,
+            config.log_timestamp,
+            config.connection_messages,
+        );
+        let (tx, _) = watch::channel(false);
+        let version = env!("CARGO_PKG_VERSION");
+        blog!(logger, LogTypes::NOTICE, "mq version {version} starting");
+        match &config.source {
+            Some(f) => blog!(logger, LogTypes::NOTICE, "Config loaded from {f}."),
+            None => blog!(logger, LogTypes::NOTICE, "Using default config."),
+        }
+        if local_only {
+            blog!(logger, LogTypes::NOTICE, "Starting in local only mode. Connections will only be possible from clients running on this machine.");
+            blog!(logger, LogTypes::NOTICE, "Create a configuration file which defines a listener to allow remote access.");
+            blog!(logger, LogTypes::NOTICE, "For more details see https://mosquitto.org/documentation/authentication-methods/");
+        }
+        let sys_interval = config.sys_interval;
+        let state = Arc::new(State::new(config, logger, tx.clone()));
+        let listeners = server::bind(&state, &binds).await?;
+        let mut addrs = Vec::new();
+        let (done_tx, done_rx) = mpsc::channel::<()>(1);
+        for (listener, max) in listeners {
+            if let Ok(a) = listener.local_addr() {
+                addrs.push(a);
+            }
+            tokio::spawn(server::accept_loop(state.clone(), listener, max, done_tx.clone()));
+        }
+        drop(done_tx);
+        if !sys_interval.is_zero() {
+            tokio::spawn(sys::run(state.clone(), sys_interval));
+        }
+        blog!(state.log, LogTypes::NOTICE, "mq version {version} running");
+        Ok(BrokerHandle {
+            addrs,
+            shutdown: tx,
+            done: tokio::sync::Mutex::new(done_rx),
+            state,
+        })
+    }
+}
+
+/// The addresses to bind: the builder's, else the configuration's listeners, else
+/// local-only (127.0.0.1 and ::1, port 1883).
+async fn binds(config: &Config, listen: &[SocketAddr]) -> Result<Vec<Bind>, Error> {
+    if !listen.is_empty() {
+        return Ok(listen
+            .iter()
+            .enumerate()
+            .map(|(group, addr)| Bind {
+                addr: *addr,
+                max_connections: config.max_connections,
+                group,
+                optional: false,
+            })
+            .collect());
+    }
+    if config.listeners.is_empty() {
+        return Ok(local_only(config.port.unwrap_or(1883), config.max_connections));
+    }
+    let mut out = Vec::new();
+    for (group, l) in config.listeners.iter().enumerate() {
+        let max_connections = l.max_connections.or(config.max_connections);
+        match &l.address {
+            None => {
+                out.push(Bind {
+                    addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), l.port),
+                    max_connections,
+                    group,
+                    optional: false,
+                });
+                out.push(Bind {
+                    addr: SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), l.port),
+                    max_connections,
+                    group,
+                    optional: true,
+                });
+            }
+            Some(host) => {
+                let resolved = tokio::net::lookup_host((host.as_str(), l.port))
+                    .await
+                    .map_err(|_| Error::Resolve(host.clone()))?;
+                for addr in resolved {
+                    out.push(Bind {
+                        addr,
+                        max_connections,
+                        group,
+                        optional: false,
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// mosquitto 2's local-only mode: loopback IPv4 and IPv6 on `port`.
+pub fn local_only(port: u16, max_connections: Option<usize>) -> Vec<Bind> {
+    vec![
+        Bind {
+            addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+            max_connections,
+            group: 0,
+            optional: false,
+        },
+        Bind {
+            addr: SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
+            max_connections,
+            group: 0,
+            optional: true,
+        },
+    ]
+}
+
+pub use server::Bind as ListenAddress;
+
+/// A running broker. Dropping the handle leaves it running until the runtime stops;
+/// call [`BrokerHandle::shutdown`] to stop it.
+#[derive(Debug)]
+pub struct BrokerHandle {
+    addrs: Vec<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    done: tokio::sync::Mutex<mpsc::Receiver<()>>,
+    state: Arc<State>,
+}
+
+impl BrokerHandle {
+    /// The first bound listener address (port 0 resolved).
+    pub fn local_addr(&self) -> SocketAddr {
+        // Invariant: `start` fails unless at least one listener is bound.
+        self.addrs[0]
+    }
+
+    /// Every bound listener address.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.addrs.clone()
+    }
+
+    /// Number of clients connected now.
+    pub fn clients_connected(&self) -> u64 {
+        self.state
+            .stats
+            .clients_connected
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Stop accepting, send DISCONNECT 0x8B (Server shutting down) to 5.0 clients,
+    /// close every connection and wait (at most a few seconds) for them to end.
+    pub async fn shutdown(&self) {
+        let first = !self.shutdown.send_replace(true);
+        let mut done = self.done.lock().await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), done.recv()).await;
+        if first {
+            blog!(self.state.log, LogTypes::NOTICE, "mq version {} terminating", env!("CARGO_PKG_VERSION"));
+        }
+    }
+}

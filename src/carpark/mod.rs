@@ -1,10 +1,213 @@
-//! `mq carpark`: the car-park teaching system.
+//! `mq carpark`: the car-park teaching system. Entry and exit gates report cars, a
+//! controller counts them and publishes the display state, a sensor reports the
+//! temperature, displays show it all; `mq carpark demo` runs everything in one process
+//! around an embedded broker. The topic contract is in [`messages`] and `docs/carpark.md`.
+//!
+//! Every role is a library function (`controller::run`, `gate::run`, `display::run`,
+//! `sensor::run`, `demo::run`) taking a plain configuration and a [`Shutdown`], so the
+//! demo and the tests run them in-process; the clap structs only build configurations.
+
+pub mod clock;
+pub mod controller;
+pub mod demo;
+pub mod display;
+pub mod flags;
+pub mod gate;
+pub mod messages;
+pub mod occupancy;
+pub mod sensor;
+pub mod traffic;
+
+use crate::client::{Client, ConnectOptions, Events};
+use crate::protocol::{Properties, Publish, QoS, SubscribeFilter, SubscriptionOptions, Will};
+use anyhow::Context;
+use bytes::Bytes;
+use tokio::sync::watch;
 
 /// Flags of `mq carpark`.
 #[derive(clap::Args, Debug, Clone)]
-pub struct CarparkArgs {}
+pub struct CarparkArgs {
+    /// The role to run.
+    #[command(subcommand)]
+    pub role: Role,
+}
+
+/// The car-park roles.
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum Role {
+    /// Count cars, publish the display state and the clock
+    Controller(controller::ControllerArgs),
+    /// An entry gate: report cars coming in (Enter = one car, q = quit)
+    Entry(gate::GateArgs),
+    /// An exit gate: report cars leaving (Enter = one car, q = quit)
+    Exit(gate::GateArgs),
+    /// A display panel: free spaces, temperature, clock
+    Display(display::DisplayArgs),
+    /// A temperature sensor
+    Sensor(sensor::SensorArgs),
+    /// The whole car park in one process, around an embedded broker
+    Demo(demo::DemoArgs),
+}
 
 /// Run a car-park role; returns the process exit code.
-pub async fn run(_args: CarparkArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("mq carpark is not supported yet")
+pub async fn run(args: CarparkArgs) -> anyhow::Result<i32> {
+    let shutdown = Shutdown::on_signals();
+    match args.role {
+        Role::Controller(a) => {
+            controller::run(a.to_config()?, shutdown).await?;
+            Ok(0)
+        }
+        Role::Entry(a) => gate::run(a.to_config(gate::Kind::Entry)?, shutdown)
+            .await
+            .map(|_| 0),
+        Role::Exit(a) => gate::run(a.to_config(gate::Kind::Exit)?, shutdown)
+            .await
+            .map(|_| 0),
+        Role::Display(a) => display::run(a.to_config()?, shutdown).await,
+        Role::Sensor(a) => sensor::run(a.to_config()?, shutdown).await.map(|_| 0),
+        Role::Demo(a) => demo::run(a, shutdown).await,
+    }
+}
+
+/// Tells a running role to stop. Cheap to clone; every clone sees the same signal.
+#[derive(Debug, Clone)]
+pub struct Shutdown {
+    rx: watch::Receiver<bool>,
+}
+
+/// The sending side of a [`Shutdown`].
+#[derive(Debug)]
+pub struct ShutdownTrigger {
+    tx: watch::Sender<bool>,
+}
+
+impl ShutdownTrigger {
+    /// Stop every role holding the matching [`Shutdown`].
+    pub fn trigger(&self) {
+        self.tx.send_replace(true);
+    }
+
+    /// Another receiver of this signal.
+    pub fn subscribe(&self) -> Shutdown {
+        Shutdown {
+            rx: self.tx.subscribe(),
+        }
+    }
+}
+
+impl Shutdown {
+    /// A new signal and its trigger.
+    pub fn new() -> (ShutdownTrigger, Shutdown) {
+        let (tx, rx) = watch::channel(false);
+        (ShutdownTrigger { tx }, Shutdown { rx })
+    }
+
+    /// A signal fired by Ctrl-C (and SIGTERM on Unix).
+    pub fn on_signals() -> Shutdown {
+        let (trigger, shutdown) = Shutdown::new();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            trigger.trigger();
+        });
+        shutdown
+    }
+
+    /// Whether the signal has fired.
+    pub fn is_triggered(&self) -> bool {
+        *self.rx.borrow()
+    }
+
+    /// Wait until the signal fires (forever if its trigger is dropped unfired).
+    pub async fn wait(&mut self) {
+        if self.rx.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Ctrl-C everywhere; SIGTERM too on Unix.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Connect a role to the broker, with an optional will.
+pub(crate) async fn connect(
+    mut opts: ConnectOptions,
+    will: Option<Will>,
+) -> anyhow::Result<(Client, Events)> {
+    if will.is_some() {
+        opts.will = will;
+    }
+    let server = opts.server_display();
+    Client::connect(opts)
+        .await
+        .with_context(|| format!("cannot connect to {server}"))
+}
+
+/// Subscribe to `filters`, failing if the broker refuses any of them.
+pub(crate) async fn subscribe(client: &Client, filters: &[String], qos: QoS) -> anyhow::Result<()> {
+    let subs = filters
+        .iter()
+        .map(|f| SubscribeFilter {
+            filter: f.clone(),
+            options: SubscriptionOptions::qos(qos),
+        })
+        .collect();
+    let ack = client.subscribe(subs, Properties::default()).await?;
+    for (filter, code) in filters.iter().zip(&ack.reason_codes) {
+        if code.is_error() {
+            anyhow::bail!("the broker refused the subscription to {filter} ({code:?})");
+        }
+    }
+    Ok(())
+}
+
+/// A PUBLISH to send.
+pub(crate) fn message(topic: &str, payload: Bytes, qos: QoS, retain: bool) -> Publish {
+    Publish {
+        qos,
+        retain,
+        topic: topic.into(),
+        payload,
+        ..Publish::default()
+    }
+}
+
+/// Publish and wait for the acknowledgement; a refusal (reason >= 0x80) is an error.
+pub(crate) async fn publish(
+    client: &Client,
+    topic: &str,
+    payload: Bytes,
+    qos: QoS,
+    retain: bool,
+) -> anyhow::Result<()> {
+    let ack = client
+        .publish(message(topic, payload, qos, retain))
+        .await
+        .with_context(|| format!("cannot publish to {topic}"))?;
+    if ack.reason.is_error() {
+        anyhow::bail!(
+            "the broker refused the message to {topic} ({:?})",
+            ack.reason
+        );
+    }
+    Ok(())
+}
+
+/// `HH:MM:SS` of now, UTC, to start log lines.
+pub(crate) fn stamp() -> String {
+    clock::format_hms(std::time::SystemTime::now())
 }

@@ -1,10 +1,72 @@
-//! `mq broker`: run the MQTT broker from the command line.
+//! `mq broker`: run the MQTT broker from the command line, like `mosquitto`.
+
+use crate::broker::{Broker, Config, LogTypes};
+use std::path::PathBuf;
 
 /// Flags of `mq broker`.
 #[derive(clap::Args, Debug, Clone)]
-pub struct BrokerArgs {}
+#[command(
+    about = "Run the MQTT broker (3.1, 3.1.1 and 5.0), a drop-in for mosquitto",
+    after_help = "Without -c, the broker runs in local-only mode like mosquitto 2: it listens on \
+127.0.0.1 and ::1 (port 1883 or -p) and allows anonymous clients. There is no daemon mode (-d): \
+run it in the background with your shell or service manager. Ctrl-C or SIGTERM stops it cleanly."
+)]
+pub struct BrokerArgs {
+    /// Port of the local-only listener (0 = a free port, printed at start); ignored
+    /// when the configuration file defines listeners
+    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Verbose: log every packet in mosquitto's words (log_type all)
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
+    /// Configuration file in mosquitto.conf syntax
+    #[arg(short = 'c', long = "config-file", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Not supported: there is no daemon mode (use your shell or service manager)
+    #[arg(short = 'd', long = "daemon")]
+    pub daemon: bool,
+}
 
-/// Run the broker until Ctrl-C; returns the process exit code.
-pub async fn run(_args: BrokerArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("mq broker is not supported yet")
+/// Run the broker until Ctrl-C / SIGTERM; returns the process exit code.
+pub async fn run(args: BrokerArgs) -> anyhow::Result<i32> {
+    if args.daemon {
+        anyhow::bail!(
+            "daemon mode is not supported: run `mq broker` in the background with your shell or service manager"
+        );
+    }
+    let mut config = match &args.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    if args.verbose {
+        config.log_types = LogTypes::ALL;
+    }
+    config.port = args.port;
+    let handle = Broker::builder().config(config).start().await?;
+    wait_for_signal().await;
+    handle.shutdown().await;
+    Ok(0)
+}
+
+/// Wait for Ctrl-C, or SIGTERM on Unix.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

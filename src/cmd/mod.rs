@@ -3,3 +3,10 @@
 
 pub mod bench;
 pub mod broker;
+pub mod generate;
+pub mod json;
+pub mod output;
+pub mod publish;
+pub mod session;
+pub mod subscribe;
+pub mod time;

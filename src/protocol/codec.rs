@@ -73,7 +73,9 @@ fn check_fixed_header_flags(first: u8, version: ProtocolVersion) -> Result<(), E
                 return Err(Error::Malformed("PUBLISH with QoS 3 [MQTT-3.3.1-4]"));
             }
             if flags & 0x08 != 0 && (flags >> 1) & 0x03 == 0 {
-                return Err(Error::Malformed("DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2]"));
+                return Err(Error::Malformed(
+                    "DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2]",
+                ));
             }
             true
         }
@@ -100,6 +102,21 @@ fn nonzero_id(id: u16) -> Result<u16, Error> {
     } else {
         Ok(id)
     }
+}
+
+/// Count the entries of a SUBSCRIBE / UNSUBSCRIBE payload (a string followed by
+/// `trailer` bytes each) so the vector of filters is allocated once, at its exact size:
+/// decoding then allocates a fixed multiple of the packet size at most. Stops at the
+/// first malformed entry (the decoding pass then reports it).
+fn count_entries(mut r: Reader, trailer: usize) -> usize {
+    let mut n = 0;
+    while !r.is_empty() {
+        if r.binary().and_then(|_| r.take(trailer)).is_err() {
+            break;
+        }
+        n += 1;
+    }
+    n
 }
 
 fn finish(r: &Reader) -> Result<(), Error> {
@@ -164,13 +181,12 @@ fn decode_body(first: u8, body: Bytes, version: ProtocolVersion) -> Result<Packe
             if codes.is_empty() {
                 return Err(Error::Protocol("SUBACK without return codes"));
             }
-            let mut reason_codes = Vec::new();
-            for &c in codes.iter() {
-                if !v5 && !matches!(c, 0 | 1 | 2 | 0x80) {
-                    return Err(Error::Malformed("reserved SUBACK return code [MQTT-3.9.3-2]"));
-                }
-                reason_codes.push(ReasonCode(c));
+            if !v5 && codes.iter().any(|c| !matches!(c, 0 | 1 | 2 | 0x80)) {
+                return Err(Error::Malformed(
+                    "reserved SUBACK return code [MQTT-3.9.3-2]",
+                ));
             }
+            let reason_codes = codes.iter().map(|&c| ReasonCode(c)).collect();
             Packet::SubAck(SubAck {
                 packet_id,
                 reason_codes,
@@ -184,7 +200,7 @@ fn decode_body(first: u8, body: Bytes, version: ProtocolVersion) -> Result<Packe
             } else {
                 Properties::default()
             };
-            let mut filters = Vec::new();
+            let mut filters = Vec::with_capacity(count_entries(r.clone(), 0));
             while !r.is_empty() {
                 let f = r.string_owned()?;
                 topic::validate_filter(&f).map_err(Error::InvalidTopicFilter)?;
@@ -218,7 +234,8 @@ fn decode_body(first: u8, body: Bytes, version: ProtocolVersion) -> Result<Packe
         12 => Packet::PingReq,
         13 => Packet::PingResp,
         14 => {
-            let (reason, properties) = decode_reason_props(&mut r, v5, PropertyContext::Disconnect)?;
+            let (reason, properties) =
+                decode_reason_props(&mut r, v5, PropertyContext::Disconnect)?;
             Packet::Disconnect(Disconnect { reason, properties })
         }
         15 => {
@@ -276,8 +293,7 @@ fn decode_connect(r: &mut Reader) -> Result<Connect, Error> {
             "Will QoS or Will Retain set without the Will Flag [MQTT-3.1.2-11]",
         ));
     }
-    let will_qos =
-        QoS::from_u8(will_qos).ok_or(Error::Malformed("Will QoS 3 [MQTT-3.1.2-12]"))?;
+    let will_qos = QoS::from_u8(will_qos).ok_or(Error::Malformed("Will QoS 3 [MQTT-3.1.2-12]"))?;
     if !v5 && password_flag && !username_flag {
         return Err(Error::Malformed(
             "Password Flag set without the User Name Flag [MQTT-3.1.2-22]",
@@ -392,7 +408,7 @@ fn decode_subscribe(r: &mut Reader, v5: bool) -> Result<Subscribe, Error> {
     } else {
         Properties::default()
     };
-    let mut filters = Vec::new();
+    let mut filters = Vec::with_capacity(count_entries(r.clone(), 1));
     while !r.is_empty() {
         let filter = r.string_owned()?;
         let opts = r.u8()?;
@@ -550,14 +566,20 @@ pub fn encode(packet: &Packet, version: ProtocolVersion, out: &mut BytesMut) -> 
     res
 }
 
-fn encode_inner(packet: &Packet, version: ProtocolVersion, out: &mut BytesMut) -> Result<(), Error> {
+fn encode_inner(
+    packet: &Packet,
+    version: ProtocolVersion,
+    out: &mut BytesMut,
+) -> Result<(), Error> {
     let v5 = version.is_v5();
     if matches!(packet, Packet::Auth(_)) && !v5 {
         return Err(Error::Encode("AUTH exists only in MQTT 5.0"));
     }
     let remaining = remaining_len(packet, version);
     if remaining > MAX_REMAINING_LENGTH {
-        return Err(Error::Encode("packet larger than the protocol's 256 MB limit"));
+        return Err(Error::Encode(
+            "packet larger than the protocol's 256 MB limit",
+        ));
     }
     out.reserve(1 + wire::varint_len(remaining) + remaining);
     out.put_u8(first_byte(packet));

@@ -11,17 +11,15 @@ mod codec;
 mod error;
 mod packet;
 mod properties;
-mod wire;
 mod reason;
 pub mod topic;
+mod wire;
 
-
-pub use codec::{decode, encode, encoded_len, MAX_REMAINING_LENGTH};
+pub use codec::{MAX_REMAINING_LENGTH, decode, encode, encoded_len};
 pub use error::Error;
 pub use packet::{
-    Ack, Auth, ByteStr, ConnAck, Connect, Disconnect, Packet, PacketType, Publish,
-    RetainHandling, SubAck, Subscribe, SubscribeFilter, SubscriptionOptions, UnsubAck,
-    Unsubscribe, Will,
+    Ack, Auth, ByteStr, ConnAck, Connect, Disconnect, Packet, PacketType, Publish, RetainHandling,
+    SubAck, Subscribe, SubscribeFilter, SubscriptionOptions, UnsubAck, Unsubscribe, Will,
 };
 pub use properties::{Properties, PropertyContext, PropertyId};
 pub use reason::ReasonCode;

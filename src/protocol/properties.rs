@@ -140,15 +140,21 @@ impl PropertyId {
         use PropertyContext as C;
         use PropertyId::*;
         match self {
-            PayloadFormatIndicator | MessageExpiryInterval | ContentType | ResponseTopic
+            PayloadFormatIndicator
+            | MessageExpiryInterval
+            | ContentType
+            | ResponseTopic
             | CorrelationData => matches!(ctx, C::Publish | C::Will),
             SubscriptionIdentifier => matches!(ctx, C::Publish | C::Subscribe),
             SessionExpiryInterval => matches!(ctx, C::Connect | C::ConnAck | C::Disconnect),
-            AssignedClientIdentifier | ServerKeepAlive | ResponseInformation | MaximumQos
-            | RetainAvailable | WildcardSubscriptionAvailable
-            | SubscriptionIdentifierAvailable | SharedSubscriptionAvailable => {
-                ctx == C::ConnAck
-            }
+            AssignedClientIdentifier
+            | ServerKeepAlive
+            | ResponseInformation
+            | MaximumQos
+            | RetainAvailable
+            | WildcardSubscriptionAvailable
+            | SubscriptionIdentifierAvailable
+            | SharedSubscriptionAvailable => ctx == C::ConnAck,
             AuthenticationMethod | AuthenticationData => {
                 matches!(ctx, C::Connect | C::ConnAck | C::Auth)
             }
@@ -276,6 +282,62 @@ fn flag(r: &mut Reader, what: &'static str) -> Result<u8, Error> {
     Ok(v)
 }
 
+/// Count the User Properties and Subscription Identifiers of a property block, by
+/// skipping over every property. Stops at the first malformed property (the decoding
+/// pass then reports it).
+fn count_repeatable(mut r: Reader) -> (usize, usize) {
+    use PropertyId::*;
+    let (mut users, mut sub_ids) = (0, 0);
+    while !r.is_empty() {
+        let Some(id) = r
+            .varint()
+            .ok()
+            .and_then(|v| u8::try_from(v).ok())
+            .and_then(PropertyId::from_u8)
+        else {
+            break;
+        };
+        let skipped = match id {
+            PayloadFormatIndicator
+            | RequestProblemInformation
+            | RequestResponseInformation
+            | MaximumQos
+            | RetainAvailable
+            | WildcardSubscriptionAvailable
+            | SubscriptionIdentifierAvailable
+            | SharedSubscriptionAvailable => r.take(1).map(drop),
+            ServerKeepAlive | ReceiveMaximum | TopicAliasMaximum | TopicAlias => {
+                r.take(2).map(drop)
+            }
+            MessageExpiryInterval
+            | SessionExpiryInterval
+            | WillDelayInterval
+            | MaximumPacketSize => r.take(4).map(drop),
+            SubscriptionIdentifier => {
+                sub_ids += 1;
+                r.varint().map(drop)
+            }
+            ContentType
+            | ResponseTopic
+            | CorrelationData
+            | AssignedClientIdentifier
+            | AuthenticationMethod
+            | AuthenticationData
+            | ResponseInformation
+            | ServerReference
+            | ReasonString => r.binary().map(drop),
+            UserProperty => {
+                users += 1;
+                r.binary().and_then(|_| r.binary()).map(drop)
+            }
+        };
+        if skipped.is_err() {
+            break;
+        }
+    }
+    (users, sub_ids)
+}
+
 impl Properties {
     /// Whether no property is set.
     pub fn is_empty(&self) -> bool {
@@ -288,6 +350,11 @@ impl Properties {
         let block = r.take(len)?;
         let mut r = Reader::new(block);
         let mut p = Properties::default();
+        // Size the repeatable properties' vectors exactly, so decoding allocates a fixed
+        // multiple of the packet size at most (no doubling growth).
+        let (users, sub_ids) = count_repeatable(r.clone());
+        p.user_properties.reserve_exact(users);
+        p.subscription_identifiers.reserve_exact(sub_ids);
         while !r.is_empty() {
             let raw_id = r.varint()?;
             let id = u8::try_from(raw_id)
@@ -324,8 +391,7 @@ impl Properties {
                             "Subscription Identifier of 0 [MQTT-3.8.2.1.2]",
                         ));
                     }
-                    if ctx == PropertyContext::Subscribe && !p.subscription_identifiers.is_empty()
-                    {
+                    if ctx == PropertyContext::Subscribe && !p.subscription_identifiers.is_empty() {
                         return Err(dup(id));
                     }
                     p.subscription_identifiers.push(v)
@@ -335,9 +401,7 @@ impl Properties {
                     set(&mut p.assigned_client_identifier, r.string_owned()?, id)?
                 }
                 ServerKeepAlive => set(&mut p.server_keep_alive, r.u16()?, id)?,
-                AuthenticationMethod => {
-                    set(&mut p.authentication_method, r.string_owned()?, id)?
-                }
+                AuthenticationMethod => set(&mut p.authentication_method, r.string_owned()?, id)?,
                 AuthenticationData => set(&mut p.authentication_data, r.binary()?, id)?,
                 RequestProblemInformation => {
                     let v = flag(&mut r, "Request Problem Information must be 0 or 1")?;
@@ -497,6 +561,13 @@ impl Properties {
         st(out, ResponseTopic, self.response_topic.as_deref())?;
         bin(out, CorrelationData, self.correlation_data.as_ref())?;
         for v in &self.subscription_identifiers {
+            // A Variable Byte Integer holds at most 268435455 [MQTT-1.5.5]; a larger
+            // value would take five bytes and break the lengths computed above.
+            if *v > wire::MAX_VARINT {
+                return Err(Error::Encode(
+                    "Subscription Identifier larger than 268435455",
+                ));
+            }
             out.put_u8(SubscriptionIdentifier as u8);
             wire::put_varint(out, *v as usize);
         }
@@ -507,12 +578,28 @@ impl Properties {
             self.assigned_client_identifier.as_deref(),
         )?;
         b2(out, ServerKeepAlive, self.server_keep_alive);
-        st(out, AuthenticationMethod, self.authentication_method.as_deref())?;
+        st(
+            out,
+            AuthenticationMethod,
+            self.authentication_method.as_deref(),
+        )?;
         bin(out, AuthenticationData, self.authentication_data.as_ref())?;
-        b1(out, RequestProblemInformation, self.request_problem_information);
+        b1(
+            out,
+            RequestProblemInformation,
+            self.request_problem_information,
+        );
         b4(out, WillDelayInterval, self.will_delay_interval);
-        b1(out, RequestResponseInformation, self.request_response_information);
-        st(out, ResponseInformation, self.response_information.as_deref())?;
+        b1(
+            out,
+            RequestResponseInformation,
+            self.request_response_information,
+        );
+        st(
+            out,
+            ResponseInformation,
+            self.response_information.as_deref(),
+        )?;
         st(out, ServerReference, self.server_reference.as_deref())?;
         st(out, ReasonString, self.reason_string.as_deref())?;
         b2(out, ReceiveMaximum, self.receive_maximum);

@@ -195,7 +195,10 @@ mod tests {
 
     #[test]
     fn display_names_the_code() {
-        assert_eq!(ReasonCode::NOT_AUTHORIZED.to_string(), "Not authorized (0x87)");
+        assert_eq!(
+            ReasonCode::NOT_AUTHORIZED.to_string(),
+            "Not authorized (0x87)"
+        );
         assert_eq!(ReasonCode(0x42).to_string(), "unknown reason code 0x42");
         assert!(ReasonCode::RECEIVE_MAXIMUM_EXCEEDED.is_error());
         assert!(!ReasonCode::GRANTED_QOS_2.is_error());

@@ -39,13 +39,17 @@ pub fn validate_filter(filter: &str) -> Result<(), &'static str> {
         SharedSplit::NotShared => filter,
         SharedSplit::Shared { group, filter } => {
             if group.is_empty() {
-                return Err("a shared subscription needs a group name: $share/{group}/{filter} [MQTT-4.8.2-1]");
+                return Err(
+                    "a shared subscription needs a group name: $share/{group}/{filter} [MQTT-4.8.2-1]",
+                );
             }
             if group.contains(['+', '#']) {
                 return Err("a share name must not contain '+' or '#' [MQTT-4.8.2-2]");
             }
             if filter.is_empty() {
-                return Err("a shared subscription needs a topic filter after the group [MQTT-4.8.2-2]");
+                return Err(
+                    "a shared subscription needs a topic filter after the group [MQTT-4.8.2-2]",
+                );
             }
             filter
         }
@@ -56,10 +60,14 @@ pub fn validate_filter(filter: &str) -> Result<(), &'static str> {
     let mut levels = filter.split('/').peekable();
     while let Some(level) = levels.next() {
         if level.contains('#') && (level != "#" || levels.peek().is_some()) {
-            return Err("'#' must be alone in the last level of a topic filter, as in 'a/#' [MQTT-4.7.1-2]");
+            return Err(
+                "'#' must be alone in the last level of a topic filter, as in 'a/#' [MQTT-4.7.1-2]",
+            );
         }
         if level.contains('+') && level != "+" {
-            return Err("'+' must occupy a whole level of a topic filter, as in 'a/+/b' [MQTT-4.7.1-3]");
+            return Err(
+                "'+' must occupy a whole level of a topic filter, as in 'a/+/b' [MQTT-4.7.1-3]",
+            );
         }
     }
     Ok(())
@@ -139,10 +147,33 @@ mod tests {
 
     #[test]
     fn filters() {
-        for ok in ["#", "+", "a/#", "a/+/b", "+/+", "/+", "a//b", "$share/g/a/#", "$share/g/#", "sport/tennis/#"] {
+        for ok in [
+            "#",
+            "+",
+            "a/#",
+            "a/+/b",
+            "+/+",
+            "/+",
+            "a//b",
+            "$share/g/a/#",
+            "$share/g/#",
+            "sport/tennis/#",
+        ] {
             assert!(validate_filter(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a/#/b", "a+", "a/b#", "#/a", "a/+b", "$share/g", "$share//a", "$share/g+/a", "$share/g/", "$share"] {
+        for bad in [
+            "",
+            "a/#/b",
+            "a+",
+            "a/b#",
+            "#/a",
+            "a/+b",
+            "$share/g",
+            "$share//a",
+            "$share/g+/a",
+            "$share/g/",
+            "$share",
+        ] {
             assert!(validate_filter(bad).is_err(), "{bad}");
         }
     }
@@ -157,8 +188,14 @@ mod tests {
     fn matching() {
         // Examples of section 4.7.1.2 and 4.7.1.3.
         assert!(matches("sport/tennis/player1/#", "sport/tennis/player1"));
-        assert!(matches("sport/tennis/player1/#", "sport/tennis/player1/ranking"));
-        assert!(matches("sport/tennis/player1/#", "sport/tennis/player1/score/wimbledon"));
+        assert!(matches(
+            "sport/tennis/player1/#",
+            "sport/tennis/player1/ranking"
+        ));
+        assert!(matches(
+            "sport/tennis/player1/#",
+            "sport/tennis/player1/score/wimbledon"
+        ));
         assert!(matches("sport/#", "sport"));
         assert!(matches("sport/tennis/+", "sport/tennis/player1"));
         assert!(!matches("sport/tennis/+", "sport/tennis/player1/ranking"));

@@ -8,7 +8,9 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 /// Largest value of a Variable Byte Integer [MQTT-1.5.5].
 pub const MAX_VARINT: u32 = 268_435_455;
 
-/// A cursor over the body of one packet. Slices share the packet's allocation.
+/// A cursor over the body of one packet. Slices share the packet's allocation, and a
+/// clone (used to count entries before decoding them) costs no copy.
+#[derive(Clone)]
 pub struct Reader {
     buf: Bytes,
 }

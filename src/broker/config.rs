@@ -1,0 +1,482 @@
+//! The broker's configuration: [`Config`] with mosquitto's defaults, and a parser for
+//! the `mosquitto.conf` options we support (`mq broker -c FILE`).
+//!
+//! Unknown or misspelled options are rejected with the file, the line and a
+//! suggestion instead of being ignored; options that mosquitto has and we will support
+//! later (TLS, websockets, password files, ACLs, persistence) fail with a clear "not
+//! supported yet" naming the option.
+
+use super::log::{LogDest, LogTypes};
+use crate::protocol::QoS;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+/// One listener: a TCP port on an address (none = every address of the machine for
+/// a `listener` line, loopback for the default local-only listener).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listener {
+    /// TCP port; 0 picks a free one.
+    pub port: u16,
+    /// Host or address to bind; `None` binds all interfaces (IPv4 and IPv6).
+    pub address: Option<String>,
+    /// Largest number of clients connected through this listener (`None` = no limit).
+    pub max_connections: Option<usize>,
+}
+
+/// The full broker configuration. [`Config::default`] has mosquitto 2's defaults.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Listeners from `listener` lines. Empty = local-only mode: 127.0.0.1 and ::1 on
+    /// port 1883 (or the port of `-p`), anonymous access allowed.
+    pub listeners: Vec<Listener>,
+    /// Port of the local-only listener (`-p`; default 1883). Ignored when
+    /// `listeners` is not empty, as in mosquitto.
+    pub port: Option<u16>,
+    /// Allow clients without a user name (`None` = mosquitto's default: true in
+    /// local-only mode, false when listeners are configured).
+    pub allow_anonymous: Option<bool>,
+    /// Client limit of the default listener (`None` = no limit).
+    pub max_connections: Option<usize>,
+    /// Largest PUBLISH payload accepted in bytes (0 = the protocol's limit).
+    pub message_size_limit: usize,
+    /// Largest packet accepted in bytes, sent to 5.0 clients as Maximum Packet Size
+    /// (0 = the protocol's limit).
+    pub max_packet_size: u32,
+    /// Outgoing QoS 1/2 messages in flight per client; also our Receive Maximum
+    /// (0 = 65535).
+    pub max_inflight_messages: u16,
+    /// Messages queued per client beyond those in flight (0 = no limit but a hard cap).
+    pub max_queued_messages: usize,
+    /// Largest keep alive accepted (5.0: sent as Server Keep Alive when exceeded).
+    pub max_keepalive: u16,
+    /// Whether retained messages are supported.
+    pub retain_available: bool,
+    /// Interval of the `$SYS/broker/...` updates (zero disables them).
+    pub sys_interval: Duration,
+    /// Drop durable sessions of clients that have been away this long (`None` = never).
+    pub persistent_client_expiration: Option<Duration>,
+    /// Which log messages are written.
+    pub log_types: LogTypes,
+    /// Where log messages go.
+    pub log_dest: LogDest,
+    /// Prefix log lines with `<unix-seconds>: `.
+    pub log_timestamp: bool,
+    /// Log client connections and disconnections.
+    pub connection_messages: bool,
+    /// Topic Alias Maximum offered to 5.0 clients.
+    pub max_topic_alias: u16,
+    /// Highest QoS the broker accepts.
+    pub max_qos: QoS,
+    /// Accept an empty client identifier (one is assigned).
+    pub allow_zero_length_clientid: bool,
+    /// Prefix of assigned client identifiers.
+    pub auto_id_prefix: String,
+    /// Queue QoS 0 messages for disconnected durable sessions.
+    pub queue_qos0_messages: bool,
+    /// Disable Nagle's algorithm on client sockets.
+    pub set_tcp_nodelay: bool,
+    /// Close connections that do not send a CONNECT within this time.
+    pub connect_timeout: Duration,
+    /// The configuration file, for the `Config loaded from` line.
+    pub source: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listeners: Vec::new(),
+            port: None,
+            allow_anonymous: None,
+            max_connections: None,
+            message_size_limit: 0,
+            max_packet_size: 0,
+            max_inflight_messages: 20,
+            max_queued_messages: 1000,
+            max_keepalive: 65535,
+            retain_available: true,
+            sys_interval: Duration::from_secs(10),
+            persistent_client_expiration: None,
+            log_types: LogTypes::DEFAULT,
+            log_dest: LogDest::Stderr,
+            log_timestamp: true,
+            connection_messages: true,
+            max_topic_alias: 10,
+            max_qos: QoS::ExactlyOnce,
+            allow_zero_length_clientid: true,
+            auto_id_prefix: "auto-".to_string(),
+            queue_qos0_messages: false,
+            set_tcp_nodelay: true,
+            connect_timeout: Duration::from_secs(10),
+            source: None,
+        }
+    }
+}
+
+/// A configuration file error, printed as `FILE:LINE: message`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    /// The file.
+    pub file: String,
+    /// The 1-based line (0 = the file itself).
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        }
+    }
+}
+
+/// Options we read.
+const SUPPORTED: &[&str] = &[
+    "listener",
+    "port",
+    "bind_address",
+    "allow_anonymous",
+    "max_connections",
+    "message_size_limit",
+    "max_packet_size",
+    "max_inflight_messages",
+    "max_queued_messages",
+    "max_keepalive",
+    "retain_available",
+    "sys_interval",
+    "persistent_client_expiration",
+    "log_type",
+    "log_dest",
+    "log_timestamp",
+    "connection_messages",
+    "max_topic_alias",
+    "max_qos",
+    "allow_zero_length_clientid",
+    "auto_id_prefix",
+    "queue_qos0_messages",
+    "set_tcp_nodelay",
+    "protocol",
+    "socket_domain",
+    "per_listener_settings",
+];
+
+/// Options mosquitto has that a later release of `mq broker` will support.
+const NOT_YET: &[&str] = &[
+    "cafile",
+    "capath",
+    "certfile",
+    "keyfile",
+    "require_certificate",
+    "tls_version",
+    "ciphers",
+    "ciphers_tls1.3",
+    "crlfile",
+    "dhparamfile",
+    "tls_engine",
+    "tls_keyform",
+    "use_identity_as_username",
+    "use_subject_as_username",
+    "psk_file",
+    "psk_hint",
+    "http_dir",
+    "websockets_log_level",
+    "websockets_headers_size",
+    "password_file",
+    "acl_file",
+    "plugin",
+    "auth_plugin",
+    "persistence",
+    "persistence_file",
+    "persistence_location",
+    "autosave_interval",
+    "autosave_on_changes",
+    "connection",
+    "address",
+    "include_dir",
+    "pid_file",
+    "user",
+    "mount_point",
+    "bind_interface",
+    "max_inflight_bytes",
+    "max_queued_bytes",
+    "memory_limit",
+    "upgrade_outgoing_qos",
+    "log_timestamp_format",
+    "log_facility",
+    "check_retain_source",
+    "use_username_as_clientid",
+];
+
+impl Config {
+    /// Read a mosquitto.conf file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: file.clone(),
+            line: 0,
+            message: format!("cannot read the configuration file: {e}"),
+        })?;
+        let mut config = Config::parse(&text, &file)?;
+        config.source = Some(file);
+        Ok(config)
+    }
+
+    /// Parse mosquitto.conf text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        let mut log_types_set = false;
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let err = |message: String| ConfigError {
+                file: file.to_string(),
+                line: i + 1,
+                message,
+            };
+            let (key, value) = match line.split_once(char::is_whitespace) {
+                Some((k, v)) => (k, v.trim()),
+                None => (line, ""),
+            };
+            apply(&mut config, key, value, &mut log_types_set).map_err(err)?;
+        }
+        Ok(config)
+    }
+
+    /// Whether clients without a user name may connect.
+    pub fn anonymous_allowed(&self) -> bool {
+        self.allow_anonymous.unwrap_or(self.listeners.is_empty())
+    }
+}
+
+fn need<'a>(key: &str, value: &'a str) -> Result<&'a str, String> {
+    if value.is_empty() {
+        Err(format!("option '{key}' needs a value"))
+    } else {
+        Ok(value)
+    }
+}
+
+fn parse_bool(key: &str, value: &str) -> Result<bool, String> {
+    match need(key, value)? {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        v => Err(format!("option '{key}' takes true or false, not '{v}'")),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, String> {
+    need(key, value)?
+        .parse()
+        .map_err(|_| format!("option '{key}': '{value}' is not a valid number"))
+}
+
+/// mosquitto's durations: a number with h, d, w, m or y (hours, days, weeks, months,
+/// years).
+fn parse_expiration(value: &str) -> Result<Duration, String> {
+    let (num, unit) = value.split_at(value.len().saturating_sub(1));
+    let n: u64 = num.parse().map_err(|_| {
+        format!("persistent_client_expiration: '{value}' is not a duration like 2h, 14d, 1w, 1m or 1y")
+    })?;
+    let secs = match unit {
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        "m" => 30 * 86_400,
+        "y" => 365 * 86_400,
+        _ => {
+            return Err(format!(
+                "persistent_client_expiration: '{value}' is not a duration like 2h, 14d, 1w, 1m or 1y"
+            ));
+        }
+    };
+    Ok(Duration::from_secs(n.saturating_mul(secs)))
+}
+
+fn apply(
+    config: &mut Config,
+    key: &str,
+    value: &str,
+    log_types_set: &mut bool,
+) -> Result<(), String> {
+    match key {
+        "listener" => {
+            let mut parts = need(key, value)?.split_whitespace();
+            let port: u16 = parse_num(key, parts.next().unwrap_or_default())?;
+            let address = parts.next().map(str::to_string);
+            if address.as_deref().is_some_and(|a| a.starts_with('/')) {
+                return Err("unix socket listeners are not supported yet".into());
+            }
+            config.listeners.push(Listener {
+                port,
+                address,
+                max_connections: None,
+            });
+        }
+        "port" => {
+            let port: u16 = parse_num(key, value)?;
+            config.listeners.push(Listener {
+                port,
+                address: None,
+                max_connections: None,
+            });
+        }
+        "bind_address" => {
+            need(key, value)?;
+            match config.listeners.last_mut() {
+                Some(l) => l.address = Some(value.to_string()),
+                None => return Err("bind_address needs a port or listener line before it".into()),
+            }
+        }
+        "allow_anonymous" => config.allow_anonymous = Some(parse_bool(key, value)?),
+        "max_connections" => {
+            let n: i64 = parse_num(key, value)?;
+            let limit = usize::try_from(n).ok();
+            match config.listeners.last_mut() {
+                Some(l) => l.max_connections = limit,
+                None => config.max_connections = limit,
+            }
+        }
+        "message_size_limit" => config.message_size_limit = parse_num(key, value)?,
+        "max_packet_size" => config.max_packet_size = parse_num(key, value)?,
+        "max_inflight_messages" => config.max_inflight_messages = parse_num(key, value)?,
+        "max_queued_messages" => config.max_queued_messages = parse_num(key, value)?,
+        "max_keepalive" => config.max_keepalive = parse_num(key, value)?,
+        "retain_available" => config.retain_available = parse_bool(key, value)?,
+        "sys_interval" => config.sys_interval = Duration::from_secs(parse_num(key, value)?),
+        "persistent_client_expiration" => {
+            config.persistent_client_expiration = Some(parse_expiration(need(key, value)?)?)
+        }
+        "log_type" => {
+            if !*log_types_set {
+                config.log_types = LogTypes::NONE;
+                *log_types_set = true;
+            }
+            let t = LogTypes::from_name(need(key, value)?).ok_or_else(|| {
+                format!(
+                    "log_type '{value}' is not one of debug, error, warning, notice, information, subscribe, unsubscribe, websockets, none, all"
+                )
+            })?;
+            config.log_types = config.log_types.union(t);
+        }
+        "log_dest" => {
+            config.log_dest = match need(key, value)?.split_whitespace().next() {
+                Some("stderr") => LogDest::Stderr,
+                Some("stdout") => LogDest::Stdout,
+                Some("none") => LogDest::None,
+                _ => {
+                    return Err(format!(
+                        "log_dest '{value}' is not supported yet (use stderr, stdout or none)"
+                    ));
+                }
+            }
+        }
+        "log_timestamp" => config.log_timestamp = parse_bool(key, value)?,
+        "connection_messages" => config.connection_messages = parse_bool(key, value)?,
+        "max_topic_alias" => config.max_topic_alias = parse_num(key, value)?,
+        "max_qos" => {
+            let q: u8 = parse_num(key, value)?;
+            config.max_qos =
+                QoS::from_u8(q).ok_or_else(|| format!("max_qos must be 0, 1 or 2, not {q}"))?;
+        }
+        "allow_zero_length_clientid" => {
+            config.allow_zero_length_clientid = parse_bool(key, value)?
+        }
+        "auto_id_prefix" => config.auto_id_prefix = value.to_string(),
+        "queue_qos0_messages" => config.queue_qos0_messages = parse_bool(key, value)?,
+        "set_tcp_nodelay" => config.set_tcp_nodelay = parse_bool(key, value)?,
+        "protocol" => match need(key, value)? {
+            "mqtt" => {}
+            "websockets" => {
+                return Err("option 'protocol websockets' is not supported yet".into());
+            }
+            v => return Err(format!("protocol '{v}' is not one of mqtt, websockets")),
+        },
+        "socket_domain" => match need(key, value)? {
+            "ipv4" | "ipv6" => {}
+            v => return Err(format!("socket_domain '{v}' is not one of ipv4, ipv6")),
+        },
+        "per_listener_settings" => {
+            if parse_bool(key, value)? {
+                return Err("option 'per_listener_settings true' is not supported yet".into());
+            }
+        }
+        k if NOT_YET.contains(&k) => {
+            return Err(format!("option '{k}' is not supported yet"));
+        }
+        k => {
+            let mut msg = format!("unknown option '{k}'");
+            if let Some(s) = suggest(k) {
+                msg.push_str(&format!(" (did you mean '{s}'?)"));
+            }
+            return Err(msg);
+        }
+    }
+    Ok(())
+}
+
+/// The known option closest to a misspelled one, if any is close enough.
+fn suggest(word: &str) -> Option<&'static str> {
+    SUPPORTED
+        .iter()
+        .chain(NOT_YET)
+        .map(|k| (edit_distance(word, k), *k))
+        .filter(|(d, k)| *d <= (k.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance between two short strings.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_supported_options() {
+        let c = Config::parse(
+            "# comment\nlistener 1884 127.0.0.1\nmax_connections 5\nallow_anonymous true\nmax_queued_messages 10\nsys_interval 0\nlog_type all\npersistent_client_expiration 2h\n",
+            "m.conf",
+        )
+        .unwrap();
+        assert_eq!(c.listeners.len(), 1);
+        assert_eq!(c.listeners[0].port, 1884);
+        assert_eq!(c.listeners[0].max_connections, Some(5));
+        assert_eq!(c.max_queued_messages, 10);
+        assert!(c.sys_interval.is_zero());
+        assert_eq!(c.persistent_client_expiration, Some(Duration::from_secs(7200)));
+        assert!(c.anonymous_allowed());
+    }
+
+    #[test]
+    fn unknown_option_has_line_and_suggestion() {
+        let e = Config::parse("\nmax_conections 4\n", "m.conf").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.to_string().starts_with("m.conf:2: unknown option 'max_conections'"));
+        assert!(e.to_string().contains("max_connections"), "{e}");
+    }
+
+    #[test]
+    fn not_supported_yet_names_option() {
+        let e = Config::parse("password_file /etc/pw\n", "m.conf").unwrap_err();
+        assert!(e.to_string().contains("'password_file' is not supported yet"), "{e}");
+    }
+}

@@ -1,0 +1,358 @@
+//! One client connection, in one task: wait for CONNECT (with a timeout), then run
+//! the reader (decode, handle) and the writer (drain control packets and the
+//! session queue into one buffer per wake-up, one write per batch) side by side, and
+//! finally tear down: will message (with its delay), session expiry, log line.
+//!
+//! Buffers are allocated on demand: the read buffer only once the socket is
+//! readable, the write buffer only while there is something to write; both are
+//! released when idle, so an idle connection costs its session and little else.
+
+use super::connect::{self, ConnInfo};
+use super::inbound::{Exit, Inbound};
+use super::log::{LogTypes, blog};
+use super::session::{OutAliases, lock};
+use super::state::State;
+use crate::protocol::{
+    self, ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode, Will, decode,
+};
+use bytes::BytesMut;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+
+/// A batch is flushed once it reaches this size.
+const WRITE_BUDGET: usize = 64 * 1024;
+/// Buffers larger than this are released after use.
+const KEEP_BUFFER: usize = 4 * 1024;
+/// How long a closing connection may take to flush its last packets.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Read until one packet is decoded. `Ok(None)` on end of stream.
+async fn read_packet(
+    state: &State,
+    rd: &mut OwnedReadHalf,
+    buf: &mut BytesMut,
+    version: ProtocolVersion,
+    max: usize,
+) -> Result<Option<Packet>, Exit> {
+    loop {
+        match decode(buf, version, max) {
+            Ok(Some(p)) => {
+                state.stats.messages_received.fetch_add(1, Ordering::Relaxed);
+                if buf.is_empty() && buf.capacity() > KEEP_BUFFER {
+                    *buf = BytesMut::new();
+                }
+                return Ok(Some(p));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                return Err(Exit::Protocol(e.reason_code(), e.to_string()));
+            }
+        }
+        rd.readable().await.map_err(|e| Exit::Io(e.to_string()))?;
+        if buf.capacity() - buf.len() < 1024 {
+            buf.reserve(4096);
+        }
+        match rd.try_read_buf(buf) {
+            Ok(0) => return Ok(None),
+            Ok(n) => {
+                state.stats.bytes_received.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(Exit::Io(e.to_string())),
+        }
+    }
+}
+
+/// Serve one accepted TCP connection to the end.
+pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port: u16) {
+    blog!(state.log, LogTypes::NOTICE, "New connection from {}:{} on port {}.", peer.ip(), peer.port(), port);
+    if state.config.set_tcp_nodelay {
+        let _ = stream.set_nodelay(true);
+    }
+    let (mut rd, mut wr) = stream.into_split();
+    let mut rbuf = BytesMut::new();
+    let mut shutdown = state.shutdown.clone();
+    let max_in = state.max_packet_in();
+
+    // The first packet must be a CONNECT [MQTT-3.1.0-1], within the connect timeout.
+    let first = tokio::select! {
+        r = tokio::time::timeout(
+            state.config.connect_timeout,
+            read_packet(&state, &mut rd, &mut rbuf, ProtocolVersion::V311, max_in),
+        ) => r,
+        _ = super::state::stopped(&mut shutdown) => return,
+    };
+    let connect = match first {
+        Ok(Ok(Some(Packet::Connect(c)))) => c,
+        Ok(Err(Exit::Protocol(rc, why))) => {
+            // Unsupported protocol level: CONNACK 0x01 (3.1.1) before closing
+            // [MQTT-3.1.2-2].
+            if rc == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION {
+                let mut out = BytesMut::new();
+                let ack = Packet::ConnAck(ConnAck {
+                    reason: rc,
+                    ..ConnAck::default()
+                });
+                let _ = protocol::encode(&ack, ProtocolVersion::V311, &mut out);
+                let _ = wr.write_all(&out).await;
+            }
+            blog!(state.log, LogTypes::NOTICE, "Client <unknown> disconnected due to malformed packet ({why}).");
+            return;
+        }
+        Ok(Ok(Some(_))) => {
+            blog!(state.log, LogTypes::NOTICE, "Client <unknown> disconnected due to protocol error.");
+            return;
+        }
+        Ok(Ok(None)) | Ok(Err(_)) => {
+            blog!(state.log, LogTypes::NOTICE, "Client <unknown> closed its connection.");
+            return;
+        }
+        Err(_) => {
+            blog!(state.log, LogTypes::NOTICE, "Client <unknown> has exceeded timeout, disconnecting.");
+            return;
+        }
+    };
+    let version = connect.protocol;
+    let info = match connect::accept(&state, *connect, peer) {
+        Ok(info) => info,
+        Err(mut ack) => {
+            blog!(state.log, LogTypes::DEBUG, "Sending CONNACK to <unknown> (0, {})", if version.is_v5() { ack.reason.0 } else { ack.reason.to_v3_connack() });
+            if !version.is_v5() {
+                ack.properties = Default::default();
+            }
+            let mut out = BytesMut::new();
+            let _ = protocol::encode(&Packet::ConnAck(ack), version, &mut out);
+            let _ = wr.write_all(&out).await;
+            let _ = wr.shutdown().await;
+            return;
+        }
+    };
+
+    let exit = {
+        let reader = read_loop(&state, &info, &mut rd, &mut rbuf);
+        let writer = write_loop(&state, &info, &mut wr);
+        tokio::pin!(reader);
+        tokio::pin!(writer);
+        tokio::select! {
+            exit = &mut reader => {
+                let disconnect = match &exit {
+                    Exit::Protocol(rc, _) => Some(Disconnect::with_reason(*rc)),
+                    Exit::KeepAlive => Some(Disconnect::with_reason(ReasonCode::KEEP_ALIVE_TIMEOUT)),
+                    _ => None,
+                };
+                info.link.close(disconnect);
+                let _ = tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await;
+                exit
+            }
+            () = &mut writer => Exit::Closed,
+            _ = super::state::stopped(&mut shutdown) => {
+                info.link.close(Some(Disconnect::with_reason(ReasonCode::SERVER_SHUTTING_DOWN)));
+                let _ = tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await;
+                Exit::Closed
+            }
+        }
+    };
+    teardown(&state, info, exit).await;
+}
+
+async fn read_loop(
+    state: &State,
+    info: &ConnInfo,
+    rd: &mut OwnedReadHalf,
+    rbuf: &mut BytesMut,
+) -> Exit {
+    let mut inbound = Inbound::new(state, info);
+    // Keep alive: close after 1.5 times the interval without a packet [MQTT-3.1.2-24].
+    let grace = (info.keep_alive > 0)
+        .then(|| Duration::from_millis(u64::from(info.keep_alive) * 1500));
+    loop {
+        let next = read_packet(state, rd, rbuf, info.version, info.max_packet_in);
+        let packet = match grace {
+            Some(g) => match tokio::time::timeout(g, next).await {
+                Ok(r) => r,
+                Err(_) => return Exit::KeepAlive,
+            },
+            None => next.await,
+        };
+        match packet {
+            Ok(Some(p)) => {
+                if let Err(exit) = inbound.handle(p).await {
+                    return exit;
+                }
+            }
+            Ok(None) => return Exit::Eof,
+            Err(e) => return e,
+        }
+    }
+}
+
+async fn write_loop(state: &State, info: &ConnInfo, wr: &mut OwnedWriteHalf) {
+    let link = &info.link;
+    let session = &info.session;
+    let mut aliases = OutAliases::default();
+    let mut buf = BytesMut::new();
+    let log = &state.log;
+    let debug = log.enabled(LogTypes::DEBUG);
+    loop {
+        link.wake.notified().await;
+        loop {
+            let (close, sent, more) = {
+                let mut st = lock(&session.state);
+                let close = {
+                    let mut ob = lock(&link.outbox);
+                    buf.extend_from_slice(&ob.control);
+                    if ob.control.capacity() > KEEP_BUFFER {
+                        ob.control = BytesMut::new();
+                    } else {
+                        ob.control.clear();
+                    }
+                    ob.close.take()
+                };
+                let current = st.link.as_ref().is_some_and(|l| l.generation == link.generation);
+                let (sent, more) = if close.is_none() && current && !st.ended {
+                    let mut on_send = |d: &super::session::Delivery, mid: u16, dup: bool| {
+                        state
+                            .stats
+                            .publish_bytes_sent
+                            .fetch_add(d.msg.len() as u64, Ordering::Relaxed);
+                        if debug {
+                            log.log(
+                                LogTypes::DEBUG,
+                                format_args!(
+                                    "Sending PUBLISH to {} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+                                    info.client_id,
+                                    u8::from(dup),
+                                    d.qos.as_u8(),
+                                    u8::from(d.retain),
+                                    mid,
+                                    d.msg.topic,
+                                    d.msg.len()
+                                ),
+                            );
+                        }
+                    };
+                    st.fill(&info.caps, &mut aliases, &mut buf, WRITE_BUDGET, &mut on_send)
+                } else {
+                    (0, false)
+                };
+                (close, sent, more)
+            };
+            if sent > 0 {
+                state.stats.publish_sent.fetch_add(sent as u64, Ordering::Relaxed);
+                session.space.notify_waiters();
+            }
+            let close = close.or_else(|| {
+                let st = lock(&session.state);
+                let current = st.link.as_ref().is_some_and(|l| l.generation == link.generation);
+                (!current || st.ended).then_some(None)
+            });
+            if let Some(Some(d)) = &close {
+                let _ = protocol::encode(&Packet::Disconnect(d.clone()), info.version, &mut buf);
+            }
+            if !buf.is_empty() {
+                if wr.write_all(&buf).await.is_err() {
+                    return;
+                }
+                state.stats.bytes_sent.fetch_add(buf.len() as u64, Ordering::Relaxed);
+                state.stats.messages_sent.fetch_add(sent as u64 + 1, Ordering::Relaxed);
+            }
+            if buf.capacity() > KEEP_BUFFER {
+                buf = BytesMut::new();
+            } else {
+                buf.clear();
+            }
+            link.drained.notify_waiters();
+            if close.is_some() {
+                let _ = wr.shutdown().await;
+                return;
+            }
+            if !more {
+                break;
+            }
+        }
+    }
+}
+
+/// After the connection: will [MQTT-3.1.2-8] (not after a normal DISCONNECT
+/// [MQTT-3.1.2-10]; after the Will Delay Interval unless the session resumes
+/// [MQTT-3.1.3-9]), session end or expiry [MQTT-3.1.2-23], log line.
+async fn teardown(state: &Arc<State>, info: ConnInfo, exit: Exit) {
+    let id = &info.client_id;
+    let log = &state.log;
+    let current = info.session.detach(info.link.generation);
+    state.stats.client_disconnected();
+    if log.connections(LogTypes::NOTICE) {
+        let line = match &exit {
+            Exit::Disconnect { .. } => format!("Client {id} disconnected."),
+            Exit::Eof | Exit::Io(_) => format!("Client {id} closed its connection."),
+            Exit::KeepAlive => format!("Client {id} has exceeded timeout, disconnecting."),
+            Exit::Protocol(rc, why) if *rc == ReasonCode::MALFORMED_PACKET => {
+                format!("Client {id} disconnected due to malformed packet ({why}).")
+            }
+            Exit::Protocol(..) => format!("Client {id} disconnected due to protocol error."),
+            Exit::Closed => format!("Client {id} disconnected."),
+        };
+        log.log(LogTypes::NOTICE, format_args!("{line}"));
+    }
+    let will = match exit {
+        Exit::Disconnect { will: false } => None,
+        _ => info.will,
+    };
+    let (expiry, attach_count) = {
+        let st = lock(&info.session.state);
+        (st.expiry, st.attach_count)
+    };
+    if let Some(will) = will {
+        let delay = will.properties.will_delay_interval.unwrap_or(0);
+        if delay == 0 || !current || expiry == 0 {
+            // Taken over: a new connection arrived, so a delayed will is cancelled.
+            if delay == 0 || current {
+                state.publish_will(will, id).await;
+            }
+        } else {
+            lock(&info.session.state).will_pending = true;
+            spawn_delayed_will(state.clone(), info.session.clone(), will, id.clone(), attach_count, delay.min(expiry));
+        }
+    }
+    if !current {
+        return;
+    }
+    if expiry == 0 {
+        state.end_session(&info.session);
+    } else if expiry != u32::MAX {
+        let state = state.clone();
+        let session = info.session.clone();
+        tokio::spawn(async move {
+            let delay = Duration::from_secs(u64::from(expiry));
+            if state.wait_unresumed(&session, attach_count, delay).await && !*state.shutdown.borrow() {
+                state.stats.clients_expired.fetch_add(1, Ordering::Relaxed);
+                blog!(state.log, LogTypes::NOTICE, "Expiring client {}.", session.client_id);
+                state.end_session(&session);
+            }
+        });
+    }
+}
+
+fn spawn_delayed_will(
+    state: Arc<State>,
+    session: Arc<super::session::Session>,
+    will: Will,
+    id: Arc<str>,
+    attach_count: u64,
+    delay: u32,
+) {
+    tokio::spawn(async move {
+        let delay = Duration::from_secs(u64::from(delay));
+        if state.wait_unresumed(&session, attach_count, delay).await {
+            let due = std::mem::replace(&mut lock(&session.state).will_pending, false);
+            if due {
+                state.publish_will(will, &id).await;
+            }
+        }
+    });
+}

@@ -1,0 +1,399 @@
+//! What the broker does with each packet a connected client sends: PUBLISH (topic
+//! aliases, QoS 1/2 acknowledgements, receive maximum, routing), the QoS
+//! acknowledgements of outgoing messages, SUBSCRIBE (retained messages per Retain
+//! Handling), UNSUBSCRIBE, PINGREQ and DISCONNECT. Runs in the connection's reader.
+
+use super::connect::ConnInfo;
+use super::log::{LogTypes, blog};
+use super::message::Message;
+use super::router::Subscriber;
+use super::session::{CONTROL_LIMIT, Delivery, SubEntry, lock};
+use super::state::State;
+use crate::protocol::{
+    Ack, ByteStr, Packet, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe,
+    UnsubAck, Unsubscribe, topic,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// Why a connection's reader stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    /// The client closed the connection without DISCONNECT.
+    Eof,
+    /// Reading failed.
+    Io(String),
+    /// DISCONNECT received; `will` for 5.0 reason 0x04 [MQTT-3.14.4-3].
+    Disconnect {
+        /// Publish the will anyway.
+        will: bool,
+    },
+    /// The client broke the protocol: close, with DISCONNECT `reason` for 5.0.
+    Protocol(ReasonCode, String),
+    /// Nothing received within 1.5 times the keep alive [MQTT-3.1.2-24].
+    KeepAlive,
+    /// The writer closed the connection (takeover, server shutdown).
+    Closed,
+}
+
+/// The reader's state for one connection.
+pub struct Inbound<'a> {
+    /// Broker state.
+    pub state: &'a State,
+    /// The connection.
+    pub info: &'a ConnInfo,
+    /// Topic aliases the client set (client to server) [MQTT-3.3.2-12].
+    pub aliases: HashMap<u16, ByteStr>,
+}
+
+fn protocol_error(reason: ReasonCode, why: &str) -> Exit {
+    Exit::Protocol(reason, why.to_string())
+}
+
+impl<'a> Inbound<'a> {
+    /// A reader state.
+    pub fn new(state: &'a State, info: &'a ConnInfo) -> Self {
+        Inbound {
+            state,
+            info,
+            aliases: HashMap::new(),
+        }
+    }
+
+    /// Queue a control packet, waiting for the writer if the client is not reading.
+    async fn send(&self, packet: Packet) {
+        let link = &self.info.link;
+        if link.send(&packet) <= CONTROL_LIMIT {
+            return;
+        }
+        loop {
+            let drained = link.drained.notified();
+            tokio::pin!(drained);
+            drained.as_mut().enable();
+            if lock(&link.outbox).control.len() <= CONTROL_LIMIT {
+                return;
+            }
+            drained.await;
+        }
+    }
+
+    /// Handle one packet.
+    pub async fn handle(&mut self, packet: Packet) -> Result<(), Exit> {
+        let id = &self.info.client_id;
+        let log = &self.state.log;
+        let v5 = self.info.version.is_v5();
+        match packet {
+            Packet::Publish(p) => self.publish(p).await,
+            Packet::PubAck(a) => {
+                blog!(log, LogTypes::DEBUG, "Received PUBACK from {id} (Mid: {}, RC:{})", a.packet_id, a.reason.0);
+                if lock(&self.info.session.state).puback(a.packet_id) {
+                    self.info.link.wake.notify_one();
+                }
+                Ok(())
+            }
+            Packet::PubRec(a) => {
+                blog!(log, LogTypes::DEBUG, "Received PUBREC from {id} (Mid: {})", a.packet_id);
+                let error = a.reason.is_error();
+                let found = lock(&self.info.session.state).pubrec(a.packet_id, error);
+                if error {
+                    self.info.link.wake.notify_one();
+                    return Ok(());
+                }
+                let mut rel = Ack::new(a.packet_id);
+                if !found && v5 {
+                    rel.reason = ReasonCode::PACKET_IDENTIFIER_NOT_FOUND;
+                }
+                blog!(log, LogTypes::DEBUG, "Sending PUBREL to {id} (m{})", a.packet_id);
+                self.send(Packet::PubRel(rel)).await;
+                Ok(())
+            }
+            Packet::PubRel(a) => {
+                blog!(log, LogTypes::DEBUG, "Received PUBREL from {id} (Mid: {})", a.packet_id);
+                let removed = lock(&self.info.session.state).incoming_qos2.remove(&a.packet_id);
+                let mut comp = Ack::new(a.packet_id);
+                if !removed && v5 {
+                    comp.reason = ReasonCode::PACKET_IDENTIFIER_NOT_FOUND;
+                }
+                blog!(log, LogTypes::DEBUG, "Sending PUBCOMP to {id} (m{})", a.packet_id);
+                self.send(Packet::PubComp(comp)).await;
+                Ok(())
+            }
+            Packet::PubComp(a) => {
+                blog!(log, LogTypes::DEBUG, "Received PUBCOMP from {id} (Mid: {}, RC:{})", a.packet_id, a.reason.0);
+                if lock(&self.info.session.state).pubcomp(a.packet_id) {
+                    self.info.link.wake.notify_one();
+                }
+                Ok(())
+            }
+            Packet::Subscribe(s) => {
+                self.subscribe(s).await;
+                Ok(())
+            }
+            Packet::Unsubscribe(u) => {
+                self.unsubscribe(u).await;
+                Ok(())
+            }
+            Packet::PingReq => {
+                blog!(log, LogTypes::DEBUG, "Received PINGREQ from {id}");
+                blog!(log, LogTypes::DEBUG, "Sending PINGRESP to {id}");
+                self.send(Packet::PingResp).await;
+                Ok(())
+            }
+            Packet::Disconnect(d) => {
+                blog!(log, LogTypes::DEBUG, "Received DISCONNECT from {id}");
+                if let Some(e) = d.properties.session_expiry_interval {
+                    // [MQTT-3.14.2-2]
+                    if self.info.expiry_at_connect == 0 && e != 0 {
+                        return Err(protocol_error(
+                            ReasonCode::PROTOCOL_ERROR,
+                            "DISCONNECT sets a Session Expiry Interval after CONNECT had 0",
+                        ));
+                    }
+                    let mut e = e;
+                    if let Some(limit) = self.state.config.persistent_client_expiration {
+                        e = e.min(u32::try_from(limit.as_secs()).unwrap_or(u32::MAX));
+                    }
+                    lock(&self.info.session.state).expiry = e;
+                }
+                Err(Exit::Disconnect {
+                    will: d.reason == ReasonCode::DISCONNECT_WITH_WILL,
+                })
+            }
+            Packet::Connect(_) => Err(protocol_error(
+                ReasonCode::PROTOCOL_ERROR,
+                "second CONNECT [MQTT-3.1.0-2]",
+            )),
+            Packet::Auth(_) => Err(protocol_error(
+                ReasonCode::PROTOCOL_ERROR,
+                "AUTH without an authentication method [MQTT-4.12.0-1]",
+            )),
+            other => Err(protocol_error(
+                ReasonCode::PROTOCOL_ERROR,
+                &format!("{} sent to the server", other.packet_type().name()),
+            )),
+        }
+    }
+
+    async fn publish(&mut self, mut p: Publish) -> Result<(), Exit> {
+        let state = self.state;
+        let info = self.info;
+        let v5 = info.version.is_v5();
+        let id = &info.client_id;
+        state.stats.publish_received.fetch_add(1, Ordering::Relaxed);
+        state
+            .stats
+            .publish_bytes_received
+            .fetch_add(p.payload.len() as u64, Ordering::Relaxed);
+        if let Some(alias) = p.properties.topic_alias {
+            // [MQTT-3.3.2-9], [MQTT-3.3.2-10]
+            if !v5 || alias == 0 || alias > info.topic_alias_max {
+                return Err(protocol_error(
+                    ReasonCode::TOPIC_ALIAS_INVALID,
+                    "topic alias out of range",
+                ));
+            }
+            if p.topic.is_empty() {
+                match self.aliases.get(&alias) {
+                    Some(t) => p.topic = t.clone(),
+                    None => {
+                        return Err(protocol_error(
+                            ReasonCode::PROTOCOL_ERROR,
+                            "unknown topic alias [MQTT-3.3.2-12]",
+                        ));
+                    }
+                }
+            } else {
+                self.aliases.insert(alias, p.topic.clone());
+            }
+        }
+        blog!(
+            state.log,
+            LogTypes::DEBUG,
+            "Received PUBLISH from {id} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+            u8::from(p.dup),
+            p.qos.as_u8(),
+            u8::from(p.retain),
+            p.packet_id,
+            p.topic,
+            p.payload.len()
+        );
+        if p.qos > state.config.max_qos {
+            // [MQTT-3.2.2-11]
+            return Err(protocol_error(ReasonCode::QOS_NOT_SUPPORTED, "QoS above the maximum QoS"));
+        }
+        if p.retain && !state.config.retain_available {
+            // [MQTT-3.2.2-14]
+            return Err(protocol_error(
+                ReasonCode::RETAIN_NOT_SUPPORTED,
+                "retained messages are not supported",
+            ));
+        }
+        let session = &info.session;
+        if p.qos == QoS::ExactlyOnce {
+            let (resent, unacked) = {
+                let st = lock(&session.state);
+                (st.incoming_qos2.contains(&p.packet_id), st.incoming_qos2.len())
+            };
+            if resent {
+                // A resent QoS 2 PUBLISH is not delivered again [MQTT-4.3.3-10].
+                blog!(state.log, LogTypes::DEBUG, "Sending PUBREC to {id} (m{}, rc0)", p.packet_id);
+                self.send(Packet::PubRec(Ack::new(p.packet_id))).await;
+                return Ok(());
+            }
+            if v5 && unacked >= usize::from(info.receive_max) {
+                // [MQTT-3.3.4-9]
+                return Err(protocol_error(
+                    ReasonCode::RECEIVE_MAXIMUM_EXCEEDED,
+                    "more unacknowledged QoS 2 messages than Receive Maximum",
+                ));
+            }
+        }
+        let limit = state.config.message_size_limit;
+        let mut reason = ReasonCode::SUCCESS;
+        if limit > 0 && p.payload.len() > limit {
+            blog!(state.log, LogTypes::NOTICE, "Dropped too large PUBLISH from {id} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))", u8::from(p.dup), p.qos.as_u8(), u8::from(p.retain), p.packet_id, p.topic, p.payload.len());
+            reason = ReasonCode::PACKET_TOO_LARGE;
+        } else if v5
+            && p.properties.payload_format_indicator == Some(1)
+            && std::str::from_utf8(&p.payload).is_err()
+        {
+            reason = ReasonCode::PAYLOAD_FORMAT_INVALID;
+        } else {
+            let msg = Message::new(
+                p.topic,
+                p.payload,
+                p.qos,
+                p.retain,
+                p.properties,
+                Some(id.clone()),
+            );
+            let n = state.publish(Arc::new(msg)).await;
+            if n == 0 && v5 {
+                reason = ReasonCode::NO_MATCHING_SUBSCRIBERS;
+            }
+        }
+        let ack = Ack {
+            packet_id: p.packet_id,
+            reason,
+            properties: Default::default(),
+        };
+        match p.qos {
+            QoS::AtMostOnce => {}
+            QoS::AtLeastOnce => {
+                blog!(state.log, LogTypes::DEBUG, "Sending PUBACK to {id} (m{}, rc{})", p.packet_id, reason.0);
+                self.send(Packet::PubAck(ack)).await;
+            }
+            QoS::ExactlyOnce => {
+                if !reason.is_error() {
+                    lock(&session.state).incoming_qos2.insert(p.packet_id);
+                }
+                blog!(state.log, LogTypes::DEBUG, "Sending PUBREC to {id} (m{}, rc{})", p.packet_id, reason.0);
+                self.send(Packet::PubRec(ack)).await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn subscribe(&mut self, s: Subscribe) {
+        let state = self.state;
+        let info = self.info;
+        let id = &info.client_id;
+        let log = &state.log;
+        blog!(log, LogTypes::DEBUG, "Received SUBSCRIBE from {id}");
+        let sub_id = s.properties.subscription_identifiers.first().copied();
+        let mut codes = Vec::with_capacity(s.filters.len());
+        let mut retained: Vec<Delivery> = Vec::new();
+        for f in s.filters {
+            blog!(log, LogTypes::DEBUG, "\t{} (QoS {})", f.filter, f.options.qos.as_u8());
+            let mut options = f.options;
+            // Granted QoS may be lower than requested [MQTT-3.9.3-1].
+            options.qos = state.grant(f.options.qos);
+            let existed = {
+                let mut r = state.router.write().unwrap_or_else(|e| e.into_inner());
+                r.subscribe(
+                    &f.filter,
+                    Subscriber {
+                        session: info.session.clone(),
+                        options,
+                        id: sub_id,
+                    },
+                )
+            };
+            let ended = {
+                let mut st = lock(&info.session.state);
+                st.subscriptions
+                    .insert(f.filter.clone(), SubEntry { options, id: sub_id });
+                st.ended
+            };
+            if ended {
+                let mut r = state.router.write().unwrap_or_else(|e| e.into_inner());
+                r.unsubscribe(&f.filter, info.session.key);
+            }
+            blog!(log, LogTypes::SUBSCRIBE, "{id} {} {}", options.qos.as_u8(), f.filter);
+            codes.push(ReasonCode(options.qos.as_u8()));
+            // Retained messages on subscribe [MQTT-3.3.1-6], per Retain Handling
+            // [MQTT-3.3.1-9], [MQTT-3.3.1-10], [MQTT-3.3.1-11]; none for a shared
+            // subscription (section 4.8.2).
+            let send = match options.retain_handling {
+                RetainHandling::SendAtSubscribe => true,
+                RetainHandling::SendIfNew => !existed,
+                RetainHandling::DoNotSend => false,
+            };
+            if send && !topic::is_shared(&f.filter) && state.config.retain_available {
+                let msgs = state
+                    .retained
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .matching(&f.filter);
+                retained.extend(msgs.into_iter().map(|m| Delivery {
+                    qos: m.qos.min(options.qos),
+                    msg: m,
+                    retain: true,
+                    sub_ids: sub_id.into_iter().collect(),
+                }));
+            }
+        }
+        blog!(log, LogTypes::DEBUG, "Sending SUBACK to {id}");
+        self.send(Packet::SubAck(SubAck {
+            packet_id: s.packet_id,
+            reason_codes: codes,
+            properties: Default::default(),
+        }))
+        .await;
+        for d in retained {
+            state.deliver(&info.session, d).await;
+        }
+    }
+
+    async fn unsubscribe(&mut self, u: Unsubscribe) {
+        let state = self.state;
+        let info = self.info;
+        let id = &info.client_id;
+        let log = &state.log;
+        blog!(log, LogTypes::DEBUG, "Received UNSUBSCRIBE from {id}");
+        let mut codes = Vec::with_capacity(u.filters.len());
+        for f in &u.filters {
+            blog!(log, LogTypes::DEBUG, "\t{f}");
+            let existed = state
+                .router
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .unsubscribe(f, info.session.key);
+            lock(&info.session.state).subscriptions.remove(f.as_str());
+            blog!(log, LogTypes::UNSUBSCRIBE, "{id} {f}");
+            codes.push(if existed {
+                ReasonCode::SUCCESS
+            } else {
+                ReasonCode::NO_SUBSCRIPTION_EXISTED
+            });
+        }
+        blog!(log, LogTypes::DEBUG, "Sending UNSUBACK to {id}");
+        self.send(Packet::UnsubAck(UnsubAck {
+            packet_id: u.packet_id,
+            reason_codes: codes,
+            properties: Default::default(),
+        }))
+        .await;
+    }
+}

@@ -1,0 +1,158 @@
+//! Application messages inside the broker, and their encoding shared by subscribers.
+//!
+//! A [`Message`] is created once per received PUBLISH (or will) and shared by `Arc`
+//! with every subscriber it is routed to. The encoded PUBLISH is cached per variant
+//! (protocol family × QoS × retain) as `Bytes`, so all subscribers that get the same
+//! bytes share one encoding; the writer copies it into its batch buffer and patches
+//! the packet identifier and DUP flag in place. Subscribers that need their own
+//! properties (subscription identifiers, topic alias, remaining message expiry) get
+//! a packet encoded for them.
+
+use crate::protocol::{self, ByteStr, Packet, Properties, ProtocolVersion, Publish, QoS};
+use bytes::{Bytes, BytesMut};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+/// One application message.
+#[derive(Debug)]
+pub struct Message {
+    /// Topic name.
+    pub topic: ByteStr,
+    /// Payload.
+    pub payload: Bytes,
+    /// QoS it was published with.
+    pub qos: QoS,
+    /// RETAIN flag as published.
+    pub retain: bool,
+    /// Properties forwarded to 5.0 subscribers (payload format, content type,
+    /// response topic, correlation data, user properties) [MQTT-3.3.2-20].
+    pub properties: Properties,
+    /// When the message expires (from Message Expiry Interval) [MQTT-3.3.2-5].
+    pub expires: Option<Instant>,
+    /// Client identifier of the publisher (for No Local [MQTT-3.8.3-3]).
+    pub origin: Option<Arc<str>>,
+    cache: [OnceLock<Bytes>; 12],
+}
+
+impl Message {
+    /// A message from a received PUBLISH (topic already resolved from an alias).
+    pub fn new(
+        topic: ByteStr,
+        payload: Bytes,
+        qos: QoS,
+        retain: bool,
+        mut properties: Properties,
+        origin: Option<Arc<str>>,
+    ) -> Message {
+        properties.topic_alias = None;
+        properties.subscription_identifiers.clear();
+        let expires = properties
+            .message_expiry_interval
+            .take()
+            .map(|s| Instant::now() + std::time::Duration::from_secs(u64::from(s)));
+        Message {
+            topic,
+            payload,
+            qos,
+            retain,
+            properties,
+            expires,
+            origin,
+            cache: Default::default(),
+        }
+    }
+
+    /// Whether the message has expired.
+    pub fn expired(&self, now: Instant) -> bool {
+        self.expires.is_some_and(|e| e <= now)
+    }
+
+    /// Seconds left before expiry, rounded up (forwarded to subscribers
+    /// [MQTT-3.3.2-6]).
+    pub fn remaining_expiry(&self, now: Instant) -> Option<u32> {
+        self.expires.map(|e| {
+            let d = e.saturating_duration_since(now);
+            let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+            u32::try_from(s).unwrap_or(u32::MAX)
+        })
+    }
+
+    /// Size of the payload in bytes.
+    pub fn len(&self) -> usize {
+        self.payload.len()
+    }
+
+    /// Whether the payload is empty.
+    pub fn is_empty(&self) -> bool {
+        self.payload.is_empty()
+    }
+
+    /// The PUBLISH packet for a subscriber.
+    pub fn to_publish(
+        &self,
+        version: ProtocolVersion,
+        qos: QoS,
+        retain: bool,
+        packet_id: u16,
+        dup: bool,
+        sub_ids: &[u32],
+        now: Instant,
+    ) -> Publish {
+        let properties = if version.is_v5() {
+            let mut p = self.properties.clone();
+            p.message_expiry_interval = self.remaining_expiry(now);
+            p.subscription_identifiers = sub_ids.to_vec();
+            p
+        } else {
+            Properties::default()
+        };
+        Publish {
+            dup,
+            qos,
+            retain,
+            topic: self.topic.clone(),
+            packet_id: if qos == QoS::AtMostOnce { 0 } else { packet_id },
+            properties,
+            payload: self.payload.clone(),
+        }
+    }
+
+    /// The shared encoding of this message for subscribers without per-subscriber
+    /// properties, with packet identifier 0 (patch it with [`patch_publish`]).
+    /// `None` when the message needs per-subscriber encoding (it can expire).
+    pub fn shared_encoding(&self, version: ProtocolVersion, qos: QoS, retain: bool) -> Option<&Bytes> {
+        if self.expires.is_some() && version.is_v5() {
+            return None;
+        }
+        let family = usize::from(version.is_v5());
+        let slot = family * 6 + usize::from(qos.as_u8()) * 2 + usize::from(retain);
+        let cell = self.cache.get(slot)?;
+        if let Some(b) = cell.get() {
+            return Some(b);
+        }
+        let publish = self.to_publish(version, qos, retain, 0, false, &[], Instant::now());
+        let mut buf = BytesMut::new();
+        protocol::encode(&Packet::Publish(publish), version, &mut buf).ok()?;
+        Some(cell.get_or_init(|| buf.freeze()))
+    }
+}
+
+/// Set the packet identifier and DUP flag of an encoded PUBLISH at the end of `buf`
+/// that starts at `start` (QoS 1/2 only) for topic length `topic_len`.
+pub fn patch_publish(buf: &mut [u8], start: usize, topic_len: usize, packet_id: u16, dup: bool) {
+    let Some(first) = buf.get_mut(start) else {
+        return;
+    };
+    if dup {
+        *first |= 0x08;
+    }
+    // Skip the Remaining Length (1 to 4 bytes, the last one has the top bit clear).
+    let mut i = start + 1;
+    while buf.get(i).is_some_and(|b| b & 0x80 != 0) {
+        i += 1;
+    }
+    let at = i + 1 + 2 + topic_len;
+    if let Some(slot) = buf.get_mut(at..at + 2) {
+        slot.copy_from_slice(&packet_id.to_be_bytes());
+    }
+}

@@ -1,0 +1,291 @@
+//! The subscription tree: topic filters by level, with `+` and `#` as ordinary
+//! children, and shared subscriptions (`$share/group/filter`) as groups at the node
+//! of their filter. Routing walks the levels of a topic name once and returns every
+//! session the message goes to, merged so that a client gets one copy at the highest
+//! granted QoS with all matching subscription identifiers [MQTT-3.3.4-2],
+//! [MQTT-3.3.4-4] — the same choice for 3.1.1, where overlapping subscriptions
+//! deliver once at the highest QoS [MQTT-3.3.5-1]. A shared group delivers each
+//! message to one member, round robin, preferring connected members [MQTT-4.8.2-4].
+//!
+//! The tree lives behind a read-mostly lock taken by the publisher's task and never
+//! held across an `.await`.
+
+use super::session::Session;
+use crate::protocol::{QoS, SubscriptionOptions, topic};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// One subscription in the tree.
+#[derive(Clone, Debug)]
+pub struct Subscriber {
+    /// The subscribing session.
+    pub session: Arc<Session>,
+    /// Its options.
+    pub options: SubscriptionOptions,
+    /// Its subscription identifier (5.0).
+    pub id: Option<u32>,
+}
+
+#[derive(Debug, Default)]
+struct SharedGroup {
+    members: Vec<Subscriber>,
+    next: AtomicUsize,
+}
+
+#[derive(Debug, Default)]
+struct Node {
+    children: HashMap<Box<str>, Node>,
+    subscribers: Vec<Subscriber>,
+    shared: HashMap<Box<str>, SharedGroup>,
+}
+
+impl Node {
+    fn is_empty(&self) -> bool {
+        self.children.is_empty() && self.subscribers.is_empty() && self.shared.is_empty()
+    }
+}
+
+/// Where a routed message goes.
+#[derive(Debug)]
+pub struct Target {
+    /// The receiving session.
+    pub session: Arc<Session>,
+    /// Highest granted QoS of the matching subscriptions.
+    pub qos: QoS,
+    /// Whether a matching subscription has Retain As Published.
+    pub retain_as_published: bool,
+    /// Identifiers of the matching subscriptions.
+    pub sub_ids: Vec<u32>,
+}
+
+/// The subscription tree.
+#[derive(Debug, Default)]
+pub struct Router {
+    root: Node,
+    count: usize,
+    shared_count: usize,
+}
+
+impl Router {
+    /// Number of subscriptions (non-shared).
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Number of shared subscriptions.
+    pub fn shared_count(&self) -> usize {
+        self.shared_count
+    }
+
+    /// Add or replace the subscription of `session` to `filter` (a valid filter,
+    /// possibly shared). Returns true if it replaced an existing one [MQTT-3.8.4-3].
+    pub fn subscribe(&mut self, filter: &str, sub: Subscriber) -> bool {
+        let (group, filter) = match topic::parse_shared(filter) {
+            Some((g, f)) => (Some(g), f),
+            None => (None, filter),
+        };
+        let mut node = &mut self.root;
+        for level in filter.split('/') {
+            node = node.children.entry(level.into()).or_default();
+        }
+        let list = match group {
+            Some(g) => &mut node.shared.entry(g.into()).or_default().members,
+            None => &mut node.subscribers,
+        };
+        if let Some(existing) = list.iter_mut().find(|s| s.session.key == sub.session.key) {
+            *existing = sub;
+            true
+        } else {
+            list.push(sub);
+            if group.is_some() {
+                self.shared_count += 1;
+            } else {
+                self.count += 1;
+            }
+            false
+        }
+    }
+
+    /// Remove the subscription of session `key` to `filter`; true if it existed.
+    pub fn unsubscribe(&mut self, filter: &str, key: u64) -> bool {
+        let (group, filter) = match topic::parse_shared(filter) {
+            Some((g, f)) => (Some(g), f),
+            None => (None, filter),
+        };
+        let levels: Vec<&str> = filter.split('/').collect();
+        let removed = remove(&mut self.root, &levels, group, key);
+        if removed {
+            if group.is_some() {
+                self.shared_count -= 1;
+            } else {
+                self.count -= 1;
+            }
+        }
+        removed
+    }
+
+    /// Every session a message on `topic` from client `origin` goes to.
+    pub fn route(&self, topic_name: &str, origin: Option<&str>) -> Vec<Target> {
+        let levels: Vec<&str> = topic_name.split('/').collect();
+        let mut found: Vec<&Subscriber> = Vec::new();
+        let mut groups: Vec<&SharedGroup> = Vec::new();
+        let dollar = topic_name.starts_with('$');
+        collect(&self.root, &levels, 0, dollar, &mut found, &mut groups);
+        // No Local: not to the publishing client's own subscriptions [MQTT-3.8.3-3].
+        found.retain(|s| {
+            !(s.options.no_local && origin.is_some_and(|o| *o == *s.session.client_id))
+        });
+        found.sort_by_key(|s| s.session.key);
+        let mut targets: Vec<Target> = Vec::with_capacity(found.len() + groups.len());
+        for s in found {
+            match targets.last_mut() {
+                Some(t) if t.session.key == s.session.key => {
+                    t.qos = t.qos.max(s.options.qos);
+                    t.retain_as_published |= s.options.retain_as_published;
+                    t.sub_ids.extend(s.id);
+                }
+                _ => targets.push(target(s)),
+            }
+        }
+        for g in groups {
+            if let Some(s) = pick(g) {
+                targets.push(target(s));
+            }
+        }
+        targets
+    }
+}
+
+fn target(s: &Subscriber) -> Target {
+    Target {
+        session: s.session.clone(),
+        qos: s.options.qos,
+        retain_as_published: s.options.retain_as_published,
+        sub_ids: s.id.into_iter().collect(),
+    }
+}
+
+/// One member of a shared group: the next connected one round robin, or the next one.
+fn pick(g: &SharedGroup) -> Option<&Subscriber> {
+    let n = g.members.len();
+    if n == 0 {
+        return None;
+    }
+    let start = g.next.fetch_add(1, Ordering::Relaxed);
+    (0..n)
+        .map(|i| &g.members[(start + i) % n])
+        .find(|m| m.session.online.load(Ordering::Acquire))
+        .or_else(|| g.members.get(start % n))
+}
+
+fn collect<'a>(
+    node: &'a Node,
+    levels: &[&str],
+    i: usize,
+    dollar: bool,
+    found: &mut Vec<&'a Subscriber>,
+    groups: &mut Vec<&'a SharedGroup>,
+) {
+    let add = |n: &'a Node, found: &mut Vec<&'a Subscriber>, groups: &mut Vec<&'a SharedGroup>| {
+        found.extend(n.subscribers.iter());
+        groups.extend(n.shared.values());
+    };
+    // A filter starting with a wildcard does not match `$` topics [MQTT-4.7.2-1].
+    let wild_ok = !(i == 0 && dollar);
+    let hash = if wild_ok { node.children.get("#") } else { None };
+    if let Some(h) = hash {
+        // `#` also matches the parent level: `a/#` matches `a` [MQTT-4.7.1-2].
+        add(h, found, groups);
+    }
+    let Some(level) = levels.get(i) else {
+        add(node, found, groups);
+        return;
+    };
+    if let Some(c) = node.children.get(*level) {
+        collect(c, levels, i + 1, dollar, found, groups);
+    }
+    let plus = if wild_ok { node.children.get("+") } else { None };
+    if let Some(c) = plus {
+        collect(c, levels, i + 1, dollar, found, groups);
+    }
+}
+
+fn remove(node: &mut Node, levels: &[&str], group: Option<&str>, key: u64) -> bool {
+    let Some((first, rest)) = levels.split_first() else {
+        let removed = match group {
+            Some(g) => {
+                let Some(sg) = node.shared.get_mut(g) else {
+                    return false;
+                };
+                let before = sg.members.len();
+                sg.members.retain(|s| s.session.key != key);
+                let removed = sg.members.len() != before;
+                if sg.members.is_empty() {
+                    node.shared.remove(g);
+                }
+                removed
+            }
+            None => {
+                let before = node.subscribers.len();
+                node.subscribers.retain(|s| s.session.key != key);
+                node.subscribers.len() != before
+            }
+        };
+        return removed;
+    };
+    let Some(child) = node.children.get_mut(*first) else {
+        return false;
+    };
+    let removed = remove(child, rest, group, key);
+    if child.is_empty() {
+        node.children.remove(*first);
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sub(key: u64, id: &str, qos: QoS) -> Subscriber {
+        Subscriber {
+            session: Arc::new(Session::new(key, id.into(), 0)),
+            options: SubscriptionOptions::qos(qos),
+            id: None,
+        }
+    }
+
+    #[test]
+    fn wildcards_and_dollar_topics() {
+        let mut r = Router::default();
+        r.subscribe("a/+/c", sub(1, "one", QoS::AtMostOnce));
+        r.subscribe("a/#", sub(2, "two", QoS::AtLeastOnce));
+        r.subscribe("#", sub(3, "three", QoS::AtMostOnce));
+        let keys = |t: Vec<Target>| t.iter().map(|t| t.session.key).collect::<Vec<_>>();
+        assert_eq!(keys(r.route("a/b/c", None)), vec![1, 2, 3]);
+        assert_eq!(keys(r.route("a", None)), vec![2, 3]);
+        // [MQTT-4.7.2-1]
+        assert!(r.route("$SYS/x", None).is_empty());
+        assert!(r.unsubscribe("a/#", 2));
+        assert_eq!(keys(r.route("a/b/c", None)), vec![1, 3]);
+        assert_eq!(r.count(), 2);
+    }
+
+    #[test]
+    fn overlapping_subscriptions_merge_at_highest_qos() {
+        let mut r = Router::default();
+        let s = sub(1, "one", QoS::AtMostOnce);
+        r.subscribe("a/+", s.clone());
+        r.subscribe(
+            "a/b",
+            Subscriber {
+                options: SubscriptionOptions::qos(QoS::ExactlyOnce),
+                ..s
+            },
+        );
+        let t = r.route("a/b", None);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].qos, QoS::ExactlyOnce);
+    }
+}

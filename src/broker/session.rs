@@ -1,0 +1,472 @@
+//! Sessions: the state the broker keeps per client identifier (section 4.1) — its
+//! subscriptions, the bounded queue of messages waiting to be sent, the outgoing
+//! QoS 1/2 messages in flight, and the incoming QoS 2 packet identifiers awaiting
+//! PUBREL — plus the [`Link`] to the connection currently attached to it.
+//!
+//! Publishers push [`Delivery`]s into a session's queue from their own task; the
+//! attached connection's writer drains the queue into one buffer per wake-up.
+
+use super::message::{Message, patch_publish};
+use crate::protocol::{
+    self, Ack, ByteStr, Disconnect, Packet, ProtocolVersion, QoS, SubscriptionOptions,
+};
+use bytes::BytesMut;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+use tokio::sync::Notify;
+
+/// Lock a mutex, recovering the data if a panicking thread poisoned it (the state
+/// is kept consistent by every critical section, which never panics midway).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Packets a connection's reader asks its writer to send, and the close request.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    /// Encoded control packets (CONNACK, PUBACK, SUBACK, PINGRESP...).
+    pub control: BytesMut,
+    /// Close the connection after sending everything queued, with this DISCONNECT
+    /// (sent to 5.0 clients only; `None` inside = close without one).
+    pub close: Option<Option<Disconnect>>,
+}
+
+/// The connection attached to a session: how publishers and the reader wake its
+/// writer.
+#[derive(Debug)]
+pub struct Link {
+    /// Generation: unique per connection.
+    pub generation: u64,
+    /// Protocol version of the connection.
+    pub version: ProtocolVersion,
+    /// Wakes the writer.
+    pub wake: Notify,
+    /// Signalled by the writer after each write (the reader waits on it when its
+    /// control queue is too long).
+    pub drained: Notify,
+    /// Control packets and close request.
+    pub outbox: Mutex<Outbox>,
+}
+
+/// Most control bytes a reader queues before waiting for its writer.
+pub const CONTROL_LIMIT: usize = 256 * 1024;
+
+impl Link {
+    /// A link for a new connection.
+    pub fn new(generation: u64, version: ProtocolVersion) -> Link {
+        Link {
+            generation,
+            version,
+            wake: Notify::new(),
+            drained: Notify::new(),
+            outbox: Mutex::new(Outbox::default()),
+        }
+    }
+
+    /// Queue a control packet for the writer. Returns the control queue length.
+    pub fn send(&self, packet: &Packet) -> usize {
+        let len = {
+            let mut ob = lock(&self.outbox);
+            // Packets built by the broker always encode; a failure would only drop it.
+            let _ = protocol::encode(packet, self.version, &mut ob.control);
+            ob.control.len()
+        };
+        self.wake.notify_one();
+        len
+    }
+
+    /// Ask the writer to flush and close, with a DISCONNECT for 5.0 clients.
+    pub fn close(&self, disconnect: Option<Disconnect>) {
+        {
+            let mut ob = lock(&self.outbox);
+            if ob.close.is_none() {
+                ob.close = Some(disconnect.filter(|_| self.version.is_v5()));
+            }
+        }
+        self.wake.notify_one();
+    }
+}
+
+/// A message on its way to one subscriber.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    /// The message.
+    pub msg: Arc<Message>,
+    /// QoS for this subscriber (the smaller of published and granted).
+    pub qos: QoS,
+    /// RETAIN flag to send.
+    pub retain: bool,
+    /// Subscription identifiers of the matching subscriptions (5.0).
+    pub sub_ids: Vec<u32>,
+}
+
+/// State of an outgoing QoS 1/2 message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutState {
+    /// PUBLISH sent, waiting for PUBACK (QoS 1) or PUBREC (QoS 2).
+    AwaitAck,
+    /// PUBREL sent, waiting for PUBCOMP.
+    AwaitComp,
+}
+
+/// An outgoing message in flight.
+#[derive(Debug)]
+pub struct Inflight {
+    /// Packet identifier.
+    pub packet_id: u16,
+    /// The message.
+    pub delivery: Delivery,
+    /// Where the exchange is.
+    pub state: OutState,
+    /// Needs (re)sending: set on reconnect, sent with DUP [MQTT-4.4.0-1].
+    pub resend: bool,
+}
+
+/// A subscription as the session remembers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubEntry {
+    /// Options.
+    pub options: SubscriptionOptions,
+    /// Subscription identifier (5.0).
+    pub id: Option<u32>,
+}
+
+/// What the writer may send to its client.
+#[derive(Clone, Copy, Debug)]
+pub struct Caps {
+    /// Protocol version.
+    pub version: ProtocolVersion,
+    /// Outgoing QoS 1/2 window: the client's Receive Maximum capped by
+    /// `max_inflight_messages`.
+    pub receive_max: usize,
+    /// The client's Maximum Packet Size (0 = none).
+    pub max_packet_size: usize,
+    /// The client's Topic Alias Maximum.
+    pub topic_alias_max: u16,
+}
+
+/// Topic aliases the broker assigned on one connection (server to client direction).
+#[derive(Debug, Default)]
+pub struct OutAliases {
+    map: HashMap<ByteStr, u16>,
+}
+
+/// The mutable part of a session.
+#[derive(Debug)]
+pub struct SessionState {
+    /// The attached connection, if any.
+    pub link: Option<Arc<Link>>,
+    /// Subscriptions by full filter (including `$share/group/`).
+    pub subscriptions: HashMap<String, SubEntry>,
+    /// Messages waiting to be sent.
+    pub pending: VecDeque<Delivery>,
+    /// Outgoing QoS 1/2 messages in flight, oldest first.
+    pub inflight: VecDeque<Inflight>,
+    /// Incoming QoS 2 packet identifiers PUBREC'd and awaiting PUBREL [MQTT-4.3.3-9].
+    pub incoming_qos2: HashSet<u16>,
+    next_packet_id: u16,
+    /// Session Expiry Interval in seconds (u32::MAX = never).
+    pub expiry: u32,
+    /// Counts attachments, so a timer can tell the session was resumed.
+    pub attach_count: u64,
+    /// A queue that stayed full: QoS 1/2 are dropped without waiting until it drains.
+    pub congested: bool,
+    /// The session was discarded.
+    pub ended: bool,
+    /// A will waiting for its delay, cancelled by a reconnect [MQTT-3.1.3-9].
+    pub will_pending: bool,
+}
+
+/// A session, shared by the broker's session table, the subscription tree and the
+/// attached connection.
+#[derive(Debug)]
+pub struct Session {
+    /// Unique number (a client id reused after a clean start gets a new session).
+    pub key: u64,
+    /// Client identifier.
+    pub client_id: Arc<str>,
+    /// Whether a connection is attached (read without locking by shared-subscription
+    /// routing).
+    pub online: AtomicBool,
+    /// Mutable state.
+    pub state: Mutex<SessionState>,
+    /// Signalled when queue space frees up (publishers wait on it).
+    pub space: Notify,
+}
+
+/// Outcome of [`Session::enqueue`].
+#[derive(Debug)]
+pub enum Enqueue {
+    /// Queued.
+    Queued,
+    /// Dropped (queue full for QoS 0, session offline, or ended).
+    Dropped,
+    /// Queue full: a QoS 1/2 publisher should wait for [`Session::space`] and retry.
+    Full(Delivery),
+}
+
+/// Queue limits.
+#[derive(Clone, Copy, Debug)]
+pub struct QueueLimits {
+    /// Most queued messages.
+    pub max_queued: usize,
+    /// Queue QoS 0 for offline sessions.
+    pub queue_qos0: bool,
+}
+
+impl Session {
+    /// A new empty session.
+    pub fn new(key: u64, client_id: Arc<str>, expiry: u32) -> Session {
+        Session {
+            key,
+            client_id,
+            online: AtomicBool::new(false),
+            state: Mutex::new(SessionState {
+                link: None,
+                subscriptions: HashMap::new(),
+                pending: VecDeque::new(),
+                inflight: VecDeque::new(),
+                incoming_qos2: HashSet::new(),
+                next_packet_id: 0,
+                expiry,
+                attach_count: 0,
+                congested: false,
+                ended: false,
+                will_pending: false,
+            }),
+            space: Notify::new(),
+        }
+    }
+
+    /// Queue a message for this session's client.
+    pub fn enqueue(&self, d: Delivery, limits: QueueLimits) -> Enqueue {
+        let mut s = lock(&self.state);
+        if s.ended {
+            return Enqueue::Dropped;
+        }
+        let online = s.link.is_some();
+        if !online && d.qos == QoS::AtMostOnce && !limits.queue_qos0 {
+            return Enqueue::Dropped;
+        }
+        if s.pending.len() >= limits.max_queued {
+            if d.qos == QoS::AtMostOnce || !online || s.congested {
+                return Enqueue::Dropped;
+            }
+            return Enqueue::Full(d);
+        }
+        s.pending.push_back(d);
+        if let Some(link) = &s.link {
+            link.wake.notify_one();
+        }
+        Enqueue::Queued
+    }
+
+    /// Attach a connection: mark every in-flight message for redelivery with DUP
+    /// [MQTT-4.4.0-1] and wake its writer.
+    pub fn attach(&self, link: Arc<Link>) {
+        let mut s = lock(&self.state);
+        for f in s.inflight.iter_mut() {
+            f.resend = true;
+        }
+        s.attach_count += 1;
+        s.congested = false;
+        s.will_pending = false;
+        link.wake.notify_one();
+        s.link = Some(link);
+        self.online.store(true, Ordering::Release);
+    }
+
+    /// Detach connection `generation`; false if another connection has taken over.
+    pub fn detach(&self, generation: u64) -> bool {
+        let mut s = lock(&self.state);
+        if s.link.as_ref().is_some_and(|l| l.generation == generation) {
+            s.link = None;
+            self.online.store(false, Ordering::Release);
+            // Messages queued for an offline session: QoS 0 is not kept.
+            s.pending.retain(|d| d.qos != QoS::AtMostOnce);
+            drop(s);
+            self.space.notify_waiters();
+            true
+        } else {
+            false
+        }
+    }
+}
+
+impl SessionState {
+    fn alloc_packet_id(&mut self) -> u16 {
+        for _ in 0..=u16::MAX {
+            self.next_packet_id = self.next_packet_id.wrapping_add(1);
+            if self.next_packet_id == 0 {
+                self.next_packet_id = 1;
+            }
+            let id = self.next_packet_id;
+            if !self.inflight.iter().any(|f| f.packet_id == id) {
+                return id;
+            }
+        }
+        // Unreachable: the window is at most 65535 and ids are 1..=65535.
+        self.next_packet_id
+    }
+
+    /// Encode what may be sent now into `out`, up to about `budget` bytes: in-flight
+    /// messages to resend, then queued messages while the window allows. Returns
+    /// (PUBLISH packets written, whether more is ready to send).
+    pub fn fill(
+        &mut self,
+        caps: &Caps,
+        aliases: &mut OutAliases,
+        out: &mut BytesMut,
+        budget: usize,
+        on_send: &mut dyn FnMut(&Delivery, u16, bool),
+    ) -> (usize, bool) {
+        let now = Instant::now();
+        let mut sent = 0;
+        for f in self.inflight.iter_mut().filter(|f| f.resend) {
+            if out.len() >= budget {
+                return (sent, true);
+            }
+            f.resend = false;
+            match f.state {
+                OutState::AwaitAck => {
+                    if encode_delivery(&f.delivery, f.packet_id, true, caps, aliases, now, out) {
+                        on_send(&f.delivery, f.packet_id, true);
+                        sent += 1;
+                    }
+                }
+                OutState::AwaitComp => {
+                    let _ = protocol::encode(&Packet::PubRel(Ack::new(f.packet_id)), caps.version, out);
+                }
+            }
+        }
+        while let Some(front) = self.pending.front() {
+            if out.len() >= budget {
+                return (sent, true);
+            }
+            if front.qos != QoS::AtMostOnce && self.inflight.len() >= caps.receive_max {
+                break;
+            }
+            let Some(d) = self.pending.pop_front() else {
+                break;
+            };
+            // Expired messages are not delivered [MQTT-3.3.2-5].
+            if d.msg.expired(now) {
+                continue;
+            }
+            if d.qos == QoS::AtMostOnce {
+                if encode_delivery(&d, 0, false, caps, aliases, now, out) {
+                    on_send(&d, 0, false);
+                    sent += 1;
+                }
+                continue;
+            }
+            let id = self.alloc_packet_id();
+            if encode_delivery(&d, id, false, caps, aliases, now, out) {
+                on_send(&d, id, false);
+                sent += 1;
+                self.inflight.push_back(Inflight {
+                    packet_id: id,
+                    delivery: d,
+                    state: OutState::AwaitAck,
+                    resend: false,
+                });
+            }
+        }
+        if self.pending.len() < 2 {
+            self.congested = false;
+        }
+        (sent, false)
+    }
+
+    /// PUBACK received: complete a QoS 1 delivery [MQTT-4.3.2-1].
+    pub fn puback(&mut self, packet_id: u16) -> bool {
+        self.remove_inflight(packet_id, |f| {
+            f.state == OutState::AwaitAck && f.delivery.qos == QoS::AtLeastOnce
+        })
+    }
+
+    /// PUBREC received: true if the message was in flight (reply PUBREL). A 5.0
+    /// error reason ends the exchange [MQTT-4.3.3].
+    pub fn pubrec(&mut self, packet_id: u16, error: bool) -> bool {
+        let Some(f) = self.inflight.iter_mut().find(|f| {
+            f.packet_id == packet_id && f.delivery.qos == QoS::ExactlyOnce
+        }) else {
+            return false;
+        };
+        if error {
+            self.remove_inflight(packet_id, |_| true);
+            return false;
+        }
+        f.state = OutState::AwaitComp;
+        true
+    }
+
+    /// PUBCOMP received: complete a QoS 2 delivery.
+    pub fn pubcomp(&mut self, packet_id: u16) -> bool {
+        self.remove_inflight(packet_id, |f| f.state == OutState::AwaitComp)
+    }
+
+    fn remove_inflight(&mut self, packet_id: u16, ok: impl Fn(&Inflight) -> bool) -> bool {
+        match self
+            .inflight
+            .iter()
+            .position(|f| f.packet_id == packet_id && ok(f))
+        {
+            Some(i) => {
+                self.inflight.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Encode one PUBLISH for a subscriber; false if it was skipped because it exceeds
+/// the client's Maximum Packet Size [MQTT-3.1.2-25].
+fn encode_delivery(
+    d: &Delivery,
+    packet_id: u16,
+    dup: bool,
+    caps: &Caps,
+    aliases: &mut OutAliases,
+    now: Instant,
+    out: &mut BytesMut,
+) -> bool {
+    let v5 = caps.version.is_v5();
+    let custom = v5 && (!d.sub_ids.is_empty() || caps.topic_alias_max > 0);
+    let shared = if custom {
+        None
+    } else {
+        d.msg.shared_encoding(caps.version, d.qos, d.retain)
+    };
+    if let Some(enc) = shared {
+        if caps.max_packet_size > 0 && enc.len() > caps.max_packet_size {
+            return false;
+        }
+        let start = out.len();
+        out.extend_from_slice(enc);
+        if d.qos != QoS::AtMostOnce {
+            patch_publish(out, start, d.msg.topic.len(), packet_id, dup);
+        }
+        return true;
+    }
+    let mut publish = d.msg.to_publish(caps.version, d.qos, d.retain, packet_id, dup, &d.sub_ids, now);
+    let packet_len = protocol::encoded_len(&Packet::Publish(publish.clone()), caps.version);
+    if caps.max_packet_size > 0 && packet_len > caps.max_packet_size {
+        return false;
+    }
+    if caps.topic_alias_max > 0 {
+        if let Some(&alias) = aliases.map.get(&publish.topic) {
+            publish.properties.topic_alias = Some(alias);
+            publish.topic = ByteStr::default();
+        } else if aliases.map.len() < usize::from(caps.topic_alias_max) {
+            // Aliases are 1..=max [MQTT-3.3.2-9]; the map never exceeds max entries.
+            let alias = u16::try_from(aliases.map.len() + 1).unwrap_or(caps.topic_alias_max);
+            aliases.map.insert(publish.topic.clone(), alias);
+            publish.properties.topic_alias = Some(alias);
+        }
+    }
+    protocol::encode(&Packet::Publish(publish), caps.version, out).is_ok()
+}

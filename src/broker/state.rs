@@ -1,0 +1,212 @@
+//! The broker state shared by every connection task: configuration, logger, session
+//! table, subscription tree, retained store and statistics, with the operations that
+//! span them — routing a message to its subscribers (in the publisher's task),
+//! ending a session, publishing a will.
+
+use super::config::Config;
+use super::log::Logger;
+use super::message::Message;
+use super::retain::RetainedStore;
+use super::router::Router;
+use super::session::{Delivery, Enqueue, QueueLimits, Session, lock};
+use super::sys::Stats;
+use crate::protocol::{QoS, Will};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// How long a QoS 1/2 publisher waits for space in a full subscriber queue before
+/// the message is dropped for that subscriber (which is then marked congested, so
+/// one stuck subscriber cannot stall publishers).
+const QUEUE_WAIT: Duration = Duration::from_secs(5);
+
+/// Hard cap of a session queue when `max_queued_messages` is 0 (no unbounded queue).
+const QUEUE_HARD_CAP: usize = 100_000;
+
+/// State shared by all connections of one broker.
+#[derive(Debug)]
+pub struct State {
+    /// Configuration.
+    pub config: Config,
+    /// Logger.
+    pub log: Logger,
+    /// Sessions by client identifier.
+    pub sessions: Mutex<HashMap<Arc<str>, Arc<Session>>>,
+    /// Subscription tree.
+    pub router: RwLock<Router>,
+    /// Retained messages.
+    pub retained: RwLock<RetainedStore>,
+    /// Counters for `$SYS`.
+    pub stats: Stats,
+    /// Source of session keys and connection generations.
+    next_key: AtomicU64,
+    /// Start time (uptime).
+    pub started: Instant,
+    /// Becomes true at shutdown.
+    pub shutdown: watch::Receiver<bool>,
+    /// Keeps the shutdown channel open when the handle is dropped (the broker keeps
+    /// running until `shutdown` or the end of the runtime).
+    pub shutdown_tx: watch::Sender<bool>,
+}
+
+impl State {
+    /// New state.
+    pub fn new(config: Config, log: Logger, shutdown_tx: watch::Sender<bool>) -> State {
+        let shutdown = shutdown_tx.subscribe();
+        State {
+            config,
+            log,
+            sessions: Mutex::new(HashMap::new()),
+            router: RwLock::new(Router::default()),
+            retained: RwLock::new(RetainedStore::default()),
+            stats: Stats::default(),
+            next_key: AtomicU64::new(1),
+            started: Instant::now(),
+            shutdown,
+            shutdown_tx,
+        }
+    }
+
+    /// A fresh unique number.
+    pub fn next_key(&self) -> u64 {
+        self.next_key.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Queue limits from the configuration.
+    pub fn queue_limits(&self) -> QueueLimits {
+        QueueLimits {
+            max_queued: match self.config.max_queued_messages {
+                0 => QUEUE_HARD_CAP,
+                n => n,
+            },
+            queue_qos0: self.config.queue_qos0_messages,
+        }
+    }
+
+    /// Route a message to every matching subscription (and the retained store when
+    /// it is retained). Runs in the publisher's task; waits while a QoS 1/2
+    /// subscriber queue is full (backpressure). Returns the number of subscribers.
+    pub async fn publish(&self, msg: Arc<Message>) -> usize {
+        if msg.retain && self.config.retain_available {
+            // [MQTT-3.3.1-5], [MQTT-3.3.1-10]
+            match self.retained.write() {
+                Ok(mut r) => r.set(msg.clone()),
+                Err(e) => e.into_inner().set(msg.clone()),
+            }
+        }
+        let targets = {
+            let router = self.router.read().unwrap_or_else(|e| e.into_inner());
+            router.route(&msg.topic, msg.origin.as_deref())
+        };
+        let n = targets.len();
+        for t in targets {
+            let d = Delivery {
+                msg: msg.clone(),
+                // Downgraded to the granted QoS [MQTT-3.8.4-8].
+                qos: msg.qos.min(t.qos),
+                // Retain flag only with Retain As Published [MQTT-3.3.1-12], [MQTT-3.3.1-13].
+                retain: msg.retain && t.retain_as_published,
+                sub_ids: t.sub_ids,
+            };
+            self.deliver(&t.session, d).await;
+        }
+        n
+    }
+
+    /// Queue one delivery, waiting (bounded) for space when QoS 1/2 finds the queue
+    /// full.
+    pub async fn deliver(&self, session: &Session, mut d: Delivery) {
+        let limits = self.queue_limits();
+        let deadline = tokio::time::Instant::now() + QUEUE_WAIT;
+        loop {
+            let notified = session.space.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            match session.enqueue(d, limits) {
+                Enqueue::Queued => return,
+                Enqueue::Dropped => {
+                    self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                Enqueue::Full(back) => {
+                    d = back;
+                    if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                        lock(&session.state).congested = true;
+                        self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Publish a will message [MQTT-3.1.2-8].
+    pub async fn publish_will(&self, will: Will, client_id: &Arc<str>) {
+        let mut props = will.properties;
+        props.will_delay_interval = None;
+        let msg = Message::new(
+            will.topic,
+            will.payload,
+            will.qos.min(self.config.max_qos),
+            will.retain,
+            props,
+            Some(client_id.clone()),
+        );
+        self.publish(Arc::new(msg)).await;
+    }
+
+    /// Discard a session: its subscriptions, queued and in-flight messages
+    /// [MQTT-3.1.2-6].
+    pub fn end_session(&self, session: &Arc<Session>) {
+        let subs = {
+            let mut s = lock(&session.state);
+            s.ended = true;
+            s.pending.clear();
+            s.inflight.clear();
+            s.incoming_qos2.clear();
+            std::mem::take(&mut s.subscriptions)
+        };
+        if !subs.is_empty() {
+            let mut r = self.router.write().unwrap_or_else(|e| e.into_inner());
+            for f in subs.keys() {
+                r.unsubscribe(f, session.key);
+            }
+        }
+        {
+            let mut m = lock(&self.sessions);
+            if m.get(&session.client_id).is_some_and(|s| s.key == session.key) {
+                m.remove(&session.client_id);
+            }
+        }
+        session.space.notify_waiters();
+    }
+
+    /// Delay a will or session expiry: true when the session was not resumed within
+    /// `delay` (the broker shutting down counts as the time having passed).
+    pub async fn wait_unresumed(&self, session: &Session, attach_count: u64, delay: Duration) -> bool {
+        let mut shutdown = self.shutdown.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stopped(&mut shutdown) => {}
+        }
+        let s = lock(&session.state);
+        s.link.is_none() && s.attach_count == attach_count && !s.ended
+    }
+
+    /// Largest packet accepted from clients (0 = the protocol's limit).
+    pub fn max_packet_in(&self) -> usize {
+        usize::try_from(self.config.max_packet_size).unwrap_or(0)
+    }
+
+    /// The QoS granted for a requested one.
+    pub fn grant(&self, requested: QoS) -> QoS {
+        requested.min(self.config.max_qos)
+    }
+}
+
+/// Resolves once the broker is shutting down (or its handle's sender is gone).
+pub async fn stopped(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}

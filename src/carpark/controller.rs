@@ -1,0 +1,580 @@
+//! `mq carpark controller`: counts cars from the entry and exit topics, publishes the
+//! retained display state on every change and the time on its interval, turns
+//! impossible events into alerts, and announces itself with a retained status and a
+//! will. On start it takes the count over from the retained display (or `--state`).
+//!
+//! The loop that reads events never waits for an acknowledgement (the client stops
+//! reading the socket while its event queue is full, so waiting there could block
+//! both sides): display updates go to a publisher task through a `watch` channel (the
+//! latest state wins under a burst) and alerts through a bounded queue.
+
+use super::clock::format_rfc3339;
+use super::flags::{PrefixArgs, parse_duration};
+use super::messages::{
+    Alert, AlertKind, CarEvent, DisplayState, OFFLINE, ONLINE, TopicKind, Topics, parse_temperature,
+};
+use super::occupancy::{self, Direction, Occupancy, Outcome, Totals};
+use super::{Shutdown, connect, message, publish, stamp, subscribe};
+use crate::client::{Client, ConnectOptions, Event};
+use crate::protocol::{Properties, QoS, Will};
+use anyhow::Context;
+use bytes::Bytes;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+use tokio::sync::{mpsc, watch};
+
+/// How long to wait, after subscribing, for the retained display of an earlier run.
+pub const RESTORE_WAIT: Duration = Duration::from_millis(500);
+/// Alerts waiting to be published; more are dropped (and logged).
+const ALERT_QUEUE: usize = 64;
+
+/// Flags of `mq carpark controller`.
+#[derive(clap::Args, Debug, Clone)]
+#[command(disable_help_flag = true)]
+pub struct ControllerArgs {
+    /// Number of spaces
+    #[arg(long = "capacity", default_value_t = 120)]
+    pub capacity: u32,
+    /// How often to publish the time on <prefix>/time
+    #[arg(long = "clock-interval", value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub clock_interval: Duration,
+    /// Start from an empty car park instead of the retained display / state file
+    #[arg(long = "reset")]
+    pub reset: bool,
+    /// Also keep the count in this file (JSON, written atomically)
+    #[arg(long = "state", value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Only print alerts, not every car
+    #[arg(long = "quiet")]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub prefix: PrefixArgs,
+    #[command(flatten)]
+    pub conn: crate::cli::ConnectArgs,
+    /// Print help
+    #[arg(long = "help", action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+impl ControllerArgs {
+    /// The configuration these flags describe.
+    pub fn to_config(&self) -> anyhow::Result<ControllerConfig> {
+        if self.clock_interval.is_zero() {
+            anyhow::bail!("--clock-interval must be above 0");
+        }
+        Ok(ControllerConfig {
+            connect: self.conn.to_options()?,
+            topics: Topics::new(&self.prefix.prefix).map_err(anyhow::Error::msg)?,
+            capacity: self.capacity,
+            clock_interval: self.clock_interval,
+            reset: self.reset,
+            state_file: self.state.clone(),
+            restore_wait: RESTORE_WAIT,
+            quiet: self.quiet,
+        })
+    }
+}
+
+/// Everything `controller::run` needs.
+#[derive(Debug, Clone)]
+pub struct ControllerConfig {
+    /// Where to connect (the will is added here).
+    pub connect: ConnectOptions,
+    /// The car park's topics.
+    pub topics: Topics,
+    /// Number of spaces.
+    pub capacity: u32,
+    /// Period of `<prefix>/time`.
+    pub clock_interval: Duration,
+    /// Ignore earlier state.
+    pub reset: bool,
+    /// Keep the count in this file too.
+    pub state_file: Option<PathBuf>,
+    /// How long to wait for a retained display on start.
+    pub restore_wait: Duration,
+    /// Print only alerts.
+    pub quiet: bool,
+}
+
+impl ControllerConfig {
+    /// A controller for `capacity` spaces on the default prefix.
+    pub fn new(connect: ConnectOptions, capacity: u32) -> ControllerConfig {
+        ControllerConfig {
+            connect,
+            // "carpark" is a valid topic name: this cannot fail.
+            topics: Topics::new("carpark").unwrap_or_else(|_| unreachable!()),
+            capacity,
+            clock_interval: Duration::from_secs(1),
+            reset: false,
+            state_file: None,
+            restore_wait: RESTORE_WAIT,
+            quiet: true,
+        }
+    }
+}
+
+/// The controller's count, for the demo's summary and for watching progress.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ControllerReport {
+    /// Number of spaces.
+    pub capacity: u32,
+    /// Cars inside.
+    pub occupied: u32,
+    /// Cars inside when it started (taken over from an earlier run).
+    pub restored: u32,
+    /// What happened since the start.
+    pub totals: Totals,
+}
+
+/// Run a controller until `shutdown`; returns its final count.
+pub async fn run(config: ControllerConfig, shutdown: Shutdown) -> anyhow::Result<ControllerReport> {
+    let (progress, _) = watch::channel(ControllerReport::default());
+    run_with_progress(config, shutdown, progress).await
+}
+
+/// [`run`], also sending the count on `progress` after every event.
+pub async fn run_with_progress(
+    config: ControllerConfig,
+    mut shutdown: Shutdown,
+    progress: watch::Sender<ControllerReport>,
+) -> anyhow::Result<ControllerReport> {
+    let topics = config.topics.clone();
+    let saved = match (&config.state_file, config.reset) {
+        (Some(path), false) => occupancy::load_state(path).map_err(anyhow::Error::msg)?,
+        _ => None,
+    };
+    // The will tells everyone when the controller vanishes without a DISCONNECT
+    // [MQTT-3.1.2-8]; retained, so a display started later still sees it.
+    let will = Will {
+        topic: topics.status().into(),
+        payload: Bytes::from_static(OFFLINE.as_bytes()),
+        qos: QoS::AtLeastOnce,
+        retain: true,
+        properties: Properties::default(),
+    };
+    let (client, mut events) = connect(config.connect.clone(), Some(will)).await?;
+    let mut count = Occupancy::new(config.capacity);
+    let mut restored = 0;
+    if !config.reset {
+        let retained =
+            restore_from_display(&client, &mut events, &topics, config.restore_wait).await?;
+        if let Some(earlier) = occupancy::newest(saved, retained) {
+            restored = count.restore(&earlier);
+            if earlier.occupied > config.capacity {
+                println!(
+                    "{} the earlier count {} is above the capacity {}: keeping {}",
+                    stamp(),
+                    earlier.occupied,
+                    config.capacity,
+                    restored
+                );
+            }
+        }
+    }
+    publish(
+        &client,
+        &topics.status(),
+        Bytes::from_static(ONLINE.as_bytes()),
+        QoS::AtLeastOnce,
+        true,
+    )
+    .await?;
+    subscribe(&client, &topics.controller_filters(), QoS::AtLeastOnce).await?;
+    if !config.quiet {
+        println!(
+            "{} controller online: {} of {} taken, {} free (prefix {})",
+            stamp(),
+            count.occupied(),
+            count.capacity(),
+            count.free(),
+            topics.prefix()
+        );
+    }
+
+    let (display_tx, display_rx) = watch::channel(count.display(SystemTime::now()));
+    let (alert_tx, alert_rx) = mpsc::channel(ALERT_QUEUE);
+    let publisher = tokio::spawn(publish_changes(
+        client.clone(),
+        topics.clone(),
+        display_rx,
+        alert_rx,
+        config.state_file.clone(),
+    ));
+    let clock = tokio::spawn(publish_clock(
+        client.clone(),
+        topics.time(),
+        config.clock_interval,
+    ));
+
+    let report = |count: &Occupancy| ControllerReport {
+        capacity: count.capacity(),
+        occupied: count.occupied(),
+        restored,
+        totals: count.totals(),
+    };
+    progress.send_replace(report(&count));
+    let result: anyhow::Result<()> = loop {
+        let event = tokio::select! {
+            _ = shutdown.wait() => break Ok(()),
+            event = events.recv() => event,
+        };
+        let publish = match event {
+            Some(Event::Message(p)) => p,
+            Some(Event::Disconnected(e)) => {
+                break Err(anyhow::Error::from(e).context("connection lost"));
+            }
+            Some(Event::ServerDisconnect(d)) => {
+                break Err(anyhow::anyhow!(
+                    "the broker disconnected the controller ({:?})",
+                    d.reason
+                ));
+            }
+            Some(Event::Reconnected { .. }) => continue,
+            None => break Err(anyhow::anyhow!("the connection closed")),
+        };
+        let Some(kind) = topics.classify(&publish.topic) else {
+            continue;
+        };
+        let changed = handle(
+            &mut count,
+            &kind,
+            &publish.topic,
+            &publish.payload,
+            &alert_tx,
+            config.quiet,
+        );
+        if changed {
+            display_tx.send_replace(count.display(SystemTime::now()));
+        }
+        progress.send_replace(report(&count));
+    };
+
+    // Flush what is pending, then say goodbye: a normal DISCONNECT discards the will
+    // [MQTT-3.1.2-10], so publish `offline` ourselves.
+    clock.abort();
+    drop(display_tx);
+    drop(alert_tx);
+    let flushed = publisher
+        .await
+        .unwrap_or_else(|e| Err(anyhow::anyhow!("publisher task failed: {e}")));
+    if result.is_ok() {
+        flushed?;
+        publish(
+            &client,
+            &topics.status(),
+            Bytes::from_static(OFFLINE.as_bytes()),
+            QoS::AtLeastOnce,
+            true,
+        )
+        .await?;
+        let _ = client.disconnect().await;
+    }
+    result?;
+    Ok(report(&count))
+}
+
+/// Subscribe to the display topic and take the retained state of an earlier run, if the
+/// broker has one [MQTT-3.3.1-6]; then unsubscribe, so our own updates do not come back.
+async fn restore_from_display(
+    client: &Client,
+    events: &mut crate::client::Events,
+    topics: &Topics,
+    wait: Duration,
+) -> anyhow::Result<Option<DisplayState>> {
+    subscribe(client, &[topics.display()], QoS::AtLeastOnce).await?;
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut found = None;
+    while found.is_none() {
+        let event = match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(event) => event,
+            Err(_) => break,
+        };
+        match event {
+            Some(Event::Message(p)) if p.retain && p.topic == topics.display().as_str() => {
+                match DisplayState::parse(&p.payload) {
+                    Ok(state) => found = Some(state),
+                    Err(e) => println!("{} ignoring the retained display: {e}", stamp()),
+                }
+            }
+            Some(Event::Message(_)) | Some(Event::Reconnected { .. }) => {}
+            Some(Event::Disconnected(e)) => {
+                return Err(anyhow::Error::from(e).context("connection lost"));
+            }
+            Some(Event::ServerDisconnect(d)) => {
+                anyhow::bail!("the broker disconnected the controller ({:?})", d.reason)
+            }
+            None => anyhow::bail!("the connection closed"),
+        }
+    }
+    client
+        .unsubscribe(vec![topics.display()], Properties::default())
+        .await
+        .context("cannot unsubscribe from the display topic")?;
+    Ok(found)
+}
+
+/// Apply one message to the count; true if the display changed. Alerts are queued.
+fn handle(
+    count: &mut Occupancy,
+    kind: &TopicKind,
+    topic: &str,
+    payload: &[u8],
+    alerts: &mpsc::Sender<Alert>,
+    quiet: bool,
+) -> bool {
+    let (direction, gate) = match kind {
+        TopicKind::Entry { gate } => (Direction::In, gate),
+        TopicKind::Exit { gate } => (Direction::Out, gate),
+        TopicKind::Temperature { .. } => {
+            return match parse_temperature(payload) {
+                Ok(celsius) => count.set_temperature(celsius),
+                Err(e) => {
+                    count.unreadable();
+                    raise(
+                        count,
+                        alerts,
+                        AlertKind::UnreadablePayload,
+                        topic,
+                        None,
+                        e.to_string(),
+                    );
+                    false
+                }
+            };
+        }
+        _ => return false,
+    };
+    let event = match CarEvent::parse(payload) {
+        Ok(event) => event,
+        Err(e) => {
+            count.unreadable();
+            raise(
+                count,
+                alerts,
+                AlertKind::UnreadablePayload,
+                topic,
+                None,
+                e.to_string(),
+            );
+            return false;
+        }
+    };
+    let gate_name = event.gate.as_deref().or(gate.as_deref()).unwrap_or("-");
+    let what = match direction {
+        Direction::In => "entry",
+        Direction::Out => "exit ",
+    };
+    match count.apply(direction, &event) {
+        Outcome::Counted => {
+            if !quiet {
+                let plate = event
+                    .plate
+                    .as_deref()
+                    .map(|p| format!(" ({p})"))
+                    .unwrap_or_default();
+                println!(
+                    "{} {what} {gate_name}{plate}: {} of {} taken, {} free",
+                    stamp(),
+                    count.occupied(),
+                    count.capacity(),
+                    count.free()
+                );
+            }
+            true
+        }
+        Outcome::Duplicate => {
+            if !quiet {
+                println!(
+                    "{} {what} {gate_name}: duplicate id {} ignored",
+                    stamp(),
+                    event.id.as_deref().unwrap_or("")
+                );
+            }
+            false
+        }
+        Outcome::Rejected(kind) => {
+            let text = match kind {
+                AlertKind::EntryWhileFull => "a car entered while the car park was full",
+                _ => "a car left while the car park was empty",
+            };
+            raise(
+                count,
+                alerts,
+                kind,
+                topic,
+                event.id.clone(),
+                format!("{text} (gate {gate_name})"),
+            );
+            false
+        }
+    }
+}
+
+/// Log an alert and queue it for `<prefix>/alerts`.
+fn raise(
+    count: &Occupancy,
+    alerts: &mpsc::Sender<Alert>,
+    kind: AlertKind,
+    topic: &str,
+    id: Option<String>,
+    message: String,
+) {
+    println!("{} ALERT {}: {message} [{topic}]", stamp(), kind.name());
+    let alert = Alert {
+        alert: kind,
+        message,
+        topic: topic.to_string(),
+        id,
+        occupied: count.occupied(),
+        capacity: count.capacity(),
+        time: format_rfc3339(SystemTime::now()),
+    };
+    if alerts.try_send(alert).is_err() {
+        println!("{} too many alerts: one was not published", stamp());
+    }
+}
+
+/// Publish display changes (retained, QoS 1) and alerts (QoS 1) until both channels
+/// close, saving each published state to the state file.
+async fn publish_changes(
+    client: Client,
+    topics: Topics,
+    mut display: watch::Receiver<DisplayState>,
+    mut alerts: mpsc::Receiver<Alert>,
+    state_file: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    // The initial state is published too: displays started before us see it at once.
+    display.mark_changed();
+    let (mut display_open, mut alerts_open) = (true, true);
+    while display_open || alerts_open {
+        tokio::select! {
+            changed = display.changed(), if display_open => {
+                if changed.is_err() {
+                    display_open = false;
+                    continue;
+                }
+                let state = display.borrow_and_update().clone();
+                if let Some(path) = &state_file {
+                    occupancy::save_state(path, &state)
+                        .with_context(|| format!("cannot write the state file {}", path.display()))?;
+                }
+                publish(&client, &topics.display(), state.to_json(), QoS::AtLeastOnce, true).await?;
+            }
+            alert = alerts.recv(), if alerts_open => match alert {
+                Some(alert) => publish(&client, &topics.alerts(), alert.to_json(), QoS::AtLeastOnce, false).await?,
+                None => alerts_open = false,
+            },
+        }
+    }
+    Ok(())
+}
+
+/// Publish the time (QoS 0, RFC 3339) every `interval`, starting at once.
+async fn publish_clock(client: Client, topic: String, interval: Duration) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = Bytes::from(format_rfc3339(SystemTime::now()));
+        if client
+            .publish(message(&topic, now, QoS::AtMostOnce, false))
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (
+        Occupancy,
+        mpsc::Sender<Alert>,
+        mpsc::Receiver<Alert>,
+        Topics,
+    ) {
+        let (tx, rx) = mpsc::channel(8);
+        (Occupancy::new(1), tx, rx, Topics::new("carpark").unwrap())
+    }
+
+    #[test]
+    fn impossible_events_become_alerts() {
+        let (mut count, tx, mut rx, topics) = setup();
+        let exit = topics.classify("carpark/exit/south").unwrap();
+        assert!(!handle(
+            &mut count,
+            &exit,
+            "carpark/exit/south",
+            br#"{"id":"x1"}"#,
+            &tx,
+            true
+        ));
+        let alert = rx.try_recv().unwrap();
+        assert_eq!(alert.alert, AlertKind::ExitWhileEmpty);
+        assert_eq!(alert.id.as_deref(), Some("x1"));
+        assert_eq!(alert.topic, "carpark/exit/south");
+        let entry = topics.classify("carpark/entry").unwrap();
+        assert!(handle(
+            &mut count,
+            &entry,
+            "carpark/entry",
+            b"car",
+            &tx,
+            true
+        ));
+        assert!(!handle(
+            &mut count,
+            &entry,
+            "carpark/entry",
+            b"car",
+            &tx,
+            true
+        ));
+        assert_eq!(rx.try_recv().unwrap().alert, AlertKind::EntryWhileFull);
+        assert!(!handle(
+            &mut count,
+            &entry,
+            "carpark/entry",
+            b"\xff",
+            &tx,
+            true
+        ));
+        assert_eq!(rx.try_recv().unwrap().alert, AlertKind::UnreadablePayload);
+        assert_eq!(count.occupied(), 1);
+    }
+
+    #[test]
+    fn temperature_changes_the_display_once() {
+        let (mut count, tx, mut rx, topics) = setup();
+        let t = topics.classify("carpark/temperature/roof").unwrap();
+        assert!(handle(
+            &mut count,
+            &t,
+            "carpark/temperature/roof",
+            b"18.5",
+            &tx,
+            true
+        ));
+        assert!(!handle(
+            &mut count,
+            &t,
+            "carpark/temperature/roof",
+            br#"{"celsius":18.5}"#,
+            &tx,
+            true
+        ));
+        assert!(!handle(
+            &mut count,
+            &t,
+            "carpark/temperature/roof",
+            b"hot",
+            &tx,
+            true
+        ));
+        assert_eq!(rx.try_recv().unwrap().alert, AlertKind::UnreadablePayload);
+        assert_eq!(count.temperature(), Some(18.5));
+    }
+}

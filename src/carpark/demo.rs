@@ -1,0 +1,419 @@
+//! `mq carpark demo`: the whole car park in one process. An embedded broker on a free
+//! loopback port (or an existing broker given with `-L/-h/-p`), the controller, two
+//! entry and two exit gates with simulated traffic, a sensor and a display. Ctrl-C or
+//! `--duration` stops everything cleanly and prints a summary.
+
+use super::controller::{self, ControllerConfig, ControllerReport};
+use super::display::{self, DisplayConfig, Style};
+use super::flags::{PrefixArgs, Rate, parse_duration, parse_rate};
+use super::gate::{self, GateConfig, GateReport, Kind, Mode};
+use super::messages::{TopicKind, Topics};
+use super::sensor::{self, SensorConfig, Source};
+use super::traffic::Rng;
+use super::{Shutdown, connect, subscribe};
+use crate::broker::{Broker, BrokerHandle};
+use crate::client::{ConnectOptions, Event, Scheme};
+use crate::protocol::QoS;
+use anyhow::Context;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Exits happen at this fraction of the entry rate, so the car park slowly fills up.
+const EXIT_RATE_FACTOR: f64 = 0.75;
+/// How long to wait, once the gates stop, for the controller to count their last cars.
+const DRAIN_WAIT: Duration = Duration::from_secs(3);
+
+/// Flags of `mq carpark demo`.
+#[derive(clap::Args, Debug, Clone)]
+#[command(disable_help_flag = true)]
+pub struct DemoArgs {
+    /// Number of spaces
+    #[arg(long = "capacity", default_value_t = 20)]
+    pub capacity: u32,
+    /// Average arrivals per entry gate (exits run at 3/4 of it)
+    #[arg(long = "rate", default_value = "1/s", value_parser = parse_rate)]
+    pub rate: Rate,
+    /// Seed of the simulated traffic (repeatable runs)
+    #[arg(long = "seed")]
+    pub seed: Option<u64>,
+    /// Stop after this long (default: run until Ctrl-C)
+    #[arg(long = "duration", value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Time between temperature readings
+    #[arg(long = "sensor-interval", value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    pub sensor_interval: Duration,
+    #[command(flatten)]
+    pub prefix: PrefixArgs,
+    #[command(flatten)]
+    pub conn: crate::cli::ConnectArgs,
+    /// Print help
+    #[arg(long = "help", action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+/// What the demo did, as printed in its summary.
+#[derive(Debug, Clone, Default)]
+pub struct DemoSummary {
+    /// How long it ran.
+    pub elapsed: Duration,
+    /// The controller's final count.
+    pub controller: ControllerReport,
+    /// Cars turned away at the entry gates (display showed FULL).
+    pub turned_away_at_gates: u64,
+    /// Cars the gates reported.
+    pub reported: u64,
+    /// Messages seen on `<prefix>/#`, by topic kind.
+    pub messages: BTreeMap<&'static str, u64>,
+}
+
+impl DemoSummary {
+    /// The summary, several lines. `in − out = occupied` always holds: the demo
+    /// controller starts from an empty car park.
+    pub fn render(&self, prefix: &str) -> String {
+        let c = &self.controller;
+        let t = &c.totals;
+        let total: u64 = self.messages.values().sum();
+        let by_kind = self
+            .messages
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "Summary after {:.1} s:\n  cars in:      {}\n  cars out:     {}\n  turned away:  {} ({} at the gates while FULL, {} refused by the controller)\n  occupied:     {} of {} (in - out = {})\n  messages:     {} on {prefix}/# ({by_kind})",
+            self.elapsed.as_secs_f64(),
+            t.entered,
+            t.exited,
+            self.turned_away_at_gates + t.rejected_full,
+            self.turned_away_at_gates,
+            t.rejected_full,
+            c.occupied,
+            c.capacity,
+            i128::from(t.entered) - i128::from(t.exited),
+            total,
+        )
+    }
+}
+
+/// Run the demo until `shutdown` or `--duration`; returns the exit code.
+pub async fn run(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<i32> {
+    let topics = Topics::new(&args.prefix.prefix).map_err(anyhow::Error::msg)?;
+    let external = args.conn.host.is_some() || args.conn.port.is_some() || args.conn.url.is_some();
+    let mut options = args.conn.to_options()?;
+    let broker = if external {
+        None
+    } else {
+        let handle = Broker::builder()
+            .listen(([127, 0, 0, 1], 0).into())
+            .start()
+            .await
+            .context("cannot start the embedded broker")?;
+        options.scheme = Scheme::Mqtt;
+        options.host = "127.0.0.1".into();
+        options.port = handle.local_addr().port();
+        Some(handle)
+    };
+    let result = run_on(&args, &topics, options.clone(), broker.as_ref(), shutdown).await;
+    if let Some(b) = broker {
+        b.shutdown().await;
+    }
+    let summary = result?;
+    println!();
+    println!("{}", summary.render(topics.prefix()));
+    Ok(0)
+}
+
+/// Per-role options: the same server, a distinct client id when one was given.
+fn role_options(base: &ConnectOptions, role: &str) -> ConnectOptions {
+    let mut o = base.clone();
+    if !o.client_id.is_empty() {
+        o.client_id = format!("{}-{role}", o.client_id);
+    }
+    o
+}
+
+async fn run_on(
+    args: &DemoArgs,
+    topics: &Topics,
+    options: ConnectOptions,
+    broker: Option<&BrokerHandle>,
+    mut shutdown: Shutdown,
+) -> anyhow::Result<DemoSummary> {
+    let started = Instant::now();
+    match broker {
+        Some(b) => {
+            let port = b.local_addr().port();
+            println!("mq carpark demo: embedded MQTT broker listening on 127.0.0.1:{port}");
+            println!(
+                "Watch the messages in another terminal:  mq sub -h 127.0.0.1 -p {port} -t '{}' -v",
+                topics.all()
+            );
+        }
+        None => {
+            println!(
+                "mq carpark demo: using the broker at {}",
+                options.server_display()
+            );
+            println!(
+                "Watch the messages:  mq sub -t '{}' -v  (with the same connection flags)",
+                topics.all()
+            );
+        }
+    }
+    println!(
+        "Capacity {}, entry gates north and east, exit gates south and west, about {:.2} cars per second per entry gate. {}",
+        args.capacity,
+        args.rate.get(),
+        match args.duration {
+            Some(d) => format!("Stopping after {:.1} s.", d.as_secs_f64()),
+            None => "Ctrl-C to stop.".to_string(),
+        }
+    );
+    println!();
+
+    // The monitor counts every message of the car park, for the summary.
+    let (monitor_stop, monitor_shutdown) = Shutdown::new();
+    let monitor = tokio::spawn(count_messages(
+        role_options(&options, "monitor"),
+        topics.clone(),
+        monitor_shutdown,
+    ));
+
+    let (roles_stop, roles_shutdown) = Shutdown::new();
+    let (progress_tx, mut progress) = watch::channel(ControllerReport::default());
+    let mut controller_config =
+        ControllerConfig::new(role_options(&options, "controller"), args.capacity);
+    controller_config.topics = topics.clone();
+    controller_config.reset = true;
+    let mut controller = tokio::spawn(controller::run_with_progress(
+        controller_config,
+        roles_shutdown.clone(),
+        progress_tx,
+    ));
+    // Wait until the controller is online (its first report), or failed.
+    tokio::select! {
+        _ = progress.changed() => {}
+        result = &mut controller => {
+            monitor_stop.trigger();
+            let _ = monitor.await;
+            return Err(match result {
+                Ok(Err(e)) => e.context("the controller stopped"),
+                Ok(Ok(_)) => anyhow::anyhow!("the controller stopped"),
+                Err(e) => anyhow::anyhow!("the controller failed: {e}"),
+            });
+        }
+    }
+
+    let mut seeds = Rng::from_seed_flag(args.seed);
+    let display = tokio::spawn(display::run(
+        DisplayConfig {
+            connect: role_options(&options, "display"),
+            topics: topics.clone(),
+            name: "Car park".into(),
+            once: false,
+            timeout: Duration::from_secs(5),
+            style: Style::Lines,
+        },
+        roles_shutdown.clone(),
+    ));
+    let sensor = tokio::spawn(sensor::run(
+        SensorConfig {
+            connect: role_options(&options, "sensor"),
+            topics: topics.clone(),
+            sensor: None,
+            interval: args.sensor_interval,
+            source: Source::RandomWalk {
+                seed: Some(seeds.next_u64()),
+            },
+            count: None,
+            quiet: true,
+        },
+        roles_shutdown.clone(),
+    ));
+    let (gates_stop, gates_shutdown) = Shutdown::new();
+    let exit_rate = args.rate.scaled(EXIT_RATE_FACTOR).unwrap_or(args.rate);
+    let gates: Vec<JoinHandle<anyhow::Result<GateReport>>> = [
+        (Kind::Entry, "north", args.rate),
+        (Kind::Entry, "east", args.rate),
+        (Kind::Exit, "south", exit_rate),
+        (Kind::Exit, "west", exit_rate),
+    ]
+    .into_iter()
+    .map(|(kind, name, rate)| {
+        tokio::spawn(gate::run(
+            GateConfig {
+                connect: role_options(&options, name),
+                topics: topics.clone(),
+                kind,
+                gate: name.into(),
+                mode: Mode::Random { rate, count: None },
+                seed: Some(seeds.next_u64()),
+                quiet: false,
+            },
+            gates_shutdown.clone(),
+        ))
+    })
+    .collect();
+
+    // Run until Ctrl-C, the duration, or the controller stopping on its own.
+    let mut failure = None;
+    let stop_after = async {
+        match args.duration {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = shutdown.wait() => {}
+        _ = stop_after => {}
+        result = &mut controller => {
+            failure = Some(match result {
+                Ok(Err(e)) => e.context("the controller stopped"),
+                Ok(Ok(_)) => anyhow::anyhow!("the controller stopped"),
+                Err(e) => anyhow::anyhow!("the controller failed: {e}"),
+            });
+        }
+    }
+    let elapsed = started.elapsed();
+
+    // Stop the gates first, then let the controller count their last cars.
+    gates_stop.trigger();
+    let mut summary = DemoSummary {
+        elapsed,
+        ..DemoSummary::default()
+    };
+    for g in gates {
+        match g.await {
+            Ok(Ok(report)) => {
+                summary.reported += report.sent;
+                summary.turned_away_at_gates += report.turned_away;
+            }
+            Ok(Err(e)) => failure = failure.or(Some(e.context("a gate stopped"))),
+            Err(e) => failure = failure.or(Some(anyhow::anyhow!("a gate failed: {e}"))),
+        }
+    }
+    if failure.is_none() {
+        let reported = summary.reported;
+        let _ = tokio::time::timeout(
+            DRAIN_WAIT,
+            progress.wait_for(|r| {
+                r.totals.entered
+                    + r.totals.exited
+                    + r.totals.rejected_full
+                    + r.totals.rejected_empty
+                    + r.totals.duplicates
+                    >= reported
+            }),
+        )
+        .await;
+        roles_stop.trigger();
+        match controller.await {
+            Ok(Ok(report)) => summary.controller = report,
+            Ok(Err(e)) => failure = Some(e.context("the controller stopped")),
+            Err(e) => failure = Some(anyhow::anyhow!("the controller failed: {e}")),
+        }
+    }
+    roles_stop.trigger();
+    let display = display.await.map(|r| r.map(|_| ()));
+    let sensor = sensor.await.map(|r| r.map(|_| ()));
+    for (name, result) in [("display", display), ("sensor", sensor)] {
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => failure = failure.or(Some(e.context(format!("the {name} stopped")))),
+            Err(e) => failure = failure.or(Some(anyhow::anyhow!("the {name} failed: {e}"))),
+        }
+    }
+    // Give the monitor a moment to see the controller's last messages.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    monitor_stop.trigger();
+    summary.messages = monitor
+        .await
+        .unwrap_or_else(|_| Ok(BTreeMap::new()))
+        .unwrap_or_default();
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(summary),
+    }
+}
+
+/// Count the messages on `<prefix>/#` by topic kind until `shutdown`.
+async fn count_messages(
+    options: ConnectOptions,
+    topics: Topics,
+    mut shutdown: Shutdown,
+) -> anyhow::Result<BTreeMap<&'static str, u64>> {
+    let (client, mut events) = connect(options, None).await?;
+    subscribe(&client, &[topics.all()], QoS::AtMostOnce).await?;
+    let mut counts = BTreeMap::new();
+    loop {
+        let event = tokio::select! {
+            _ = shutdown.wait() => break,
+            event = events.recv() => event,
+        };
+        match event {
+            Some(Event::Message(p)) => {
+                let kind = match topics.classify(&p.topic) {
+                    Some(TopicKind::Entry { .. }) => "entry",
+                    Some(TopicKind::Exit { .. }) => "exit",
+                    Some(TopicKind::Temperature { .. }) => "temperature",
+                    Some(TopicKind::Display) => "display",
+                    Some(TopicKind::Time) => "time",
+                    Some(TopicKind::Status) => "status",
+                    Some(TopicKind::Alerts) => "alerts",
+                    None => "other",
+                };
+                *counts.entry(kind).or_insert(0) += 1;
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    let _ = client.disconnect().await;
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::carpark::occupancy::Totals;
+
+    #[test]
+    fn summary_adds_up() {
+        let summary = DemoSummary {
+            elapsed: Duration::from_millis(3000),
+            controller: ControllerReport {
+                capacity: 20,
+                occupied: 7,
+                restored: 0,
+                totals: Totals {
+                    entered: 12,
+                    exited: 5,
+                    rejected_full: 1,
+                    ..Totals::default()
+                },
+            },
+            turned_away_at_gates: 2,
+            reported: 18,
+            messages: [("entry", 13), ("exit", 5)].into_iter().collect(),
+        };
+        let text = summary.render("carpark");
+        assert!(text.contains("cars in:      12\n"), "{text}");
+        assert!(text.contains("cars out:     5\n"), "{text}");
+        assert!(
+            text.contains(
+                "turned away:  3 (2 at the gates while FULL, 1 refused by the controller)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("occupied:     7 of 20 (in - out = 7)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("messages:     18 on carpark/# (entry 13, exit 5)"),
+            "{text}"
+        );
+    }
+}

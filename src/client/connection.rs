@@ -1,0 +1,780 @@
+//! The event loop: one tokio task that owns the socket of a client connection.
+//!
+//! It reads and decodes packets, answers the server's QoS 1/2 flows, turns the
+//! handles' requests into packets, keeps the connection alive with PINGREQ, and
+//! (optionally) reconnects with backoff. Everything queued in one wake-up is encoded
+//! into one buffer and written with one write. Every channel is bounded: a full event
+//! stream stops the reading of the socket (nothing is acknowledged before it is
+//! queued), and a full inflight window stops `start_publish`.
+
+use super::state::{AckReply, Outgoing, QueuedPublish, Session, Stage};
+use super::tls;
+use super::transport::{self, Transport};
+use super::{Backoff, Command, ConnectOptions, Error, Event};
+use crate::protocol::{
+    self, Ack, ByteStr, ConnAck, Connect, Disconnect, Packet, Publish, QoS, Subscribe, decode,
+    encode, encoded_len,
+};
+use bytes::BytesMut;
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, WriteHalf};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::time::{Instant, timeout, timeout_at};
+
+/// Requests handled per wake-up before the socket gets a turn.
+const COMMAND_BATCH: usize = 64;
+/// Time allowed to write the final DISCONNECT.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A connection that has been accepted by the server.
+pub(super) struct Established {
+    pub transport: Transport,
+    pub connack: ConnAck,
+    /// Bytes read after the CONNACK.
+    pub rbuf: BytesMut,
+}
+
+/// Open the transport, send CONNECT and wait for a successful CONNACK, all within
+/// `opts.connect_timeout`.
+pub(super) async fn establish(
+    opts: &ConnectOptions,
+    clean_start: bool,
+) -> Result<Established, Error> {
+    let deadline = Instant::now() + opts.connect_timeout;
+    let mut transport = transport::connect(opts, deadline).await?;
+    let v = opts.version;
+    let mut properties = opts.properties.clone();
+    if opts.session_expiry.is_some() {
+        properties.session_expiry_interval = opts.session_expiry;
+    }
+    let connect = Connect {
+        protocol: v,
+        clean_start,
+        keep_alive: opts.keep_alive,
+        client_id: opts.client_id.clone(),
+        will: opts.will.clone(),
+        username: opts.username.clone(),
+        password: opts.password.clone(),
+        properties,
+    };
+    let mut buf = BytesMut::new();
+    encode(&Packet::Connect(Box::new(connect)), v, &mut buf)
+        .map_err(|e| Error::Invalid(format!("cannot encode CONNECT: {e}")))?;
+    let server = opts.host_port();
+    let io_err = |e: io::Error, what: &str| {
+        if tls::is_tls_error(&e) {
+            // TLS 1.3: a server that rejects our certificate says so after the
+            // handshake, on the first read.
+            return tls::handshake_error(e, &server);
+        }
+        Error::Io(io::Error::new(e.kind(), format!("{what} {server}: {e}")))
+    };
+    timeout_at(deadline, async {
+        transport.write_all(&buf).await?;
+        transport.flush().await
+    })
+    .await
+    .map_err(|_| Error::Timeout("sending CONNECT"))?
+    .map_err(|e| io_err(e, "sending CONNECT to"))?;
+    let max = our_max_packet_size(opts);
+    let mut rbuf = BytesMut::with_capacity(1024);
+    let packet = timeout_at(deadline, async {
+        loop {
+            if let Some(p) = decode(&mut rbuf, v, max)? {
+                return Ok(p);
+            }
+            let n = transport
+                .read_buf(&mut rbuf)
+                .await
+                .map_err(|e| io_err(e, "reading from"))?;
+            if n == 0 {
+                return Err(Error::ConnectionClosed);
+            }
+        }
+    })
+    .await
+    .map_err(|_| Error::Timeout("waiting for CONNACK"))??;
+    match packet {
+        Packet::ConnAck(connack) if connack.reason.is_error() => Err(Error::ConnectionRefused {
+            reason: connack.reason,
+            version: v,
+        }),
+        Packet::ConnAck(connack) => Ok(Established {
+            transport,
+            connack,
+            rbuf,
+        }),
+        Packet::Disconnect(d) => Err(Error::ServerDisconnected(Some(d))),
+        Packet::Auth(_) => Err(Error::Protocol(protocol::Error::Protocol(
+            "the server asked for enhanced authentication (AUTH), which is not supported yet",
+        ))),
+        _ => Err(Error::Protocol(protocol::Error::Protocol(
+            "the first packet from the server is not CONNACK [MQTT-3.2.0-1]",
+        ))),
+    }
+}
+
+/// The Maximum Packet Size we announced (5.0), 0 = none.
+fn our_max_packet_size(opts: &ConnectOptions) -> usize {
+    if opts.version.is_v5() {
+        opts.properties.maximum_packet_size.unwrap_or(0) as usize
+    } else {
+        0
+    }
+}
+
+/// Start the event loop task for an established connection.
+pub(super) fn spawn(
+    opts: ConnectOptions,
+    first: Established,
+    cmd_rx: mpsc::Receiver<Command>,
+    events: mpsc::Sender<Event>,
+    window: Arc<Semaphore>,
+) {
+    let ev = EventLoop {
+        our_max_packet: our_max_packet_size(&opts),
+        topic_alias_max: if opts.version.is_v5() {
+            opts.properties.topic_alias_maximum.unwrap_or(0)
+        } else {
+            0
+        },
+        opts,
+        cmd_rx,
+        events,
+        events_closed: false,
+        window,
+        session: Session::default(),
+        offline: VecDeque::new(),
+        receive_max: usize::from(u16::MAX),
+        max_packet: 0,
+        keep_alive: Duration::ZERO,
+        aliases: HashMap::new(),
+        wbuf: BytesMut::new(),
+        need_flush: false,
+        encoded: 0,
+        qos0: VecDeque::new(),
+        ping_sent: None,
+        last_in: Instant::now(),
+        last_out: Instant::now(),
+        blocked: None,
+    };
+    tokio::spawn(ev.run(first));
+}
+
+/// How a connection ended.
+enum Exit {
+    /// Closed on request (or every handle was dropped).
+    Done,
+    /// Lost: the socket broke, the server misbehaved or disconnected us.
+    Lost(Error),
+}
+
+/// An incoming message waiting for room in the event stream, with the acknowledgement
+/// to send once it is queued.
+pub(super) struct Blocked {
+    pub(super) publish: Publish,
+    pub(super) ack: Option<Packet>,
+    pub(super) qos2_id: Option<u16>,
+}
+
+pub(super) struct EventLoop {
+    pub(super) opts: ConnectOptions,
+    pub(super) cmd_rx: mpsc::Receiver<Command>,
+    pub(super) events: mpsc::Sender<Event>,
+    /// The application dropped `Events`: messages are acknowledged and discarded.
+    pub(super) events_closed: bool,
+    pub(super) window: Arc<Semaphore>,
+    pub(super) session: Session,
+    /// Subscribe/unsubscribe requests received while reconnecting.
+    pub(super) offline: VecDeque<Command>,
+    pub(super) our_max_packet: usize,
+    pub(super) topic_alias_max: u16,
+    // Per connection:
+    /// The server's Receive Maximum: QoS 1/2 publishes we may have unacknowledged.
+    pub(super) receive_max: usize,
+    /// The server's Maximum Packet Size, 0 = none.
+    pub(super) max_packet: usize,
+    pub(super) keep_alive: Duration,
+    /// Topic aliases set by the server [MQTT-3.3.2-12].
+    pub(super) aliases: HashMap<u16, ByteStr>,
+    pub(super) wbuf: BytesMut,
+    pub(super) need_flush: bool,
+    /// Bytes encoded on this connection (written = encoded - wbuf.len()).
+    pub(super) encoded: u64,
+    /// QoS 0 publishes waiting to be written: (end offset, reply).
+    pub(super) qos0: VecDeque<(u64, AckReply)>,
+    pub(super) ping_sent: Option<Instant>,
+    pub(super) last_in: Instant,
+    pub(super) last_out: Instant,
+    pub(super) blocked: Option<Blocked>,
+}
+
+impl EventLoop {
+    async fn run(mut self, first: Established) {
+        let mut est = first;
+        let mut reconnected = false;
+        loop {
+            self.start_link(&est.connack);
+            if reconnected {
+                let present = est.connack.session_present;
+                self.resume(present);
+                self.emit(Event::Reconnected {
+                    session_present: present,
+                })
+                .await;
+            }
+            let exit = self.run_link(est.transport, est.rbuf).await;
+            let err = match exit {
+                Exit::Done => break,
+                Exit::Lost(e) => e,
+            };
+            tracing::debug!("connection to {} lost: {err}", self.opts.server_display());
+            self.link_lost(&err).await;
+            if let Error::ServerDisconnected(Some(d)) = &err {
+                self.emit(Event::ServerDisconnect(d.clone())).await;
+            }
+            let Some(backoff) = self.opts.reconnect.clone() else {
+                self.shut(&err);
+                self.emit(Event::Disconnected(err)).await;
+                break;
+            };
+            self.emit(Event::Disconnected(err)).await;
+            match self.reconnect(&backoff).await {
+                Some(e) => est = e,
+                None => break,
+            }
+            reconnected = true;
+        }
+    }
+
+    /// Queue an event for the application, waiting for room.
+    async fn emit(&mut self, event: Event) {
+        if !self.events_closed && self.events.send(event).await.is_err() {
+            self.events_closed = true;
+        }
+    }
+
+    /// The connection is gone: unwritten QoS 0 messages fail, a message waiting for
+    /// the event stream is still delivered (its acknowledgement is lost with the
+    /// connection; a re-sent QoS 2 copy will be recognised).
+    async fn link_lost(&mut self, err: &Error) {
+        for (_, reply) in self.qos0.drain(..) {
+            let _ = reply.send(Err(err.duplicate()));
+        }
+        if let Some(b) = self.blocked.take() {
+            if let Some(id) = b.qos2_id {
+                self.session.incoming_qos2.insert(id);
+            }
+            self.emit(Event::Message(b.publish)).await;
+        }
+    }
+
+    /// The client is finished: fail everything still waiting.
+    fn shut(&mut self, err: &Error) {
+        self.session.fail_all(err);
+        for c in self.offline.drain(..) {
+            fail_command(c, err);
+        }
+        self.window.close();
+        self.cmd_rx.close();
+    }
+
+    /// Wait with backoff and reconnect; `None` when a disconnect was requested
+    /// meanwhile (or every handle is gone).
+    async fn reconnect(&mut self, backoff: &Backoff) -> Option<Established> {
+        let mut delay = backoff.initial;
+        loop {
+            let sleep = tokio::time::sleep(delay);
+            tokio::pin!(sleep);
+            loop {
+                tokio::select! {
+                    _ = &mut sleep => break,
+                    cmd = self.cmd_rx.recv() => match cmd {
+                        None => {
+                            self.shut(&Error::Closed);
+                            return None;
+                        }
+                        Some(Command::Disconnect { reply, .. }) => {
+                            self.shut(&Error::Closed);
+                            let _ = reply.send(Ok(()));
+                            return None;
+                        }
+                        Some(Command::Publish { publish, permit, reply }) => {
+                            if publish.qos == QoS::AtMostOnce {
+                                // At most once: not kept while the connection is down.
+                                let _ = reply.send(Err(Error::ConnectionClosed));
+                            } else {
+                                self.session.queued.push_back(QueuedPublish { publish, permit, reply });
+                            }
+                        }
+                        Some(other) => self.offline.push_back(other),
+                    },
+                }
+            }
+            match establish(&self.opts, self.opts.clean_start).await {
+                Ok(e) => return Some(e),
+                Err(e) => {
+                    tracing::debug!("reconnect to {} failed: {e}", self.opts.server_display())
+                }
+            }
+            delay = (delay * 2).min(backoff.max);
+        }
+    }
+
+    /// Reset the per-connection state from a new CONNACK.
+    fn start_link(&mut self, connack: &ConnAck) {
+        let p = &connack.properties;
+        self.receive_max = usize::from(p.receive_maximum.unwrap_or(u16::MAX).max(1));
+        self.max_packet = p.maximum_packet_size.unwrap_or(0) as usize;
+        // The server's keep alive replaces ours [MQTT-3.2.2-21].
+        self.keep_alive = Duration::from_secs(u64::from(
+            p.server_keep_alive.unwrap_or(self.opts.keep_alive),
+        ));
+        self.aliases.clear();
+        self.wbuf.clear();
+        self.need_flush = false;
+        self.encoded = 0;
+        self.ping_sent = None;
+        self.last_in = Instant::now();
+        self.last_out = Instant::now();
+    }
+
+    /// After a reconnect: re-send unacknowledged PUBLISH (DUP set) and PUBREL in their
+    /// original order [MQTT-4.4.0-1], pending (un)subscriptions, and restore the
+    /// subscriptions when the server kept no session.
+    fn resume(&mut self, session_present: bool) {
+        if !session_present {
+            self.session.incoming_qos2.clear();
+        }
+        for id in self.session.ids_in_order() {
+            let packet = match self.session.get_mut(id) {
+                Some(Outgoing::Publish { publish, stage, .. }) => {
+                    if *stage == Stage::AwaitPubComp {
+                        Packet::PubRel(Ack::new(id))
+                    } else {
+                        publish.dup = true;
+                        Packet::Publish(publish.clone())
+                    }
+                }
+                Some(Outgoing::Subscribe { subscribe, .. }) => Packet::Subscribe(subscribe.clone()),
+                Some(Outgoing::Unsubscribe { unsubscribe, .. }) => {
+                    Packet::Unsubscribe(unsubscribe.clone())
+                }
+                None => continue,
+            };
+            if let Err(e) = self.send(&packet) {
+                self.fail_entry(id, e);
+            }
+        }
+        if !session_present {
+            for (filters, properties) in self.session.subscriptions.clone() {
+                let Some(id) = self.session.alloc_id() else {
+                    break;
+                };
+                let subscribe = Subscribe {
+                    packet_id: id,
+                    filters,
+                    properties,
+                };
+                if self.send(&Packet::Subscribe(subscribe.clone())).is_ok() {
+                    self.session.insert(
+                        id,
+                        Outgoing::Subscribe {
+                            subscribe,
+                            reply: None,
+                        },
+                    );
+                }
+            }
+        }
+        while let Some(c) = self.offline.pop_front() {
+            self.on_command(c);
+        }
+        self.drain_queued();
+    }
+
+    fn fail_entry(&mut self, id: u16, err: Error) {
+        match self.session.remove(id) {
+            Some(Outgoing::Publish { reply: Some(r), .. }) => {
+                let _ = r.send(Err(err));
+            }
+            Some(Outgoing::Subscribe { reply: Some(r), .. }) => {
+                let _ = r.send(Err(err));
+            }
+            Some(Outgoing::Unsubscribe { reply: Some(r), .. }) => {
+                let _ = r.send(Err(err));
+            }
+            _ => {}
+        }
+    }
+
+    /// Drive one connection until it ends.
+    async fn run_link(&mut self, transport: Transport, mut rbuf: BytesMut) -> Exit {
+        let (mut rd, mut wr) = tokio::io::split(transport);
+        let sleep = tokio::time::sleep(Duration::from_secs(3600));
+        tokio::pin!(sleep);
+        loop {
+            if self.blocked.is_none() {
+                if let Err(e) = self.process(&mut rbuf) {
+                    return self.abort(&mut wr, e).await;
+                }
+            }
+            sleep.as_mut().reset(self.next_deadline());
+            if rbuf.capacity() - rbuf.len() < 1024 {
+                rbuf.reserve(8 * 1024);
+            }
+            let events = &self.events;
+            tokio::select! {
+                r = rd.read_buf(&mut rbuf), if self.blocked.is_none() => match r {
+                    Ok(0) => return Exit::Lost(Error::ConnectionClosed),
+                    Ok(_) => self.last_in = Instant::now(),
+                    Err(e) => return Exit::Lost(self.io_error(e, "reading from")),
+                },
+                permit = async { events.clone().reserve_owned().await }, if self.blocked.is_some() => {
+                    if let Some(b) = self.blocked.take() {
+                        match permit {
+                            Ok(p) => {
+                                p.send(Event::Message(b.publish));
+                            }
+                            Err(_) => self.events_closed = true,
+                        }
+                        if let Err(e) = self.delivered(b.ack, b.qos2_id) {
+                            return self.abort(&mut wr, e).await;
+                        }
+                    }
+                }
+                cmd = self.cmd_rx.recv() => {
+                    let mut next = cmd;
+                    for _ in 0..COMMAND_BATCH {
+                        match next {
+                            None => return self.close(&mut wr, Disconnect::default(), None).await,
+                            Some(Command::Disconnect { disconnect, reply }) => {
+                                return self.close(&mut wr, disconnect, Some(reply)).await;
+                            }
+                            Some(c) => self.on_command(c),
+                        }
+                        match self.cmd_rx.try_recv() {
+                            Ok(c) => next = Some(c),
+                            Err(mpsc::error::TryRecvError::Empty) => break,
+                            Err(mpsc::error::TryRecvError::Disconnected) => next = None,
+                        }
+                    }
+                }
+                r = flush_out(&mut wr, &mut self.wbuf), if self.need_flush => match r {
+                    Ok(flushed) => {
+                        self.need_flush = !flushed;
+                        self.last_out = Instant::now();
+                        self.complete_qos0();
+                    }
+                    Err(e) => return Exit::Lost(self.io_error(e, "writing to")),
+                },
+                _ = &mut sleep => {
+                    if let Err(e) = self.on_timer() {
+                        return Exit::Lost(e);
+                    }
+                }
+            }
+        }
+    }
+
+    fn io_error(&self, e: io::Error, what: &str) -> Error {
+        let kind = e.kind();
+        match kind {
+            io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::BrokenPipe => Error::ConnectionClosed,
+            _ => Error::Io(io::Error::new(
+                kind,
+                format!("{what} {}: {e}", self.opts.host_port()),
+            )),
+        }
+    }
+
+    /// When the timer must fire next: PINGRESP deadline, or the keep alive.
+    fn next_deadline(&self) -> Instant {
+        if self.keep_alive.is_zero() {
+            return Instant::now() + Duration::from_secs(3600);
+        }
+        match self.ping_sent {
+            Some(t) => t + self.ping_timeout(),
+            None => self.last_in.min(self.last_out) + self.keep_alive,
+        }
+    }
+
+    /// How long a PINGRESP may take: half the keep alive, at least one second.
+    fn ping_timeout(&self) -> Duration {
+        (self.keep_alive / 2).max(Duration::from_secs(1))
+    }
+
+    /// Send PINGREQ when nothing went either way for the keep alive interval
+    /// [MQTT-3.1.2-23]; fail when its PINGRESP is late.
+    fn on_timer(&mut self) -> Result<(), Error> {
+        if self.keep_alive.is_zero() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if let Some(sent) = self.ping_sent {
+            if now >= sent + self.ping_timeout() {
+                if self.blocked.is_some() {
+                    // We are not reading (the application is slow), so the PINGRESP
+                    // may well be waiting in the socket: not the server's fault.
+                    self.ping_sent = Some(now);
+                } else {
+                    return Err(Error::KeepAliveTimeout);
+                }
+            }
+            return Ok(());
+        }
+        if now >= self.last_out + self.keep_alive || now >= self.last_in + self.keep_alive {
+            self.send(&Packet::PingReq)?;
+            self.ping_sent = Some(now);
+        }
+        Ok(())
+    }
+
+    /// Encode `packet` into the write buffer, refusing what exceeds the server's
+    /// Maximum Packet Size [MQTT-3.1.2-24].
+    pub(super) fn send(&mut self, packet: &Packet) -> Result<(), Error> {
+        let v = self.opts.version;
+        if self.max_packet > 0 {
+            let size = encoded_len(packet, v);
+            if size > self.max_packet {
+                return Err(Error::PacketTooLarge {
+                    size,
+                    max: self.max_packet,
+                });
+            }
+        }
+        let before = self.wbuf.len();
+        encode(packet, v, &mut self.wbuf).map_err(|e| {
+            Error::Invalid(format!(
+                "cannot encode {}: {e}",
+                packet.packet_type().name()
+            ))
+        })?;
+        self.encoded += (self.wbuf.len() - before) as u64;
+        self.need_flush = true;
+        Ok(())
+    }
+
+    fn complete_qos0(&mut self) {
+        let written = self.encoded - self.wbuf.len() as u64;
+        while self.qos0.front().is_some_and(|(end, _)| *end <= written) {
+            if let Some((_, reply)) = self.qos0.pop_front() {
+                let _ = reply.send(Ok(Ack::default()));
+            }
+        }
+    }
+
+    /// Handle a request from a handle.
+    fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Publish {
+                publish,
+                permit,
+                reply,
+            } => {
+                if publish.qos == QoS::AtMostOnce {
+                    let mut publish = publish;
+                    publish.packet_id = 0;
+                    publish.dup = false;
+                    match self.send(&Packet::Publish(publish)) {
+                        Ok(()) => self.qos0.push_back((self.encoded, reply)),
+                        Err(e) => {
+                            let _ = reply.send(Err(e));
+                        }
+                    }
+                } else {
+                    self.session.queued.push_back(QueuedPublish {
+                        publish,
+                        permit,
+                        reply,
+                    });
+                    self.drain_queued();
+                }
+            }
+            Command::Subscribe {
+                mut subscribe,
+                reply,
+            } => {
+                let Some(id) = self.session.alloc_id() else {
+                    let _ = reply.send(Err(no_free_id()));
+                    return;
+                };
+                subscribe.packet_id = id;
+                match self.send(&Packet::Subscribe(subscribe.clone())) {
+                    Ok(()) => self.session.insert(
+                        id,
+                        Outgoing::Subscribe {
+                            subscribe,
+                            reply: Some(reply),
+                        },
+                    ),
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            Command::Unsubscribe {
+                mut unsubscribe,
+                reply,
+            } => {
+                let Some(id) = self.session.alloc_id() else {
+                    let _ = reply.send(Err(no_free_id()));
+                    return;
+                };
+                unsubscribe.packet_id = id;
+                match self.send(&Packet::Unsubscribe(unsubscribe.clone())) {
+                    Ok(()) => self.session.insert(
+                        id,
+                        Outgoing::Unsubscribe {
+                            unsubscribe,
+                            reply: Some(reply),
+                        },
+                    ),
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            Command::Disconnect { reply, .. } => {
+                // Handled by the loop; not reached.
+                let _ = reply.send(Ok(()));
+            }
+        }
+    }
+
+    /// Send queued QoS 1/2 publishes while the server's Receive Maximum allows
+    /// [MQTT-4.9.0-2].
+    pub(super) fn drain_queued(&mut self) {
+        while self.session.inflight < self.receive_max {
+            let Some(q) = self.session.queued.pop_front() else {
+                break;
+            };
+            let Some(id) = self.session.alloc_id() else {
+                let _ = q.reply.send(Err(no_free_id()));
+                continue;
+            };
+            let mut publish = q.publish;
+            publish.packet_id = id;
+            publish.dup = false;
+            if let Err(e) = self.send(&Packet::Publish(publish.clone())) {
+                let _ = q.reply.send(Err(e));
+                continue;
+            }
+            let stage = if publish.qos == QoS::AtLeastOnce {
+                Stage::AwaitPubAck
+            } else {
+                Stage::AwaitPubRec
+            };
+            self.session.insert(
+                id,
+                Outgoing::Publish {
+                    publish,
+                    stage,
+                    reply: Some(q.reply),
+                    _permit: q.permit,
+                },
+            );
+        }
+    }
+
+    /// Decode and handle every complete packet in `rbuf` (until a delivery blocks).
+    fn process(&mut self, rbuf: &mut BytesMut) -> Result<(), Error> {
+        while self.blocked.is_none() {
+            match decode(rbuf, self.opts.version, self.our_max_packet)? {
+                Some(packet) => self.on_packet(packet)?,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// A protocol error: tell a 5.0 server why [MQTT-4.13.1-1], then drop the link.
+    async fn abort<W: AsyncWrite>(&mut self, wr: &mut WriteHalf<W>, err: Error) -> Exit {
+        if let Error::Protocol(e) = &err {
+            if self.opts.version.is_v5() {
+                let _ = self.send(&Packet::Disconnect(Disconnect::with_reason(
+                    e.reason_code(),
+                )));
+                let _ = timeout(Duration::from_secs(1), write_all_out(wr, &mut self.wbuf)).await;
+            }
+        }
+        Exit::Lost(err)
+    }
+
+    /// Graceful close: DISCONNECT, flush, shut the socket down.
+    async fn close<W: AsyncWrite>(
+        &mut self,
+        wr: &mut WriteHalf<W>,
+        disconnect: Disconnect,
+        reply: Option<tokio::sync::oneshot::Sender<Result<(), Error>>>,
+    ) -> Exit {
+        let mut result = self.send(&Packet::Disconnect(disconnect));
+        if result.is_ok() {
+            result = match timeout(CLOSE_TIMEOUT, write_all_out(wr, &mut self.wbuf)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(self.io_error(e, "writing to")),
+                Err(_) => Err(Error::Timeout("sending DISCONNECT")),
+            };
+        }
+        self.complete_qos0();
+        let _ = timeout(Duration::from_secs(1), wr.shutdown()).await;
+        self.shut(&Error::Closed);
+        for (_, r) in self.qos0.drain(..) {
+            let _ = r.send(Err(Error::Closed));
+        }
+        if let Some(r) = reply {
+            let _ = r.send(result);
+        }
+        Exit::Done
+    }
+}
+
+fn no_free_id() -> Error {
+    Error::Invalid("no free packet identifier (65535 requests in flight)".to_string())
+}
+
+fn fail_command(cmd: Command, err: &Error) {
+    match cmd {
+        Command::Publish { reply, .. } => {
+            let _ = reply.send(Err(err.duplicate()));
+        }
+        Command::Subscribe { reply, .. } => {
+            let _ = reply.send(Err(err.duplicate()));
+        }
+        Command::Unsubscribe { reply, .. } => {
+            let _ = reply.send(Err(err.duplicate()));
+        }
+        Command::Disconnect { reply, .. } => {
+            let _ = reply.send(Ok(()));
+        }
+    }
+}
+
+/// One write of everything buffered, then a flush once the buffer is empty. Returns
+/// whether the flush happened. Cancel-safe: progress is kept in `wbuf`.
+async fn flush_out<W: AsyncWrite>(wr: &mut WriteHalf<W>, wbuf: &mut BytesMut) -> io::Result<bool> {
+    if !wbuf.is_empty() {
+        let n = wr.write_buf(wbuf).await?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::WriteZero, "socket closed"));
+        }
+    }
+    if wbuf.is_empty() {
+        wr.flush().await?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+async fn write_all_out<W: AsyncWrite>(
+    wr: &mut WriteHalf<W>,
+    wbuf: &mut BytesMut,
+) -> io::Result<()> {
+    while !flush_out(wr, wbuf).await? {}
+    Ok(())
+}

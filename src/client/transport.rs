@@ -1,0 +1,170 @@
+//! The byte stream under MQTT: TCP, TLS over TCP, or WebSocket over either, all as one
+//! `AsyncRead + AsyncWrite` so that the event loop does not care which.
+//!
+//! Over WebSocket, MQTT control packets travel in binary frames [MQTT-6.0.0-1]; a
+//! packet may span frames and a frame may hold several packets [MQTT-6.0.0-2], which
+//! the byte-stream view handles for free. The client offers the `mqtt` subprotocol
+//! [MQTT-6.0.0-3].
+
+use super::options::{ConnectOptions, Scheme};
+use super::{Error, tls};
+use bytes::{Buf, Bytes};
+use futures_util::{Sink, Stream};
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout_at};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+/// A duplex byte stream to the server.
+pub trait ByteStream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> ByteStream for T {}
+
+/// The connected transport.
+pub type Transport = Box<dyn ByteStream>;
+
+/// Open the transport `opts` asks for, every step before `deadline`.
+pub async fn connect(opts: &ConnectOptions, deadline: Instant) -> Result<Transport, Error> {
+    let tcp = timeout_at(deadline, tcp_connect(&opts.host, opts.port))
+        .await
+        .map_err(|_| Error::Timeout("connecting to the server"))??;
+    let stream: Transport = if opts.scheme.is_tls() {
+        let config = tls::client_config(&opts.tls)?;
+        let name = tls::server_name(&opts.host)?;
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let tls = timeout_at(deadline, connector.connect(name, tcp))
+            .await
+            .map_err(|_| Error::Timeout("in the TLS handshake"))?
+            .map_err(|e| tls::handshake_error(e, &opts.host_port()))?;
+        Box::new(tls)
+    } else {
+        Box::new(tcp)
+    };
+    if !opts.scheme.is_websocket() {
+        return Ok(stream);
+    }
+    let http = if opts.scheme == Scheme::Wss {
+        "wss"
+    } else {
+        "ws"
+    };
+    let path = if opts.ws_path.starts_with('/') {
+        opts.ws_path.clone()
+    } else {
+        format!("/{}", opts.ws_path)
+    };
+    let url = format!("{http}://{}{path}", opts.host_port());
+    let mut request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| Error::WebSocket(format!("{url}: {e}")))?;
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("mqtt"));
+    let (ws, _response) = timeout_at(deadline, tokio_tungstenite::client_async(request, stream))
+        .await
+        .map_err(|_| Error::Timeout("in the WebSocket handshake"))?
+        .map_err(|e| Error::WebSocket(format!("{url}: {e}")))?;
+    Ok(Box::new(WsStream {
+        inner: ws,
+        pending: Bytes::new(),
+    }))
+}
+
+/// Resolve `host` (IPv4, IPv6 or a name) and connect to the first address that answers.
+async fn tcp_connect(host: &str, port: u16) -> Result<TcpStream, Error> {
+    let addrs: Vec<_> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| Error::Dns(format!("cannot resolve host '{host}': {e}")))?
+        .collect();
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(s) => {
+                // Small MQTT packets must not wait for Nagle's algorithm.
+                let _ = s.set_nodelay(true);
+                return Ok(s);
+            }
+            Err(e) => {
+                let msg = match e.kind() {
+                    io::ErrorKind::ConnectionRefused => {
+                        format!("connection refused by {addr} (is a broker running?)")
+                    }
+                    _ => format!("cannot connect to {addr}: {e}"),
+                };
+                last = Some(Error::Io(io::Error::new(e.kind(), msg)));
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::Dns(format!("host '{host}' has no address"))))
+}
+
+/// A WebSocket seen as a byte stream: each write is one binary frame; reads
+/// concatenate the binary frames received.
+struct WsStream<S> {
+    inner: WebSocketStream<S>,
+    /// The unread rest of the last binary frame.
+    pending: Bytes,
+}
+
+fn ws_err(e: tokio_tungstenite::tungstenite::Error) -> io::Error {
+    io::Error::other(format!("WebSocket: {e}"))
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WsStream<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            if !self.pending.is_empty() {
+                let n = self.pending.len().min(buf.remaining());
+                buf.put_slice(&self.pending[..n]);
+                self.pending.advance(n);
+                return Poll::Ready(Ok(()));
+            }
+            match ready!(Pin::new(&mut self.inner).poll_next(cx)) {
+                Some(Ok(Message::Binary(b))) => self.pending = b,
+                // Pings are answered by tungstenite itself.
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
+                Some(Ok(Message::Text(_))) => {
+                    return Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "WebSocket text frame: MQTT travels in binary frames [MQTT-6.0.0-1]",
+                    )));
+                }
+                Some(Ok(Message::Close(_))) | None => return Poll::Ready(Ok(())),
+                Some(Err(e)) => return Poll::Ready(Err(ws_err(e))),
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for WsStream<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        ready!(Pin::new(&mut self.inner).poll_ready(cx)).map_err(ws_err)?;
+        Pin::new(&mut self.inner)
+            .start_send(Message::Binary(Bytes::copy_from_slice(buf)))
+            .map_err(ws_err)?;
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx).map_err(ws_err)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_close(cx).map_err(ws_err)
+    }
+}

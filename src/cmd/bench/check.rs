@@ -1,0 +1,488 @@
+//! `mq bench check`: a capability report of a broker, after HiveMQ's `mqtt test`.
+//! For each protocol version (all three, or the one given with `-V`): does CONNECT
+//! succeed; QoS 0/1/2 round trips (messages back / sent, and the time); retained
+//! messages; single- and multi-level wildcards; shared subscriptions; the largest
+//! payload that makes the round trip; and under 5.0 the limits the CONNACK announces
+//! (with the specification's default when a property is absent).
+//!
+//! It goes through [`crate::client`] (correctness, not throughput, is measured here,
+//! and TLS/WebSocket come for free). `--json` prints schema `mq-bench-check/1`:
+//!
+//! ```text
+//! { schema: "mq-bench-check/1", broker: "mqtt://host:port", ok: bool,
+//!   versions: [ { protocol: "3.1"|"3.1.1"|"5.0",
+//!                 connect: { ok, detail, time_us },
+//!                 qos: [ { qos, sent, received, time_us, ok } ],      // empty if not connected
+//!                 retained | wildcards | shared_subscriptions: { ok, detail } | null,
+//!                 payload: { largest_ok, first_failed, detail } | null,
+//!                 connack: { receive_maximum, maximum_qos, retain_available,
+//!                            maximum_packet_size, topic_alias_maximum,
+//!                            wildcard_subscription_available,
+//!                            subscription_identifier_available,
+//!                            shared_subscription_available, server_keep_alive,
+//!                            session_expiry_interval, assigned_client_identifier } | null
+//!               } ] }
+//! ```
+//! `connack` (5.0 only) holds the values exactly as announced: `null` = not sent (the
+//! text report then names the specification's default).
+
+use super::report::version_name;
+use super::stats::fmt_us;
+use crate::client::{Client, ConnectOptions, Event, Events};
+use crate::protocol::{
+    ProtocolVersion, Properties, Publish, QoS, SubscribeFilter, SubscriptionOptions,
+};
+use bytes::Bytes;
+use serde::Serialize;
+use std::time::{Duration, Instant};
+
+/// What `mq bench check` does.
+#[derive(Clone, Debug)]
+pub struct CheckPlan {
+    /// Connection options (from the shared flags); the version is overridden per test.
+    pub options: ConnectOptions,
+    /// `-V` was given: test only that version.
+    pub versions_given: bool,
+    /// Messages per QoS round trip.
+    pub count: u32,
+    /// Time allowed per step.
+    pub timeout: Duration,
+    /// Largest payload to probe.
+    pub max_payload: usize,
+}
+
+/// Pass or fail with a reason.
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    /// Whether it worked.
+    pub ok: bool,
+    /// What happened, in words.
+    pub detail: String,
+}
+
+/// The connection attempt.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConnectOutcome {
+    /// CONNACK with success.
+    pub ok: bool,
+    /// What happened.
+    pub detail: String,
+    /// TCP connect to CONNACK, µs.
+    pub time_us: u64,
+}
+
+/// One QoS round trip.
+#[derive(Clone, Debug, Serialize)]
+pub struct RoundTrip {
+    /// QoS of the subscription and the publishes.
+    pub qos: u8,
+    /// Messages published.
+    pub sent: u32,
+    /// Messages received back.
+    pub received: u32,
+    /// First publish to last receipt, µs.
+    pub time_us: u64,
+    /// All came back.
+    pub ok: bool,
+}
+
+/// The payload size probe.
+#[derive(Clone, Debug, Serialize)]
+pub struct PayloadProbe {
+    /// Largest payload that made the round trip (0 = none).
+    pub largest_ok: usize,
+    /// Smallest size tried that failed, if any.
+    pub first_failed: Option<usize>,
+    /// Why it failed, or the limit of the probe.
+    pub detail: String,
+}
+
+/// The MQTT 5.0 CONNACK properties that limit a client, as announced (None = absent).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ConnackLimits {
+    /// Absent = 65535 [MQTT-3.2.2.3.3].
+    pub receive_maximum: Option<u16>,
+    /// Absent = 2.
+    pub maximum_qos: Option<u8>,
+    /// Absent = 1 (available).
+    pub retain_available: Option<u8>,
+    /// Absent = no limit beyond the protocol's.
+    pub maximum_packet_size: Option<u32>,
+    /// Absent = 0 (no aliases).
+    pub topic_alias_maximum: Option<u16>,
+    /// Absent = 1.
+    pub wildcard_subscription_available: Option<u8>,
+    /// Absent = 1.
+    pub subscription_identifier_available: Option<u8>,
+    /// Absent = 1.
+    pub shared_subscription_available: Option<u8>,
+    /// Absent = the client's keep alive is used.
+    pub server_keep_alive: Option<u16>,
+    /// Absent = the client's value is used.
+    pub session_expiry_interval: Option<u32>,
+    /// Whether the server assigned a client identifier.
+    pub assigned_client_identifier: Option<String>,
+}
+
+impl ConnackLimits {
+    fn from_properties(p: &Properties) -> ConnackLimits {
+        ConnackLimits {
+            receive_maximum: p.receive_maximum,
+            maximum_qos: p.maximum_qos,
+            retain_available: p.retain_available,
+            maximum_packet_size: p.maximum_packet_size,
+            topic_alias_maximum: p.topic_alias_maximum,
+            wildcard_subscription_available: p.wildcard_subscription_available,
+            subscription_identifier_available: p.subscription_identifier_available,
+            shared_subscription_available: p.shared_subscription_available,
+            server_keep_alive: p.server_keep_alive,
+            session_expiry_interval: p.session_expiry_interval,
+            assigned_client_identifier: p.assigned_client_identifier.clone(),
+        }
+    }
+}
+
+/// Everything checked for one protocol version.
+#[derive(Clone, Debug, Serialize)]
+pub struct VersionReport {
+    /// `3.1`, `3.1.1` or `5.0`.
+    pub protocol: &'static str,
+    /// The CONNECT.
+    pub connect: ConnectOutcome,
+    /// QoS 0, 1, 2 round trips.
+    pub qos: Vec<RoundTrip>,
+    /// Retained message delivered to a later subscriber.
+    pub retained: Option<Outcome>,
+    /// `+` and `#` filters.
+    pub wildcards: Option<Outcome>,
+    /// `$share/<group>/<filter>`.
+    pub shared_subscriptions: Option<Outcome>,
+    /// Largest payload.
+    pub payload: Option<PayloadProbe>,
+    /// 5.0 CONNACK limits.
+    pub connack: Option<ConnackLimits>,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckReport {
+    /// Always `mq-bench-check/1`.
+    pub schema: &'static str,
+    /// `mqtt://host:port` (or mqtts://, ws://...).
+    pub broker: String,
+    /// At least one version connected and every test that ran passed.
+    pub ok: bool,
+    /// One entry per version tried.
+    pub versions: Vec<VersionReport>,
+}
+
+impl CheckReport {
+    /// Whether the broker passed.
+    pub fn ok(&self) -> bool {
+        self.ok
+    }
+
+    /// One JSON object.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// The indented text report.
+    pub fn to_text(&self) -> String {
+        let mut o = format!("Broker {}\n", self.broker);
+        let yes = |b: bool| if b { "OK" } else { "FAILED" };
+        for v in &self.versions {
+            if !v.connect.ok {
+                o.push_str(&format!("MQTT {}: FAILED ({})\n", v.protocol, v.connect.detail));
+                continue;
+            }
+            o.push_str(&format!("MQTT {}: OK (connected in {})\n", v.protocol, fmt_us(v.connect.time_us)));
+            for q in &v.qos {
+                o.push_str(&format!(
+                    "    - QoS {}: received {}/{} publishes in {}{}\n",
+                    q.qos,
+                    q.received,
+                    q.sent,
+                    fmt_us(q.time_us),
+                    if q.ok { "" } else { " (FAILED)" }
+                ));
+            }
+            for (name, f) in [
+                ("Retain", &v.retained),
+                ("Wildcard subscriptions", &v.wildcards),
+                ("Shared subscriptions", &v.shared_subscriptions),
+            ] {
+                if let Some(f) = f {
+                    o.push_str(&format!("    - {name}: {} ({})\n", yes(f.ok), f.detail));
+                }
+            }
+            if let Some(p) = &v.payload {
+                let s = match p.first_failed {
+                    None => format!(">= {} bytes ({})", p.largest_ok, p.detail),
+                    Some(f) => format!("{} bytes; {} bytes failed: {}", p.largest_ok, f, p.detail),
+                };
+                o.push_str(&format!("    - Payload size: {s}\n"));
+            }
+            if let Some(c) = &v.connack {
+                o.push_str("    - Connect restrictions:\n");
+                let opt = |v: Option<String>, default: &str| {
+                    v.unwrap_or_else(|| format!("{default} (not sent, default)"))
+                };
+                let flag = |v: Option<u8>| {
+                    v.map_or("yes (not sent, default)".to_string(), |b| if b == 1 { "yes".into() } else { "no".into() })
+                };
+                let lines = [
+                    ("Receive maximum", opt(c.receive_maximum.map(|v| v.to_string()), "65535")),
+                    ("Maximum QoS", opt(c.maximum_qos.map(|v| v.to_string()), "2")),
+                    ("Retain available", flag(c.retain_available)),
+                    ("Maximum packet size", opt(c.maximum_packet_size.map(|v| format!("{v} bytes")), "no limit")),
+                    ("Topic alias maximum", opt(c.topic_alias_maximum.map(|v| v.to_string()), "0")),
+                    ("Wildcard subscriptions", flag(c.wildcard_subscription_available)),
+                    ("Subscription identifiers", flag(c.subscription_identifier_available)),
+                    ("Shared subscriptions", flag(c.shared_subscription_available)),
+                    ("Server keep alive", opt(c.server_keep_alive.map(|v| format!("{v} s")), "client's value")),
+                    ("Session expiry interval", opt(c.session_expiry_interval.map(|v| format!("{v} s")), "client-based")),
+                ];
+                for (k, v) in lines {
+                    o.push_str(&format!("        > {k}: {v}\n"));
+                }
+            }
+        }
+        o
+    }
+}
+
+/// A unique topic prefix for this check.
+fn base_topic() -> String {
+    format!("mq-check/{:08x}", super::load::run_id())
+}
+
+/// Wait for `n` messages whose topic starts with `prefix`; returns how many arrived
+/// and the messages themselves.
+async fn collect(events: &mut Events, prefix: &str, n: usize, timeout: Duration) -> Result<Vec<Publish>, String> {
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + timeout;
+    while got.len() < n {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Err(_) => break,
+            Ok(None) => return Err("connection closed".into()),
+            Ok(Some(Event::Message(p))) => {
+                if p.topic.starts_with(prefix) {
+                    got.push(p);
+                }
+            }
+            Ok(Some(Event::Disconnected(e))) => return Err(e.to_string()),
+            Ok(Some(Event::ServerDisconnect(d))) => return Err(format!("server sent DISCONNECT: {}", d.reason)),
+            Ok(Some(Event::Reconnected { .. })) => {}
+        }
+    }
+    Ok(got)
+}
+
+fn filter(f: &str, qos: QoS) -> Vec<SubscribeFilter> {
+    vec![SubscribeFilter { filter: f.to_string(), options: SubscriptionOptions::qos(qos) }]
+}
+
+fn publish(topic: &str, qos: QoS, retain: bool, payload: Bytes) -> Publish {
+    Publish { qos, retain, topic: topic.into(), payload, ..Publish::default() }
+}
+
+async fn round_trip(client: &Client, events: &mut Events, base: &str, qos: QoS, count: u32, timeout: Duration) -> RoundTrip {
+    let topic = format!("{base}/qos{}", qos.as_u8());
+    let mut rt = RoundTrip { qos: qos.as_u8(), sent: 0, received: 0, time_us: 0, ok: false };
+    match client.subscribe(filter(&topic, qos), Properties::default()).await {
+        Ok(ack) if ack.reason_codes.first().is_some_and(|c| !c.is_error()) => {}
+        _ => return rt,
+    }
+    let start = Instant::now();
+    let mut tokens = Vec::new();
+    for i in 0..count {
+        match client.start_publish(publish(&topic, qos, false, Bytes::from(format!("check {i}")))).await {
+            Ok(t) => {
+                tokens.push(t);
+                rt.sent += 1;
+            }
+            Err(_) => break,
+        }
+    }
+    let got = collect(events, &topic, rt.sent as usize, timeout).await.unwrap_or_default();
+    rt.time_us = start.elapsed().as_micros() as u64;
+    for t in tokens {
+        let _ = tokio::time::timeout(timeout, t.wait()).await;
+    }
+    rt.received = got.len() as u32;
+    rt.ok = rt.sent == count && rt.received == count;
+    let _ = client.unsubscribe(vec![topic], Properties::default()).await;
+    rt
+}
+
+async fn check_retained(client: &Client, events: &mut Events, base: &str, timeout: Duration) -> Outcome {
+    let topic = format!("{base}/retain");
+    let fail = |d: String| Outcome { ok: false, detail: d };
+    if let Err(e) = client.publish(publish(&topic, QoS::AtLeastOnce, true, Bytes::from_static(b"retained"))).await {
+        return fail(format!("publish refused: {e}"));
+    }
+    if let Err(e) = client.subscribe(filter(&topic, QoS::AtLeastOnce), Properties::default()).await {
+        return fail(format!("subscribe failed: {e}"));
+    }
+    let out = match collect(events, &topic, 1, timeout).await {
+        Ok(v) if v.first().is_some_and(|p| p.retain) => Outcome { ok: true, detail: "delivered to a later subscriber with the retain flag".into() },
+        Ok(v) if !v.is_empty() => fail("delivered without the retain flag".into()),
+        Ok(_) => fail("not delivered to a later subscriber".into()),
+        Err(e) => fail(e),
+    };
+    // Clear it: an empty retained message deletes the retained message [MQTT-3.3.1-6].
+    let _ = client.publish(publish(&topic, QoS::AtLeastOnce, true, Bytes::new())).await;
+    let _ = client.unsubscribe(vec![topic], Properties::default()).await;
+    out
+}
+
+async fn check_wildcards(client: &Client, events: &mut Events, base: &str, timeout: Duration) -> Outcome {
+    let plus = format!("{base}/wild/+/x");
+    let hash = format!("{base}/wild2/#");
+    let filters = vec![
+        SubscribeFilter { filter: plus.clone(), options: SubscriptionOptions::qos(QoS::AtLeastOnce) },
+        SubscribeFilter { filter: hash.clone(), options: SubscriptionOptions::qos(QoS::AtLeastOnce) },
+    ];
+    match client.subscribe(filters, Properties::default()).await {
+        Ok(ack) => {
+            if let Some(c) = ack.reason_codes.iter().find(|c| c.is_error()) {
+                return Outcome { ok: false, detail: format!("subscription refused: {c}") };
+            }
+        }
+        Err(e) => return Outcome { ok: false, detail: format!("subscribe failed: {e}") },
+    }
+    let _ = client.publish(publish(&format!("{base}/wild/a/x"), QoS::AtLeastOnce, false, Bytes::from_static(b"+"))).await;
+    let _ = client.publish(publish(&format!("{base}/wild2/a/b/c"), QoS::AtLeastOnce, false, Bytes::from_static(b"#"))).await;
+    let out = match collect(events, &format!("{base}/wild"), 2, timeout).await {
+        Ok(v) if v.len() == 2 => Outcome { ok: true, detail: "+ and # both match".into() },
+        Ok(v) => Outcome { ok: false, detail: format!("{} of 2 wildcard messages delivered", v.len()) },
+        Err(e) => Outcome { ok: false, detail: e },
+    };
+    let _ = client.unsubscribe(vec![plus, hash], Properties::default()).await;
+    out
+}
+
+async fn check_shared(client: &Client, events: &mut Events, base: &str, timeout: Duration) -> Outcome {
+    let topic = format!("{base}/shared");
+    let f = format!("$share/mqcheck/{topic}");
+    match client.subscribe(filter(&f, QoS::AtLeastOnce), Properties::default()).await {
+        Ok(ack) => {
+            if let Some(c) = ack.reason_codes.iter().find(|c| c.is_error()) {
+                return Outcome { ok: false, detail: format!("subscription refused: {c}") };
+            }
+        }
+        Err(e) => return Outcome { ok: false, detail: format!("subscribe failed: {e}") },
+    }
+    let _ = client.publish(publish(&topic, QoS::AtLeastOnce, false, Bytes::from_static(b"shared"))).await;
+    let out = match collect(events, &topic, 1, timeout).await {
+        Ok(v) if v.len() == 1 => Outcome { ok: true, detail: "$share/<group>/<filter> delivers".into() },
+        Ok(_) => Outcome { ok: false, detail: "nothing delivered to the shared subscription".into() },
+        Err(e) => Outcome { ok: false, detail: e },
+    };
+    let _ = client.unsubscribe(vec![f], Properties::default()).await;
+    out
+}
+
+async fn probe_payload(client: &Client, events: &mut Events, base: &str, max: usize, timeout: Duration) -> PayloadProbe {
+    let topic = format!("{base}/size");
+    let mut probe = PayloadProbe { largest_ok: 0, first_failed: None, detail: format!("probe limit {max} bytes") };
+    if let Err(e) = client.subscribe(filter(&topic, QoS::AtLeastOnce), Properties::default()).await {
+        probe.detail = format!("subscribe failed: {e}");
+        return probe;
+    }
+    let mut size = 1024usize.min(max);
+    loop {
+        let payload = Bytes::from(vec![b'x'; size]);
+        let sent = client.publish(publish(&topic, QoS::AtLeastOnce, false, payload)).await;
+        let result = match sent {
+            Ok(ack) if ack.reason.is_error() => Err(format!("publish refused: {}", ack.reason)),
+            Ok(_) => match collect(events, &topic, 1, timeout).await {
+                Ok(v) if v.first().is_some_and(|p| p.payload.len() == size) => Ok(()),
+                Ok(_) => Err("not delivered back".to_string()),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        match result {
+            Ok(()) => probe.largest_ok = size,
+            Err(e) => {
+                probe.first_failed = Some(size);
+                probe.detail = e;
+                break;
+            }
+        }
+        if size >= max {
+            break;
+        }
+        size = (size * 4).min(max);
+    }
+    let _ = client.unsubscribe(vec![topic], Properties::default()).await;
+    probe
+}
+
+async fn check_version(plan: &CheckPlan, version: ProtocolVersion) -> VersionReport {
+    let mut opts = plan.options.clone();
+    opts.version = version;
+    opts.connect_timeout = plan.timeout;
+    opts.reconnect = None;
+    let mut report = VersionReport {
+        protocol: version_name(version),
+        connect: ConnectOutcome { ok: false, detail: String::new(), time_us: 0 },
+        qos: Vec::new(),
+        retained: None,
+        wildcards: None,
+        shared_subscriptions: None,
+        payload: None,
+        connack: None,
+    };
+    let start = Instant::now();
+    let (client, mut events) = match Client::connect(opts).await {
+        Ok(c) => c,
+        Err(e) => {
+            report.connect.detail = e.to_string();
+            report.connect.time_us = start.elapsed().as_micros() as u64;
+            return report;
+        }
+    };
+    report.connect = ConnectOutcome { ok: true, detail: "connected".into(), time_us: start.elapsed().as_micros() as u64 };
+    if version.is_v5() {
+        report.connack = Some(ConnackLimits::from_properties(&client.connack().properties));
+    }
+    let base = base_topic();
+    for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
+        report.qos.push(round_trip(&client, &mut events, &base, qos, plan.count, plan.timeout).await);
+    }
+    report.retained = Some(check_retained(&client, &mut events, &base, plan.timeout).await);
+    report.wildcards = Some(check_wildcards(&client, &mut events, &base, plan.timeout).await);
+    report.shared_subscriptions = Some(check_shared(&client, &mut events, &base, plan.timeout).await);
+    report.payload = Some(probe_payload(&client, &mut events, &base, plan.max_payload, plan.timeout).await);
+    let _ = tokio::time::timeout(plan.timeout, client.disconnect()).await;
+    report
+}
+
+/// Run the check.
+pub async fn run_check(plan: CheckPlan) -> CheckReport {
+    let versions = if plan.versions_given {
+        vec![plan.options.version]
+    } else {
+        vec![ProtocolVersion::V31, ProtocolVersion::V311, ProtocolVersion::V5]
+    };
+    let mut out = Vec::new();
+    for v in versions {
+        out.push(check_version(&plan, v).await);
+    }
+    let ok = out.iter().any(|v| v.connect.ok)
+        && out.iter().filter(|v| v.connect.ok).all(|v| {
+            v.qos.iter().all(|q| q.ok)
+                && [&v.retained, &v.wildcards, &v.shared_subscriptions]
+                    .iter()
+                    .all(|o| o.as_ref().is_none_or(|o| o.ok))
+        });
+    CheckReport {
+        schema: "mq-bench-check/1",
+        broker: plan.options.server_display(),
+        ok,
+        versions: out,
+    }
+}

@@ -1,0 +1,229 @@
+//! A deliberately small MQTT connection over plain TCP, driven directly by
+//! [`crate::protocol`]: CONNECT/CONNACK, SUBSCRIBE/SUBACK, then the caller takes the
+//! socket and its read buffer and runs its own event loop (see `load.rs`). No task,
+//! channel or lock stands between the bench and the socket.
+
+use crate::protocol::{
+    self, ConnAck, Connect, Packet, ProtocolVersion, QoS, ReasonCode, SubAck, Subscribe,
+    SubscribeFilter, SubscriptionOptions,
+};
+use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
+use std::fmt;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Where and how the load modes connect.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// Host name or address (IPv6 without brackets).
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Protocol version of every connection.
+    pub version: ProtocolVersion,
+    /// User name, if any.
+    pub username: Option<String>,
+    /// Password, if any.
+    pub password: Option<Bytes>,
+    /// Keep alive in seconds (0 = off); the event loops send PINGREQ when idle.
+    pub keep_alive: u16,
+    /// Prefix of the generated client identifiers.
+    pub client_id_prefix: String,
+    /// Time allowed for TCP connect + CONNECT/CONNACK.
+    pub connect_timeout: Duration,
+}
+
+impl Target {
+    /// `mqtt://host:port` for messages.
+    pub fn display(&self) -> String {
+        if self.host.contains(':') {
+            format!("mqtt://[{}]:{}", self.host, self.port)
+        } else {
+            format!("mqtt://{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Why a bench connection failed.
+#[derive(Debug)]
+pub enum ConnError {
+    /// A socket error.
+    Io(std::io::Error),
+    /// A step did not finish in time.
+    Timeout(&'static str),
+    /// CONNACK with a failure code.
+    Refused(ReasonCode, ProtocolVersion),
+    /// The broker broke the protocol (or sent something we cannot decode).
+    Protocol(String),
+    /// The broker closed the socket.
+    Closed,
+    /// The broker sent DISCONNECT.
+    Disconnected(ReasonCode),
+}
+
+impl ConnError {
+    /// A short, stable key for "errors by kind" in the summary.
+    pub fn kind(&self) -> String {
+        match self {
+            ConnError::Io(e) => format!("io: {}", e.kind()),
+            ConnError::Timeout(step) => format!("timeout: {step}"),
+            ConnError::Refused(r, v) => {
+                if v.is_v5() {
+                    format!("refused: {r}")
+                } else {
+                    format!("refused: {}", ReasonCode::v3_connack_text(r.to_v3_connack()))
+                }
+            }
+            ConnError::Protocol(_) => "protocol error".to_string(),
+            ConnError::Closed => "closed by broker".to_string(),
+            ConnError::Disconnected(r) => format!("disconnected: {r}"),
+        }
+    }
+}
+
+impl fmt::Display for ConnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnError::Io(e) => write!(f, "{e}"),
+            ConnError::Protocol(m) => write!(f, "protocol error: {m}"),
+            _ => f.write_str(&self.kind()),
+        }
+    }
+}
+
+impl From<std::io::Error> for ConnError {
+    fn from(e: std::io::Error) -> Self {
+        ConnError::Io(e)
+    }
+}
+
+impl From<protocol::Error> for ConnError {
+    fn from(e: protocol::Error) -> Self {
+        ConnError::Protocol(e.to_string())
+    }
+}
+
+/// One connected client: the socket, the bytes read but not yet decoded, and packets
+/// that arrived while waiting for a specific reply.
+pub struct RawConn {
+    /// The socket (Nagle off).
+    pub stream: TcpStream,
+    /// Undecoded input.
+    pub rbuf: BytesMut,
+    /// Packets received before the caller's event loop started.
+    pub pending: VecDeque<Packet>,
+    /// The connection's protocol version.
+    pub version: ProtocolVersion,
+    /// The broker's CONNACK.
+    pub connack: ConnAck,
+    /// Time from starting the TCP connect to receiving CONNACK.
+    pub connect_time: Duration,
+}
+
+impl RawConn {
+    /// Open TCP, send CONNECT (clean start), wait for CONNACK.
+    pub async fn connect(target: &Target, client_id: &str) -> Result<RawConn, ConnError> {
+        let started = Instant::now();
+        let work = async {
+            let stream = TcpStream::connect((target.host.as_str(), target.port)).await?;
+            stream.set_nodelay(true)?;
+            let mut conn = RawConn {
+                stream,
+                rbuf: BytesMut::with_capacity(4096),
+                pending: VecDeque::new(),
+                version: target.version,
+                connack: ConnAck::default(),
+                connect_time: Duration::ZERO,
+            };
+            let connect = Connect {
+                protocol: target.version,
+                clean_start: true,
+                keep_alive: target.keep_alive,
+                client_id: client_id.to_string(),
+                username: target.username.clone(),
+                password: target.password.clone(),
+                ..Connect::default()
+            };
+            conn.send(&Packet::Connect(Box::new(connect))).await?;
+            match conn.recv().await? {
+                Packet::ConnAck(ack) => {
+                    if ack.reason.is_error() {
+                        return Err(ConnError::Refused(ack.reason, target.version));
+                    }
+                    conn.connack = ack;
+                    Ok(conn)
+                }
+                other => Err(ConnError::Protocol(format!(
+                    "expected CONNACK, got {}",
+                    other.packet_type().name()
+                ))),
+            }
+        };
+        let mut conn = tokio::time::timeout(target.connect_timeout, work)
+            .await
+            .map_err(|_| ConnError::Timeout("waiting for CONNACK"))??;
+        conn.connect_time = started.elapsed();
+        Ok(conn)
+    }
+
+    /// Encode and write one packet.
+    pub async fn send(&mut self, packet: &Packet) -> Result<(), ConnError> {
+        let mut out = BytesMut::new();
+        protocol::encode(packet, self.version, &mut out)?;
+        self.stream.write_all(&out).await?;
+        Ok(())
+    }
+
+    /// Read until one whole packet is decoded.
+    pub async fn recv(&mut self) -> Result<Packet, ConnError> {
+        if let Some(p) = self.pending.pop_front() {
+            return Ok(p);
+        }
+        loop {
+            if let Some(p) = protocol::decode(&mut self.rbuf, self.version, 0)? {
+                return Ok(p);
+            }
+            if self.stream.read_buf(&mut self.rbuf).await? == 0 {
+                return Err(ConnError::Closed);
+            }
+        }
+    }
+
+    /// Subscribe to the filters (packet identifier 1) and wait for the SUBACK; other
+    /// packets received meanwhile are kept in `pending`.
+    pub async fn subscribe(
+        &mut self,
+        filters: &[(String, QoS)],
+        timeout: Duration,
+    ) -> Result<SubAck, ConnError> {
+        let sub = Subscribe {
+            packet_id: 1,
+            filters: filters
+                .iter()
+                .map(|(f, q)| SubscribeFilter {
+                    filter: f.clone(),
+                    options: SubscriptionOptions::qos(*q),
+                })
+                .collect(),
+            properties: Default::default(),
+        };
+        self.send(&Packet::Subscribe(sub)).await?;
+        let mut held = VecDeque::new();
+        let wait = async {
+            loop {
+                match self.recv().await? {
+                    Packet::SubAck(ack) if ack.packet_id == 1 => return Ok(ack),
+                    Packet::Disconnect(d) => return Err(ConnError::Disconnected(d.reason)),
+                    other => held.push_back(other),
+                }
+            }
+        };
+        let res = tokio::time::timeout(timeout, wait)
+            .await
+            .map_err(|_| ConnError::Timeout("waiting for SUBACK"))?;
+        self.pending.extend(held);
+        res
+    }
+}

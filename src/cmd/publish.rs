@@ -1,0 +1,286 @@
+//! `mq pub`: publish messages, as mosquitto_pub does. The message comes from `-m`,
+//! `-f`, `-s` (all of stdin), `-n` (empty) or `-l` (one message per stdin line, over one
+//! connection, streamed through the inflight window); `--json` replays the JSON lines
+//! `mq sub --json` prints. Exits 0 once every QoS 1/2 message is acknowledged and the
+//! DISCONNECT is sent; a v5 acknowledgement with a reason code >= 0x80 is a failure.
+
+use crate::cli::PubArgs;
+use crate::cmd::json::{self, Json};
+use crate::cmd::session::{self, Role, Trace};
+use crate::cmd::subscribe::shutdown_signal;
+use crate::protocol::{Ack, ByteStr, Properties, Publish, QoS, topic};
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+use tokio::task::JoinSet;
+
+/// Where the messages come from.
+enum Source {
+    /// One message (`-m`, `-f`, `-s`, `-n`), sent `--repeat` times.
+    Single(Bytes),
+    /// One message per stdin line (`-l`).
+    Lines,
+    /// One JSON object per stdin line (`--json`).
+    JsonLines,
+}
+
+/// Run `mq pub`; returns the exit code.
+pub async fn run(args: PubArgs) -> anyhow::Result<i32> {
+    let mut check = args.connect.to_options()?;
+    let topic_name = args
+        .topic
+        .clone()
+        .or_else(|| check.url_topic.take().filter(|t| !t.is_empty()));
+    let source = if args.json {
+        Source::JsonLines
+    } else if let Some(m) = &args.message {
+        Source::Single(Bytes::from(m.clone()))
+    } else if let Some(f) = &args.file {
+        let data = std::fs::read(f)
+            .with_context(|| format!("cannot load input file \"{}\"", f.display()))?;
+        Source::Single(Bytes::from(data))
+    } else if args.stdin_file {
+        let mut data = Vec::new();
+        tokio::io::stdin()
+            .read_to_end(&mut data)
+            .await
+            .context("cannot read stdin")?;
+        Source::Single(Bytes::from(data))
+    } else if args.null_message {
+        Source::Single(Bytes::new())
+    } else if args.stdin_line {
+        Source::Lines
+    } else {
+        bail!("both topic and message must be supplied (-t and one of -m, -f, -s, -l, -n)");
+    };
+    match (&topic_name, &source) {
+        (Some(t), _) => validate_topic(t)?,
+        (None, Source::JsonLines) => {}
+        (None, _) => {
+            bail!("both topic and message must be supplied (-t and one of -m, -f, -s, -l, -n)")
+        }
+    }
+    if args.repeat == 0 {
+        bail!("--repeat must be at least 1");
+    }
+    if !(args.repeat_delay.is_finite() && args.repeat_delay >= 0.0) {
+        bail!("--repeat-delay must be a number of seconds >= 0");
+    }
+    if args.max_inflight == 0 {
+        bail!("-M must be at least 1");
+    }
+    let version = check.version;
+    let props = session::parse_properties(&session::group_properties(&args.client.property)?, Role::Publish, version)?;
+    let mut opts = session::options(&args.connect, &args.client, Role::Publish, &props)?;
+    opts.max_inflight = args.max_inflight;
+
+    let mut trace = Trace::new(args.client.debug, &opts.client_id);
+    let (client, _events) = session::connect(opts, &mut trace).await?;
+    let template = Publish {
+        topic: ByteStr::from(topic_name.clone().unwrap_or_default()),
+        qos: args.qos,
+        retain: args.retain,
+        properties: props.publish.clone(),
+        ..Publish::default()
+    };
+    let result = match source {
+        Source::Single(payload) => {
+            let mut r = Ok(());
+            for n in 0..args.repeat {
+                if n > 0 && args.repeat_delay > 0.0 {
+                    tokio::time::sleep(Duration::from_secs_f64(args.repeat_delay)).await;
+                }
+                let msg = Publish {
+                    payload: payload.clone(),
+                    ..template.clone()
+                };
+                if let Err(e) = publish_one(&client, msg, &trace).await {
+                    r = Err(e);
+                    break;
+                }
+            }
+            r
+        }
+        Source::Lines | Source::JsonLines => {
+            let json = matches!(source, Source::JsonLines);
+            tokio::select! {
+                r = stream_lines(&client, &template, json, &trace) => r,
+                _ = shutdown_signal() => Ok(()),
+            }
+        }
+    };
+    trace.line(format_args!("sending DISCONNECT"));
+    let d = crate::protocol::Disconnect {
+        properties: props.disconnect.clone(),
+        ..Default::default()
+    };
+    let disconnected = client.disconnect_with(d).await;
+    result?;
+    disconnected?;
+    Ok(0)
+}
+
+/// A topic name must not be empty nor hold wildcards [MQTT-3.3.2-2].
+fn validate_topic(t: &str) -> anyhow::Result<()> {
+    topic::validate_name(t).map_err(|e| {
+        anyhow::anyhow!("invalid publish topic '{t}', does it contain '+' or '#'? ({e})")
+    })
+}
+
+/// Publish one message and wait for its acknowledgement.
+async fn publish_one(client: &crate::client::Client, msg: Publish, trace: &Trace) -> anyhow::Result<()> {
+    let line = describe(&msg);
+    let qos = msg.qos;
+    let ack = client.publish(msg).await?;
+    trace.line(format_args!("sending PUBLISH ({line}, m{})", ack.packet_id));
+    check_ack(qos, &ack, trace)
+}
+
+/// The `-d` description of a PUBLISH (without the message id).
+fn describe(msg: &Publish) -> String {
+    format!(
+        "d0, q{}, r{}, '{}', ... ({} bytes)",
+        msg.qos,
+        u8::from(msg.retain),
+        msg.topic,
+        msg.payload.len()
+    )
+}
+
+/// A v5 PUBACK/PUBREC with a reason code >= 0x80 is a failure.
+fn check_ack(qos: QoS, ack: &Ack, trace: &Trace) -> anyhow::Result<()> {
+    match qos {
+        QoS::AtMostOnce => {}
+        QoS::AtLeastOnce => trace.line(format_args!(
+            "received PUBACK (Mid: {}, RC:{})",
+            ack.packet_id, ack.reason.0
+        )),
+        QoS::ExactlyOnce => trace.line(format_args!(
+            "received PUBCOMP (Mid: {}, RC:{})",
+            ack.packet_id, ack.reason.0
+        )),
+    }
+    if ack.reason.is_error() {
+        let mut text = format!("the broker refused the message: {}", ack.reason);
+        if let Some(r) = &ack.properties.reason_string {
+            text.push_str(": ");
+            text.push_str(r);
+        }
+        bail!(text);
+    }
+    Ok(())
+}
+
+/// `-l` / `--json`: one message per stdin line, streamed through the inflight window.
+async fn stream_lines(
+    client: &crate::client::Client,
+    template: &Publish,
+    json: bool,
+    trace: &Trace,
+) -> anyhow::Result<()> {
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).split(b'\n');
+    let mut pending: JoinSet<(QoS, Result<Ack, crate::client::Error>)> = JoinSet::new();
+    let mut line_no = 0u64;
+    while let Some(line) = lines.next_segment().await.context("cannot read stdin")? {
+        line_no += 1;
+        let msg = if json {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            json_line(&line, template).with_context(|| format!("stdin line {line_no}"))?
+        } else {
+            // Like mosquitto_pub, only the '\n' is removed (a '\r' stays).
+            Publish {
+                payload: Bytes::from(line),
+                ..template.clone()
+            }
+        };
+        let qos = msg.qos;
+        trace.line(format_args!("sending PUBLISH ({})", describe(&msg)));
+        let token = client.start_publish(msg).await?;
+        pending.spawn(async move { (qos, token.wait().await) });
+        while let Some(done) = pending.try_join_next() {
+            let (qos, ack) = done.context("publish task failed")?;
+            check_ack(qos, &ack?, trace)?;
+        }
+    }
+    while let Some(done) = pending.join_next().await {
+        let (qos, ack) = done.context("publish task failed")?;
+        check_ack(qos, &ack?, trace)?;
+    }
+    Ok(())
+}
+
+/// One `--json` line: `{"topic":..,"payload":..,"payload_encoding":"base64"?,"qos":..,"retain":..}`
+/// (what `mq sub --json` prints); missing fields come from `-t`/`-q`/`-r`.
+fn json_line(line: &[u8], template: &Publish) -> anyhow::Result<Publish> {
+    let v = json::parse(line).context("not a JSON object")?;
+    if !matches!(v, Json::Object(_)) {
+        bail!("not a JSON object");
+    }
+    let mut msg = template.clone();
+    match v.get("topic") {
+        Some(Json::Str(t)) => {
+            let t = String::from_utf8(t.clone()).context("the topic is not UTF-8")?;
+            msg.topic = ByteStr::from(t);
+        }
+        Some(_) => bail!("\"topic\" must be a string"),
+        None => {}
+    }
+    if msg.topic.is_empty() {
+        bail!("no topic: give \"topic\" or -t");
+    }
+    validate_topic(&msg.topic)?;
+    let base64 = matches!(v.get("payload_encoding"), Some(Json::Str(e)) if e == b"base64");
+    msg.payload = match v.get("payload") {
+        Some(Json::Str(s)) if base64 => Bytes::from(
+            json::base64_decode(std::str::from_utf8(s).unwrap_or(""))
+                .context("\"payload\" is not valid base64")?,
+        ),
+        Some(Json::Str(s)) => Bytes::from(s.clone()),
+        Some(Json::Null) | None => Bytes::new(),
+        Some(other) => {
+            // Any other JSON value is sent as its JSON text.
+            let mut out = Vec::new();
+            json::write(other, false, &mut out);
+            Bytes::from(out)
+        }
+    };
+    if let Some(q) = v.get("qos") {
+        msg.qos = match q {
+            Json::Num(n) => n.parse::<u8>().ok().and_then(QoS::from_u8),
+            Json::Int(n) => u8::try_from(*n).ok().and_then(QoS::from_u8),
+            _ => None,
+        }
+        .context("\"qos\" must be 0, 1 or 2")?;
+    }
+    match v.get("retain") {
+        Some(Json::Bool(b)) => msg.retain = *b,
+        Some(Json::Num(n)) => msg.retain = n != "0",
+        Some(_) => bail!("\"retain\" must be true or false"),
+        None => {}
+    }
+    msg.properties = Properties {
+        ..template.properties.clone()
+    };
+    Ok(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_replay_sub_json_output() {
+        let t = Publish::default();
+        let m = json_line(br#"{"topic":"a/b","payload":"hi","qos":1,"retain":true}"#, &t).unwrap();
+        assert_eq!((&*m.topic, &m.payload[..], m.qos, m.retain), ("a/b", &b"hi"[..], QoS::AtLeastOnce, true));
+        let m = json_line(br#"{"topic":"a","payload":"/wAB","payload_encoding":"base64"}"#, &t).unwrap();
+        assert_eq!(&m.payload[..], b"\xff\x00\x01");
+        assert!(json_line(br#"{"topic":"a/#","payload":"x"}"#, &t).is_err());
+        assert!(json_line(br#"{"payload":"x"}"#, &t).is_err());
+        assert!(json_line(br#"{"topic":"a","qos":3}"#, &t).is_err());
+        assert!(json_line(b"nope", &t).is_err());
+    }
+}

@@ -1,0 +1,325 @@
+//! `mq sub`: subscribe and print messages, as mosquitto_sub does (same flags, same
+//! output bytes, same exit codes: 0, 27 for `-W`, the CONNACK code when refused).
+
+use crate::cli::{ColorChoice, SubArgs};
+use crate::cmd::output::{Format, Mode, Printer};
+use crate::cmd::session::{self, Role, Trace};
+use crate::protocol::{
+    ByteStr, Properties, Publish, QoS, SubscribeFilter, SubscriptionOptions, topic,
+};
+use anyhow::{Context, bail};
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Exit code when `-W` expires (mosquitto's MOSQ_ERR_TIMEOUT).
+pub const EXIT_TIMED_OUT: i32 = 27;
+
+/// Why the receive loop stopped.
+enum Stop {
+    /// `-C` reached, `--retained-only` saw a fresh message, Ctrl-C, or stdout closed.
+    Done,
+    /// `-W` expired.
+    TimedOut,
+}
+
+/// Run `mq sub`; returns the exit code.
+pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let printer = printer(&args)?;
+    let mut filters = args.topic.clone();
+    let mut opts_check = args.connect.to_options()?;
+    if filters.is_empty() {
+        if let Some(t) = opts_check.url_topic.take().filter(|t| !t.is_empty()) {
+            filters.push(t);
+        } else {
+            bail!("you must specify a topic to subscribe to (-t)");
+        }
+    }
+    for f in filters.iter().chain(&args.filter_out).chain(&args.unsubscribe) {
+        topic::validate_filter(f).map_err(|e| {
+            anyhow::anyhow!(
+                "invalid subscription topic '{f}', are all '+' and '#' wildcards correct? ({e})"
+            )
+        })?;
+    }
+    if args.count == Some(0) {
+        bail!("-C must be greater than 0");
+    }
+    if let Some(pct) = args.random_filter {
+        if !(0.1..=100.0).contains(&pct) {
+            bail!("--random-filter must be between 0.1 and 100");
+        }
+    }
+    if args.retained_only && args.no_retained {
+        bail!("--retained-only and -R cannot be used together");
+    }
+    let version = opts_check.version;
+    let props = session::parse_properties(&session::group_properties(&args.client.property)?, Role::Subscribe, version)?;
+    let opts = session::options(&args.connect, &args.client, Role::Subscribe, &props)?;
+    if args.retain_as_published && !version.is_v5() {
+        bail!("--retain-as-published needs MQTT 5 (-V 5)");
+    }
+
+    let deadline = args.timeout.map(|w| started + Duration::from_secs(w));
+    let mut trace = Trace::new(args.client.debug, &opts.client_id);
+    let connected = match deadline {
+        Some(d) => match tokio::time::timeout_at(d.into(), session::connect(opts, &mut trace)).await {
+            Ok(r) => r?,
+            Err(_) => {
+                eprintln!("Timed out");
+                return Ok(EXIT_TIMED_OUT);
+            }
+        },
+        None => session::connect(opts, &mut trace).await?,
+    };
+    let (client, mut events) = connected;
+
+    let subscribe_filters: Vec<SubscribeFilter> = filters
+        .iter()
+        .map(|f| SubscribeFilter {
+            filter: f.clone(),
+            options: SubscriptionOptions {
+                qos: args.qos,
+                retain_as_published: args.retain_as_published,
+                ..SubscriptionOptions::default()
+            },
+        })
+        .collect();
+    for f in &subscribe_filters {
+        trace.line(format_args!(
+            "sending SUBSCRIBE (Topic: {}, QoS: {}, Options: 0x{:02x})",
+            f.filter,
+            f.options.qos,
+            u8::from(f.options.retain_as_published) << 3
+        ));
+    }
+    let suback = client
+        .subscribe(subscribe_filters, props.subscribe.clone())
+        .await?;
+    trace.line(format_args!("received SUBACK"));
+    if args.client.debug {
+        let codes: Vec<String> = suback.reason_codes.iter().map(|c| c.0.to_string()).collect();
+        eprintln!("Subscribed (mid: {}): {}", suback.packet_id, codes.join(", "));
+    }
+    let mut granted = 0;
+    for (f, code) in filters.iter().zip(&suback.reason_codes) {
+        if code.is_error() {
+            if !args.client.quiet {
+                eprintln!("mq: subscription to '{f}' refused: {code}");
+            }
+        } else {
+            granted += 1;
+        }
+    }
+    if granted == 0 {
+        let _ = client.disconnect().await;
+        bail!("all subscription requests were denied");
+    }
+    if !args.unsubscribe.is_empty() {
+        trace.line(format_args!("sending UNSUBSCRIBE"));
+        client
+            .unsubscribe(args.unsubscribe.clone(), props.unsubscribe.clone())
+            .await?;
+        trace.line(format_args!("received UNSUBACK"));
+    }
+    if args.exit_after_subscribe {
+        disconnect(&client, &props.disconnect, &trace).await;
+        return Ok(0);
+    }
+
+    let stop = receive(&args, &printer, &client, &mut events, deadline, &trace).await?;
+    disconnect(&client, &props.disconnect, &trace).await;
+    match stop {
+        Stop::Done => Ok(0),
+        Stop::TimedOut => {
+            eprintln!("Timed out");
+            Ok(EXIT_TIMED_OUT)
+        }
+    }
+}
+
+/// The printer for the output flags.
+fn printer(args: &SubArgs) -> anyhow::Result<Printer> {
+    let mode = if let Some(f) = &args.format {
+        Mode::Format(Format::parse(f).map_err(|e| anyhow::anyhow!("{}", e.trim_end_matches('.')))?)
+    } else if args.json {
+        Mode::Json
+    } else if args.verbose {
+        Mode::Verbose
+    } else {
+        Mode::Payload
+    };
+    let color = match args.client.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    Ok(Printer {
+        mode,
+        eol: !args.no_newline,
+        pretty: args.pretty,
+        color,
+    })
+}
+
+/// Receive and print until `-C`, `-W`, `--retained-only`, Ctrl-C or a lost connection.
+async fn receive(
+    args: &SubArgs,
+    printer: &Printer,
+    client: &crate::client::Client,
+    events: &mut crate::client::Events,
+    deadline: Option<Instant>,
+    trace: &Trace,
+) -> anyhow::Result<Stop> {
+    let mut count: u64 = 0;
+    let mut out = Vec::with_capacity(4096);
+    let mut errors = Vec::new();
+    let mut rng = RandomFilter::new(args.random_filter);
+    let timeout = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d.into()).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(timeout);
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let event = tokio::select! {
+            e = events.recv() => e,
+            _ = &mut timeout => return Ok(Stop::TimedOut),
+            _ = &mut shutdown => return Ok(Stop::Done),
+        };
+        let msg = match event {
+            Some(crate::client::Event::Message(m)) => m,
+            Some(crate::client::Event::Disconnected(e)) => return Err(e.into()),
+            Some(crate::client::Event::ServerDisconnect(d)) => {
+                return Err(crate::client::Error::ServerDisconnected(Some(d)).into());
+            }
+            Some(crate::client::Event::Reconnected { .. }) => continue,
+            None => bail!("the connection was closed"),
+        };
+        let now = SystemTime::now();
+        trace.line(format_args!(
+            "received PUBLISH (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+            u8::from(msg.dup),
+            msg.qos,
+            u8::from(msg.retain),
+            msg.packet_id,
+            msg.topic,
+            msg.payload.len()
+        ));
+        if args
+            .filter_out
+            .iter()
+            .any(|f| topic::matches(f, &msg.topic))
+        {
+            continue;
+        }
+        if args.remove_retained && msg.retain {
+            let clear = Publish {
+                topic: ByteStr::from(&*msg.topic),
+                qos: QoS::AtLeastOnce,
+                retain: true,
+                properties: Properties::default(),
+                ..Publish::default()
+            };
+            client
+                .publish(clear)
+                .await
+                .with_context(|| format!("cannot clear the retained message on '{}'", msg.topic))?;
+        }
+        if args.retained_only && !msg.retain {
+            return Ok(Stop::Done);
+        }
+        if args.no_retained && msg.retain {
+            continue;
+        }
+        if rng.keep() {
+            out.clear();
+            printer.render(&msg, now, &mut out, &mut errors);
+            for e in errors.drain(..) {
+                if !args.client.quiet {
+                    eprintln!("{e}");
+                }
+            }
+            let mut stdout = std::io::stdout().lock();
+            if let Err(e) = stdout.write_all(&out).and_then(|_| stdout.flush()) {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    return Ok(Stop::Done);
+                }
+                return Err(anyhow::Error::new(e).context("cannot write to stdout"));
+            }
+        }
+        if let Some(max) = args.count {
+            count += 1;
+            if count >= max {
+                return Ok(Stop::Done);
+            }
+        }
+    }
+}
+
+/// Graceful DISCONNECT (with `-D disconnect` properties), traced.
+async fn disconnect(client: &crate::client::Client, props: &Properties, trace: &Trace) {
+    trace.line(format_args!("sending DISCONNECT"));
+    let d = crate::protocol::Disconnect {
+        properties: props.clone(),
+        ..Default::default()
+    };
+    let _ = client.disconnect_with(d).await;
+}
+
+/// Resolves on Ctrl-C (and SIGTERM on Unix).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// `--random-filter`: keep about PCT percent of the messages (xorshift, seeded from
+/// the clock; statistical, not cryptographic).
+struct RandomFilter {
+    threshold: Option<u64>,
+    state: u64,
+}
+
+impl RandomFilter {
+    fn new(pct: Option<f64>) -> RandomFilter {
+        let seed = session::random_suffix(8)
+            .bytes()
+            .fold(0x9E37_79B9_7F4A_7C15u64, |a, b| a.rotate_left(7) ^ u64::from(b));
+        RandomFilter {
+            threshold: pct.map(|p| (p * 100.0) as u64),
+            state: seed | 1,
+        }
+    }
+
+    fn keep(&mut self) -> bool {
+        let Some(t) = self.threshold else {
+            return true;
+        };
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        self.state % 10_000 < t
+    }
+}
