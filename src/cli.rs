@@ -41,10 +41,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Publish messages (mosquitto_pub compatible)
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = EXIT_CODES_HELP, args_override_self = true)]
     Pub(PubArgs),
     /// Subscribe and print messages (mosquitto_sub compatible)
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = EXIT_CODES_HELP, args_override_self = true)]
     Sub(SubArgs),
     /// Run the MQTT broker
     Broker(crate::cmd::broker::BrokerArgs),
@@ -597,11 +597,27 @@ mod tests {
 
     #[test]
     fn dash_h_is_the_host_everywhere_it_is_defined() {
-        let cli = Cli::try_parse_from(["mq", "pub", "-h", "example.org", "-t", "a", "-m", "x"]).unwrap();
-        match cli.command {
+        use clap::FromArgMatches;
+        let m = command()
+            .try_get_matches_from(["mq", "pub", "-h", "example.org", "-t", "a", "-m", "x"])
+            .unwrap();
+        match Cli::from_arg_matches(&m).unwrap().command {
             Command::Pub(p) => assert_eq!(p.connect.host.as_deref(), Some("example.org")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn repeated_flags_last_wins_and_topics_accumulate() {
+        use clap::FromArgMatches;
+        let m = command()
+            .try_get_matches_from(["mq", "sub", "-q", "1", "-q", "2", "-t", "a", "-t", "b"])
+            .unwrap();
+        let Command::Sub(s) = Cli::from_arg_matches(&m).unwrap().command else {
+            panic!("not sub")
+        };
+        assert_eq!(s.qos, QoS::ExactlyOnce);
+        assert_eq!(s.topic, ["a", "b"]);
     }
 
     #[test]

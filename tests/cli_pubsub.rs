@@ -331,8 +331,9 @@ fn pub_json_replays_sub_json() {
 #[test]
 fn pub_input_modes() {
     let broker = Broker::start();
-    let sub = start_sub(&broker, &["-t", "in", "-C", "7", "-q", "2"]);
-    // -l: one message per line (an empty line is an empty message, not printed).
+    let sub = start_sub(&broker, &["-t", "in", "-C", "8", "-q", "2"]);
+    // -l: one message per line (an empty line is an empty message: counted by -C,
+    // not printed).
     publish_stdin(&broker, &["-t", "in", "-l", "-q", "1"], b"line 1\nline 2\n\nline 3\n");
     // -s: all of stdin as one message.
     publish_stdin(&broker, &["-t", "in", "-s", "-q", "2"], b"whole\ninput");

@@ -137,7 +137,7 @@ fn publish(topic: &str, qos: QoS, payload: &'static [u8]) -> Publish {
 }
 
 /// Each 3.1.1 return code 1..=5 is `ConnectionRefused` with mosquitto's wording and
-/// the code as exit status [MQTT-3.2.2-5].
+/// the code as exit status (3.1.1 table 3.1).
 #[tokio::test]
 async fn refused_connack_each_v311_code() {
     for rc in 1..=5u8 {
@@ -148,7 +148,7 @@ async fn refused_connack_each_v311_code() {
             peer.send_raw(&[0x20, 0x02, 0x00, rc]).await;
             tokio::time::sleep(Duration::from_millis(200)).await;
         });
-        let err = Client::connect(opts).await.err().expect("refused");
+        let err = Client::connect(opts).await.expect_err("refused");
         assert!(
             matches!(
                 err,
@@ -178,7 +178,7 @@ async fn refused_connack_v5_codes() {
             peer.send_raw(&[0x20, 0x03, 0x00, rc, 0x00]).await;
             tokio::time::sleep(Duration::from_millis(200)).await;
         });
-        let err = Client::connect(opts).await.err().expect("refused");
+        let err = Client::connect(opts).await.expect_err("refused");
         match &err {
             Error::ConnectionRefused { reason, version } => {
                 assert_eq!(reason.0, rc);
@@ -206,7 +206,7 @@ async fn no_connack_times_out() {
         tokio::time::sleep(Duration::from_secs(2)).await;
     });
     let start = Instant::now();
-    let err = Client::connect(opts).await.err().expect("timeout");
+    let err = Client::connect(opts).await.expect_err("timeout");
     assert!(matches!(err, Error::Timeout(_)), "{err:?}");
     assert!(err.to_string().contains("CONNACK"), "{err}");
     assert!(start.elapsed() < Duration::from_secs(2));
@@ -218,7 +218,7 @@ async fn no_connack_times_out() {
 async fn nothing_listening_names_the_address() {
     let (listener, opts) = listen().await;
     drop(listener);
-    let err = Client::connect(opts.clone()).await.err().expect("refused");
+    let err = Client::connect(opts.clone()).await.expect_err("refused");
     assert!(matches!(err, Error::Io(_)), "{err:?}");
     let text = err.to_string();
     assert!(
@@ -228,7 +228,7 @@ async fn nothing_listening_names_the_address() {
     assert_eq!(err.exit_code(), 1);
 }
 
-/// Keep alive 1 s: the client sends PINGREQ [MQTT-3.1.2-23] and, when no PINGRESP
+/// Keep alive 1 s: the client sends PINGREQ [MQTT-3.1.2-22] and, when no PINGRESP
 /// comes, reports `KeepAliveTimeout` in bounded time.
 #[tokio::test]
 async fn keepalive_timeout_when_server_stops_answering() {
@@ -448,15 +448,14 @@ async fn expect_protocol_error(bytes: &[u8]) {
     let err = client
         .publish(publish("a", QoS::AtMostOnce, b""))
         .await
-        .err()
-        .expect("closed");
+        .expect_err("closed");
     assert!(matches!(err, Error::Closed), "{err:?}");
 }
 
 /// Malformed packets from the server are a clear `Error::Protocol`, never a panic.
 #[tokio::test]
 async fn malformed_packets_are_protocol_errors() {
-    // Reserved packet type 0 [MQTT-2.2.2-2].
+    // Reserved packet type 0.
     expect_protocol_error(&[0x00, 0x00]).await;
     // PUBACK with packet identifier 0 [MQTT-2.2.1-3].
     expect_protocol_error(&[0x40, 0x02, 0x00, 0x00]).await;
@@ -471,7 +470,7 @@ async fn malformed_packets_are_protocol_errors() {
 /// Unexpected packets and unknown packet identifiers are protocol errors too.
 #[tokio::test]
 async fn unexpected_packets_are_protocol_errors() {
-    // A second CONNACK [MQTT-3.2.0-1].
+    // A second CONNACK [MQTT-3.2.0-2].
     expect_protocol_error(&[0x20, 0x02, 0x00, 0x00]).await;
     // PUBACK / PUBREC / PUBCOMP / SUBACK / UNSUBACK for ids never used.
     expect_protocol_error(&[0x40, 0x02, 0x12, 0x34]).await;
@@ -645,7 +644,7 @@ async fn topic_alias_not_announced_is_protocol_error_v5() {
         next_event(&mut events).await,
         Event::Disconnected(Error::Protocol(_))
     ));
-    // A 5.0 client says why it closes [MQTT-4.13.1-1].
+    // A 5.0 client says why it closes (section 4.13.1).
     match peer.recv().await {
         Packet::Disconnect(d) => assert!(d.reason.is_error()),
         other => panic!("{other:?}"),
@@ -653,7 +652,7 @@ async fn topic_alias_not_announced_is_protocol_error_v5() {
 }
 
 /// The server's Maximum Packet Size, Maximum QoS and Retain Available are respected
-/// [MQTT-3.1.2-24, MQTT-3.2.2-11, MQTT-3.2.2-14].
+/// [MQTT-3.2.2-15, MQTT-3.2.2-11, MQTT-3.2.2-14].
 #[tokio::test]
 async fn server_limits_v5() {
     let (listener, mut opts) = listen().await;
@@ -874,4 +873,222 @@ async fn slow_consumer_backpressure_keeps_order() {
         .await
         .expect("in time")
         .expect("writer");
+}
+
+/// IPv6 literals (`mqtt://[::1]:port`) and host names (`localhost`) connect; skipped
+/// where the machine has no IPv6 loopback.
+#[tokio::test]
+async fn ipv6_literal_and_host_name() {
+    if let Ok(listener) = TcpListener::bind("[::1]:0").await {
+        let port = listener.local_addr().expect("addr").port();
+        let opts = ConnectOptions::from_url(&format!("mqtt://[::1]:{port}")).expect("url");
+        assert_eq!(opts.host, "::1");
+        let (client, _events, _peer) = connected(opts, &listener, ConnAck::default()).await;
+        drop(client);
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let opts = ConnectOptions::from_url(&format!("mqtt://localhost:{port}")).expect("url");
+    let (client, _events, _peer) = connected(opts, &listener, ConnAck::default()).await;
+    drop(client);
+}
+
+/// A name that does not resolve is a `Dns` error.
+#[tokio::test]
+async fn unresolvable_host_is_dns_error() {
+    let mut opts = ConnectOptions::new("no-such-host.invalid", 1883);
+    opts.connect_timeout = STEP;
+    let err = Client::connect(opts).await.expect_err("fails");
+    assert!(matches!(err, Error::Dns(_) | Error::Timeout(_)), "{err:?}");
+}
+
+/// Dropping every handle disconnects gracefully.
+#[tokio::test]
+async fn dropping_the_handles_disconnects() {
+    let (listener, opts) = listen().await;
+    let (client, mut events, mut peer) = connected(opts, &listener, ConnAck::default()).await;
+    drop(client);
+    assert_eq!(peer.recv().await, Packet::Disconnect(Default::default()));
+    assert!(
+        timeout(STEP, events.recv())
+            .await
+            .expect("in time")
+            .is_none()
+    );
+}
+
+/// The server's Server Keep Alive replaces ours [MQTT-3.2.2-21].
+#[tokio::test]
+async fn server_keep_alive_is_used_v5() {
+    let (listener, mut opts) = listen().await;
+    opts.version = ProtocolVersion::V5;
+    opts.keep_alive = 60;
+    let mut connack = ConnAck::default();
+    connack.properties.server_keep_alive = Some(1);
+    let (_client, _events, mut peer) = connected(opts, &listener, connack).await;
+    let start = Instant::now();
+    assert_eq!(peer.recv().await, Packet::PingReq);
+    assert!(start.elapsed() < Duration::from_secs(3));
+}
+
+/// Reconnect into a kept session: a QoS 2 message whose PUBREC arrived gets its
+/// PUBREL again (not the PUBLISH [MQTT-4.3.3-6]); subscriptions are not re-sent.
+#[tokio::test]
+async fn reconnect_with_session_present_resends_pubrel() {
+    let (listener, mut opts) = listen().await;
+    opts.version = ProtocolVersion::V5;
+    opts.clean_start = false;
+    opts.client_id = "keep".into();
+    opts.reconnect = Some(Backoff {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(100),
+    });
+    let (client, mut events, mut peer) = connected(opts, &listener, ConnAck::default()).await;
+    let c = client.clone();
+    let sub = tokio::spawn(async move {
+        let f = SubscribeFilter {
+            filter: "k".into(),
+            options: SubscriptionOptions::default(),
+        };
+        c.subscribe(vec![f], Properties::default()).await
+    });
+    let Packet::Subscribe(s) = peer.recv().await else {
+        panic!("expected SUBSCRIBE")
+    };
+    peer.send(Packet::SubAck(SubAck {
+        packet_id: s.packet_id,
+        reason_codes: vec![ReasonCode::SUCCESS],
+        properties: Properties::default(),
+    }))
+    .await;
+    sub.await.expect("task").expect("subscribed");
+    let token = client
+        .start_publish(publish("two", QoS::ExactlyOnce, b"x"))
+        .await
+        .expect("started");
+    let Packet::Publish(p) = peer.recv().await else {
+        panic!("expected PUBLISH")
+    };
+    peer.send(Packet::PubRec(Ack::new(p.packet_id))).await;
+    assert_eq!(peer.recv().await, Packet::PubRel(Ack::new(p.packet_id)));
+    drop(peer);
+    assert!(matches!(
+        next_event(&mut events).await,
+        Event::Disconnected(_)
+    ));
+
+    let mut peer = Peer::accept(&listener, ProtocolVersion::V5).await;
+    let connect = peer
+        .handshake(ConnAck {
+            session_present: true,
+            ..ConnAck::default()
+        })
+        .await;
+    assert!(!connect.clean_start);
+    assert!(matches!(
+        next_event(&mut events).await,
+        Event::Reconnected {
+            session_present: true
+        }
+    ));
+    assert_eq!(peer.recv().await, Packet::PubRel(Ack::new(p.packet_id)));
+    peer.expect_silence(Duration::from_millis(150)).await;
+    peer.send(Packet::PubComp(Ack::new(p.packet_id))).await;
+    let ack = timeout(STEP, token.wait())
+        .await
+        .expect("in time")
+        .expect("completed");
+    assert_eq!(ack.packet_id, p.packet_id);
+}
+
+/// QoS 1 messages published while the connection is down are sent after the
+/// reconnect; QoS 0 ones fail at once.
+#[tokio::test]
+async fn publishing_while_reconnecting() {
+    let (listener, mut opts) = listen().await;
+    opts.reconnect = Some(Backoff {
+        initial: Duration::from_millis(300),
+        max: Duration::from_millis(300),
+    });
+    let (client, mut events, peer) = connected(opts, &listener, ConnAck::default()).await;
+    drop(peer);
+    assert!(matches!(
+        next_event(&mut events).await,
+        Event::Disconnected(_)
+    ));
+    let token = client
+        .start_publish(publish("later", QoS::AtLeastOnce, b"1"))
+        .await
+        .expect("accepted while offline");
+    assert!(matches!(
+        client.publish(publish("now", QoS::AtMostOnce, b"0")).await,
+        Err(Error::ConnectionClosed)
+    ));
+    let mut peer = Peer::accept(&listener, ProtocolVersion::V311).await;
+    peer.handshake(ConnAck::default()).await;
+    let Packet::Publish(p) = peer.recv().await else {
+        panic!("expected PUBLISH")
+    };
+    assert_eq!(&*p.topic, "later");
+    assert!(!p.dup, "first transmission [MQTT-4.3.2-2]");
+    peer.send(Packet::PubAck(Ack::new(p.packet_id))).await;
+    timeout(STEP, token.wait())
+        .await
+        .expect("in time")
+        .expect("acked");
+}
+
+/// 5.0 properties travel both ways untouched (user properties in order, response
+/// topic, correlation data...).
+#[tokio::test]
+async fn v5_properties_on_publish() {
+    let (listener, mut opts) = listen().await;
+    opts.version = ProtocolVersion::V5;
+    let (client, mut events, mut peer) = connected(opts, &listener, ConnAck::default()).await;
+    let mut out = publish("props", QoS::AtLeastOnce, b"p");
+    out.properties.user_properties = vec![("b".into(), "2".into()), ("a".into(), "1".into())];
+    out.properties.response_topic = Some("reply/here".into());
+    out.properties.correlation_data = Some(Bytes::from_static(b"\x00\x01"));
+    out.properties.content_type = Some("text/plain".into());
+    let c = client.clone();
+    let sent = out.clone();
+    let publishing = tokio::spawn(async move { c.publish(sent).await });
+    let Packet::Publish(got) = peer.recv().await else {
+        panic!("expected PUBLISH")
+    };
+    assert_eq!(got.properties, out.properties);
+    let mut ack = Ack::new(got.packet_id);
+    ack.reason = ReasonCode::NO_MATCHING_SUBSCRIBERS;
+    ack.properties.reason_string = Some("nobody".into());
+    peer.send(Packet::PubAck(ack.clone())).await;
+    assert_eq!(publishing.await.expect("task").expect("acked"), ack);
+
+    let mut incoming = publish("in", QoS::AtMostOnce, b"i");
+    incoming.properties.user_properties = vec![("k".into(), "v".into())];
+    incoming.properties.subscription_identifiers = vec![7];
+    peer.send(Packet::Publish(incoming.clone())).await;
+    match next_event(&mut events).await {
+        Event::Message(p) => assert_eq!(p.properties, incoming.properties),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A server that exceeds the Receive Maximum we announced is a protocol error
+/// [MQTT-3.3.4-9].
+#[tokio::test]
+async fn server_exceeding_our_receive_maximum_v5() {
+    let (listener, mut opts) = listen().await;
+    opts.version = ProtocolVersion::V5;
+    opts.properties.receive_maximum = Some(1);
+    let (_client, mut events, mut peer) = connected(opts, &listener, ConnAck::default()).await;
+    for id in [1u16, 2] {
+        let mut p = publish("rm", QoS::ExactlyOnce, b"x");
+        p.packet_id = id;
+        peer.send(Packet::Publish(p)).await;
+    }
+    assert!(matches!(next_event(&mut events).await, Event::Message(_)));
+    assert!(matches!(
+        next_event(&mut events).await,
+        Event::Disconnected(Error::Protocol(_))
+    ));
 }

@@ -4,6 +4,9 @@
 //! subprotocol, packets split across frames and several packets in one frame
 //! [MQTT-6.0.0-2]).
 
+// tungstenite's handshake callback returns its large `Result` type.
+#![allow(clippy::result_large_err)]
+
 use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
 use mq::client::{Client, ConnectOptions, Error, Event, Scheme, TlsOptions};
@@ -240,7 +243,7 @@ async fn tls_missing_ca_file_is_clear() {
     opts.tls.ca_file = Some(PathBuf::from("/nonexistent/ca.pem"));
     // The TLS configuration fails before anything is sent, or the port is closed:
     // either way a clear error, never a panic.
-    let err = Client::connect(opts).await.err().expect("fails");
+    let err = Client::connect(opts).await.expect_err("fails");
     assert!(matches!(err, Error::Tls(_) | Error::Io(_)), "{err:?}");
 }
 
@@ -371,7 +374,7 @@ async fn websocket_refused_handshake_is_clear() {
     });
     let mut opts = ConnectOptions::from_url(&format!("ws://127.0.0.1:{port}/nope")).expect("url");
     opts.connect_timeout = STEP;
-    let err = Client::connect(opts).await.err().expect("fails");
+    let err = Client::connect(opts).await.expect_err("fails");
     assert!(matches!(err, Error::WebSocket(_)), "{err:?}");
     assert!(err.to_string().contains("404"), "{err}");
 }

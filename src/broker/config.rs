@@ -281,7 +281,9 @@ fn parse_num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, String> 
 fn parse_expiration(value: &str) -> Result<Duration, String> {
     let (num, unit) = value.split_at(value.len().saturating_sub(1));
     let n: u64 = num.parse().map_err(|_| {
-        format!("persistent_client_expiration: '{value}' is not a duration like 2h, 14d, 1w, 1m or 1y")
+        format!(
+            "persistent_client_expiration: '{value}' is not a duration like 2h, 14d, 1w, 1m or 1y"
+        )
     })?;
     let secs = match unit {
         "h" => 3600,
@@ -384,9 +386,7 @@ fn apply(
             config.max_qos =
                 QoS::from_u8(q).ok_or_else(|| format!("max_qos must be 0, 1 or 2, not {q}"))?;
         }
-        "allow_zero_length_clientid" => {
-            config.allow_zero_length_clientid = parse_bool(key, value)?
-        }
+        "allow_zero_length_clientid" => config.allow_zero_length_clientid = parse_bool(key, value)?,
         "auto_id_prefix" => config.auto_id_prefix = value.to_string(),
         "queue_qos0_messages" => config.queue_qos0_messages = parse_bool(key, value)?,
         "set_tcp_nodelay" => config.set_tcp_nodelay = parse_bool(key, value)?,
@@ -462,7 +462,10 @@ mod tests {
         assert_eq!(c.listeners[0].max_connections, Some(5));
         assert_eq!(c.max_queued_messages, 10);
         assert!(c.sys_interval.is_zero());
-        assert_eq!(c.persistent_client_expiration, Some(Duration::from_secs(7200)));
+        assert_eq!(
+            c.persistent_client_expiration,
+            Some(Duration::from_secs(7200))
+        );
         assert!(c.anonymous_allowed());
     }
 
@@ -470,13 +473,20 @@ mod tests {
     fn unknown_option_has_line_and_suggestion() {
         let e = Config::parse("\nmax_conections 4\n", "m.conf").unwrap_err();
         assert_eq!(e.line, 2);
-        assert!(e.to_string().starts_with("m.conf:2: unknown option 'max_conections'"));
+        assert!(
+            e.to_string()
+                .starts_with("m.conf:2: unknown option 'max_conections'")
+        );
         assert!(e.to_string().contains("max_connections"), "{e}");
     }
 
     #[test]
     fn not_supported_yet_names_option() {
         let e = Config::parse("password_file /etc/pw\n", "m.conf").unwrap_err();
-        assert!(e.to_string().contains("'password_file' is not supported yet"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("'password_file' is not supported yet"),
+            "{e}"
+        );
     }
 }

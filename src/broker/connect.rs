@@ -35,9 +35,6 @@ pub struct ConnInfo {
     pub receive_max: u16,
     /// Session Expiry Interval of the CONNECT.
     pub expiry_at_connect: u32,
-    /// Send reason strings and user properties (Request Problem Information)
-    /// [MQTT-3.1.2-29].
-    pub problem_info: bool,
     /// Largest packet accepted from the client (0 = no limit).
     pub max_packet_in: usize,
 }
@@ -51,16 +48,16 @@ pub fn protocol_tag(v: ProtocolVersion) -> u8 {
     }
 }
 
-fn refuse(reason: ReasonCode, text: &str) -> ConnAck {
+fn refuse(reason: ReasonCode, text: &str) -> Box<ConnAck> {
     let properties = Properties {
         reason_string: Some(text.to_string()),
         ..Properties::default()
     };
-    ConnAck {
+    Box::new(ConnAck {
         session_present: false,
         reason,
         properties,
-    }
+    })
 }
 
 fn assigned_id(state: &State) -> String {
@@ -77,14 +74,16 @@ fn assigned_id(state: &State) -> String {
 }
 
 /// Accept or refuse a CONNECT. On refusal, the CONNACK to send before closing.
-pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, ConnAck> {
+pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, Box<ConnAck>> {
     let config = &state.config;
     let version = c.protocol;
     let v5 = version.is_v5();
     let mut assigned = None;
     let client_id: Arc<str> = if c.client_id.is_empty() {
         // [MQTT-3.1.3-8] (3.1.1: only with clean session), [MQTT-3.2.2-16] (5.0).
-        if (!v5 && !c.clean_start) || version == ProtocolVersion::V31 || !config.allow_zero_length_clientid
+        if (!v5 && !c.clean_start)
+            || version == ProtocolVersion::V31
+            || !config.allow_zero_length_clientid
         {
             return Err(refuse(
                 ReasonCode::CLIENT_IDENTIFIER_NOT_VALID,
@@ -104,7 +103,10 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, C
         c.client_id.as_str().into()
     };
     if c.username.is_none() && !config.anonymous_allowed() {
-        return Err(refuse(ReasonCode::NOT_AUTHORIZED, "anonymous access is not allowed"));
+        return Err(refuse(
+            ReasonCode::NOT_AUTHORIZED,
+            "anonymous access is not allowed",
+        ));
     }
     if v5 && c.properties.authentication_method.is_some() {
         // Enhanced authentication is not offered [MQTT-4.12.0-1].
@@ -115,20 +117,31 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, C
     }
     let mut keep_alive = c.keep_alive;
     let mut server_keep_alive = None;
-    if c.keep_alive > config.max_keepalive || (v5 && c.keep_alive == 0 && config.max_keepalive < u16::MAX) {
+    if c.keep_alive > config.max_keepalive
+        || (v5 && c.keep_alive == 0 && config.max_keepalive < u16::MAX)
+    {
         if v5 {
             keep_alive = config.max_keepalive;
             server_keep_alive = Some(keep_alive);
         } else if c.keep_alive > config.max_keepalive {
-            return Err(refuse(ReasonCode::CLIENT_IDENTIFIER_NOT_VALID, "keep alive too large"));
+            return Err(refuse(
+                ReasonCode::CLIENT_IDENTIFIER_NOT_VALID,
+                "keep alive too large",
+            ));
         }
     }
     if let Some(w) = &c.will {
         if w.retain && !config.retain_available {
-            return Err(refuse(ReasonCode::RETAIN_NOT_SUPPORTED, "retained messages are not supported"));
+            return Err(refuse(
+                ReasonCode::RETAIN_NOT_SUPPORTED,
+                "retained messages are not supported",
+            ));
         }
         if v5 && w.qos > config.max_qos {
-            return Err(refuse(ReasonCode::QOS_NOT_SUPPORTED, "will QoS above the maximum QoS"));
+            return Err(refuse(
+                ReasonCode::QOS_NOT_SUPPORTED,
+                "will QoS above the maximum QoS",
+            ));
         }
     }
 
@@ -156,8 +169,14 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, C
             Some(old) => {
                 let old_link = lock(&old.state).link.clone();
                 if let Some(l) = old_link {
-                    blog!(state.log, LogTypes::NOTICE, "Client {client_id} already connected, closing old connection.");
-                    l.close(Some(Disconnect::with_reason(ReasonCode::SESSION_TAKEN_OVER)));
+                    blog!(
+                        state.log,
+                        LogTypes::NOTICE,
+                        "Client {client_id} already connected, closing old connection."
+                    );
+                    l.close(Some(Disconnect::with_reason(
+                        ReasonCode::SESSION_TAKEN_OVER,
+                    )));
                 }
                 if c.clean_start {
                     to_end = Some(old);
@@ -225,8 +244,9 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, C
         log.log(
             LogTypes::NOTICE,
             format_args!(
-                "New client connected from {} as {} (p{}, c{}, k{}{}).",
+                "New client connected from {}:{} as {} (p{}, c{}, k{}{}).",
                 peer.ip(),
+                peer.port(),
                 client_id,
                 protocol_tag(version),
                 u8::from(c.clean_start),
@@ -237,12 +257,25 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, C
     }
     match &c.will {
         Some(w) => {
-            blog!(log, LogTypes::DEBUG, "Will message specified ({} bytes) (r{}, q{}).", w.payload.len(), u8::from(w.retain), w.qos.as_u8());
+            blog!(
+                log,
+                LogTypes::DEBUG,
+                "Will message specified ({} bytes) (r{}, q{}).",
+                w.payload.len(),
+                u8::from(w.retain),
+                w.qos.as_u8()
+            );
             blog!(log, LogTypes::DEBUG, "\t{}", w.topic);
         }
         None => blog!(log, LogTypes::DEBUG, "No will message specified."),
     }
-    blog!(log, LogTypes::DEBUG, "Sending CONNACK to {} ({}, 0)", client_id, u8::from(present));
+    blog!(
+        log,
+        LogTypes::DEBUG,
+        "Sending CONNACK to {} ({}, 0)",
+        client_id,
+        u8::from(present)
+    );
     link.send(&Packet::ConnAck(connack));
 
     let client_receive_max = c.properties.receive_maximum.unwrap_or(u16::MAX);
@@ -254,7 +287,11 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, C
             .maximum_packet_size
             .map(|m| usize::try_from(m).unwrap_or(usize::MAX))
             .unwrap_or(0),
-        topic_alias_max: if v5 { c.properties.topic_alias_maximum.unwrap_or(0) } else { 0 },
+        topic_alias_max: if v5 {
+            c.properties.topic_alias_maximum.unwrap_or(0)
+        } else {
+            0
+        },
     };
     session.attach(link.clone());
     state.stats.client_connected();
@@ -269,7 +306,6 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, C
         topic_alias_max: if v5 { config.max_topic_alias } else { 0 },
         receive_max,
         expiry_at_connect,
-        problem_info: c.properties.request_problem_information != Some(0),
         max_packet_in: state.max_packet_in(),
     })
 }

@@ -42,7 +42,10 @@ async fn read_packet(
     loop {
         match decode(buf, version, max) {
             Ok(Some(p)) => {
-                state.stats.messages_received.fetch_add(1, Ordering::Relaxed);
+                state
+                    .stats
+                    .messages_received
+                    .fetch_add(1, Ordering::Relaxed);
                 if buf.is_empty() && buf.capacity() > KEEP_BUFFER {
                     *buf = BytesMut::new();
                 }
@@ -60,7 +63,10 @@ async fn read_packet(
         match rd.try_read_buf(buf) {
             Ok(0) => return Ok(None),
             Ok(n) => {
-                state.stats.bytes_received.fetch_add(n as u64, Ordering::Relaxed);
+                state
+                    .stats
+                    .bytes_received
+                    .fetch_add(n as u64, Ordering::Relaxed);
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(e) => return Err(Exit::Io(e.to_string())),
@@ -70,7 +76,14 @@ async fn read_packet(
 
 /// Serve one accepted TCP connection to the end.
 pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port: u16) {
-    blog!(state.log, LogTypes::NOTICE, "New connection from {}:{} on port {}.", peer.ip(), peer.port(), port);
+    blog!(
+        state.log,
+        LogTypes::NOTICE,
+        "New connection from {}:{} on port {}.",
+        peer.ip(),
+        peer.port(),
+        port
+    );
     if state.config.set_tcp_nodelay {
         let _ = stream.set_nodelay(true);
     }
@@ -101,19 +114,35 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
                 let _ = protocol::encode(&ack, ProtocolVersion::V311, &mut out);
                 let _ = wr.write_all(&out).await;
             }
-            blog!(state.log, LogTypes::NOTICE, "Client <unknown> disconnected due to malformed packet ({why}).");
+            blog!(
+                state.log,
+                LogTypes::NOTICE,
+                "Client <unknown> disconnected due to malformed packet ({why})."
+            );
             return;
         }
         Ok(Ok(Some(_))) => {
-            blog!(state.log, LogTypes::NOTICE, "Client <unknown> disconnected due to protocol error.");
+            blog!(
+                state.log,
+                LogTypes::NOTICE,
+                "Client <unknown> disconnected due to protocol error."
+            );
             return;
         }
         Ok(Ok(None)) | Ok(Err(_)) => {
-            blog!(state.log, LogTypes::NOTICE, "Client <unknown> closed its connection.");
+            blog!(
+                state.log,
+                LogTypes::NOTICE,
+                "Client <unknown> closed its connection."
+            );
             return;
         }
         Err(_) => {
-            blog!(state.log, LogTypes::NOTICE, "Client <unknown> has exceeded timeout, disconnecting.");
+            blog!(
+                state.log,
+                LogTypes::NOTICE,
+                "Client <unknown> has exceeded timeout, disconnecting."
+            );
             return;
         }
     };
@@ -121,12 +150,21 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
     let info = match connect::accept(&state, *connect, peer) {
         Ok(info) => info,
         Err(mut ack) => {
-            blog!(state.log, LogTypes::DEBUG, "Sending CONNACK to <unknown> (0, {})", if version.is_v5() { ack.reason.0 } else { ack.reason.to_v3_connack() });
+            blog!(
+                state.log,
+                LogTypes::DEBUG,
+                "Sending CONNACK to <unknown> (0, {})",
+                if version.is_v5() {
+                    ack.reason.0
+                } else {
+                    ack.reason.to_v3_connack()
+                }
+            );
             if !version.is_v5() {
                 ack.properties = Default::default();
             }
             let mut out = BytesMut::new();
-            let _ = protocol::encode(&Packet::ConnAck(ack), version, &mut out);
+            let _ = protocol::encode(&Packet::ConnAck(*ack), version, &mut out);
             let _ = wr.write_all(&out).await;
             let _ = wr.shutdown().await;
             return;
@@ -168,8 +206,8 @@ async fn read_loop(
 ) -> Exit {
     let mut inbound = Inbound::new(state, info);
     // Keep alive: close after 1.5 times the interval without a packet [MQTT-3.1.2-24].
-    let grace = (info.keep_alive > 0)
-        .then(|| Duration::from_millis(u64::from(info.keep_alive) * 1500));
+    let grace =
+        (info.keep_alive > 0).then(|| Duration::from_millis(u64::from(info.keep_alive) * 1500));
     loop {
         let next = read_packet(state, rd, rbuf, info.version, info.max_packet_in);
         let packet = match grace {
@@ -213,7 +251,10 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut OwnedWriteHalf) {
                     }
                     ob.close.take()
                 };
-                let current = st.link.as_ref().is_some_and(|l| l.generation == link.generation);
+                let current = st
+                    .link
+                    .as_ref()
+                    .is_some_and(|l| l.generation == link.generation);
                 let (sent, more) = if close.is_none() && current && !st.ended {
                     let mut on_send = |d: &super::session::Delivery, mid: u16, dup: bool| {
                         state
@@ -236,19 +277,31 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut OwnedWriteHalf) {
                             );
                         }
                     };
-                    st.fill(&info.caps, &mut aliases, &mut buf, WRITE_BUDGET, &mut on_send)
+                    st.fill(
+                        &info.caps,
+                        &mut aliases,
+                        &mut buf,
+                        WRITE_BUDGET,
+                        &mut on_send,
+                    )
                 } else {
                     (0, false)
                 };
                 (close, sent, more)
             };
             if sent > 0 {
-                state.stats.publish_sent.fetch_add(sent as u64, Ordering::Relaxed);
+                state
+                    .stats
+                    .publish_sent
+                    .fetch_add(sent as u64, Ordering::Relaxed);
                 session.space.notify_waiters();
             }
             let close = close.or_else(|| {
                 let st = lock(&session.state);
-                let current = st.link.as_ref().is_some_and(|l| l.generation == link.generation);
+                let current = st
+                    .link
+                    .as_ref()
+                    .is_some_and(|l| l.generation == link.generation);
                 (!current || st.ended).then_some(None)
             });
             if let Some(Some(d)) = &close {
@@ -258,8 +311,14 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut OwnedWriteHalf) {
                 if wr.write_all(&buf).await.is_err() {
                     return;
                 }
-                state.stats.bytes_sent.fetch_add(buf.len() as u64, Ordering::Relaxed);
-                state.stats.messages_sent.fetch_add(sent as u64 + 1, Ordering::Relaxed);
+                state
+                    .stats
+                    .bytes_sent
+                    .fetch_add(buf.len() as u64, Ordering::Relaxed);
+                state
+                    .stats
+                    .messages_sent
+                    .fetch_add(sent as u64 + 1, Ordering::Relaxed);
             }
             if buf.capacity() > KEEP_BUFFER {
                 buf = BytesMut::new();
@@ -316,7 +375,14 @@ async fn teardown(state: &Arc<State>, info: ConnInfo, exit: Exit) {
             }
         } else {
             lock(&info.session.state).will_pending = true;
-            spawn_delayed_will(state.clone(), info.session.clone(), will, id.clone(), attach_count, delay.min(expiry));
+            spawn_delayed_will(
+                state.clone(),
+                info.session.clone(),
+                will,
+                id.clone(),
+                attach_count,
+                delay.min(expiry),
+            );
         }
     }
     if !current {
@@ -329,9 +395,16 @@ async fn teardown(state: &Arc<State>, info: ConnInfo, exit: Exit) {
         let session = info.session.clone();
         tokio::spawn(async move {
             let delay = Duration::from_secs(u64::from(expiry));
-            if state.wait_unresumed(&session, attach_count, delay).await && !*state.shutdown.borrow() {
+            if state.wait_unresumed(&session, attach_count, delay).await
+                && !*state.shutdown.borrow()
+            {
                 state.stats.clients_expired.fetch_add(1, Ordering::Relaxed);
-                blog!(state.log, LogTypes::NOTICE, "Expiring client {}.", session.client_id);
+                blog!(
+                    state.log,
+                    LogTypes::NOTICE,
+                    "Expiring client {}.",
+                    session.client_id
+                );
                 state.end_session(&session);
             }
         });

@@ -10,8 +10,8 @@ use super::router::Subscriber;
 use super::session::{CONTROL_LIMIT, Delivery, SubEntry, lock};
 use super::state::State;
 use crate::protocol::{
-    Ack, ByteStr, Packet, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe,
-    UnsubAck, Unsubscribe, topic,
+    Ack, ByteStr, Packet, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe, UnsubAck,
+    Unsubscribe, topic,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -86,14 +86,25 @@ impl<'a> Inbound<'a> {
         match packet {
             Packet::Publish(p) => self.publish(p).await,
             Packet::PubAck(a) => {
-                blog!(log, LogTypes::DEBUG, "Received PUBACK from {id} (Mid: {}, RC:{})", a.packet_id, a.reason.0);
+                blog!(
+                    log,
+                    LogTypes::DEBUG,
+                    "Received PUBACK from {id} (Mid: {}, RC:{})",
+                    a.packet_id,
+                    a.reason.0
+                );
                 if lock(&self.info.session.state).puback(a.packet_id) {
                     self.info.link.wake.notify_one();
                 }
                 Ok(())
             }
             Packet::PubRec(a) => {
-                blog!(log, LogTypes::DEBUG, "Received PUBREC from {id} (Mid: {})", a.packet_id);
+                blog!(
+                    log,
+                    LogTypes::DEBUG,
+                    "Received PUBREC from {id} (Mid: {})",
+                    a.packet_id
+                );
                 let error = a.reason.is_error();
                 let found = lock(&self.info.session.state).pubrec(a.packet_id, error);
                 if error {
@@ -104,23 +115,46 @@ impl<'a> Inbound<'a> {
                 if !found && v5 {
                     rel.reason = ReasonCode::PACKET_IDENTIFIER_NOT_FOUND;
                 }
-                blog!(log, LogTypes::DEBUG, "Sending PUBREL to {id} (m{})", a.packet_id);
+                blog!(
+                    log,
+                    LogTypes::DEBUG,
+                    "Sending PUBREL to {id} (m{})",
+                    a.packet_id
+                );
                 self.send(Packet::PubRel(rel)).await;
                 Ok(())
             }
             Packet::PubRel(a) => {
-                blog!(log, LogTypes::DEBUG, "Received PUBREL from {id} (Mid: {})", a.packet_id);
-                let removed = lock(&self.info.session.state).incoming_qos2.remove(&a.packet_id);
+                blog!(
+                    log,
+                    LogTypes::DEBUG,
+                    "Received PUBREL from {id} (Mid: {})",
+                    a.packet_id
+                );
+                let removed = lock(&self.info.session.state)
+                    .incoming_qos2
+                    .remove(&a.packet_id);
                 let mut comp = Ack::new(a.packet_id);
                 if !removed && v5 {
                     comp.reason = ReasonCode::PACKET_IDENTIFIER_NOT_FOUND;
                 }
-                blog!(log, LogTypes::DEBUG, "Sending PUBCOMP to {id} (m{})", a.packet_id);
+                blog!(
+                    log,
+                    LogTypes::DEBUG,
+                    "Sending PUBCOMP to {id} (m{})",
+                    a.packet_id
+                );
                 self.send(Packet::PubComp(comp)).await;
                 Ok(())
             }
             Packet::PubComp(a) => {
-                blog!(log, LogTypes::DEBUG, "Received PUBCOMP from {id} (Mid: {}, RC:{})", a.packet_id, a.reason.0);
+                blog!(
+                    log,
+                    LogTypes::DEBUG,
+                    "Received PUBCOMP from {id} (Mid: {}, RC:{})",
+                    a.packet_id,
+                    a.reason.0
+                );
                 if lock(&self.info.session.state).pubcomp(a.packet_id) {
                     self.info.link.wake.notify_one();
                 }
@@ -220,7 +254,10 @@ impl<'a> Inbound<'a> {
         );
         if p.qos > state.config.max_qos {
             // [MQTT-3.2.2-11]
-            return Err(protocol_error(ReasonCode::QOS_NOT_SUPPORTED, "QoS above the maximum QoS"));
+            return Err(protocol_error(
+                ReasonCode::QOS_NOT_SUPPORTED,
+                "QoS above the maximum QoS",
+            ));
         }
         if p.retain && !state.config.retain_available {
             // [MQTT-3.2.2-14]
@@ -233,11 +270,19 @@ impl<'a> Inbound<'a> {
         if p.qos == QoS::ExactlyOnce {
             let (resent, unacked) = {
                 let st = lock(&session.state);
-                (st.incoming_qos2.contains(&p.packet_id), st.incoming_qos2.len())
+                (
+                    st.incoming_qos2.contains(&p.packet_id),
+                    st.incoming_qos2.len(),
+                )
             };
             if resent {
                 // A resent QoS 2 PUBLISH is not delivered again [MQTT-4.3.3-10].
-                blog!(state.log, LogTypes::DEBUG, "Sending PUBREC to {id} (m{}, rc0)", p.packet_id);
+                blog!(
+                    state.log,
+                    LogTypes::DEBUG,
+                    "Sending PUBREC to {id} (m{}, rc0)",
+                    p.packet_id
+                );
                 self.send(Packet::PubRec(Ack::new(p.packet_id))).await;
                 return Ok(());
             }
@@ -252,7 +297,17 @@ impl<'a> Inbound<'a> {
         let limit = state.config.message_size_limit;
         let mut reason = ReasonCode::SUCCESS;
         if limit > 0 && p.payload.len() > limit {
-            blog!(state.log, LogTypes::NOTICE, "Dropped too large PUBLISH from {id} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))", u8::from(p.dup), p.qos.as_u8(), u8::from(p.retain), p.packet_id, p.topic, p.payload.len());
+            blog!(
+                state.log,
+                LogTypes::NOTICE,
+                "Dropped too large PUBLISH from {id} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+                u8::from(p.dup),
+                p.qos.as_u8(),
+                u8::from(p.retain),
+                p.packet_id,
+                p.topic,
+                p.payload.len()
+            );
             reason = ReasonCode::PACKET_TOO_LARGE;
         } else if v5
             && p.properties.payload_format_indicator == Some(1)
@@ -281,14 +336,26 @@ impl<'a> Inbound<'a> {
         match p.qos {
             QoS::AtMostOnce => {}
             QoS::AtLeastOnce => {
-                blog!(state.log, LogTypes::DEBUG, "Sending PUBACK to {id} (m{}, rc{})", p.packet_id, reason.0);
+                blog!(
+                    state.log,
+                    LogTypes::DEBUG,
+                    "Sending PUBACK to {id} (m{}, rc{})",
+                    p.packet_id,
+                    reason.0
+                );
                 self.send(Packet::PubAck(ack)).await;
             }
             QoS::ExactlyOnce => {
                 if !reason.is_error() {
                     lock(&session.state).incoming_qos2.insert(p.packet_id);
                 }
-                blog!(state.log, LogTypes::DEBUG, "Sending PUBREC to {id} (m{}, rc{})", p.packet_id, reason.0);
+                blog!(
+                    state.log,
+                    LogTypes::DEBUG,
+                    "Sending PUBREC to {id} (m{}, rc{})",
+                    p.packet_id,
+                    reason.0
+                );
                 self.send(Packet::PubRec(ack)).await;
             }
         }
@@ -305,7 +372,13 @@ impl<'a> Inbound<'a> {
         let mut codes = Vec::with_capacity(s.filters.len());
         let mut retained: Vec<Delivery> = Vec::new();
         for f in s.filters {
-            blog!(log, LogTypes::DEBUG, "\t{} (QoS {})", f.filter, f.options.qos.as_u8());
+            blog!(
+                log,
+                LogTypes::DEBUG,
+                "\t{} (QoS {})",
+                f.filter,
+                f.options.qos.as_u8()
+            );
             let mut options = f.options;
             // Granted QoS may be lower than requested [MQTT-3.9.3-1].
             options.qos = state.grant(f.options.qos);
@@ -322,15 +395,26 @@ impl<'a> Inbound<'a> {
             };
             let ended = {
                 let mut st = lock(&info.session.state);
-                st.subscriptions
-                    .insert(f.filter.clone(), SubEntry { options, id: sub_id });
+                st.subscriptions.insert(
+                    f.filter.clone(),
+                    SubEntry {
+                        options,
+                        id: sub_id,
+                    },
+                );
                 st.ended
             };
             if ended {
                 let mut r = state.router.write().unwrap_or_else(|e| e.into_inner());
                 r.unsubscribe(&f.filter, info.session.key);
             }
-            blog!(log, LogTypes::SUBSCRIBE, "{id} {} {}", options.qos.as_u8(), f.filter);
+            blog!(
+                log,
+                LogTypes::SUBSCRIBE,
+                "{id} {} {}",
+                options.qos.as_u8(),
+                f.filter
+            );
             codes.push(ReasonCode(options.qos.as_u8()));
             // Retained messages on subscribe [MQTT-3.3.1-6], per Retain Handling
             // [MQTT-3.3.1-9], [MQTT-3.3.1-10], [MQTT-3.3.1-11]; none for a shared

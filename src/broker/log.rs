@@ -100,7 +100,8 @@ impl Logger {
 
     /// Whether messages of this type are written (so callers can skip formatting).
     pub fn enabled(&self, t: LogTypes) -> bool {
-        self.types.contains(t) && self.dest != LogDest::None || tracing::enabled!(tracing::Level::DEBUG)
+        self.types.contains(t) && self.dest != LogDest::None
+            || tracing::enabled!(tracing::Level::DEBUG)
     }
 
     /// Whether connect/disconnect messages are logged.

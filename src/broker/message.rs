@@ -87,14 +87,13 @@ impl Message {
         self.payload.is_empty()
     }
 
-    /// The PUBLISH packet for a subscriber.
+    /// The PUBLISH packet for a subscriber, with packet identifier 0 and DUP clear
+    /// (the caller sets them).
     pub fn to_publish(
         &self,
         version: ProtocolVersion,
         qos: QoS,
         retain: bool,
-        packet_id: u16,
-        dup: bool,
         sub_ids: &[u32],
         now: Instant,
     ) -> Publish {
@@ -107,11 +106,11 @@ impl Message {
             Properties::default()
         };
         Publish {
-            dup,
+            dup: false,
             qos,
             retain,
             topic: self.topic.clone(),
-            packet_id: if qos == QoS::AtMostOnce { 0 } else { packet_id },
+            packet_id: 0,
             properties,
             payload: self.payload.clone(),
         }
@@ -120,7 +119,12 @@ impl Message {
     /// The shared encoding of this message for subscribers without per-subscriber
     /// properties, with packet identifier 0 (patch it with [`patch_publish`]).
     /// `None` when the message needs per-subscriber encoding (it can expire).
-    pub fn shared_encoding(&self, version: ProtocolVersion, qos: QoS, retain: bool) -> Option<&Bytes> {
+    pub fn shared_encoding(
+        &self,
+        version: ProtocolVersion,
+        qos: QoS,
+        retain: bool,
+    ) -> Option<&Bytes> {
         if self.expires.is_some() && version.is_v5() {
             return None;
         }
@@ -130,7 +134,7 @@ impl Message {
         if let Some(b) = cell.get() {
             return Some(b);
         }
-        let publish = self.to_publish(version, qos, retain, 0, false, &[], Instant::now());
+        let publish = self.to_publish(version, qos, retain, &[], Instant::now());
         let mut buf = BytesMut::new();
         protocol::encode(&Packet::Publish(publish), version, &mut buf).ok()?;
         Some(cell.get_or_init(|| buf.freeze()))

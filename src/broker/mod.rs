@@ -135,9 +135,21 @@ impl BrokerBuilder {
             None => blog!(logger, LogTypes::NOTICE, "Using default config."),
         }
         if local_only {
-            blog!(logger, LogTypes::NOTICE, "Starting in local only mode. Connections will only be possible from clients running on this machine.");
-            blog!(logger, LogTypes::NOTICE, "Create a configuration file which defines a listener to allow remote access.");
-            blog!(logger, LogTypes::NOTICE, "For more details see https://mosquitto.org/documentation/authentication-methods/");
+            blog!(
+                logger,
+                LogTypes::NOTICE,
+                "Starting in local only mode. Connections will only be possible from clients running on this machine."
+            );
+            blog!(
+                logger,
+                LogTypes::NOTICE,
+                "Create a configuration file which defines a listener to allow remote access."
+            );
+            blog!(
+                logger,
+                LogTypes::NOTICE,
+                "For more details see https://mosquitto.org/documentation/authentication-methods/"
+            );
         }
         let sys_interval = config.sys_interval;
         let state = Arc::new(State::new(config, logger, tx.clone()));
@@ -148,7 +160,12 @@ impl BrokerBuilder {
             if let Ok(a) = listener.local_addr() {
                 addrs.push(a);
             }
-            tokio::spawn(server::accept_loop(state.clone(), listener, max, done_tx.clone()));
+            tokio::spawn(server::accept_loop(
+                state.clone(),
+                listener,
+                max,
+                done_tx.clone(),
+            ));
         }
         drop(done_tx);
         if !sys_interval.is_zero() {
@@ -180,7 +197,10 @@ async fn binds(config: &Config, listen: &[SocketAddr]) -> Result<Vec<Bind>, Erro
             .collect());
     }
     if config.listeners.is_empty() {
-        return Ok(local_only(config.port.unwrap_or(1883), config.max_connections));
+        return Ok(local_only(
+            config.port.unwrap_or(1883),
+            config.max_connections,
+        ));
     }
     let mut out = Vec::new();
     for (group, l) in config.listeners.iter().enumerate() {
@@ -275,7 +295,12 @@ impl BrokerHandle {
         let mut done = self.done.lock().await;
         let _ = tokio::time::timeout(Duration::from_secs(5), done.recv()).await;
         if first {
-            blog!(self.state.log, LogTypes::NOTICE, "mq version {} terminating", env!("CARGO_PKG_VERSION"));
+            blog!(
+                self.state.log,
+                LogTypes::NOTICE,
+                "mq version {} terminating",
+                env!("CARGO_PKG_VERSION")
+            );
         }
     }
 }

@@ -193,7 +193,11 @@ fn collect<'a>(
     };
     // A filter starting with a wildcard does not match `$` topics [MQTT-4.7.2-1].
     let wild_ok = !(i == 0 && dollar);
-    let hash = if wild_ok { node.children.get("#") } else { None };
+    let hash = if wild_ok {
+        node.children.get("#")
+    } else {
+        None
+    };
     if let Some(h) = hash {
         // `#` also matches the parent level: `a/#` matches `a` [MQTT-4.7.1-2].
         add(h, found, groups);
@@ -205,7 +209,11 @@ fn collect<'a>(
     if let Some(c) = node.children.get(*level) {
         collect(c, levels, i + 1, dollar, found, groups);
     }
-    let plus = if wild_ok { node.children.get("+") } else { None };
+    let plus = if wild_ok {
+        node.children.get("+")
+    } else {
+        None
+    };
     if let Some(c) = plus {
         collect(c, levels, i + 1, dollar, found, groups);
     }

@@ -1,10 +1,10 @@
 //! Listeners: bind the configured addresses, accept connections (one task each),
 //! enforce `max_connections`, and stop accepting at shutdown.
 
+use super::Error;
 use super::connection;
 use super::log::{LogTypes, blog};
 use super::state::State;
-use super::Error;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -29,7 +29,10 @@ pub struct Bind {
 
 /// Bind every address. Port 0 in a group resolves to the port of its first bound
 /// address.
-pub async fn bind(state: &State, binds: &[Bind]) -> Result<Vec<(TcpListener, Option<usize>)>, Error> {
+pub async fn bind(
+    state: &State,
+    binds: &[Bind],
+) -> Result<Vec<(TcpListener, Option<usize>)>, Error> {
     let mut out: Vec<(TcpListener, Option<usize>)> = Vec::new();
     let mut group_ports: Vec<(usize, u16)> = Vec::new();
     for b in binds {
@@ -60,7 +63,12 @@ pub async fn bind(state: &State, binds: &[Bind]) -> Result<Vec<(TcpListener, Opt
             group_ports.push((b.group, local.port()));
         }
         let family = if local.is_ipv4() { "ipv4" } else { "ipv6" };
-        blog!(state.log, LogTypes::INFORMATION, "Opening {family} listen socket on port {}.", local.port());
+        blog!(
+            state.log,
+            LogTypes::INFORMATION,
+            "Opening {family} listen socket on port {}.",
+            local.port()
+        );
         out.push((listener, b.max_connections));
     }
     if out.is_empty() {
@@ -97,7 +105,12 @@ pub async fn accept_loop(
             Some(sem) => match sem.clone().try_acquire_owned() {
                 Ok(p) => Some(p),
                 Err(_) => {
-                    blog!(state.log, LogTypes::NOTICE, "Client connection from {} denied: max_connections exceeded.", peer.ip());
+                    blog!(
+                        state.log,
+                        LogTypes::NOTICE,
+                        "Client connection from {} denied: max_connections exceeded.",
+                        peer.ip()
+                    );
                     drop(stream);
                     continue;
                 }

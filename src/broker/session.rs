@@ -337,7 +337,8 @@ impl SessionState {
                     }
                 }
                 OutState::AwaitComp => {
-                    let _ = protocol::encode(&Packet::PubRel(Ack::new(f.packet_id)), caps.version, out);
+                    let _ =
+                        protocol::encode(&Packet::PubRel(Ack::new(f.packet_id)), caps.version, out);
                 }
             }
         }
@@ -390,9 +391,11 @@ impl SessionState {
     /// PUBREC received: true if the message was in flight (reply PUBREL). A 5.0
     /// error reason ends the exchange [MQTT-4.3.3].
     pub fn pubrec(&mut self, packet_id: u16, error: bool) -> bool {
-        let Some(f) = self.inflight.iter_mut().find(|f| {
-            f.packet_id == packet_id && f.delivery.qos == QoS::ExactlyOnce
-        }) else {
+        let Some(f) = self
+            .inflight
+            .iter_mut()
+            .find(|f| f.packet_id == packet_id && f.delivery.qos == QoS::ExactlyOnce)
+        else {
             return false;
         };
         if error {
@@ -452,7 +455,13 @@ fn encode_delivery(
         }
         return true;
     }
-    let mut publish = d.msg.to_publish(caps.version, d.qos, d.retain, packet_id, dup, &d.sub_ids, now);
+    let mut publish = d
+        .msg
+        .to_publish(caps.version, d.qos, d.retain, &d.sub_ids, now);
+    if d.qos != QoS::AtMostOnce {
+        publish.packet_id = packet_id;
+        publish.dup = dup;
+    }
     let packet_len = protocol::encoded_len(&Packet::Publish(publish.clone()), caps.version);
     if caps.max_packet_size > 0 && packet_len > caps.max_packet_size {
         return false;

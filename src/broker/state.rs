@@ -176,7 +176,9 @@ impl State {
         }
         {
             let mut m = lock(&self.sessions);
-            if m.get(&session.client_id).is_some_and(|s| s.key == session.key) {
+            if m.get(&session.client_id)
+                .is_some_and(|s| s.key == session.key)
+            {
                 m.remove(&session.client_id);
             }
         }
@@ -185,7 +187,12 @@ impl State {
 
     /// Delay a will or session expiry: true when the session was not resumed within
     /// `delay` (the broker shutting down counts as the time having passed).
-    pub async fn wait_unresumed(&self, session: &Session, attach_count: u64, delay: Duration) -> bool {
+    pub async fn wait_unresumed(
+        &self,
+        session: &Session,
+        attach_count: u64,
+        delay: Duration,
+    ) -> bool {
         let mut shutdown = self.shutdown.clone();
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}

@@ -53,7 +53,9 @@ impl Stats {
     pub fn client_disconnected(&self) {
         let _ = self
             .clients_connected
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| Some(v.saturating_sub(1)));
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_sub(1))
+            });
     }
 }
 
@@ -138,29 +140,68 @@ pub async fn run(state: Arc<State>, interval: Duration) {
         };
         let connected = get(&s.clients_connected);
         let mut values: Vec<(String, String)> = vec![
-            ("uptime".into(), format!("{} seconds", state.started.elapsed().as_secs())),
+            (
+                "uptime".into(),
+                format!("{} seconds", state.started.elapsed().as_secs()),
+            ),
             ("clients/connected".into(), connected.to_string()),
             ("clients/active".into(), connected.to_string()),
-            ("clients/disconnected".into(), (total as u64).saturating_sub(connected).to_string()),
-            ("clients/inactive".into(), (total as u64).saturating_sub(connected).to_string()),
+            (
+                "clients/disconnected".into(),
+                (total as u64).saturating_sub(connected).to_string(),
+            ),
+            (
+                "clients/inactive".into(),
+                (total as u64).saturating_sub(connected).to_string(),
+            ),
             ("clients/total".into(), total.to_string()),
-            ("clients/maximum".into(), get(&s.clients_maximum).to_string()),
-            ("clients/expired".into(), get(&s.clients_expired).to_string()),
-            ("messages/received".into(), get(&s.messages_received).to_string()),
+            (
+                "clients/maximum".into(),
+                get(&s.clients_maximum).to_string(),
+            ),
+            (
+                "clients/expired".into(),
+                get(&s.clients_expired).to_string(),
+            ),
+            (
+                "messages/received".into(),
+                get(&s.messages_received).to_string(),
+            ),
             ("messages/sent".into(), get(&s.messages_sent).to_string()),
             ("messages/stored".into(), (stored + retained).to_string()),
-            ("publish/messages/received".into(), get(&s.publish_received).to_string()),
-            ("publish/messages/sent".into(), get(&s.publish_sent).to_string()),
-            ("publish/messages/dropped".into(), get(&s.publish_dropped).to_string()),
-            ("publish/bytes/received".into(), get(&s.publish_bytes_received).to_string()),
-            ("publish/bytes/sent".into(), get(&s.publish_bytes_sent).to_string()),
+            (
+                "publish/messages/received".into(),
+                get(&s.publish_received).to_string(),
+            ),
+            (
+                "publish/messages/sent".into(),
+                get(&s.publish_sent).to_string(),
+            ),
+            (
+                "publish/messages/dropped".into(),
+                get(&s.publish_dropped).to_string(),
+            ),
+            (
+                "publish/bytes/received".into(),
+                get(&s.publish_bytes_received).to_string(),
+            ),
+            (
+                "publish/bytes/sent".into(),
+                get(&s.publish_bytes_sent).to_string(),
+            ),
             ("bytes/received".into(), get(&s.bytes_received).to_string()),
             ("bytes/sent".into(), get(&s.bytes_sent).to_string()),
             ("subscriptions/count".into(), subs.to_string()),
             ("shared_subscriptions/count".into(), shared.to_string()),
             ("retained messages/count".into(), retained.to_string()),
-            ("store/messages/count".into(), (stored + retained).to_string()),
-            ("store/messages/bytes".into(), (stored_bytes + retained_bytes).to_string()),
+            (
+                "store/messages/count".into(),
+                (stored + retained).to_string(),
+            ),
+            (
+                "store/messages/bytes".into(),
+                (stored_bytes + retained_bytes).to_string(),
+            ),
         ];
         for (name, load) in &loads {
             for (avg, window) in load.avg.iter().zip(["1min", "5min", "15min"]) {

@@ -14,7 +14,7 @@ use super::messages::{
     Alert, AlertKind, CarEvent, DisplayState, OFFLINE, ONLINE, TopicKind, Topics, parse_temperature,
 };
 use super::occupancy::{self, Direction, Occupancy, Outcome, Totals};
-use super::{Shutdown, connect, message, publish, stamp, subscribe};
+use super::{Shutdown, connect, keep_connected, message, publish, stamp, subscribe};
 use crate::client::{Client, ConnectOptions, Event};
 use crate::protocol::{Properties, QoS, Will};
 use anyhow::Context;
@@ -63,7 +63,7 @@ impl ControllerArgs {
             anyhow::bail!("--clock-interval must be above 0");
         }
         Ok(ControllerConfig {
-            connect: self.conn.to_options()?,
+            connect: keep_connected(self.conn.to_options()?),
             topics: Topics::new(&self.prefix.prefix).map_err(anyhow::Error::msg)?,
             capacity: self.capacity,
             clock_interval: self.clock_interval,
@@ -218,18 +218,39 @@ pub async fn run_with_progress(
             _ = shutdown.wait() => break Ok(()),
             event = events.recv() => event,
         };
+        let reconnecting = config.connect.reconnect.is_some();
         let publish = match event {
             Some(Event::Message(p)) => p,
+            Some(Event::Disconnected(e)) if reconnecting => {
+                println!("{} connection lost ({e}); reconnecting", stamp());
+                continue;
+            }
             Some(Event::Disconnected(e)) => {
                 break Err(anyhow::Error::from(e).context("connection lost"));
             }
             Some(Event::ServerDisconnect(d)) => {
-                break Err(anyhow::anyhow!(
-                    "the broker disconnected the controller ({:?})",
+                // The connection loss follows as `Disconnected`.
+                println!(
+                    "{} the broker disconnected the controller ({:?})",
+                    stamp(),
                     d.reason
-                ));
+                );
+                continue;
             }
-            Some(Event::Reconnected { .. }) => continue,
+            Some(Event::Reconnected { .. }) => {
+                // The will may have marked us offline meanwhile: announce again, and
+                // republish the count (the subscriptions are restored by the client).
+                println!("{} reconnected", stamp());
+                let (client, topic) = (client.clone(), topics.status());
+                tokio::spawn(async move {
+                    let online = Bytes::from_static(ONLINE.as_bytes());
+                    if let Err(e) = publish(&client, &topic, online, QoS::AtLeastOnce, true).await {
+                        println!("{} cannot publish the status: {e:#}", stamp());
+                    }
+                });
+                display_tx.send_replace(count.display(SystemTime::now()));
+                continue;
+            }
             None => break Err(anyhow::anyhow!("the connection closed")),
         };
         let Some(kind) = topics.classify(&publish.topic) else {

@@ -72,8 +72,13 @@ impl DisplayArgs {
         } else {
             Style::Panel
         };
+        let connect = self.conn.to_options()?;
         Ok(DisplayConfig {
-            connect: self.conn.to_options()?,
+            connect: if self.once {
+                connect
+            } else {
+                super::keep_connected(connect)
+            },
             topics: Topics::new(&self.prefix.prefix).map_err(anyhow::Error::msg)?,
             name: self.name.clone(),
             once: self.once,
@@ -267,6 +272,7 @@ pub async fn run(config: DisplayConfig, mut shutdown: Shutdown) -> anyhow::Resul
     }
     let mut panel = Panel::default();
     let mut in_place = InPlace::default();
+    let mut last_shown: Option<String> = None;
     let mut stdout = std::io::stdout();
     let deadline = tokio::time::Instant::now() + config.timeout;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -300,7 +306,12 @@ pub async fn run(config: DisplayConfig, mut shutdown: Shutdown) -> anyhow::Resul
                     }
                     match config.style {
                         Style::Lines if changed => {
-                            println!("{}", render(&config.name, &panel, panel.clock.now(), false));
+                            // One line per visible change: the clock alone is no change.
+                            let shown = render(&config.name, &panel, std::time::UNIX_EPOCH, false);
+                            if last_shown.as_deref() != Some(shown.as_str()) {
+                                println!("{}", render(&config.name, &panel, panel.clock.now(), false));
+                                last_shown = Some(shown);
+                            }
                         }
                         Style::Lines => {}
                         Style::Panel => {
@@ -309,6 +320,12 @@ pub async fn run(config: DisplayConfig, mut shutdown: Shutdown) -> anyhow::Resul
                             let _ = stdout.flush();
                         }
                     }
+                }
+                Some(Event::Disconnected(e)) if config.connect.reconnect.is_some() => {
+                    if config.style == Style::Panel {
+                        println!();
+                    }
+                    println!("{} connection lost ({e}); reconnecting", super::stamp());
                 }
                 Some(Event::Disconnected(e)) => return Err(e.into()),
                 Some(_) => {}
@@ -368,8 +385,10 @@ mod tests {
     fn full_is_red() {
         assert_eq!(full_label().fgcolor, Some(colored::Color::Red));
         colored::control::set_override(true);
-        let mut panel = Panel::default();
-        panel.state = Some(state(5, 5, Some(-2.0)));
+        let panel = Panel {
+            state: Some(state(5, 5, Some(-2.0))),
+            ..Panel::default()
+        };
         let line = render("P", &panel, at(0), true);
         assert!(line.contains("\u{1b}["), "{line:?}");
         assert!(line.contains("FULL"));

@@ -104,8 +104,12 @@ impl GateArgs {
             (None, Some(n)) => Mode::Count(n),
             (None, None) => Mode::Interactive,
         };
+        let connect = self.conn.to_options()?;
         Ok(GateConfig {
-            connect: self.conn.to_options()?,
+            connect: match mode {
+                Mode::Count(_) => connect,
+                _ => super::keep_connected(connect),
+            },
             topics: Topics::new(&self.prefix.prefix).map_err(anyhow::Error::msg)?,
             kind,
             gate: self.gate.clone(),
@@ -259,14 +263,21 @@ impl Gate<'_> {
             gate: Some(gate.clone()),
             plate: Some(plate.clone()),
         };
-        publish(
+        let sent = publish(
             client,
             &self.topic,
             event.to_json(),
             QoS::AtLeastOnce,
             false,
         )
-        .await?;
+        .await;
+        if let Err(e) = sent {
+            if self.config.connect.reconnect.is_none() {
+                return Err(e);
+            }
+            println!("{} {name} {gate}: {plate} not reported: {e:#}", stamp());
+            return Ok(());
+        }
         self.report.sent += 1;
         if !self.config.quiet {
             let verb = match self.config.kind {

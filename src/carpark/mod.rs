@@ -18,7 +18,7 @@ pub mod occupancy;
 pub mod sensor;
 pub mod traffic;
 
-use crate::client::{Client, ConnectOptions, Events};
+use crate::client::{Backoff, Client, ConnectOptions, Events};
 use crate::protocol::{Properties, Publish, QoS, SubscribeFilter, SubscriptionOptions, Will};
 use anyhow::Context;
 use bytes::Bytes;
@@ -141,6 +141,18 @@ async fn wait_for_signal() {
     if tokio::signal::ctrl_c().await.is_err() {
         std::future::pending::<()>().await;
     }
+}
+
+/// Options for a long-running role: reconnect with backoff (500 ms doubling up to
+/// 10 s) after a lost connection, so a broker restart does not end the role.
+pub(crate) fn keep_connected(mut opts: ConnectOptions) -> ConnectOptions {
+    if opts.reconnect.is_none() {
+        opts.reconnect = Some(Backoff {
+            initial: std::time::Duration::from_millis(500),
+            max: std::time::Duration::from_secs(10),
+        });
+    }
+    opts
 }
 
 /// Connect a role to the broker, with an optional will.

@@ -100,7 +100,7 @@ impl SensorArgs {
             (None, false) => Source::RandomWalk { seed: self.seed },
         };
         Ok(SensorConfig {
-            connect: self.conn.to_options()?,
+            connect: super::keep_connected(self.conn.to_options()?),
             topics: Topics::new(&self.prefix.prefix).map_err(anyhow::Error::msg)?,
             sensor: self.sensor.clone(),
             interval: self.interval,
@@ -149,15 +149,18 @@ pub async fn run(config: SensorConfig, mut shutdown: Shutdown) -> anyhow::Result
         let client = client.clone();
         let topic = topic.clone();
         let quiet = config.quiet;
+        let reconnecting = config.connect.reconnect.is_some();
         async move {
-            publish(
-                &client,
-                &topic,
-                Bytes::from(format!("{celsius}")),
-                QoS::AtMostOnce,
-                false,
-            )
-            .await?;
+            let payload = Bytes::from(format!("{celsius}"));
+            let sent = publish(&client, &topic, payload, QoS::AtMostOnce, false).await;
+            match sent {
+                // A reading lost while reconnecting is replaced by the next one.
+                Err(e) if reconnecting => {
+                    println!("{} sensor {topic}: reading not sent: {e:#}", stamp());
+                    return anyhow::Ok(());
+                }
+                other => other?,
+            }
             if !quiet {
                 println!("{} sensor {topic}: {celsius:.1} °C", stamp());
             }

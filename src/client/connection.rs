@@ -7,13 +7,13 @@
 //! stream stops the reading of the socket (nothing is acknowledged before it is
 //! queued), and a full inflight window stops `start_publish`.
 
-use super::state::{AckReply, Outgoing, QueuedPublish, Session, Stage};
-use super::tls;
-use super::transport::{self, Transport};
-use super::{Backoff, Command, ConnectOptions, Error, Event};
+use super::handshake::{Established, our_max_packet_size};
+use super::reconnect::fail_command;
+use super::state::{AckReply, Awaiting, Outgoing, QueuedPublish, Session};
+use super::transport::Transport;
+use super::{Command, ConnectOptions, Error, Event};
 use crate::protocol::{
-    self, Ack, ByteStr, ConnAck, Connect, Disconnect, Packet, Publish, QoS, Subscribe, decode,
-    encode, encoded_len,
+    Ack, ByteStr, ConnAck, Disconnect, Packet, Publish, QoS, decode, encode, encoded_len,
 };
 use bytes::BytesMut;
 use std::collections::{HashMap, VecDeque};
@@ -22,109 +22,17 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, WriteHalf};
 use tokio::sync::{Semaphore, mpsc};
-use tokio::time::{Instant, timeout, timeout_at};
+use tokio::time::{Instant, timeout};
 
 /// Requests handled per wake-up before the socket gets a turn.
 const COMMAND_BATCH: usize = 64;
+/// Above this many unwritten bytes, neither requests nor the socket are read until
+/// the server takes some: the write buffer stays bounded.
+const WRITE_HIGH_WATER: usize = 1 << 20;
+/// An idle buffer larger than this is released.
+const IDLE_BUFFER_MAX: usize = 64 * 1024;
 /// Time allowed to write the final DISCONNECT.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// A connection that has been accepted by the server.
-pub(super) struct Established {
-    pub transport: Transport,
-    pub connack: ConnAck,
-    /// Bytes read after the CONNACK.
-    pub rbuf: BytesMut,
-}
-
-/// Open the transport, send CONNECT and wait for a successful CONNACK, all within
-/// `opts.connect_timeout`.
-pub(super) async fn establish(
-    opts: &ConnectOptions,
-    clean_start: bool,
-) -> Result<Established, Error> {
-    let deadline = Instant::now() + opts.connect_timeout;
-    let mut transport = transport::connect(opts, deadline).await?;
-    let v = opts.version;
-    let mut properties = opts.properties.clone();
-    if opts.session_expiry.is_some() {
-        properties.session_expiry_interval = opts.session_expiry;
-    }
-    let connect = Connect {
-        protocol: v,
-        clean_start,
-        keep_alive: opts.keep_alive,
-        client_id: opts.client_id.clone(),
-        will: opts.will.clone(),
-        username: opts.username.clone(),
-        password: opts.password.clone(),
-        properties,
-    };
-    let mut buf = BytesMut::new();
-    encode(&Packet::Connect(Box::new(connect)), v, &mut buf)
-        .map_err(|e| Error::Invalid(format!("cannot encode CONNECT: {e}")))?;
-    let server = opts.host_port();
-    let io_err = |e: io::Error, what: &str| {
-        if tls::is_tls_error(&e) {
-            // TLS 1.3: a server that rejects our certificate says so after the
-            // handshake, on the first read.
-            return tls::handshake_error(e, &server);
-        }
-        Error::Io(io::Error::new(e.kind(), format!("{what} {server}: {e}")))
-    };
-    timeout_at(deadline, async {
-        transport.write_all(&buf).await?;
-        transport.flush().await
-    })
-    .await
-    .map_err(|_| Error::Timeout("sending CONNECT"))?
-    .map_err(|e| io_err(e, "sending CONNECT to"))?;
-    let max = our_max_packet_size(opts);
-    let mut rbuf = BytesMut::with_capacity(1024);
-    let packet = timeout_at(deadline, async {
-        loop {
-            if let Some(p) = decode(&mut rbuf, v, max)? {
-                return Ok(p);
-            }
-            let n = transport
-                .read_buf(&mut rbuf)
-                .await
-                .map_err(|e| io_err(e, "reading from"))?;
-            if n == 0 {
-                return Err(Error::ConnectionClosed);
-            }
-        }
-    })
-    .await
-    .map_err(|_| Error::Timeout("waiting for CONNACK"))??;
-    match packet {
-        Packet::ConnAck(connack) if connack.reason.is_error() => Err(Error::ConnectionRefused {
-            reason: connack.reason,
-            version: v,
-        }),
-        Packet::ConnAck(connack) => Ok(Established {
-            transport,
-            connack,
-            rbuf,
-        }),
-        Packet::Disconnect(d) => Err(Error::ServerDisconnected(Some(d))),
-        Packet::Auth(_) => Err(Error::Protocol(protocol::Error::Protocol(
-            "the server asked for enhanced authentication (AUTH), which is not supported yet",
-        ))),
-        _ => Err(Error::Protocol(protocol::Error::Protocol(
-            "the first packet from the server is not CONNACK [MQTT-3.2.0-1]",
-        ))),
-    }
-}
-
-/// The Maximum Packet Size we announced (5.0), 0 = none.
-fn our_max_packet_size(opts: &ConnectOptions) -> usize {
-    if opts.version.is_v5() {
-        opts.properties.maximum_packet_size.unwrap_or(0) as usize
-    } else {
-        0
-    }
-}
 
 /// Start the event loop task for an established connection.
 pub(super) fn spawn(
@@ -164,7 +72,8 @@ pub(super) fn spawn(
     tokio::spawn(ev.run(first));
 }
 
-/// How a connection ended.
+/// How a connection ended (rare, so its size does not matter).
+#[allow(clippy::large_enum_variant)]
 enum Exit {
     /// Closed on request (or every handle was dropped).
     Done,
@@ -198,7 +107,8 @@ pub(super) struct EventLoop {
     /// The server's Maximum Packet Size, 0 = none.
     pub(super) max_packet: usize,
     pub(super) keep_alive: Duration,
-    /// Topic aliases set by the server [MQTT-3.3.2-12].
+    /// Topic aliases set by the server; never carried to the next connection
+    /// [MQTT-3.3.2-7].
     pub(super) aliases: HashMap<u16, ByteStr>,
     pub(super) wbuf: BytesMut,
     pub(super) need_flush: bool,
@@ -273,55 +183,13 @@ impl EventLoop {
     }
 
     /// The client is finished: fail everything still waiting.
-    fn shut(&mut self, err: &Error) {
+    pub(super) fn shut(&mut self, err: &Error) {
         self.session.fail_all(err);
         for c in self.offline.drain(..) {
             fail_command(c, err);
         }
         self.window.close();
         self.cmd_rx.close();
-    }
-
-    /// Wait with backoff and reconnect; `None` when a disconnect was requested
-    /// meanwhile (or every handle is gone).
-    async fn reconnect(&mut self, backoff: &Backoff) -> Option<Established> {
-        let mut delay = backoff.initial;
-        loop {
-            let sleep = tokio::time::sleep(delay);
-            tokio::pin!(sleep);
-            loop {
-                tokio::select! {
-                    _ = &mut sleep => break,
-                    cmd = self.cmd_rx.recv() => match cmd {
-                        None => {
-                            self.shut(&Error::Closed);
-                            return None;
-                        }
-                        Some(Command::Disconnect { reply, .. }) => {
-                            self.shut(&Error::Closed);
-                            let _ = reply.send(Ok(()));
-                            return None;
-                        }
-                        Some(Command::Publish { publish, permit, reply }) => {
-                            if publish.qos == QoS::AtMostOnce {
-                                // At most once: not kept while the connection is down.
-                                let _ = reply.send(Err(Error::ConnectionClosed));
-                            } else {
-                                self.session.queued.push_back(QueuedPublish { publish, permit, reply });
-                            }
-                        }
-                        Some(other) => self.offline.push_back(other),
-                    },
-                }
-            }
-            match establish(&self.opts, self.opts.clean_start).await {
-                Ok(e) => return Some(e),
-                Err(e) => {
-                    tracing::debug!("reconnect to {} failed: {e}", self.opts.server_display())
-                }
-            }
-            delay = (delay * 2).min(backoff.max);
-        }
     }
 
     /// Reset the per-connection state from a new CONNACK.
@@ -342,75 +210,6 @@ impl EventLoop {
         self.last_out = Instant::now();
     }
 
-    /// After a reconnect: re-send unacknowledged PUBLISH (DUP set) and PUBREL in their
-    /// original order [MQTT-4.4.0-1], pending (un)subscriptions, and restore the
-    /// subscriptions when the server kept no session.
-    fn resume(&mut self, session_present: bool) {
-        if !session_present {
-            self.session.incoming_qos2.clear();
-        }
-        for id in self.session.ids_in_order() {
-            let packet = match self.session.get_mut(id) {
-                Some(Outgoing::Publish { publish, stage, .. }) => {
-                    if *stage == Stage::AwaitPubComp {
-                        Packet::PubRel(Ack::new(id))
-                    } else {
-                        publish.dup = true;
-                        Packet::Publish(publish.clone())
-                    }
-                }
-                Some(Outgoing::Subscribe { subscribe, .. }) => Packet::Subscribe(subscribe.clone()),
-                Some(Outgoing::Unsubscribe { unsubscribe, .. }) => {
-                    Packet::Unsubscribe(unsubscribe.clone())
-                }
-                None => continue,
-            };
-            if let Err(e) = self.send(&packet) {
-                self.fail_entry(id, e);
-            }
-        }
-        if !session_present {
-            for (filters, properties) in self.session.subscriptions.clone() {
-                let Some(id) = self.session.alloc_id() else {
-                    break;
-                };
-                let subscribe = Subscribe {
-                    packet_id: id,
-                    filters,
-                    properties,
-                };
-                if self.send(&Packet::Subscribe(subscribe.clone())).is_ok() {
-                    self.session.insert(
-                        id,
-                        Outgoing::Subscribe {
-                            subscribe,
-                            reply: None,
-                        },
-                    );
-                }
-            }
-        }
-        while let Some(c) = self.offline.pop_front() {
-            self.on_command(c);
-        }
-        self.drain_queued();
-    }
-
-    fn fail_entry(&mut self, id: u16, err: Error) {
-        match self.session.remove(id) {
-            Some(Outgoing::Publish { reply: Some(r), .. }) => {
-                let _ = r.send(Err(err));
-            }
-            Some(Outgoing::Subscribe { reply: Some(r), .. }) => {
-                let _ = r.send(Err(err));
-            }
-            Some(Outgoing::Unsubscribe { reply: Some(r), .. }) => {
-                let _ = r.send(Err(err));
-            }
-            _ => {}
-        }
-    }
-
     /// Drive one connection until it ends.
     async fn run_link(&mut self, transport: Transport, mut rbuf: BytesMut) -> Exit {
         let (mut rd, mut wr) = tokio::io::split(transport);
@@ -423,12 +222,16 @@ impl EventLoop {
                 }
             }
             sleep.as_mut().reset(self.next_deadline());
+            if rbuf.is_empty() && rbuf.capacity() > IDLE_BUFFER_MAX {
+                rbuf = BytesMut::new();
+            }
             if rbuf.capacity() - rbuf.len() < 1024 {
                 rbuf.reserve(8 * 1024);
             }
             let events = &self.events;
+            let congested = self.wbuf.len() >= WRITE_HIGH_WATER;
             tokio::select! {
-                r = rd.read_buf(&mut rbuf), if self.blocked.is_none() => match r {
+                r = rd.read_buf(&mut rbuf), if self.blocked.is_none() && !congested => match r {
                     Ok(0) => return Exit::Lost(Error::ConnectionClosed),
                     Ok(_) => self.last_in = Instant::now(),
                     Err(e) => return Exit::Lost(self.io_error(e, "reading from")),
@@ -446,7 +249,7 @@ impl EventLoop {
                         }
                     }
                 }
-                cmd = self.cmd_rx.recv() => {
+                cmd = self.cmd_rx.recv(), if !congested => {
                     let mut next = cmd;
                     for _ in 0..COMMAND_BATCH {
                         match next {
@@ -466,6 +269,9 @@ impl EventLoop {
                 r = flush_out(&mut wr, &mut self.wbuf), if self.need_flush => match r {
                     Ok(flushed) => {
                         self.need_flush = !flushed;
+                        if flushed && self.wbuf.capacity() > IDLE_BUFFER_MAX {
+                            self.wbuf = BytesMut::new();
+                        }
                         self.last_out = Instant::now();
                         self.complete_qos0();
                     }
@@ -510,7 +316,7 @@ impl EventLoop {
     }
 
     /// Send PINGREQ when nothing went either way for the keep alive interval
-    /// [MQTT-3.1.2-23]; fail when its PINGRESP is late.
+    /// [MQTT-3.1.2-22] (3.1.1: [MQTT-3.1.2-23]); fail when its PINGRESP is late.
     fn on_timer(&mut self) -> Result<(), Error> {
         if self.keep_alive.is_zero() {
             return Ok(());
@@ -536,7 +342,7 @@ impl EventLoop {
     }
 
     /// Encode `packet` into the write buffer, refusing what exceeds the server's
-    /// Maximum Packet Size [MQTT-3.1.2-24].
+    /// Maximum Packet Size [MQTT-3.2.2-15].
     pub(super) fn send(&mut self, packet: &Packet) -> Result<(), Error> {
         let v = self.opts.version;
         if self.max_packet > 0 {
@@ -570,7 +376,7 @@ impl EventLoop {
     }
 
     /// Handle a request from a handle.
-    fn on_command(&mut self, cmd: Command) {
+    pub(super) fn on_command(&mut self, cmd: Command) {
         match cmd {
             Command::Publish {
                 publish,
@@ -666,9 +472,9 @@ impl EventLoop {
                 continue;
             }
             let stage = if publish.qos == QoS::AtLeastOnce {
-                Stage::AwaitPubAck
+                Awaiting::PubAck
             } else {
-                Stage::AwaitPubRec
+                Awaiting::PubRec
             };
             self.session.insert(
                 id,
@@ -693,7 +499,7 @@ impl EventLoop {
         Ok(())
     }
 
-    /// A protocol error: tell a 5.0 server why [MQTT-4.13.1-1], then drop the link.
+    /// A protocol error: tell a 5.0 server why (section 4.13.1), then drop the link.
     async fn abort<W: AsyncWrite>(&mut self, wr: &mut WriteHalf<W>, err: Error) -> Exit {
         if let Error::Protocol(e) = &err {
             if self.opts.version.is_v5() {
@@ -736,23 +542,6 @@ impl EventLoop {
 
 fn no_free_id() -> Error {
     Error::Invalid("no free packet identifier (65535 requests in flight)".to_string())
-}
-
-fn fail_command(cmd: Command, err: &Error) {
-    match cmd {
-        Command::Publish { reply, .. } => {
-            let _ = reply.send(Err(err.duplicate()));
-        }
-        Command::Subscribe { reply, .. } => {
-            let _ = reply.send(Err(err.duplicate()));
-        }
-        Command::Unsubscribe { reply, .. } => {
-            let _ = reply.send(Err(err.duplicate()));
-        }
-        Command::Disconnect { reply, .. } => {
-            let _ = reply.send(Ok(()));
-        }
-    }
 }
 
 /// One write of everything buffered, then a flush once the buffer is empty. Returns

@@ -4,6 +4,11 @@
 use crate::protocol::{self, Disconnect, ProtocolVersion, ReasonCode};
 
 /// Why a connection, a request or the whole client failed.
+///
+/// `ServerDisconnected` carries the server's DISCONNECT (with its properties) by
+/// value, as the public API promises; that makes the enum large, which is fine for an
+/// error that ends a connection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The URL given (`-L`) is not a valid broker URL.

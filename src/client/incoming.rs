@@ -1,12 +1,12 @@
 //! What the event loop does with each packet from the server: deliver application
-//! messages (resolving topic aliases, answering QoS 1/2 [MQTT-4.3]), complete our own
+//! messages (resolving topic aliases, answering QoS 1/2 (section 4.3)), complete our own
 //! publishes, subscriptions and pings, and reject anything a server must not send
 //! with a clear protocol error.
 
 use super::Error;
 use super::Event;
 use super::connection::{Blocked, EventLoop};
-use super::state::{Outgoing, Stage};
+use super::state::{Awaiting, Outgoing};
 use crate::protocol::{self, Ack, Packet, PacketType, Publish, QoS, ReasonCode, SubAck, UnsubAck};
 use tokio::sync::mpsc::error::TrySendError;
 
@@ -17,7 +17,7 @@ fn violation(rule: &'static str) -> Error {
 fn unexpected(t: PacketType) -> &'static str {
     match t {
         PacketType::Connect => "unexpected CONNECT from the server",
-        PacketType::ConnAck => "unexpected second CONNACK from the server [MQTT-3.2.0-1]",
+        PacketType::ConnAck => "unexpected second CONNACK from the server [MQTT-3.2.0-2]",
         PacketType::Subscribe => "unexpected SUBSCRIBE from the server",
         PacketType::Unsubscribe => "unexpected UNSUBSCRIBE from the server",
         PacketType::PingReq => "unexpected PINGREQ from the server",
@@ -65,8 +65,8 @@ impl EventLoop {
     /// again [MQTT-4.3.3-10].
     fn on_publish(&mut self, mut p: Publish) -> Result<(), Error> {
         if let Some(alias) = p.properties.topic_alias {
-            // Topic aliases (section 3.3.2.3.4): 0 is not allowed, nor a value above
-            // the Topic Alias Maximum we announced in CONNECT.
+            // Topic aliases: 0 is not allowed [MQTT-3.3.2-8], nor a value above the
+            // Topic Alias Maximum we announced in CONNECT [MQTT-3.3.2-11].
             if alias == 0 || alias > self.topic_alias_max {
                 return Err(violation(
                     "Topic Alias 0 or above the Topic Alias Maximum the client announced",
@@ -155,12 +155,12 @@ impl EventLoop {
         }
     }
 
-    /// PUBACK completes a QoS 1 publish [MQTT-4.3.2].
+    /// PUBACK completes a QoS 1 publish [MQTT-4.3.2-3].
     fn on_puback(&mut self, ack: Ack) -> Result<(), Error> {
         let id = ack.packet_id;
         match self.session.get_mut(id) {
             Some(Outgoing::Publish {
-                stage: Stage::AwaitPubAck,
+                stage: Awaiting::PubAck,
                 ..
             }) => {
                 self.complete_publish(id, ack);
@@ -175,15 +175,15 @@ impl EventLoop {
         let id = ack.packet_id;
         let action = match self.session.get_mut(id) {
             Some(Outgoing::Publish { stage, .. }) => match *stage {
-                Stage::AwaitPubRec if ack.reason.is_error() => RecAction::Done,
-                Stage::AwaitPubRec => {
-                    *stage = Stage::AwaitPubComp;
+                Awaiting::PubRec if ack.reason.is_error() => RecAction::Done,
+                Awaiting::PubRec => {
+                    *stage = Awaiting::PubComp;
                     RecAction::Release
                 }
                 // A repeated PUBREC: PUBREL again.
-                Stage::AwaitPubComp if !ack.reason.is_error() => RecAction::Release,
-                Stage::AwaitPubComp => RecAction::Ignore,
-                Stage::AwaitPubAck => {
+                Awaiting::PubComp if !ack.reason.is_error() => RecAction::Release,
+                Awaiting::PubComp => RecAction::Ignore,
+                Awaiting::PubAck => {
                     return Err(violation("PUBREC for a QoS 1 message"));
                 }
             },
@@ -204,7 +204,7 @@ impl EventLoop {
         let id = ack.packet_id;
         match self.session.get_mut(id) {
             Some(Outgoing::Publish {
-                stage: Stage::AwaitPubComp,
+                stage: Awaiting::PubComp,
                 ..
             }) => {
                 self.complete_publish(id, ack);

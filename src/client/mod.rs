@@ -21,10 +21,15 @@
 //!
 //! When every [`Client`] handle is dropped, the event loop disconnects gracefully.
 
+// `Error` is large (see its doc); returning it by value is what the API promises.
+#![allow(clippy::result_large_err)]
+
 mod connection;
 mod error;
+mod handshake;
 mod incoming;
 mod options;
+mod reconnect;
 mod state;
 mod tls;
 mod transport;
@@ -115,6 +120,21 @@ pub struct Client {
     tx: mpsc::Sender<Command>,
 }
 
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("client_id", &self.shared.client_id)
+            .field("version", &self.shared.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Events").finish_non_exhaustive()
+    }
+}
+
 /// The acknowledgement of a publish started with [`Client::start_publish`].
 pub struct PublishToken {
     rx: oneshot::Receiver<Result<Ack, Error>>,
@@ -134,11 +154,11 @@ impl Client {
     pub async fn connect(opts: ConnectOptions) -> Result<(Client, Events), Error> {
         let mut opts = opts;
         if opts.client_id.is_empty() && !opts.version.is_v5() {
-            // 3.1.x servers may reject an empty identifier [MQTT-3.1.3-7]; like
+            // 3.1.x servers may reject an empty identifier (3.1.1 section 3.1.3.1); like
             // mosquitto_pub, make one up.
             opts.client_id = random_client_id();
         }
-        let established = connection::establish(&opts, opts.clean_start).await?;
+        let established = handshake::establish(&opts, opts.clean_start).await?;
         let client_id = established
             .connack
             .properties

@@ -1,4 +1,4 @@
-//! The client side of the session state [MQTT-4.1]: packet identifiers in use, QoS 1
+//! The client side of the session state (section 4.1): packet identifiers in use, QoS 1
 //! and QoS 2 messages sent but not yet completely acknowledged, QoS 2 messages
 //! received but not yet released, and the subscriptions to restore after a reconnect.
 //! It outlives a single network connection; the event loop owns it.
@@ -14,22 +14,24 @@ pub(super) type AckReply = oneshot::Sender<Result<Ack, Error>>;
 pub(super) type SubReply = oneshot::Sender<Result<SubAck, Error>>;
 pub(super) type UnsubReply = oneshot::Sender<Result<UnsubAck, Error>>;
 
-/// Where an outgoing QoS 1/2 message is in its flow [MQTT-4.3.2, MQTT-4.3.3].
+/// Where an outgoing QoS 1/2 message is in its flow (sections 4.3.2 and 4.3.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Stage {
+// Named after the packet awaited, as the specification names them.
+#[allow(clippy::enum_variant_names)]
+pub(super) enum Awaiting {
     /// QoS 1 PUBLISH sent, waiting for PUBACK.
-    AwaitPubAck,
+    PubAck,
     /// QoS 2 PUBLISH sent, waiting for PUBREC.
-    AwaitPubRec,
+    PubRec,
     /// PUBREL sent, waiting for PUBCOMP.
-    AwaitPubComp,
+    PubComp,
 }
 
 /// A request holding a packet identifier until the server answers it.
 pub(super) enum Outgoing {
     Publish {
         publish: Publish,
-        stage: Stage,
+        stage: Awaiting,
         reply: Option<AckReply>,
         /// Released (dropped) with the entry: frees a place in the inflight window.
         _permit: Option<OwnedSemaphorePermit>,
@@ -71,8 +73,7 @@ pub(super) struct Session {
 }
 
 impl Session {
-    /// A free packet identifier (never 0 [MQTT-2.2.1-3], never one in use
-    /// [MQTT-2.2.1-2]), or `None` if all 65535 are taken.
+    /// A free packet identifier (non-zero and not in use [MQTT-2.2.1-3]), or `None` if all 65535 are taken.
     pub fn alloc_id(&mut self) -> Option<u16> {
         for _ in 0..u16::MAX {
             self.next_id = self.next_id.wrapping_add(1);
@@ -191,7 +192,7 @@ mod tests {
         );
         s.next_id = u16::MAX - 1;
         assert_eq!(s.alloc_id(), Some(u16::MAX));
-        // Wraps past 0 and skips 1, which is in use [MQTT-2.2.1-2].
+        // Wraps past 0 and skips 1, which is in use [MQTT-2.2.1-3].
         assert_eq!(s.alloc_id(), Some(2));
     }
 

@@ -458,18 +458,28 @@ fn json_mosquitto(msg: &Publish, now: SystemTime, raw: bool) -> Option<Json> {
     Some(Json::Object(fields))
 }
 
-/// The MQTT 5 properties of a PUBLISH as JSON, in the order mosquitto prints them.
-/// With `all`, every property (for `--json`), with correlation data as base64.
+/// The MQTT 5 properties of a PUBLISH as JSON. mosquitto prints them in wire order:
+/// the broker's subscription identifier first, then the publisher's properties, then
+/// the message expiry the broker recomputes; the decoded model keeps no wire order,
+/// so the publisher's part follows our encoder's order (user properties last).
+/// With `all`, every property (for `--json`), with correlation data as text or base64.
 fn message_properties(msg: &Publish, all: bool) -> Vec<(String, Json)> {
     let p = &msg.properties;
     let mut out: Vec<(String, Json)> = Vec::new();
-    if !p.user_properties.is_empty() {
-        let pairs = p
-            .user_properties
-            .iter()
-            .map(|(k, v)| (k.clone(), Json::Str(v.as_bytes().to_vec())))
-            .collect();
-        out.push(("user-properties".into(), Json::Object(pairs)));
+    if all {
+        if !p.subscription_identifiers.is_empty() {
+            let ids = p
+                .subscription_identifiers
+                .iter()
+                .map(|v| Json::Int(i64::from(*v)))
+                .collect();
+            out.push(("subscription-identifiers".into(), Json::Array(ids)));
+        }
+    } else if let Some(id) = p.subscription_identifiers.first() {
+        out.push(("subscription-identifier".into(), Json::Int(i64::from(*id))));
+    }
+    if let Some(f) = p.payload_format_indicator {
+        out.push(("payload-format-indicator".into(), Json::Int(i64::from(f))));
     }
     if let Some(c) = &p.content_type {
         out.push(("content-type".into(), Json::Str(c.as_bytes().to_vec())));
@@ -485,26 +495,19 @@ fn message_properties(msg: &Publish, all: bool) -> Vec<(String, Json)> {
         };
         out.push(("correlation-data".into(), v));
     }
-    if let Some(f) = p.payload_format_indicator {
-        out.push(("payload-format-indicator".into(), Json::Int(i64::from(f))));
-    }
-    if let Some(e) = p.message_expiry_interval {
-        out.push(("message-expiry-interval".into(), Json::Int(i64::from(e))));
-    }
     if let Some(a) = p.topic_alias {
         out.push(("topic-alias".into(), Json::Int(i64::from(a))));
     }
-    if all {
-        if !p.subscription_identifiers.is_empty() {
-            let ids = p
-                .subscription_identifiers
-                .iter()
-                .map(|v| Json::Int(i64::from(*v)))
-                .collect();
-            out.push(("subscription-identifiers".into(), Json::Array(ids)));
-        }
-    } else if let Some(id) = p.subscription_identifiers.first() {
-        out.push(("subscription-identifier".into(), Json::Int(i64::from(*id))));
+    if !p.user_properties.is_empty() {
+        let pairs = p
+            .user_properties
+            .iter()
+            .map(|(k, v)| (k.clone(), Json::Str(v.as_bytes().to_vec())))
+            .collect();
+        out.push(("user-properties".into(), Json::Object(pairs)));
+    }
+    if let Some(e) = p.message_expiry_interval {
+        out.push(("message-expiry-interval".into(), Json::Int(i64::from(e))));
     }
     out
 }

@@ -28,7 +28,11 @@ pub async fn start() -> TestBroker {
 }
 
 /// Start a broker with a configuration.
-pub async fn start_with(config: Config) -> TestBroker {
+pub async fn start_with(mut config: Config) -> TestBroker {
+    // Tests read packets, not log lines; `MQ_TEST_LOG=1` shows the broker's log.
+    if std::env::var_os("MQ_TEST_LOG").is_none() {
+        config.log_dest = mq::broker::LogDest::None;
+    }
     let handle = Broker::builder()
         .listen("127.0.0.1:0".parse().expect("literal address"))
         .config(config)

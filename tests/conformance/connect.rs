@@ -411,3 +411,83 @@ async fn connack_first_then_pipelined_suback_mqtt_3_2_0_1() {
         other => panic!("nothing more expected, got {other:?}"),
     }
 }
+
+/// 5.0 section 3.1.2.11.3: Receive Maximum 0 in CONNECT is a Protocol Error: no
+/// accepting CONNACK, the connection closes.
+#[tokio::test]
+async fn v5_receive_maximum_zero_refused() {
+    let b = broker::start().await;
+    let mut con = connect(V5, "rm0");
+    con.properties.receive_maximum = Some(0);
+    let mut c = Raw::open(b.addr, V5).await;
+    c.send(&Packet::Connect(Box::new(con))).await;
+    let bytes = c.expect_closed_raw(WAIT).await;
+    assert_no_accepting_connack(&bytes, "Receive Maximum 0");
+}
+
+/// 5.0 section 3.1.2.11.4: Maximum Packet Size 0 in CONNECT is a Protocol Error.
+#[tokio::test]
+async fn v5_maximum_packet_size_zero_refused() {
+    let b = broker::start().await;
+    let mut con = connect(V5, "mps0");
+    con.properties.maximum_packet_size = Some(0);
+    let mut c = Raw::open(b.addr, V5).await;
+    c.send(&Packet::Connect(Box::new(con))).await;
+    let bytes = c.expect_closed_raw(WAIT).await;
+    assert_no_accepting_connack(&bytes, "Maximum Packet Size 0");
+}
+
+/// [MQTT-3.1.2-28] No Response Information unless requested; [MQTT-4.12.0-6] no
+/// Authentication Method in CONNACK when the client sent none.
+#[tokio::test]
+async fn v5_connack_has_no_unrequested_properties_mqtt_3_1_2_28_mqtt_4_12_0_6() {
+    let b = broker::start().await;
+    let (_c, ack) = Raw::connect_ok(b.addr, connect(V5, "plain")).await;
+    assert!(ack.properties.response_information.is_none(), "[MQTT-3.1.2-28]");
+    assert!(ack.properties.authentication_method.is_none(), "[MQTT-4.12.0-6]");
+    assert!(ack.properties.authentication_data.is_none(), "[MQTT-4.12.0-6]");
+    assert!(!ack.session_present, "Clean Start 1: Session Present 0 [MQTT-3.2.2-2]");
+}
+
+/// [MQTT-4.12.0-1] An unsupported Authentication Method: CONNACK 0x8C or 0x87 (or
+/// just a close), never success.
+#[tokio::test]
+async fn v5_unsupported_auth_method_refused_mqtt_4_12_0_1() {
+    let b = broker::start().await;
+    let mut con = connect(V5, "auth");
+    con.properties.authentication_method = Some("SCRAM-SHA-42".into());
+    let mut c = Raw::open(b.addr, V5).await;
+    c.send(&Packet::Connect(Box::new(con))).await;
+    let got = c.expect_closed(WAIT).await;
+    for p in got {
+        match p {
+            Packet::ConnAck(a) => assert!(
+                a.reason == ReasonCode::BAD_AUTHENTICATION_METHOD
+                    || a.reason == ReasonCode::NOT_AUTHORIZED,
+                "CONNACK {:?}",
+                a.reason
+            ),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+/// `max_connections`: a connection over the limit is refused (never accepted), and
+/// the others keep working.
+#[tokio::test]
+async fn max_connections_refuses_extra_client() {
+    let b = broker::start_with(mq::broker::Config {
+        max_connections: Some(2),
+        ..mq::broker::Config::default()
+    })
+    .await;
+    let mut c1 = Raw::v311(b.addr, "one").await;
+    let mut c2 = Raw::v5(b.addr, "two").await;
+    let mut c3 = Raw::open(b.addr, V3).await;
+    c3.send(&Packet::Connect(Box::new(connect(V3, "three"))))
+        .await;
+    let bytes = c3.expect_closed_raw(WAIT).await;
+    assert_no_accepting_connack(&bytes, "third connection with max_connections 2");
+    c1.ping().await;
+    c2.ping().await;
+}

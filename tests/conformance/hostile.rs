@@ -39,6 +39,11 @@ impl Rng {
     fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.byte()).collect()
     }
+    /// Between `min` and `min + spread - 1` random bytes.
+    fn some_bytes(&mut self, min: usize, spread: usize) -> Vec<u8> {
+        let n = min + self.below(spread);
+        self.bytes(n)
+    }
     fn chance(&mut self, percent: usize) -> bool {
         self.below(100) < percent
     }
@@ -59,7 +64,7 @@ fn valid_packet(rng: &mut Rng, version: ProtocolVersion, case: usize) -> Packet 
                 qos,
                 packet_id: if qos == QoS::AtMostOnce { 0 } else { id },
                 retain: rng.chance(20),
-                payload: rng.bytes(rng.below(64)).into(),
+                payload: rng.some_bytes(0, 64).into(),
                 ..Publish::default()
             };
             if version == ProtocolVersion::V5 && rng.chance(50) {
@@ -134,17 +139,17 @@ fn mutate(rng: &mut Rng, mut bytes: Vec<u8>) -> Vec<u8> {
 fn hostile_case(rng: &mut Rng, version: ProtocolVersion, case: usize) -> (bool, Vec<u8>) {
     match rng.below(5) {
         // Random bytes instead of CONNECT.
-        0 => (false, rng.bytes(rng.below(200) + 1)),
+        0 => (false, rng.some_bytes(1, 200)),
         // A damaged CONNECT.
         1 => {
             let c = Packet::Connect(Box::new(connect(version, &format!("h{case}"))));
             (false, mutate(rng, raw::bytes_of(&c, version)))
         }
         // Connected, then random bytes.
-        2 => (true, rng.bytes(rng.below(300) + 1)),
+        2 => (true, rng.some_bytes(1, 300)),
         // Connected, then a random first byte and a random body.
         3 => {
-            let body = rng.bytes(rng.below(40));
+            let body = rng.some_bytes(0, 40);
             (true, raw::frame(rng.byte(), &body))
         }
         // Connected, then a damaged valid packet (several in a row sometimes).

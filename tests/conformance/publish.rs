@@ -3,7 +3,7 @@
 
 use crate::broker;
 use crate::raw::{self, QUIET, Raw, WAIT};
-use mq::protocol::{Ack, Packet, ProtocolVersion, QoS, ReasonCode};
+use mq::protocol::{Ack, Packet, PacketType, ProtocolVersion, QoS, ReasonCode};
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -204,16 +204,41 @@ async fn order_kept(qos: QoS) {
     s.subscribe("ord/t", qos).await;
     let mut p = Raw::v5(b.addr, "pub").await;
     const N: u16 = 60;
-    // Pipelined: all PUBLISH packets first, then the acknowledgements.
-    let mut bytes = Vec::new();
-    for i in 1..=N {
-        let mut m = raw::publish("ord/t", i.to_string().as_bytes(), qos);
-        if qos != QoS::AtMostOnce {
-            m.packet_id = i;
+    // Pipelined in batches of 10 (within the broker's Receive Maximum): ten PUBLISH
+    // packets back to back, then their acknowledgements.
+    for batch in 0..N / 10 {
+        let ids: Vec<u16> = (batch * 10 + 1..=batch * 10 + 10).collect();
+        let mut bytes = Vec::new();
+        for &i in &ids {
+            let mut m = raw::publish("ord/t", i.to_string().as_bytes(), qos);
+            if qos != QoS::AtMostOnce {
+                m.packet_id = i;
+            }
+            bytes.extend(raw::bytes_of(&Packet::Publish(m), V5));
         }
-        bytes.extend(raw::bytes_of(&Packet::Publish(m), V5));
+        p.send_bytes(&bytes).await;
+        match qos {
+            QoS::AtMostOnce => {}
+            QoS::AtLeastOnce => {
+                for &i in &ids {
+                    p.expect_ack(PacketType::PubAck, i).await;
+                }
+            }
+            QoS::ExactlyOnce => {
+                for &i in &ids {
+                    p.expect_ack(PacketType::PubRec, i).await;
+                }
+                let mut rel = Vec::new();
+                for &i in &ids {
+                    rel.extend(raw::bytes_of(&Packet::PubRel(Ack::new(i)), V5));
+                }
+                p.send_bytes(&rel).await;
+                for &i in &ids {
+                    p.expect_ack(PacketType::PubComp, i).await;
+                }
+            }
+        }
     }
-    p.send_bytes(&bytes).await;
     for i in 1..=N {
         let m = s.expect_publish_acked().await;
         assert_eq!(
@@ -354,4 +379,19 @@ async fn fan_out_to_all_subscribers_mqtt_4_5_0_1() {
         assert_eq!(&s.expect_publish_acked().await.payload[..], b"all");
         s.expect_no_publish(Duration::from_millis(100)).await;
     }
+}
+
+/// [MQTT-3.3.1-3] The DUP flag of an outgoing PUBLISH is set independently of the
+/// incoming one: a first delivery has DUP 0 even if the publisher set DUP 1.
+#[tokio::test]
+async fn dup_not_forwarded_mqtt_3_3_1_3() {
+    let b = broker::start().await;
+    let mut s = Raw::v311(b.addr, "sub").await;
+    s.subscribe("dup/t", QoS::AtLeastOnce).await;
+    let mut p = Raw::v311(b.addr, "pub").await;
+    let mut m = raw::publish("dup/t", b"x", QoS::AtLeastOnce);
+    m.dup = true;
+    p.publish_msg(m).await;
+    let got = s.expect_publish_acked().await;
+    assert!(!got.dup, "DUP 1 copied from the incoming PUBLISH [MQTT-3.3.1-3]");
 }

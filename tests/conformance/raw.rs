@@ -11,6 +11,8 @@ use mq::protocol::{
     ReasonCode, SubAck, Subscribe, SubscribeFilter, SubscriptionOptions, UnsubAck,
     Unsubscribe, Will, decode, encode,
 };
+use mq::protocol::PacketType;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -39,6 +41,9 @@ pub enum Event {
 pub struct Raw {
     stream: TcpStream,
     buf: BytesMut,
+    /// Packets read while waiting for a specific acknowledgement, returned first by
+    /// the next `recv`.
+    pending: VecDeque<Packet>,
     /// The version used to decode what the broker sends and encode what we send.
     pub version: ProtocolVersion,
     next_id: u16,
@@ -55,6 +60,7 @@ impl Raw {
         Raw {
             stream,
             buf: BytesMut::with_capacity(4096),
+            pending: VecDeque::new(),
             version,
             next_id: 0,
         }
@@ -125,6 +131,49 @@ impl Raw {
 
     /// Read until one packet, the end of the connection, or `wait` passes.
     pub async fn recv(&mut self, wait: Duration) -> Event {
+        if let Some(p) = self.pending.pop_front() {
+            return Event::Packet(p);
+        }
+        self.recv_wire(wait).await
+    }
+
+    /// Wait for the acknowledgement `kind` of `packet_id`, keeping any other packet
+    /// (a PUBLISH the broker interleaves, say) for the next `recv`.
+    pub async fn expect_ack(&mut self, kind: PacketType, packet_id: u16) -> Ack {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.recv_wire(left).await {
+                Event::Packet(p) => {
+                    let ack = match (&p, kind) {
+                        (Packet::PubAck(a), PacketType::PubAck)
+                        | (Packet::PubRec(a), PacketType::PubRec)
+                        | (Packet::PubRel(a), PacketType::PubRel)
+                        | (Packet::PubComp(a), PacketType::PubComp) => Some(a.clone()),
+                        _ => None,
+                    };
+                    match ack {
+                        Some(a) => {
+                            assert_eq!(a.packet_id, packet_id, "{} packet id", kind.name());
+                            return a;
+                        }
+                        None => {
+                            if self.pending.len() > 10_000 {
+                                panic!("waiting for {}: too many other packets", kind.name());
+                            }
+                            self.pending.push_back(p);
+                        }
+                    }
+                }
+                other => panic!(
+                    "expected {} for packet id {packet_id} within {WAIT:?}, got {other:?}",
+                    kind.name()
+                ),
+            }
+        }
+    }
+
+    async fn recv_wire(&mut self, wait: Duration) -> Event {
         let deadline = Instant::now() + wait;
         loop {
             match decode(&mut self.buf, self.version, 0) {
@@ -196,10 +245,7 @@ impl Raw {
             QoS::AtLeastOnce => self.send(&Packet::PubAck(Ack::new(p.packet_id))).await,
             QoS::ExactlyOnce => {
                 self.send(&Packet::PubRec(Ack::new(p.packet_id))).await;
-                match self.expect_packet_for(WAIT, "PUBREL").await {
-                    Packet::PubRel(a) => assert_eq!(a.packet_id, p.packet_id, "PUBREL id"),
-                    other => panic!("expected PUBREL, got {other:?}"),
-                }
+                self.expect_ack(PacketType::PubRel, p.packet_id).await;
                 self.send(&Packet::PubComp(Ack::new(p.packet_id))).await;
             }
         }
@@ -236,7 +282,10 @@ impl Raw {
         let mut reason = None;
         for p in got {
             match p {
-                Packet::Disconnect(d) => reason = Some(d.reason),
+                Packet::Disconnect(d) => {
+                    check_server_disconnect(&d);
+                    reason = Some(d.reason)
+                }
                 other => panic!("expected only DISCONNECT before the close, got {other:?}"),
             }
         }
@@ -253,7 +302,10 @@ impl Raw {
         let mut reason = None;
         for p in got {
             match p {
-                Packet::Disconnect(d) => reason = Some(d.reason),
+                Packet::Disconnect(d) => {
+                    check_server_disconnect(&d);
+                    reason = Some(d.reason)
+                }
                 Packet::Publish(_) => {}
                 other => panic!("expected only DISCONNECT before the close, got {other:?}"),
             }
@@ -358,27 +410,14 @@ impl Raw {
         self.send(&Packet::Publish(p)).await;
         match qos {
             QoS::AtMostOnce => ReasonCode::SUCCESS,
-            QoS::AtLeastOnce => match self.expect_packet_for(WAIT, "PUBACK").await {
-                Packet::PubAck(a) => {
-                    assert_eq!(a.packet_id, id, "PUBACK packet id");
-                    a.reason
-                }
-                other => panic!("expected PUBACK, got {other:?}"),
-            },
+            QoS::AtLeastOnce => self.expect_ack(PacketType::PubAck, id).await.reason,
             QoS::ExactlyOnce => {
-                let rec = match self.expect_packet_for(WAIT, "PUBREC").await {
-                    Packet::PubRec(a) => a,
-                    other => panic!("expected PUBREC, got {other:?}"),
-                };
-                assert_eq!(rec.packet_id, id, "PUBREC packet id");
+                let rec = self.expect_ack(PacketType::PubRec, id).await;
                 if rec.reason.is_error() {
                     return rec.reason;
                 }
                 self.send(&Packet::PubRel(Ack::new(id))).await;
-                match self.expect_packet_for(WAIT, "PUBCOMP").await {
-                    Packet::PubComp(a) => assert_eq!(a.packet_id, id, "PUBCOMP packet id"),
-                    other => panic!("expected PUBCOMP, got {other:?}"),
-                }
+                self.expect_ack(PacketType::PubComp, id).await;
                 rec.reason
             }
         }
@@ -532,4 +571,13 @@ impl Raw {
             }
         }
     }
+}
+
+/// Rules every DISCONNECT from the server follows: no Session Expiry Interval
+/// [MQTT-3.14.2-2].
+pub fn check_server_disconnect(d: &Disconnect) {
+    assert!(
+        d.properties.session_expiry_interval.is_none(),
+        "the server sent a Session Expiry Interval in DISCONNECT [MQTT-3.14.2-2]: {d:?}"
+    );
 }

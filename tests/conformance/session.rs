@@ -286,3 +286,26 @@ async fn session_kept_while_connected_mqtt_4_1_0_1() {
         other => panic!("expected the message, got {other:?}"),
     }
 }
+
+/// 5.0 [MQTT-4.4.0-2] A PUBACK with a reason code of 0x80 or more acknowledges the
+/// message: it is not re-sent on reconnect.
+#[tokio::test]
+async fn v5_error_puback_is_acknowledgement_mqtt_4_4_0_2() {
+    let b = broker::start().await;
+    let (mut c, _) = durable(b.addr, V5, "refuser").await;
+    c.subscribe("ref/t", QoS::AtLeastOnce).await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    p.publish("ref/t", b"refused", QoS::AtLeastOnce).await;
+    let m = c.expect_publish().await;
+    c.send(&Packet::PubAck(Ack {
+        packet_id: m.packet_id,
+        reason: ReasonCode::UNSPECIFIED_ERROR,
+        properties: Properties::default(),
+    }))
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    c.drop_abruptly();
+    let (mut c, ack) = durable(b.addr, V5, "refuser").await;
+    assert!(ack.session_present);
+    c.expect_no_publish(QUIET).await;
+}

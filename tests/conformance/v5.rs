@@ -766,3 +766,222 @@ async fn retain_not_available_0x9a_mqtt_3_2_2_14() {
     let (_, reason) = until_closed(&mut c).await;
     assert_eq!(reason, Some(ReasonCode::RETAIN_NOT_SUPPORTED), "DISCONNECT 0x9A");
 }
+
+/// [MQTT-3.3.4-9] Receive Maximum also holds for messages queued while the client
+/// was away: on reconnect no more than 2 are in flight at once.
+#[tokio::test]
+async fn receive_maximum_applies_to_queued_messages_mqtt_3_3_4_9() {
+    let b = broker::start().await;
+    let mut con = connect(V5, "queued");
+    con.clean_start = false;
+    con.properties.session_expiry_interval = Some(60);
+    con.properties.receive_maximum = Some(2);
+    let (mut s, _) = Raw::connect_ok(b.addr, con.clone()).await;
+    s.subscribe("rmq/t", QoS::AtLeastOnce).await;
+    s.disconnect().await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    for i in 0..6u8 {
+        p.publish("rmq/t", &[i], QoS::AtLeastOnce).await;
+    }
+    let (mut s, _) = Raw::connect_ok(b.addr, con).await;
+    let mut got = Vec::new();
+    while got.len() < 6 {
+        let mut batch = Vec::new();
+        loop {
+            match s.recv(Duration::from_millis(300)).await {
+                Event::Packet(Packet::Publish(m)) => batch.push(m),
+                Event::Timeout => break,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(
+            !batch.is_empty() && batch.len() <= 2,
+            "{} in flight with Receive Maximum 2 [MQTT-3.3.4-9]",
+            batch.len()
+        );
+        for m in batch {
+            s.ack(&m).await;
+            got.push(m.payload[0]);
+        }
+    }
+    assert_eq!(got, [0, 1, 2, 3, 4, 5], "all queued messages, in order");
+}
+
+/// [MQTT-3.1.2-25] A retained message larger than the client's Maximum Packet Size
+/// is not sent at subscribe; a small one is.
+#[tokio::test]
+async fn maximum_packet_size_applies_to_retained_mqtt_3_1_2_25() {
+    let b = broker::start().await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    p.publish_retained("mpr/big", &[b'x'; 400], QoS::AtLeastOnce).await;
+    p.publish_retained("mpr/small", b"ok", QoS::AtLeastOnce).await;
+    let mut con = connect(V5, "small");
+    con.properties.maximum_packet_size = Some(100);
+    let (mut s, _) = Raw::connect_ok(b.addr, con).await;
+    s.subscribe("mpr/#", QoS::AtLeastOnce).await;
+    let m = s.expect_publish_acked().await;
+    assert_eq!(&*m.topic, "mpr/small");
+    s.expect_no_publish(QUIET).await;
+}
+
+/// [MQTT-3.3.2-6] A retained message delivered at subscribe carries its remaining
+/// Message Expiry Interval.
+#[tokio::test]
+async fn retained_message_expiry_counts_down_mqtt_3_3_2_6() {
+    let b = broker::start().await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    let mut m = raw::publish("rexp/t", b"r", QoS::AtLeastOnce);
+    m.retain = true;
+    m.properties.message_expiry_interval = Some(30);
+    p.publish_msg(m).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let mut s = Raw::v5(b.addr, "sub").await;
+    s.subscribe("rexp/t", QoS::AtLeastOnce).await;
+    let got = s.expect_publish_acked().await;
+    let left = got
+        .properties
+        .message_expiry_interval
+        .expect("retained message keeps its expiry");
+    assert!(left <= 28, "2 s after publishing, {left} s left of 30");
+}
+
+/// [MQTT-3.3.4-3] A retained message sent because of a SUBSCRIBE with a
+/// Subscription Identifier carries that identifier.
+#[tokio::test]
+async fn retained_message_carries_subscription_identifier_mqtt_3_3_4_3() {
+    let b = broker::start().await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    p.publish_retained("rsid/t", b"r", QoS::AtLeastOnce).await;
+    let mut s = Raw::v5(b.addr, "sub").await;
+    let sid = Properties {
+        subscription_identifiers: vec![42],
+        ..Properties::default()
+    };
+    s.subscribe_with(&[("rsid/#", SubscriptionOptions::qos(QoS::AtLeastOnce))], sid)
+        .await;
+    let got = s.expect_publish_acked().await;
+    assert_eq!(got.properties.subscription_identifiers, [42]);
+}
+
+/// [MQTT-4.3.3-10] Session state includes QoS 2 messages received but not released:
+/// a publisher that reconnects (Clean Start 0) and re-sends the PUBLISH gets PUBREC
+/// and the subscriber still gets the message once.
+#[tokio::test]
+async fn qos2_inbound_state_survives_reconnect_mqtt_4_3_3_10() {
+    let b = broker::start().await;
+    let mut s = Raw::v5(b.addr, "sub").await;
+    s.subscribe("q2r/t", QoS::ExactlyOnce).await;
+    let mut con = connect(V5, "pub");
+    con.clean_start = false;
+    con.properties.session_expiry_interval = Some(60);
+    let (mut p, _) = Raw::connect_ok(b.addr, con.clone()).await;
+    let mut m = raw::publish("q2r/t", b"once", QoS::ExactlyOnce);
+    m.packet_id = 11;
+    p.send(&Packet::Publish(m.clone())).await;
+    p.expect_ack(mq::protocol::PacketType::PubRec, 11).await;
+    p.drop_abruptly();
+    let (mut p, ack) = Raw::connect_ok(b.addr, con).await;
+    assert!(ack.session_present);
+    m.dup = true;
+    p.send(&Packet::Publish(m)).await;
+    p.expect_ack(mq::protocol::PacketType::PubRec, 11).await;
+    p.send(&Packet::PubRel(Ack::new(11))).await;
+    p.expect_ack(mq::protocol::PacketType::PubComp, 11).await;
+    assert_eq!(&s.expect_publish_acked().await.payload[..], b"once");
+    s.expect_no_publish(Duration::from_millis(400)).await;
+}
+
+/// [MQTT-3.2.2-9] [MQTT-3.2.2-10] With `max_qos 1`: CONNACK Maximum QoS 1, a QoS 2
+/// SUBSCRIBE is still accepted (granted at most 1), and a QoS 2 PUBLISH gets
+/// DISCONNECT 0x9B (QoS not supported).
+#[tokio::test]
+async fn maximum_qos_enforced_mqtt_3_2_2_9_mqtt_3_2_2_10() {
+    let b = broker::start_with(Config {
+        max_qos: QoS::AtLeastOnce,
+        ..Config::default()
+    })
+    .await;
+    let (mut c, ack) = Raw::connect_ok(b.addr, connect(V5, "mq1")).await;
+    assert_eq!(ack.properties.maximum_qos, Some(1), "CONNACK Maximum QoS [MQTT-3.2.2-9]");
+    let sub = c
+        .subscribe_with(&[("mq/t", SubscriptionOptions::qos(QoS::ExactlyOnce))], props())
+        .await;
+    assert!(
+        sub.reason_codes[0] == ReasonCode::GRANTED_QOS_1
+            || sub.reason_codes[0] == ReasonCode::SUCCESS,
+        "QoS 2 SUBSCRIBE accepted at QoS <= 1 [MQTT-3.2.2-10]: {:?}",
+        sub.reason_codes
+    );
+    let mut m = raw::publish("mq/t", b"x", QoS::ExactlyOnce);
+    m.packet_id = 1;
+    c.send(&Packet::Publish(m)).await;
+    let (_, reason) = until_closed(&mut c).await;
+    assert_eq!(reason, Some(ReasonCode::QOS_NOT_SUPPORTED), "DISCONNECT 0x9B");
+}
+
+/// [MQTT-3.2.2-12] A Will QoS above the broker's Maximum QoS: CONNACK 0x9B and close.
+#[tokio::test]
+async fn will_qos_above_maximum_refused_mqtt_3_2_2_12() {
+    let b = broker::start_with(Config {
+        max_qos: QoS::AtMostOnce,
+        ..Config::default()
+    })
+    .await;
+    let mut con = connect(V5, "wq");
+    con.will = Some(raw::will("w/q", b"x", QoS::ExactlyOnce, false));
+    let (mut c, ack) = Raw::connect_with(b.addr, con).await;
+    assert_eq!(ack.reason, ReasonCode::QOS_NOT_SUPPORTED, "CONNACK 0x9B");
+    c.expect_closed(WAIT).await;
+}
+
+/// [MQTT-3.2.2-13] A retained will when retain is not available: CONNACK 0x9A and
+/// close.
+#[tokio::test]
+async fn will_retain_unavailable_refused_mqtt_3_2_2_13() {
+    let b = broker::start_with(Config {
+        retain_available: false,
+        ..Config::default()
+    })
+    .await;
+    let mut con = connect(V5, "wr");
+    con.will = Some(raw::will("w/r", b"x", QoS::AtMostOnce, true));
+    let (mut c, ack) = Raw::connect_with(b.addr, con).await;
+    assert_eq!(ack.reason, ReasonCode::RETAIN_NOT_SUPPORTED, "CONNACK 0x9A");
+    c.expect_closed(WAIT).await;
+}
+
+/// `max_queued_messages`: a session away from the broker holds a bounded number of
+/// messages (in flight + queued), never all of them.
+#[tokio::test]
+async fn queued_messages_bounded_for_offline_session() {
+    let b = broker::start_with(Config {
+        max_inflight_messages: 2,
+        max_queued_messages: 3,
+        ..Config::default()
+    })
+    .await;
+    let mut con = connect(V5, "away");
+    con.clean_start = false;
+    con.properties.session_expiry_interval = Some(60);
+    let (mut s, _) = Raw::connect_ok(b.addr, con.clone()).await;
+    s.subscribe("bq/t", QoS::AtLeastOnce).await;
+    s.disconnect().await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    for i in 0..20u8 {
+        p.publish("bq/t", &[i], QoS::AtLeastOnce).await;
+    }
+    let (mut s, _) = Raw::connect_ok(b.addr, con).await;
+    let mut n = 0;
+    loop {
+        match s.recv(Duration::from_millis(400)).await {
+            Event::Packet(Packet::Publish(m)) => {
+                s.ack(&m).await;
+                n += 1;
+            }
+            Event::Timeout => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(n >= 1, "some queued messages are kept");
+    assert!(n <= 5, "{n} messages kept for an offline session with inflight 2 + queued 3");
+}

@@ -273,3 +273,21 @@ async fn v5_will_properties_forwarded_mqtt_3_1_3_10() {
     assert_eq!(m.properties.content_type.as_deref(), Some("text/plain"));
     assert_eq!(m.properties.payload_format_indicator, Some(1));
 }
+
+/// 5.0 section 3.14.2.2.2: a DISCONNECT setting a non-zero Session Expiry when
+/// CONNECT had 0 is a Protocol Error: not a valid DISCONNECT, so the broker answers
+/// DISCONNECT 0x82 and the will is published.
+#[tokio::test]
+async fn v5_disconnect_with_new_session_expiry_is_protocol_error() {
+    let b = broker::start().await;
+    let mut w = watcher(b.addr, V5, "will/se").await;
+    let (mut c, _) = Raw::connect_ok(b.addr, with_will(V5, "sneaky", "will/se")).await;
+    let props = Properties {
+        session_expiry_interval: Some(30),
+        ..Properties::default()
+    };
+    c.disconnect_with(ReasonCode::SUCCESS, props).await;
+    let reason = c.expect_disconnect(WAIT).await;
+    assert_eq!(reason, Some(ReasonCode::PROTOCOL_ERROR), "DISCONNECT 0x82");
+    assert_eq!(&w.expect_publish_acked().await.payload[..], b"last words");
+}

@@ -37,7 +37,12 @@ impl Latency {
 
     /// Record one latency in microseconds (clamped to one hour).
     pub fn record_us(&mut self, us: u64) {
-        self.hist.saturating_record(us.min(MAX_LATENCY_US));
+        let v = us.min(MAX_LATENCY_US);
+        // `record` grows the auto-resizing histogram; `saturating_record` would clamp to
+        // its current top instead.
+        if self.hist.record(v).is_err() {
+            self.hist.saturating_record(v);
+        }
     }
 
     /// Add every value of another histogram.

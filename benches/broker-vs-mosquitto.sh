@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Compare `mq broker` with Debian's mosquitto, using `mq bench` as the load generator.
+#
+# Starts both brokers on free loopback ports, runs the same scenarios against each,
+# alternating A B A B for $ROUNDS rounds (default 3), and prints the median of each
+# figure with the ratio mq/mosquitto. Stops everything it started (by PID) on exit.
+#
+#   benches/broker-vs-mosquitto.sh            # builds target/release/mq if needed
+#   MQ=/path/to/mq ROUNDS=5 DUR=5s benches/broker-vs-mosquitto.sh
+#
+# Scenarios (each run with `mq bench ... --json --quiet`):
+#   fan-in QoS 0    4 publishers -> 1 subscriber, 64 B, as fast as possible: received msg/s
+#   fan-in QoS 1    the same at QoS 1 with --inflight 16: received msg/s
+#   fan-out QoS 0   1 publisher -> 8 subscribers, 64 B: deliveries/s
+#   latency         1 publisher at 1000 msg/s -> 1 subscriber: p50 and p99 (µs)
+#   idle conns      5000 idle connections: broker RSS growth per connection (bytes, /proc)
+#   CPU             broker CPU seconds (utime+stime from /proc/<pid>/stat) per million
+#                   messages delivered, measured over the fan-in QoS 0 run
+# Linux only (/proc). Needs python3 for JSON and medians.
+set -euo pipefail
+
+ROUNDS=${ROUNDS:-3}
+DUR=${DUR:-3s}
+CONNS=${CONNS:-5000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+MQ=${MQ:-${CARGO_TARGET_DIR:-$ROOT/target}/release/mq}
+if [[ ! -x $MQ ]]; then
+    (cd "$ROOT" && cargo build --release --quiet)
+fi
+command -v mosquitto >/dev/null || { echo "mosquitto is not installed" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
+
+WORK=$(mktemp -d)
+PIDS=()
+BENCH_PID=""
+cleanup() {
+    if [[ -n $BENCH_PID ]]; then
+        kill "$BENCH_PID" 2>/dev/null || true
+    fi
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_port() { # port
+    for _ in $(seq 1 100); do
+        if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    echo "broker on port $1 did not start" >&2
+    exit 1
+}
+
+# --- start the brokers --------------------------------------------------------
+MQ_PORT=$(free_port)
+"$MQ" broker -p "$MQ_PORT" 2>"$WORK/mq-broker.log" &
+MQ_PID=$!
+PIDS+=("$MQ_PID")
+MOSQ_PORT=$(free_port)
+printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$MOSQ_PORT" >"$WORK/mosquitto.conf"
+mosquitto -c "$WORK/mosquitto.conf" 2>"$WORK/mosquitto.log" &
+MOSQ_PID=$!
+PIDS+=("$MOSQ_PID")
+wait_port "$MQ_PORT"
+wait_port "$MOSQ_PORT"
+
+TICKS=$(getconf CLK_TCK)
+cpu_ticks() { # pid -> utime+stime in clock ticks
+    awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+rss_kb() { # pid
+    awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+}
+json() { # file expr
+    python3 -c "import json,sys; v=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"
+}
+
+RESULTS="$WORK/results.txt" # lines: broker figure value
+: >"$RESULTS"
+record() { echo "$1 $2 $3" >>"$RESULTS"; }
+
+run_round() { # name port pid
+    local name=$1 port=$2 pid=$3 out="$WORK/out.json"
+    local common=(-h 127.0.0.1 -p "$port" --json --quiet)
+
+    local t0 t1
+    t0=$(cpu_ticks "$pid")
+    "$MQ" bench pubsub "${common[@]}" -c 4 --subscribers 1 -q 0 -s 64 --duration "$DUR" >"$out"
+    t1=$(cpu_ticks "$pid")
+    record "$name" fanin_q0 "$(json "$out" 'v["rates"]["received_per_s"]')"
+    record "$name" fanin_q0_lost "$(json "$out" 'v["delivery"]["lost"]')"
+    record "$name" cpu_per_m "$(python3 -c "print(($t1-$t0)/$TICKS/max(1,$(json "$out" 'v["messages"]["received"]'))*1e6)")"
+
+    "$MQ" bench pubsub "${common[@]}" -c 4 --subscribers 1 -q 1 --inflight 16 -s 64 --duration "$DUR" >"$out"
+    record "$name" fanin_q1 "$(json "$out" 'v["rates"]["received_per_s"]')"
+
+    "$MQ" bench pubsub "${common[@]}" -c 1 --subscribers 8 -q 0 -s 64 --duration "$DUR" >"$out"
+    record "$name" fanout_q0 "$(json "$out" 'v["rates"]["received_per_s"]')"
+
+    "$MQ" bench pubsub "${common[@]}" -c 1 --subscribers 1 -q 0 -s 64 --rate 1000/s --duration "$DUR" >"$out"
+    record "$name" lat_p50 "$(json "$out" 'v["latency_us"]["p50"]')"
+    record "$name" lat_p99 "$(json "$out" 'v["latency_us"]["p99"]')"
+
+    # Idle connections: RSS growth while $CONNS connections are held.
+    local base fds rss
+    base=$(rss_kb "$pid")
+    "$MQ" bench conn "${common[@]}" -c "$CONNS" --hold 3s >"$out" &
+    BENCH_PID=$!
+    for _ in $(seq 1 200); do
+        fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+        [[ $fds -ge $CONNS ]] && break
+        sleep 0.05
+    done
+    sleep 0.5
+    rss=$(rss_kb "$pid")
+    wait "$BENCH_PID"
+    BENCH_PID=""
+    record "$name" conn_ok "$(json "$out" 'v["connections"]["succeeded"]')"
+    record "$name" rss_per_conn "$(python3 -c "print(($rss-$base)*1024/$CONNS)")"
+    sleep 1 # let the broker close the last connections before the next scenario
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+    echo "round $round/$ROUNDS: mq broker" >&2
+    run_round mq "$MQ_PORT" "$MQ_PID"
+    echo "round $round/$ROUNDS: mosquitto" >&2
+    run_round mosquitto "$MOSQ_PORT" "$MOSQ_PID"
+done
+
+python3 - "$RESULTS" "$ROUNDS" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    b, f, v = line.split()
+    rows.setdefault(f, {}).setdefault(b, []).append(float(v))
+figures = [
+    ("fanin_q0", "fan-in QoS 0, 4->1, 64 B (msg/s)", "{:.0f}"),
+    ("fanin_q0_lost", "  messages lost in that run (QoS 0 drops)", "{:.0f}"),
+    ("fanin_q1", "fan-in QoS 1, 4->1, inflight 16 (msg/s)", "{:.0f}"),
+    ("fanout_q0", "fan-out QoS 0, 1->8 (deliveries/s)", "{:.0f}"),
+    ("lat_p50", "latency at 1000 msg/s, p50 (us)", "{:.0f}"),
+    ("lat_p99", "latency at 1000 msg/s, p99 (us)", "{:.0f}"),
+    ("conn_ok", "idle connections established", "{:.0f}"),
+    ("rss_per_conn", "broker RSS per idle connection (bytes)", "{:.0f}"),
+    ("cpu_per_m", "broker CPU s per million delivered (fan-in QoS 0)", "{:.2f}"),
+]
+print(f"medians of {sys.argv[2]} rounds, alternating mq / mosquitto")
+print(f"| {'figure':<52} | {'mq broker':>10} | {'mosquitto':>10} | {'mq/mosquitto':>12} |")
+print(f"|{'-'*54}|{'-'*12}|{'-'*12}|{'-'*14}|")
+for key, label, fmt in figures:
+    d = rows.get(key, {})
+    a = statistics.median(d["mq"]) if d.get("mq") else float("nan")
+    b = statistics.median(d["mosquitto"]) if d.get("mosquitto") else float("nan")
+    ratio = f"{a / b:.2f}" if b else "-"
+    print(f"| {label:<52} | {fmt.format(a):>10} | {fmt.format(b):>10} | {ratio:>12} |")
+PY

@@ -1,0 +1,203 @@
+//! The `mq broker` command: the port line of `-p 0`, `-v` log lines in mosquitto's
+//! words, `-c` configuration errors (file:line and a suggestion, "not supported
+//! yet"), `-d` refused, and a clean exit 0 on SIGTERM.
+
+use assert_cmd::Command as AssertCommand;
+use predicates::str::contains;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A running `mq broker`, killed (by PID) when dropped.
+struct Running {
+    child: Child,
+    port: u16,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Running {
+    fn start(args: &[&str]) -> Running {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("mq"))
+            .arg("broker")
+            .args(args)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn mq broker");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut r = Running {
+            child,
+            port: 0,
+            lines,
+        };
+        let line = r.wait_for("Opening ipv4 listen socket on port ");
+        let port = line
+            .rsplit("port ")
+            .next()
+            .and_then(|s| s.trim_end_matches('.').parse().ok())
+            .expect("port number");
+        r.port = port;
+        r
+    }
+
+    /// Read stderr lines until one contains `needle` (5 s at most).
+    fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut seen = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    if line.contains(needle) {
+                        return line;
+                    }
+                    seen.push(line);
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("no line with {needle:?} in {seen:#?}");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// CONNECT (3.1.1, client id "cli-test", keep alive 60), PUBLISH QoS 1 on
+/// "carpark/entry" with 3 bytes, DISCONNECT.
+fn connect_publish_disconnect(port: u16) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut connect = vec![0x10, 20, 0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 60, 0, 8];
+    connect.extend_from_slice(b"cli-test");
+    s.write_all(&connect).unwrap();
+    let mut ack = [0u8; 4];
+    s.read_exact(&mut ack).unwrap();
+    assert_eq!(ack, [0x20, 2, 0, 0]);
+    let mut publish = vec![0x32, 20, 0, 13];
+    publish.extend_from_slice(b"carpark/entry");
+    publish.extend_from_slice(&[0, 1, b'a', b'b', b'c']);
+    s.write_all(&publish).unwrap();
+    let mut puback = [0u8; 4];
+    s.read_exact(&mut puback).unwrap();
+    assert_eq!(puback, [0x40, 2, 0, 1]);
+    s.write_all(&[0xE0, 0]).unwrap();
+}
+
+#[test]
+fn port_zero_prints_the_port_line_and_serves() {
+    let mut b = Running::start(&["-p", "0"]);
+    assert!(b.port > 0);
+    connect_publish_disconnect(b.port);
+    // Without -v: connection messages only (mosquitto's default log types).
+    b.wait_for("New client connected from 127.0.0.1:");
+    b.wait_for("Client cli-test disconnected.");
+}
+
+#[test]
+fn verbose_logs_in_mosquittos_words() {
+    let mut b = Running::start(&["-p", "0", "-v"]);
+    connect_publish_disconnect(b.port);
+    let line = b.wait_for("New connection from 127.0.0.1:");
+    assert!(line.ends_with(&format!(" on port {}.", b.port)), "{line}");
+    let line = b.wait_for("New client connected from");
+    assert!(line.ends_with("as cli-test (p2, c1, k60)."), "{line}");
+    // `<unix-seconds>: ` prefix.
+    let (stamp, _) = line.split_once(": ").unwrap();
+    assert!(stamp.parse::<u64>().is_ok(), "{line}");
+    b.wait_for("No will message specified.");
+    b.wait_for("Sending CONNACK to cli-test (0, 0)");
+    b.wait_for("Received PUBLISH from cli-test (d0, q1, r0, m1, 'carpark/entry', ... (3 bytes))");
+    b.wait_for("Sending PUBACK to cli-test (m1, rc0)");
+    b.wait_for("Received DISCONNECT from cli-test");
+    b.wait_for("Client cli-test disconnected.");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_exits_cleanly_with_code_0() {
+    let mut b = Running::start(&["-p", "0"]);
+    let pid = b.child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(code) = b.child.try_wait().unwrap() {
+            assert_eq!(code.code(), Some(0));
+            break;
+        }
+        assert!(Instant::now() < deadline, "broker did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    b.wait_for("terminating");
+}
+
+#[test]
+fn config_unknown_option_names_file_line_and_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("m.conf");
+    std::fs::write(&conf, "listener 0 127.0.0.1\nmax_conections 10\n").unwrap();
+    AssertCommand::cargo_bin("mq")
+        .unwrap()
+        .args(["broker", "-c"])
+        .arg(&conf)
+        .timeout(Duration::from_secs(10))
+        .assert()
+        .failure()
+        .stderr(contains("m.conf:2: unknown option 'max_conections'"))
+        .stderr(contains("did you mean 'max_connections'"));
+}
+
+#[test]
+fn config_not_supported_yet_option_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("m.conf");
+    std::fs::write(&conf, "listener 0 127.0.0.1\ncertfile /etc/cert.pem\n").unwrap();
+    AssertCommand::cargo_bin("mq")
+        .unwrap()
+        .args(["broker", "-c"])
+        .arg(&conf)
+        .timeout(Duration::from_secs(10))
+        .assert()
+        .failure()
+        .stderr(contains("option 'certfile' is not supported yet"));
+}
+
+#[test]
+fn config_file_listener_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("m.conf");
+    std::fs::write(
+        &conf,
+        "listener 0 127.0.0.1\nallow_anonymous true\nsys_interval 1\n",
+    )
+    .unwrap();
+    let mut b = Running::start(&["-c", conf.to_str().unwrap()]);
+    connect_publish_disconnect(b.port);
+    b.wait_for("Client cli-test disconnected.");
+}
+
+#[test]
+fn daemon_mode_is_refused() {
+    AssertCommand::cargo_bin("mq")
+        .unwrap()
+        .args(["broker", "-d"])
+        .timeout(Duration::from_secs(10))
+        .assert()
+        .failure()
+        .stderr(contains("daemon mode is not supported"));
+}

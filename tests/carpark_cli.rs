@@ -1,0 +1,357 @@
+//! Black-box tests of `mq carpark ...` over real sockets: the `mq` binary against the
+//! embedded broker on a free loopback port. The display's text (`--once`, piped), the
+//! will that marks a killed controller `offline`, gates and sensor from the command
+//! line, and `mq carpark demo` with a summary that adds up.
+
+use bytes::Bytes;
+use mq::broker::{Broker, BrokerHandle};
+use mq::client::{Client, ConnectOptions, Event, Events};
+use mq::protocol::{Properties, Publish, QoS, SubscribeFilter, SubscriptionOptions};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+const MQ: &str = env!("CARGO_BIN_EXE_mq");
+const STEP: Duration = Duration::from_secs(10);
+
+async fn broker() -> BrokerHandle {
+    Broker::builder()
+        .listen("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .expect("start the embedded broker")
+}
+
+fn port(b: &BrokerHandle) -> String {
+    b.local_addr().port().to_string()
+}
+
+/// `mq carpark <role> <args> -h 127.0.0.1 -p PORT`.
+fn mq(b: &BrokerHandle, role: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(MQ);
+    c.arg("carpark")
+        .arg(role)
+        .args(args)
+        .args(["-h", "127.0.0.1", "-p", &port(b)])
+        .env_remove("MQ_HOST")
+        .env_remove("MQ_PORT")
+        .env_remove("MQ_URL")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    c
+}
+
+async fn watcher(b: &BrokerHandle, filters: &[&str]) -> (Client, Events) {
+    let opts = ConnectOptions::new("127.0.0.1", b.local_addr().port());
+    let (client, events) = Client::connect(opts).await.expect("connect");
+    if filters.is_empty() {
+        return (client, events);
+    }
+    let subs = filters
+        .iter()
+        .map(|f| SubscribeFilter {
+            filter: f.to_string(),
+            options: SubscriptionOptions::qos(QoS::AtLeastOnce),
+        })
+        .collect();
+    client
+        .subscribe(subs, Properties::default())
+        .await
+        .expect("subscribe");
+    (client, events)
+}
+
+async fn next_message(events: &mut Events) -> Publish {
+    loop {
+        match tokio::time::timeout(STEP, events.recv()).await {
+            Ok(Some(Event::Message(p))) => return p,
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("connection closed"),
+            Err(_) => panic!("no message within {STEP:?}"),
+        }
+    }
+}
+
+async fn retain(client: &Client, topic: &str, payload: &str) {
+    let p = Publish {
+        qos: QoS::AtLeastOnce,
+        retain: true,
+        topic: topic.into(),
+        payload: Bytes::copy_from_slice(payload.as_bytes()),
+        ..Publish::default()
+    };
+    client.publish(p).await.expect("publish");
+}
+
+fn display_json(capacity: u32, occupied: u32, temperature: &str) -> String {
+    format!(
+        r#"{{"capacity":{capacity},"occupied":{occupied},"free":{},"full":{},"temperature":{temperature},"updated":"2026-11-24T21:27:09.000+00:00"}}"#,
+        capacity - occupied,
+        occupied == capacity
+    )
+}
+
+/// True if `line` is `<prefix> | HH:MM:SS UTC` (the clock is whatever time it is).
+fn has_clock_after(line: &str, prefix: &str) -> bool {
+    let Some(rest) = line.strip_prefix(prefix) else {
+        return false;
+    };
+    let Some(hms) = rest
+        .strip_prefix(" | ")
+        .and_then(|r| r.strip_suffix(" UTC"))
+    else {
+        return false;
+    };
+    hms.len() == 8
+        && hms.bytes().enumerate().all(|(i, c)| {
+            if i == 2 || i == 5 {
+                c == b':'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn display_once_prints_the_retained_state() {
+    let b = broker().await;
+    let (test, _events) = watcher(&b, &[]).await;
+    retain(&test, "carpark/display", &display_json(120, 79, "18.5")).await;
+    let out = mq(&b, "display", &["--once", "--name", "Level 1"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text.trim_end_matches('\n');
+    assert!(!line.contains('\n') && !line.contains('\u{1b}'), "{text:?}");
+    assert!(
+        has_clock_after(line, "Level 1 | 41 free of 120 | 18.5 °C"),
+        "{line:?}"
+    );
+
+    retain(&test, "carpark/display", &display_json(10, 10, "null")).await;
+    retain(&test, "carpark/controller/status", "offline").await;
+    let out = mq(&b, "display", &["--once"]).output().await.unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("Car park | FULL (0 free of 10) | -- °C | "),
+        "{text:?}"
+    );
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn display_once_exits_1_without_a_controller() {
+    let b = broker().await;
+    let started = std::time::Instant::now();
+    let out = mq(&b, "display", &["--once", "-W", "1"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no controller state on carpark/display within 1 s"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn piped_display_prints_one_plain_line_per_update() {
+    let b = broker().await;
+    let (test, _events) = watcher(&b, &[]).await;
+    let mut child = mq(
+        &b,
+        "display",
+        &["--name", "L2", "--prefix", "carpark/level2"],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // Wait until the display is subscribed: the retained state arrives at once.
+    retain(&test, "carpark/level2/display", &display_json(3, 1, "null")).await;
+    let next = async |lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>| {
+        tokio::time::timeout(STEP, lines.next_line())
+            .await
+            .expect("a line in time")
+            .unwrap()
+            .expect("a line")
+    };
+    let line = next(&mut lines).await;
+    assert!(
+        has_clock_after(&line, "L2 | 2 free of 3 | -- °C"),
+        "{line:?}"
+    );
+    retain(&test, "carpark/level2/display", &display_json(3, 3, "4.5")).await;
+    let line = next(&mut lines).await;
+    assert!(
+        has_clock_after(&line, "L2 | FULL (0 free of 3) | 4.5 °C"),
+        "{line:?}"
+    );
+    assert!(!line.contains('\u{1b}'), "no colours when piped: {line:?}");
+    retain(&test, "carpark/level2/controller/status", "offline").await;
+    let line = next(&mut lines).await;
+    assert!(line.ends_with(" UTC | controller offline"), "{line:?}");
+    child.kill().await.unwrap();
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn will_sets_status_offline_when_the_controller_is_killed() {
+    // The will is published when the connection closes without DISCONNECT
+    // [MQTT-3.1.2-8]; it is retained, so later subscribers see it too.
+    let b = broker().await;
+    let (_test, mut events) = watcher(&b, &["carpark/controller/status"]).await;
+    let mut child = mq(&b, "controller", &["--reset", "--quiet", "--capacity", "5"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let p = next_message(&mut events).await;
+    assert_eq!(&p.payload[..], b"online");
+    child.kill().await.unwrap(); // by PID, no DISCONNECT sent
+    let p = next_message(&mut events).await;
+    assert_eq!(&p.payload[..], b"offline");
+    let (_late, mut late) = watcher(&b, &["carpark/controller/status"]).await;
+    let p = next_message(&mut late).await;
+    assert_eq!((&p.payload[..], p.retain), (&b"offline"[..], true));
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gates_and_sensor_from_the_command_line() {
+    let b = broker().await;
+    let (_test, mut events) = watcher(&b, &["carpark/display"]).await;
+    let mut controller = mq(&b, "controller", &["--reset", "--capacity", "4"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(controller.stdout.take().unwrap()).lines();
+    let free = async |events: &mut Events| {
+        let p = next_message(events).await;
+        let v: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
+        (v["occupied"].as_u64().unwrap(), v["temperature"].as_f64())
+    };
+    assert_eq!(free(&mut events).await, (0, None));
+    let out = mq(
+        &b,
+        "entry",
+        &["--gate", "north", "--count", "3", "--seed", "1"],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .matches(" in\n")
+            .count(),
+        3
+    );
+    for n in 1..=3 {
+        assert_eq!(free(&mut events).await.0, n);
+    }
+    let out = mq(&b, "exit", &["--gate", "south", "--count", "1"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(free(&mut events).await.0, 2);
+    let out = mq(&b, "sensor", &["--value", "-2.5", "--count", "1"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(free(&mut events).await, (2, Some(-2.5)));
+    // The controller logs each car.
+    let first = tokio::time::timeout(STEP, log.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        first.contains("controller online: 0 of 4 taken, 4 free"),
+        "{first}"
+    );
+    let second = tokio::time::timeout(STEP, log.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        second.contains("entry north (") && second.ends_with(": 1 of 4 taken, 3 free"),
+        "{second}"
+    );
+    controller.kill().await.unwrap();
+    b.shutdown().await;
+}
+
+/// The number after `label` in the summary.
+fn summary_number(text: &str, label: &str) -> i64 {
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("no {label:?} in {text}"));
+    line.trim_start()[label.len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number in {line:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_runs_and_its_summary_adds_up() {
+    let out = Command::new(MQ)
+        .args(["carpark", "demo", "--duration", "3s", "--seed", "1"])
+        .env_remove("MQ_HOST")
+        .env_remove("MQ_PORT")
+        .env_remove("MQ_URL")
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("embedded MQTT broker listening on 127.0.0.1:"),
+        "{text}"
+    );
+    assert!(text.contains("mq sub -h 127.0.0.1 -p "), "{text}");
+    assert!(text.contains(" -t 'carpark/#' -v"), "{text}");
+    let cars_in = summary_number(&text, "cars in:");
+    let cars_out = summary_number(&text, "cars out:");
+    let occupied = summary_number(&text, "occupied:");
+    assert!(cars_in > 0, "{text}");
+    assert_eq!(cars_in - cars_out, occupied, "{text}");
+    assert!((0..=20).contains(&occupied), "{text}");
+    assert!(
+        summary_number(&text, "messages:") > cars_in + cars_out,
+        "{text}"
+    );
+}
