@@ -46,6 +46,9 @@ pub enum Command {
     /// Subscribe and print messages (mosquitto_sub compatible)
     #[command(after_help = EXIT_CODES_HELP, args_override_self = true)]
     Sub(SubArgs),
+    /// Publish a request and print the response (mosquitto_rr compatible)
+    #[command(after_help = EXIT_CODES_HELP, args_override_self = true)]
+    Rr(RrArgs),
     /// Run the MQTT broker
     Broker(crate::cmd::broker::BrokerArgs),
     /// Benchmark a broker: load generator and latency meter
@@ -144,7 +147,11 @@ pub struct ConnectArgs {
     #[arg(short = 'P', long = "pw", env = "MQ_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
     /// Read the password from the first line of FILE
-    #[arg(long = "password-file", value_name = "FILE", conflicts_with = "password")]
+    #[arg(
+        long = "password-file",
+        value_name = "FILE",
+        conflicts_with = "password"
+    )]
     pub password_file: Option<PathBuf>,
     /// MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)
     #[arg(short = 'V', long = "protocol-version")]
@@ -202,7 +209,10 @@ impl ConnectArgs {
             (self.psk_identity.is_some(), "--psk-identity"),
             (self.tls_engine.is_some(), "--tls-engine"),
             (self.keyform.is_some(), "--keyform"),
-            (self.tls_engine_kpass_sha1.is_some(), "--tls-engine-kpass-sha1"),
+            (
+                self.tls_engine_kpass_sha1.is_some(),
+                "--tls-engine-kpass-sha1",
+            ),
             (self.capath.is_some(), "--capath"),
         ] {
             if set {
@@ -212,7 +222,9 @@ impl ConnectArgs {
         if let Some(v) = &self.tls_version {
             match v.as_str() {
                 "tlsv1.3" | "tlsv1.2" => {}
-                "tlsv1.1" | "tlsv1" => bail!("--tls-version {v} is not supported (rustls speaks TLS 1.2 and 1.3)"),
+                "tlsv1.1" | "tlsv1" => {
+                    bail!("--tls-version {v} is not supported (rustls speaks TLS 1.2 and 1.3)")
+                }
                 _ => bail!("invalid --tls-version '{v}': use tlsv1.3 or tlsv1.2"),
             }
         }
@@ -383,7 +395,12 @@ pub struct ClientArgs {
     #[arg(short = 'c', long = "disable-clean-session")]
     pub disable_clean_session: bool,
     /// Client id prefix: the client id is PREFIX followed by the process id
-    #[arg(short = 'I', long = "id-prefix", value_name = "PREFIX", conflicts_with = "id")]
+    #[arg(
+        short = 'I',
+        long = "id-prefix",
+        value_name = "PREFIX",
+        conflicts_with = "id"
+    )]
     pub id_prefix: Option<String>,
     /// MQTT 5 session expiry interval in seconds (-1 or ∞ = never)
     #[arg(short = 'x', value_name = "SECONDS", value_parser = parse_session_expiry, allow_hyphen_values = true)]
@@ -551,6 +568,60 @@ pub struct SubArgs {
     pub json: bool,
 }
 
+/// Flags of `mq rr` (request/response, MQTT 5 by default).
+#[derive(Args, Clone, Debug)]
+#[command(group = clap::ArgGroup::new("request").args(["message", "file", "stdin_file", "null_message"]).multiple(false))]
+pub struct RrArgs {
+    /// Connection flags (the protocol defaults to MQTT 5 here).
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Session and client flags.
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Topic to publish the request to
+    #[arg(short = 't', long = "topic")]
+    pub topic: Option<String>,
+    /// Topic to subscribe to for the response (sent as the Response Topic)
+    #[arg(short = 'e', long = "response-topic", value_name = "TOPIC")]
+    pub response_topic: String,
+    /// Request payload
+    #[arg(short = 'm', long = "message", allow_hyphen_values = true)]
+    pub message: Option<String>,
+    /// Send the contents of a file as the request
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Read the whole of stdin as the request
+    #[arg(short = 's', long = "stdin-file")]
+    pub stdin_file: bool,
+    /// Send an empty request
+    #[arg(short = 'n', long = "null-message")]
+    pub null_message: bool,
+    /// Quality of service of the request and the response subscription
+    #[arg(short = 'q', long = "qos", default_value = "0", value_parser = parse_qos)]
+    pub qos: QoS,
+    /// Exit with code 27 ("Timed out") if no response within this many seconds
+    #[arg(short = 'W', value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// Ignore retained responses
+    #[arg(short = 'R')]
+    pub no_retained: bool,
+    /// Print the topic before the response payload
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
+    /// Output format string, as for mq sub -F
+    #[arg(short = 'F', value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Don't print a newline after the response
+    #[arg(short = 'N')]
+    pub no_newline: bool,
+    /// Pretty-print JSON output
+    #[arg(long = "pretty")]
+    pub pretty: bool,
+    /// Print the response as one JSON object
+    #[arg(long = "json", conflicts_with = "format")]
+    pub json: bool,
+}
+
 /// Shells `mq completions` can generate for.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shell {
@@ -623,7 +694,10 @@ mod tests {
     #[test]
     fn options_from_flags() {
         let cli = command()
-            .try_get_matches_from(["mq", "sub", "-h", "::1", "-p", "1884", "-t", "a", "-V", "mqttv5", "-u", "me", "-k", "30"])
+            .try_get_matches_from([
+                "mq", "sub", "-h", "::1", "-p", "1884", "-t", "a", "-V", "mqttv5", "-u", "me",
+                "-k", "30",
+            ])
             .unwrap();
         use clap::FromArgMatches;
         let Command::Sub(s) = Cli::from_arg_matches(&cli).unwrap().command else {

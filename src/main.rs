@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let quiet = match &cli.command {
         Command::Pub(a) => a.client.quiet,
         Command::Sub(a) => a.client.quiet,
+        Command::Rr(a) => a.client.quiet,
         _ => false,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -47,6 +48,7 @@ async fn dispatch(command: Command) -> anyhow::Result<i32> {
     match command {
         Command::Pub(args) => mq::cmd::publish::run(args).await,
         Command::Sub(args) => mq::cmd::subscribe::run(args).await,
+        Command::Rr(args) => mq::cmd::request::run(args).await,
         Command::Broker(args) => mq::cmd::broker::run(args).await,
         Command::Bench(args) => mq::cmd::bench::run(args).await,
         Command::Carpark(args) => mq::carpark::run(args).await,

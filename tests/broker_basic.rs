@@ -623,7 +623,7 @@ async fn v5_topic_alias_and_message_expiry_mqtt_3_3_2() {
         .properties
         .message_expiry_interval
         .expect("[MQTT-3.3.2-6]");
-    assert!(left <= 100 && left >= 98);
+    assert!((98..=100).contains(&left));
     // Alias above the maximum: DISCONNECT 0x94 [MQTT-3.3.2-9].
     publ.publish_props("x/y", "4", QoS::AtMostOnce, false, alias(1000))
         .await;
@@ -753,5 +753,225 @@ async fn v5_will_delay_cancelled_by_reconnect_and_sent_with_0x04() {
     .await;
     let p = watcher.recv_publish().await;
     assert_eq!(p.topic.as_str(), "will/delayed");
+    b.shutdown().await;
+}
+
+async fn connect_v5_props(addr: SocketAddr, id: &str, properties: Properties) -> Client {
+    let (c, ack) = Client::connect_with(
+        addr,
+        Connect {
+            protocol: V5,
+            client_id: id.into(),
+            properties,
+            ..Connect::default()
+        },
+    )
+    .await;
+    assert_eq!(ack.reason, ReasonCode::SUCCESS);
+    c
+}
+
+#[tokio::test]
+async fn v5_client_receive_maximum_respected_mqtt_3_3_4_7() {
+    let b = broker().await;
+    let props = Properties {
+        receive_maximum: Some(2),
+        ..Properties::default()
+    };
+    let mut sub = connect_v5_props(b.local_addr(), "slowack", props).await;
+    sub.subscribe("rm", QoS::AtLeastOnce).await;
+    let mut publ = Client::connect(b.local_addr(), V5, "pub").await;
+    for i in 0..5 {
+        publ.publish("rm", &i.to_string(), QoS::AtLeastOnce, false)
+            .await;
+    }
+    let a = sub.recv_publish().await;
+    let _b = sub.recv_publish().await;
+    sub.expect_nothing().await;
+    sub.send(Packet::PubAck(Ack::new(a.packet_id))).await;
+    assert_eq!(&sub.recv_publish().await.payload[..], b"2");
+    sub.expect_nothing().await;
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn v5_client_maximum_packet_size_respected_mqtt_3_1_2_25() {
+    let b = broker().await;
+    let props = Properties {
+        maximum_packet_size: Some(64),
+        ..Properties::default()
+    };
+    let mut sub = connect_v5_props(b.local_addr(), "small", props).await;
+    sub.subscribe("mp", QoS::AtMostOnce).await;
+    let mut publ = Client::connect(b.local_addr(), V5, "pub").await;
+    publ.publish("mp", &"x".repeat(200), QoS::AtMostOnce, false)
+        .await;
+    publ.publish("mp", "fits", QoS::AtMostOnce, false).await;
+    assert_eq!(&sub.recv_publish().await.payload[..], b"fits");
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn v5_server_to_client_topic_alias_mqtt_3_3_2_9() {
+    let b = broker().await;
+    let props = Properties {
+        topic_alias_maximum: Some(4),
+        ..Properties::default()
+    };
+    let mut sub = connect_v5_props(b.local_addr(), "aliased", props).await;
+    sub.subscribe("ta/#", QoS::AtMostOnce).await;
+    let mut publ = Client::connect(b.local_addr(), V5, "pub").await;
+    publ.publish("ta/topic", "1", QoS::AtMostOnce, false).await;
+    publ.publish("ta/topic", "2", QoS::AtMostOnce, false).await;
+    let first = sub.recv_publish().await;
+    let alias = first.properties.topic_alias.expect("alias set");
+    assert!((1..=4).contains(&alias));
+    assert_eq!(first.topic.as_str(), "ta/topic");
+    let second = sub.recv_publish().await;
+    assert_eq!(second.properties.topic_alias, Some(alias));
+    assert!(second.topic.is_empty());
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn sys_topics_published_every_interval() {
+    let b = Broker::builder()
+        .listen("127.0.0.1:0".parse().unwrap())
+        .sys_interval(Duration::from_millis(200))
+        .start()
+        .await
+        .unwrap();
+    let mut c = Client::connect(b.local_addr(), V311, "sys").await;
+    c.subscribe("$SYS/broker/#", QoS::AtMostOnce).await;
+    let mut seen = std::collections::HashMap::new();
+    while let Some(Packet::Publish(p)) = c.try_recv(Duration::from_millis(600)).await {
+        seen.insert(
+            p.topic.to_string(),
+            String::from_utf8_lossy(&p.payload).into_owned(),
+        );
+        if seen.len() > 40 {
+            break;
+        }
+    }
+    assert!(
+        seen.get("$SYS/broker/version")
+            .is_some_and(|v| v.starts_with("mq version"))
+    );
+    assert!(
+        seen.get("$SYS/broker/uptime")
+            .is_some_and(|v| v.ends_with(" seconds"))
+    );
+    assert_eq!(
+        seen.get("$SYS/broker/clients/connected")
+            .map(String::as_str),
+        Some("1")
+    );
+    assert!(seen.contains_key("$SYS/broker/load/messages/received/1min"));
+    assert!(seen.contains_key("$SYS/broker/retained messages/count"));
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn slow_subscriber_drops_qos0_and_does_not_stall_others() {
+    let b = broker_with(Config {
+        max_queued_messages: 10,
+        ..Config::default()
+    })
+    .await;
+    // `slow` subscribes and never reads its socket.
+    let mut slow = Client::connect(b.local_addr(), V311, "slow").await;
+    slow.subscribe("flood", QoS::AtMostOnce).await;
+    // `fast` reads everything at QoS 1: backpressure, no loss.
+    let mut fast = Client::connect(b.local_addr(), V311, "fast").await;
+    fast.subscribe("flood", QoS::AtLeastOnce).await;
+    let mut publ = Client::connect(b.local_addr(), V311, "pub").await;
+    let payload = "y".repeat(16 * 1024);
+    let count = 1000;
+    let reader = tokio::spawn(async move {
+        let mut n = 0;
+        while let Some(pk) = fast.try_recv(Duration::from_secs(3)).await {
+            let Packet::Publish(p) = pk else {
+                panic!("{pk:?}")
+            };
+            fast.send(Packet::PubAck(Ack::new(p.packet_id))).await;
+            n += 1;
+            if n == count {
+                break;
+            }
+        }
+        n
+    });
+    for _ in 0..count {
+        publ.publish("flood", &payload, QoS::AtLeastOnce, false)
+            .await;
+    }
+    let got = tokio::time::timeout(Duration::from_secs(10), reader)
+        .await
+        .expect("fast subscriber stalled")
+        .unwrap();
+    assert_eq!(got, count);
+    drop(slow);
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn many_retained_messages_all_delivered_on_subscribe() {
+    let b = broker_with(Config {
+        max_queued_messages: 10,
+        ..Config::default()
+    })
+    .await;
+    let mut publ = Client::connect(b.local_addr(), V311, "pub").await;
+    for i in 0..200 {
+        publ.publish(&format!("many/{i}"), "r", QoS::AtMostOnce, true)
+            .await;
+    }
+    // A round trip so every retained message is stored.
+    publ.publish("sync", "", QoS::AtLeastOnce, false).await;
+    let mut sub = Client::connect(b.local_addr(), V311, "sub").await;
+    sub.subscribe("many/#", QoS::AtMostOnce).await;
+    let mut n = 0;
+    while let Some(Packet::Publish(p)) = sub.try_recv(Duration::from_millis(500)).await {
+        assert!(p.retain);
+        n += 1;
+    }
+    assert_eq!(n, 200);
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn publisher_subscribed_to_itself_never_stalls() {
+    let b = broker_with(Config {
+        max_queued_messages: 5,
+        ..Config::default()
+    })
+    .await;
+    let mut c = Client::connect(b.local_addr(), V311, "loop").await;
+    c.subscribe("self", QoS::AtLeastOnce).await;
+    // Publish QoS 1 to itself without reading: the broker must keep acknowledging.
+    for i in 0..100u16 {
+        c.send(Packet::Publish(Publish {
+            qos: QoS::AtLeastOnce,
+            topic: ByteStr::from("self"),
+            packet_id: i + 1,
+            payload: Bytes::from_static(b"x"),
+            ..Publish::default()
+        }))
+        .await;
+    }
+    let started = std::time::Instant::now();
+    let mut acks = 0;
+    while let Some(p) = c.try_recv(Duration::from_secs(2)).await {
+        match p {
+            Packet::PubAck(_) => acks += 1,
+            Packet::Publish(p) => c.send(Packet::PubAck(Ack::new(p.packet_id))).await,
+            _ => {}
+        }
+        if acks == 100 {
+            break;
+        }
+    }
+    assert_eq!(acks, 100);
+    assert!(started.elapsed() < Duration::from_secs(2));
     b.shutdown().await;
 }

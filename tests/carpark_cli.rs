@@ -144,6 +144,8 @@ async fn display_once_prints_the_retained_state() {
         text.starts_with("Car park | FULL (0 free of 10) | -- °C | "),
         "{text:?}"
     );
+    // The retained status arrives before the display state [MQTT-3.3.1-6].
+    assert!(text.ends_with(" UTC | controller offline\n"), "{text:?}");
     b.shutdown().await;
 }
 

@@ -35,8 +35,14 @@ fn help_is_long_only_and_lists_the_flags() {
             .stdout(predicate::str::contains("--host"))
             .stdout(predicate::str::contains("Exit status"));
     }
-    mq().arg("--help").assert().success().stdout(predicate::str::contains("pub"));
-    mq().arg("--version").assert().success().stdout(predicate::str::contains("mq "));
+    mq().arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("pub"));
+    mq().arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("mq "));
 }
 
 #[test]
@@ -50,7 +56,10 @@ fn dash_h_is_the_host_not_help() {
         .clone();
     assert!(out.stdout.is_empty());
     let err = one_mq_line(&out.stderr);
-    assert!(err.contains("127.0.0.1") || err.contains("refused"), "{err}");
+    assert!(
+        err.contains("127.0.0.1") || err.contains("refused"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -58,7 +67,19 @@ fn pub_to_a_closed_port_fails_with_one_line() {
     let port = closed_port().to_string();
     for v in ["311", "5"] {
         let out = mq()
-            .args(["pub", "-h", "127.0.0.1", "-p", &port, "-t", "a", "-m", "x", "-V", v])
+            .args([
+                "pub",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-t",
+                "a",
+                "-m",
+                "x",
+                "-V",
+                v,
+            ])
             .assert()
             .code(1)
             .get_output()
@@ -82,10 +103,21 @@ fn sub_to_a_closed_port_fails_with_one_line() {
 #[test]
 fn quiet_hides_runtime_errors() {
     let port = closed_port().to_string();
-    mq().args(["pub", "-h", "127.0.0.1", "-p", &port, "-t", "a", "-m", "x", "--quiet"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::is_empty());
+    mq().args([
+        "pub",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "-t",
+        "a",
+        "-m",
+        "x",
+        "--quiet",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::is_empty());
 }
 
 #[test]
@@ -106,30 +138,75 @@ fn bad_arguments_exit_1() {
         (&["pub", "-t", "a/#", "-m", "x"], "invalid publish topic"),
         (&["pub", "-t", "a/+/b", "-m", "x"], "invalid publish topic"),
         (&["pub", "-t", "a", "-m", "x", "-n"], "cannot be used"),
-        (&["pub", "-t", "a", "-m", "x", "-V", "6"], "protocol version"),
+        (
+            &["pub", "-t", "a", "-m", "x", "-V", "6"],
+            "protocol version",
+        ),
         (&["pub", "-t", "a", "-m", "x", "-k", "2"], "keepalive"),
         (&["pub", "-t", "a", "-m", "x", "-P", "secret"], "user name"),
         (&["pub", "-t", "a", "-m", "x", "-c"], "client id"),
         (&["pub", "-t", "a", "-m", "x", "-x", "10"], "MQTT 5"),
-        (&["pub", "-t", "a", "-m", "x", "-V", "5", "-D", "connect", "content-type", "x"], "not allowed"),
+        (
+            &[
+                "pub",
+                "-t",
+                "a",
+                "-m",
+                "x",
+                "-V",
+                "5",
+                "-D",
+                "connect",
+                "content-type",
+                "x",
+            ],
+            "not allowed",
+        ),
         (&["pub", "-t", "a", "-f", "/nonexistent/file"], "input file"),
-        (&["pub", "-t", "a", "-m", "x", "--psk", "00"], "not supported"),
+        (
+            &["pub", "-t", "a", "-m", "x", "--psk", "00"],
+            "not supported",
+        ),
         (&["sub"], "topic"),
         (&["sub", "-t", "a/#/b"], "invalid subscription topic"),
         (&["sub", "-t", "a+"], "invalid subscription topic"),
-        (&["sub", "-t", "a", "-T", "x/#/y"], "invalid subscription topic"),
-        (&["sub", "-t", "a", "-F", "%Z"], "Invalid format specifier 'Z'"),
-        (&["sub", "-t", "a", "-F", "abc%"], "Incomplete format specifier"),
-        (&["sub", "-t", "a", "-F", "\\q"], "Invalid escape specifier 'q'"),
+        (
+            &["sub", "-t", "a", "-T", "x/#/y"],
+            "invalid subscription topic",
+        ),
+        (
+            &["sub", "-t", "a", "-F", "%Z"],
+            "Invalid format specifier 'Z'",
+        ),
+        (
+            &["sub", "-t", "a", "-F", "abc%"],
+            "Incomplete format specifier",
+        ),
+        (
+            &["sub", "-t", "a", "-F", "\\q"],
+            "Invalid escape specifier 'q'",
+        ),
         (&["sub", "-t", "a", "-C", "0"], "-C"),
         (&["sub", "-t", "a", "-C", "x"], "invalid value"),
-        (&["sub", "-t", "a", "--random-filter", "200"], "random-filter"),
+        (
+            &["sub", "-t", "a", "--random-filter", "200"],
+            "random-filter",
+        ),
         (&["sub", "-t", "a", "--json", "-F", "%t"], "cannot be used"),
     ];
     for (args, needle) in cases {
-        let out = mq().args(*args).env_remove("MQ_PASSWORD").assert().code(1).get_output().clone();
+        let out = mq()
+            .args(*args)
+            .env_remove("MQ_PASSWORD")
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(needle), "{args:?}: stderr {err:?} lacks {needle:?}");
+        assert!(
+            err.contains(needle),
+            "{args:?}: stderr {err:?} lacks {needle:?}"
+        );
     }
 }
 
@@ -151,7 +228,12 @@ fn environment_supplies_the_defaults() {
 
 #[test]
 fn unsupported_flags_are_refused_not_ignored() {
-    for flag in [&["--unix", "/tmp/x.sock"][..], &["--proxy", "socks5h://x"], &["-A", "127.0.0.1"], &["--capath", "/etc/ssl"]] {
+    for flag in [
+        &["--unix", "/tmp/x.sock"][..],
+        &["--proxy", "socks5h://x"],
+        &["-A", "127.0.0.1"],
+        &["--capath", "/etc/ssl"],
+    ] {
         let mut args = vec!["pub", "-t", "a", "-m", "x"];
         args.extend_from_slice(flag);
         mq().args(&args)

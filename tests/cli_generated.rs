@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const REGENERATE: &str =
-    "cargo run -- completions --dir completions && cargo run -- man --dir man";
+const REGENERATE: &str = "cargo run -- completions --dir completions && cargo run -- man --dir man";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -79,6 +78,9 @@ fn completions_print_to_stdout_per_shell() {
             .output()
             .expect("run mq");
         assert!(out.status.success(), "{shell}");
-        assert!(String::from_utf8_lossy(&out.stdout).contains("mq"), "{shell}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("mq"),
+            "{shell}"
+        );
     }
 }

@@ -184,12 +184,17 @@ fn round_trip(version: &str) {
     let broker = Broker::start();
     let sub = start_sub(
         &broker,
-        &["-t", "a/#", "-v", "-C", "3", "-q", "2", "-V", version, "-W", "20"],
+        &[
+            "-t", "a/#", "-v", "-C", "3", "-q", "2", "-V", version, "-W", "20",
+        ],
     );
     for qos in ["0", "1", "2"] {
         let topic = format!("a/q{qos}");
         let payload = format!("Grüße 🚗 qos {qos}");
-        publish(&broker, &["-t", &topic, "-m", &payload, "-q", qos, "-V", version]);
+        publish(
+            &broker,
+            &["-t", &topic, "-m", &payload, "-q", qos, "-V", version],
+        );
     }
     let (code, out, err) = sub.finish();
     assert_eq!(code, Some(0), "stderr: {err:?}");
@@ -213,7 +218,10 @@ fn round_trip_qos_0_1_2_v5() {
 fn round_trip_v31() {
     let broker = Broker::start();
     let sub = start_sub(&broker, &["-t", "x", "-C", "1", "-q", "1", "-V", "31"]);
-    publish(&broker, &["-t", "x", "-m", "old", "-q", "1", "-V", "mqttv31"]);
+    publish(
+        &broker,
+        &["-t", "x", "-m", "old", "-q", "1", "-V", "mqttv31"],
+    );
     let (code, out, _) = sub.finish();
     assert_eq!((code, out), (Some(0), b"old\n".to_vec()));
 }
@@ -292,18 +300,48 @@ fn filter_out_and_no_newline() {
 #[test]
 fn format_string_and_hex() {
     let broker = Broker::start();
-    let sub = start_sub(&broker, &["-t", "fmt", "-C", "1", "-q", "1", "-F", "%t|%l|%q|%x|%X|%-6p|\\t@@"]);
+    let sub = start_sub(
+        &broker,
+        &[
+            "-t",
+            "fmt",
+            "-C",
+            "1",
+            "-q",
+            "1",
+            "-F",
+            "%t|%l|%q|%x|%X|%-6p|\\t@@",
+        ],
+    );
     publish(&broker, &["-t", "fmt", "-m", "\u{1}az", "-q", "1"]);
     let (code, out, _) = sub.finish();
     assert_eq!(code, Some(0));
-    assert_eq!(String::from_utf8(out).unwrap(), "fmt|3|1|01617a|01617A|\u{1}az   |\t@\n");
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "fmt|3|1|01617a|01617A|\u{1}az   |\t@\n"
+    );
 }
 
 #[test]
 fn json_output_is_one_object_per_message() {
     let broker = Broker::start();
     let sub = start_sub(&broker, &["-t", "j/#", "-C", "2", "--json", "-V", "5"]);
-    publish(&broker, &["-t", "j/text", "-m", "héllo", "-V", "5", "-D", "publish", "user-property", "k", "v"]);
+    publish(
+        &broker,
+        &[
+            "-t",
+            "j/text",
+            "-m",
+            "héllo",
+            "-V",
+            "5",
+            "-D",
+            "publish",
+            "user-property",
+            "k",
+            "v",
+        ],
+    );
     publish_stdin(&broker, &["-t", "j/bin", "-s"], b"\xff\x00\x01");
     let (code, out, _) = sub.finish();
     assert_eq!(code, Some(0));
@@ -311,7 +349,13 @@ fn json_output_is_one_object_per_message() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
     assert!(lines[0].starts_with(r#"{"topic":"j/text","payload":"héllo","qos":0,"retain":false,"dup":false,"mid":0,"properties":{"user-properties":{"k":"v"}}"#), "{}", lines[0]);
-    assert!(lines[1].starts_with(r#"{"topic":"j/bin","payload":"/wAB","payload_encoding":"base64","qos":0"#), "{}", lines[1]);
+    assert!(
+        lines[1].starts_with(
+            r#"{"topic":"j/bin","payload":"/wAB","payload_encoding":"base64","qos":0"#
+        ),
+        "{}",
+        lines[1]
+    );
 }
 
 #[test]
@@ -321,11 +365,17 @@ fn pub_json_replays_sub_json() {
     publish(&broker, &["-t", "rec/a", "-m", "first", "-q", "1"]);
     publish_stdin(&broker, &["-t", "rec/b", "-s"], b"\x00\x01bin");
     let (_, recorded, _) = recorder.finish();
-    let replay = start_sub(&broker, &["-t", "rec/#", "-C", "2", "-q", "2", "-F", "%t %x %q"]);
+    let replay = start_sub(
+        &broker,
+        &["-t", "rec/#", "-C", "2", "-q", "2", "-F", "%t %x %q"],
+    );
     publish_stdin(&broker, &["--json"], &recorded);
     let (code, out, _) = replay.finish();
     assert_eq!(code, Some(0));
-    assert_eq!(String::from_utf8(out).unwrap(), "rec/a 6669727374 1\nrec/b 000162696e 0\n");
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "rec/a 6669727374 1\nrec/b 000162696e 0\n"
+    );
 }
 
 #[test]
@@ -334,7 +384,11 @@ fn pub_input_modes() {
     let sub = start_sub(&broker, &["-t", "in", "-C", "8", "-q", "2"]);
     // -l: one message per line (an empty line is an empty message: counted by -C,
     // not printed).
-    publish_stdin(&broker, &["-t", "in", "-l", "-q", "1"], b"line 1\nline 2\n\nline 3\n");
+    publish_stdin(
+        &broker,
+        &["-t", "in", "-l", "-q", "1"],
+        b"line 1\nline 2\n\nline 3\n",
+    );
     // -s: all of stdin as one message.
     publish_stdin(&broker, &["-t", "in", "-s", "-q", "2"], b"whole\ninput");
     // -f: a file.
@@ -343,7 +397,19 @@ fn pub_input_modes() {
     std::fs::write(&file, b"from file").unwrap();
     publish(&broker, &["-t", "in", "-f", file.to_str().unwrap()]);
     // --repeat.
-    publish(&broker, &["-t", "in", "-m", "again", "--repeat", "2", "--repeat-delay", "0.01"]);
+    publish(
+        &broker,
+        &[
+            "-t",
+            "in",
+            "-m",
+            "again",
+            "--repeat",
+            "2",
+            "--repeat-delay",
+            "0.01",
+        ],
+    );
     let (code, out, _) = sub.finish();
     assert_eq!(code, Some(0));
     assert_eq!(
@@ -356,7 +422,16 @@ fn pub_input_modes() {
 fn exit_after_subscribe() {
     let broker = Broker::start();
     let out = Command::new(MQ)
-        .args(["sub", "-h", "127.0.0.1", "-p", &broker.port(), "-t", "e", "-E"])
+        .args([
+            "sub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &broker.port(),
+            "-t",
+            "e",
+            "-E",
+        ])
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(0));
@@ -366,17 +441,32 @@ fn exit_after_subscribe() {
 fn url_and_environment_defaults() {
     let broker = Broker::start();
     let sub = start_sub(&broker, &["-t", "u/#", "-v", "-C", "2"]);
-    publish(&broker, &["-L", &format!("mqtt://127.0.0.1:{}/u/url", broker.port), "-m", "by url"]);
+    publish(
+        &broker,
+        &[
+            "-L",
+            &format!("mqtt://127.0.0.1:{}/u/url", broker.port),
+            "-m",
+            "by url",
+        ],
+    );
     let out = Command::new(MQ)
         .args(["pub", "-t", "u/env", "-m", "by env"])
         .env("MQ_HOST", "127.0.0.1")
         .env("MQ_PORT", broker.port())
         .output()
         .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (code, out, _) = sub.finish();
     assert_eq!(code, Some(0));
-    assert_eq!(String::from_utf8(out).unwrap(), "u/url by url\nu/env by env\n");
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "u/url by url\nu/env by env\n"
+    );
 }
 
 #[test]
@@ -389,4 +479,109 @@ fn debug_trace_goes_to_stderr() {
     assert!(err.contains("received CONNACK (0)"), "{err}");
     assert!(err.contains("received PUBACK"), "{err}");
     assert!(err.contains("sending DISCONNECT"), "{err}");
+}
+
+#[test]
+fn unsubscribe_after_subscribe() {
+    let broker = Broker::start();
+    let sub = start_sub(
+        &broker,
+        &["-t", "keep", "-t", "drop", "-U", "drop", "-C", "1", "-v"],
+    );
+    publish(&broker, &["-t", "drop", "-m", "gone"]);
+    publish(&broker, &["-t", "keep", "-m", "kept"]);
+    let (code, out, _) = sub.finish();
+    assert_eq!((code, out), (Some(0), b"keep kept\n".to_vec()));
+}
+
+#[test]
+fn color_only_when_asked_or_on_a_terminal() {
+    let broker = Broker::start();
+    let always = start_sub(
+        &broker,
+        &["-t", "col", "-v", "-C", "1", "-q", "1", "--color", "always"],
+    );
+    let auto = start_sub(&broker, &["-t", "col", "-v", "-C", "1", "-q", "1"]);
+    publish(&broker, &["-t", "col", "-m", "x", "-q", "1", "-r"]);
+    let colored = String::from_utf8(always.finish().1).unwrap();
+    assert!(colored.contains("\x1b[36mcol\x1b[0m"), "{colored:?}");
+    assert!(colored.ends_with(" x\n"), "{colored:?}");
+    // stdout is a pipe here: no colour by default.
+    assert_eq!(auto.finish().1, b"col x\n");
+}
+
+#[test]
+fn request_response_prints_the_matching_reply() {
+    let broker = Broker::start();
+    // A watcher sees the request (with its MQTT 5 Response Topic) before we reply.
+    let watcher = start_sub(
+        &broker,
+        &["-t", "svc/req", "-C", "1", "-V", "5", "-F", "%R %p"],
+    );
+    let rr = Command::new(MQ)
+        .args([
+            "rr",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &broker.port(),
+            "-t",
+            "svc/req",
+            "-e",
+            "svc/resp",
+        ])
+        .args(["-m", "ping", "-W", "10", "-v"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mq rr");
+    let (code, seen, _) = watcher.finish();
+    assert_eq!((code, seen), (Some(0), b"svc/resp ping\n".to_vec()));
+    // A reply with foreign correlation data is ignored; one without any is taken.
+    publish(
+        &broker,
+        &[
+            "-t",
+            "svc/resp",
+            "-m",
+            "stale",
+            "-V",
+            "5",
+            "-D",
+            "publish",
+            "correlation-data",
+            "other",
+        ],
+    );
+    publish(&broker, &["-t", "svc/resp", "-m", "pong", "-V", "5"]);
+    let out = rr.wait_with_output().expect("mq rr");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"svc/resp pong\n");
+}
+
+#[test]
+fn request_response_times_out_with_27() {
+    let broker = Broker::start();
+    let out = Command::new(MQ)
+        .args([
+            "rr",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &broker.port(),
+            "-t",
+            "nobody",
+            "-e",
+            "never",
+        ])
+        .args(["-m", "hello?", "-W", "1"])
+        .output()
+        .expect("mq rr");
+    assert_eq!(out.status.code(), Some(27));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "Timed out\n");
 }

@@ -681,6 +681,13 @@ async fn server_limits_v5() {
         client.publish(retained).await,
         Err(Error::NotSupportedByServer(_))
     ));
+    // No Topic Alias Maximum from the server: no aliases [MQTT-3.2.2-18].
+    let mut aliased = publish("a", QoS::AtMostOnce, b"");
+    aliased.properties.topic_alias = Some(1);
+    assert!(matches!(
+        client.publish(aliased).await,
+        Err(Error::NotSupportedByServer(_))
+    ));
     peer.expect_silence(Duration::from_millis(100)).await;
 }
 

@@ -353,7 +353,10 @@ async fn teardown(state: &Arc<State>, info: ConnInfo, exit: Exit) {
             Exit::Protocol(rc, why) if *rc == ReasonCode::MALFORMED_PACKET => {
                 format!("Client {id} disconnected due to malformed packet ({why}).")
             }
-            Exit::Protocol(..) => format!("Client {id} disconnected due to protocol error."),
+            Exit::Protocol(_, why) => {
+                tracing::debug!("client {id} broke the protocol: {why}");
+                format!("Client {id} disconnected due to protocol error.")
+            }
             Exit::Closed => format!("Client {id} disconnected."),
         };
         log.log(LogTypes::NOTICE, format_args!("{line}"));

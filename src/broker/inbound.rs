@@ -446,7 +446,8 @@ impl<'a> Inbound<'a> {
         }))
         .await;
         for d in retained {
-            state.deliver(&info.session, d).await;
+            state.wait_for_room(&info.session).await;
+            state.deliver(&info.session, d, false).await;
         }
     }
 

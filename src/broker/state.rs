@@ -110,14 +110,17 @@ impl State {
                 retain: msg.retain && t.retain_as_published,
                 sub_ids: t.sub_ids,
             };
-            self.deliver(&t.session, d).await;
+            // A publisher never waits for its own queue: its reader would stop
+            // reading the acknowledgements that drain it.
+            let own = msg.origin.as_deref() == Some(&*t.session.client_id);
+            self.deliver(&t.session, d, !own).await;
         }
         n
     }
 
-    /// Queue one delivery, waiting (bounded) for space when QoS 1/2 finds the queue
-    /// full.
-    pub async fn deliver(&self, session: &Session, mut d: Delivery) {
+    /// Queue one delivery, waiting (bounded, if `wait`) for space when QoS 1/2 finds
+    /// the queue full; otherwise the message is dropped and counted.
+    pub async fn deliver(&self, session: &Session, mut d: Delivery, wait: bool) {
         let limits = self.queue_limits();
         let deadline = tokio::time::Instant::now() + QUEUE_WAIT;
         loop {
@@ -132,12 +135,34 @@ impl State {
                 }
                 Enqueue::Full(back) => {
                     d = back;
-                    if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                    if !wait || tokio::time::timeout_at(deadline, notified).await.is_err() {
                         lock(&session.state).congested = true;
                         self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
                         return;
                     }
                 }
+            }
+        }
+    }
+
+    /// Wait (at most a second) until the session's queue has room: used before
+    /// queueing retained messages for a new subscription in the subscriber's own
+    /// task, so its writer can drain the queue in between.
+    pub async fn wait_for_room(&self, session: &Session) {
+        let max = self.queue_limits().max_queued;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+        loop {
+            let notified = session.space.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let s = lock(&session.state);
+                if s.pending.len() < max || s.link.is_none() || s.ended {
+                    return;
+                }
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return;
             }
         }
     }

@@ -285,4 +285,17 @@ mod tests {
         }
         assert!(parse_rfc3339("2024-02-29T00:00:00Z").is_ok());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn format_parse_round_trip(ms in -62_000_000_000_000i64..250_000_000_000_000i64) {
+            let t = from_unix_millis(ms);
+            proptest::prop_assert_eq!(parse_rfc3339(&format_rfc3339(t)), Ok(t));
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,40}") {
+            let _ = parse_rfc3339(&text);
+        }
+    }
 }

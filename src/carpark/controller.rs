@@ -5,8 +5,9 @@
 //!
 //! The loop that reads events never waits for an acknowledgement (the client stops
 //! reading the socket while its event queue is full, so waiting there could block
-//! both sides): display updates go to a publisher task through a `watch` channel (the
-//! latest state wins under a burst) and alerts through a bounded queue.
+//! both sides): display updates and alerts go, in order, to a publisher task through a
+//! bounded queue. Should the queue ever fill up, the newest display state is sent as
+//! soon as there is room again (intermediate states of that burst are skipped).
 
 use super::clock::format_rfc3339;
 use super::flags::{PrefixArgs, parse_duration};
@@ -23,10 +24,13 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, watch};
 
+/// Messages waiting for the publisher task.
+const OUTBOX: usize = 1024;
+/// How often a display update that did not fit in the queue is retried.
+const RETRY: Duration = Duration::from_millis(100);
+
 /// How long to wait, after subscribing, for the retained display of an earlier run.
 pub const RESTORE_WAIT: Duration = Duration::from_millis(500);
-/// Alerts waiting to be published; more are dropped (and logged).
-const ALERT_QUEUE: usize = 64;
 
 /// Flags of `mq carpark controller`.
 #[derive(clap::Args, Debug, Clone)]
@@ -191,13 +195,14 @@ pub async fn run_with_progress(
         );
     }
 
-    let (display_tx, display_rx) = watch::channel(count.display(SystemTime::now()));
-    let (alert_tx, alert_rx) = mpsc::channel(ALERT_QUEUE);
+    let (outbox_tx, outbox_rx) = mpsc::channel(OUTBOX);
+    let mut outbox = Outbox::new(outbox_tx);
+    // The initial state is published too: displays started before us see it at once.
+    outbox.display(count.display(SystemTime::now()));
     let publisher = tokio::spawn(publish_changes(
         client.clone(),
         topics.clone(),
-        display_rx,
-        alert_rx,
+        outbox_rx,
         config.state_file.clone(),
     ));
     let clock = tokio::spawn(publish_clock(
@@ -216,6 +221,10 @@ pub async fn run_with_progress(
     let result: anyhow::Result<()> = loop {
         let event = tokio::select! {
             _ = shutdown.wait() => break Ok(()),
+            _ = tokio::time::sleep(RETRY), if outbox.display_pending => {
+                outbox.display(count.display(SystemTime::now()));
+                continue;
+            }
             event = events.recv() => event,
         };
         let reconnecting = config.connect.reconnect.is_some();
@@ -248,7 +257,7 @@ pub async fn run_with_progress(
                         println!("{} cannot publish the status: {e:#}", stamp());
                     }
                 });
-                display_tx.send_replace(count.display(SystemTime::now()));
+                outbox.display(count.display(SystemTime::now()));
                 continue;
             }
             None => break Err(anyhow::anyhow!("the connection closed")),
@@ -261,11 +270,11 @@ pub async fn run_with_progress(
             &kind,
             &publish.topic,
             &publish.payload,
-            &alert_tx,
+            &mut outbox,
             config.quiet,
         );
         if changed {
-            display_tx.send_replace(count.display(SystemTime::now()));
+            outbox.display(count.display(SystemTime::now()));
         }
         progress.send_replace(report(&count));
     };
@@ -273,8 +282,16 @@ pub async fn run_with_progress(
     // Flush what is pending, then say goodbye: a normal DISCONNECT discards the will
     // [MQTT-3.1.2-10], so publish `offline` ourselves.
     clock.abort();
-    drop(display_tx);
-    drop(alert_tx);
+    // Stop reading: unread messages are now acknowledged and dropped by the client, so
+    // the publisher's acknowledgements cannot be held up behind them.
+    drop(events);
+    if outbox.display_pending {
+        let _ = outbox
+            .tx
+            .send(Outgoing::Display(count.display(SystemTime::now())))
+            .await;
+    }
+    drop(outbox);
     let flushed = publisher
         .await
         .unwrap_or_else(|e| Err(anyhow::anyhow!("publisher task failed: {e}")));
@@ -340,7 +357,7 @@ fn handle(
     kind: &TopicKind,
     topic: &str,
     payload: &[u8],
-    alerts: &mpsc::Sender<Alert>,
+    outbox: &mut Outbox,
     quiet: bool,
 ) -> bool {
     let (direction, gate) = match kind {
@@ -353,7 +370,7 @@ fn handle(
                     count.unreadable();
                     raise(
                         count,
-                        alerts,
+                        outbox,
                         AlertKind::UnreadablePayload,
                         topic,
                         None,
@@ -371,7 +388,7 @@ fn handle(
             count.unreadable();
             raise(
                 count,
-                alerts,
+                outbox,
                 AlertKind::UnreadablePayload,
                 topic,
                 None,
@@ -420,7 +437,7 @@ fn handle(
             };
             raise(
                 count,
-                alerts,
+                outbox,
                 kind,
                 topic,
                 event.id.clone(),
@@ -434,7 +451,7 @@ fn handle(
 /// Log an alert and queue it for `<prefix>/alerts`.
 fn raise(
     count: &Occupancy,
-    alerts: &mpsc::Sender<Alert>,
+    outbox: &mut Outbox,
     kind: AlertKind,
     topic: &str,
     id: Option<String>,
@@ -450,41 +467,67 @@ fn raise(
         capacity: count.capacity(),
         time: format_rfc3339(SystemTime::now()),
     };
-    if alerts.try_send(alert).is_err() {
-        println!("{} too many alerts: one was not published", stamp());
+    outbox.alert(alert);
+}
+
+/// Something for the publisher task to send.
+#[derive(Debug)]
+enum Outgoing {
+    /// A new state for `<prefix>/display` (retained).
+    Display(DisplayState),
+    /// An alert for `<prefix>/alerts`.
+    Alert(Alert),
+}
+
+/// The main loop's side of the publisher queue; it never waits.
+struct Outbox {
+    tx: mpsc::Sender<Outgoing>,
+    /// A display update did not fit: send the current state once there is room.
+    display_pending: bool,
+}
+
+impl Outbox {
+    fn new(tx: mpsc::Sender<Outgoing>) -> Outbox {
+        Outbox {
+            tx,
+            display_pending: false,
+        }
+    }
+
+    fn display(&mut self, state: DisplayState) {
+        self.display_pending = self.tx.try_send(Outgoing::Display(state)).is_err();
+    }
+
+    fn alert(&mut self, alert: Alert) {
+        if self.tx.try_send(Outgoing::Alert(alert)).is_err() {
+            println!("{} too many alerts: one was not published", stamp());
+        }
     }
 }
 
-/// Publish display changes (retained, QoS 1) and alerts (QoS 1) until both channels
-/// close, saving each published state to the state file.
+/// Publish display states (retained, QoS 1) and alerts (QoS 1) in order until the
+/// queue closes, saving each display state to the state file first.
 async fn publish_changes(
     client: Client,
     topics: Topics,
-    mut display: watch::Receiver<DisplayState>,
-    mut alerts: mpsc::Receiver<Alert>,
+    mut outbox: mpsc::Receiver<Outgoing>,
     state_file: Option<PathBuf>,
 ) -> anyhow::Result<()> {
-    // The initial state is published too: displays started before us see it at once.
-    display.mark_changed();
-    let (mut display_open, mut alerts_open) = (true, true);
-    while display_open || alerts_open {
-        tokio::select! {
-            changed = display.changed(), if display_open => {
-                if changed.is_err() {
-                    display_open = false;
-                    continue;
-                }
-                let state = display.borrow_and_update().clone();
+    while let Some(outgoing) = outbox.recv().await {
+        match outgoing {
+            Outgoing::Display(state) => {
                 if let Some(path) = &state_file {
-                    occupancy::save_state(path, &state)
-                        .with_context(|| format!("cannot write the state file {}", path.display()))?;
+                    occupancy::save_state(path, &state).with_context(|| {
+                        format!("cannot write the state file {}", path.display())
+                    })?;
                 }
-                publish(&client, &topics.display(), state.to_json(), QoS::AtLeastOnce, true).await?;
+                let json = state.to_json();
+                publish(&client, &topics.display(), json, QoS::AtLeastOnce, true).await?;
             }
-            alert = alerts.recv(), if alerts_open => match alert {
-                Some(alert) => publish(&client, &topics.alerts(), alert.to_json(), QoS::AtLeastOnce, false).await?,
-                None => alerts_open = false,
-            },
+            Outgoing::Alert(alert) => {
+                let json = alert.to_json();
+                publish(&client, &topics.alerts(), json, QoS::AtLeastOnce, false).await?;
+            }
         }
     }
     Ok(())
@@ -511,91 +554,79 @@ async fn publish_clock(client: Client, topic: String, interval: Duration) {
 mod tests {
     use super::*;
 
-    fn setup() -> (
-        Occupancy,
-        mpsc::Sender<Alert>,
-        mpsc::Receiver<Alert>,
-        Topics,
-    ) {
-        let (tx, rx) = mpsc::channel(8);
-        (Occupancy::new(1), tx, rx, Topics::new("carpark").unwrap())
+    struct Setup {
+        count: Occupancy,
+        outbox: Outbox,
+        rx: mpsc::Receiver<Outgoing>,
+        topics: Topics,
+    }
+
+    fn setup(queue: usize) -> Setup {
+        let (tx, rx) = mpsc::channel(queue);
+        Setup {
+            count: Occupancy::new(1),
+            outbox: Outbox::new(tx),
+            rx,
+            topics: Topics::new("carpark").unwrap(),
+        }
+    }
+
+    impl Setup {
+        fn handle(&mut self, topic: &str, payload: &[u8]) -> bool {
+            let kind = self.topics.classify(topic).unwrap();
+            handle(
+                &mut self.count,
+                &kind,
+                topic,
+                payload,
+                &mut self.outbox,
+                true,
+            )
+        }
+
+        fn alert(&mut self) -> Alert {
+            match self.rx.try_recv() {
+                Ok(Outgoing::Alert(a)) => a,
+                other => panic!("expected an alert, got {other:?}"),
+            }
+        }
     }
 
     #[test]
     fn impossible_events_become_alerts() {
-        let (mut count, tx, mut rx, topics) = setup();
-        let exit = topics.classify("carpark/exit/south").unwrap();
-        assert!(!handle(
-            &mut count,
-            &exit,
-            "carpark/exit/south",
-            br#"{"id":"x1"}"#,
-            &tx,
-            true
-        ));
-        let alert = rx.try_recv().unwrap();
+        let mut t = setup(8);
+        assert!(!t.handle("carpark/exit/south", br#"{"id":"x1"}"#));
+        let alert = t.alert();
         assert_eq!(alert.alert, AlertKind::ExitWhileEmpty);
         assert_eq!(alert.id.as_deref(), Some("x1"));
         assert_eq!(alert.topic, "carpark/exit/south");
-        let entry = topics.classify("carpark/entry").unwrap();
-        assert!(handle(
-            &mut count,
-            &entry,
-            "carpark/entry",
-            b"car",
-            &tx,
-            true
-        ));
-        assert!(!handle(
-            &mut count,
-            &entry,
-            "carpark/entry",
-            b"car",
-            &tx,
-            true
-        ));
-        assert_eq!(rx.try_recv().unwrap().alert, AlertKind::EntryWhileFull);
-        assert!(!handle(
-            &mut count,
-            &entry,
-            "carpark/entry",
-            b"\xff",
-            &tx,
-            true
-        ));
-        assert_eq!(rx.try_recv().unwrap().alert, AlertKind::UnreadablePayload);
-        assert_eq!(count.occupied(), 1);
+        assert!(t.handle("carpark/entry", b"car"));
+        assert!(!t.handle("carpark/entry", b"car"));
+        assert_eq!(t.alert().alert, AlertKind::EntryWhileFull);
+        assert!(!t.handle("carpark/entry", b"\xff"));
+        assert_eq!(t.alert().alert, AlertKind::UnreadablePayload);
+        assert_eq!(t.count.occupied(), 1);
     }
 
     #[test]
     fn temperature_changes_the_display_once() {
-        let (mut count, tx, mut rx, topics) = setup();
-        let t = topics.classify("carpark/temperature/roof").unwrap();
-        assert!(handle(
-            &mut count,
-            &t,
-            "carpark/temperature/roof",
-            b"18.5",
-            &tx,
-            true
-        ));
-        assert!(!handle(
-            &mut count,
-            &t,
-            "carpark/temperature/roof",
-            br#"{"celsius":18.5}"#,
-            &tx,
-            true
-        ));
-        assert!(!handle(
-            &mut count,
-            &t,
-            "carpark/temperature/roof",
-            b"hot",
-            &tx,
-            true
-        ));
-        assert_eq!(rx.try_recv().unwrap().alert, AlertKind::UnreadablePayload);
-        assert_eq!(count.temperature(), Some(18.5));
+        let mut t = setup(8);
+        assert!(t.handle("carpark/temperature/roof", b"18.5"));
+        assert!(!t.handle("carpark/temperature/roof", br#"{"celsius":18.5}"#));
+        assert!(!t.handle("carpark/temperature/roof", b"hot"));
+        assert_eq!(t.alert().alert, AlertKind::UnreadablePayload);
+        assert_eq!(t.count.temperature(), Some(18.5));
+    }
+
+    #[test]
+    fn a_full_queue_keeps_the_display_pending() {
+        let mut t = setup(1);
+        t.outbox.display(t.count.display(SystemTime::now()));
+        assert!(!t.outbox.display_pending);
+        t.outbox.display(t.count.display(SystemTime::now()));
+        assert!(t.outbox.display_pending, "no room: retried later");
+        assert!(matches!(t.rx.try_recv(), Ok(Outgoing::Display(_))));
+        t.outbox.display(t.count.display(SystemTime::now()));
+        assert!(!t.outbox.display_pending);
     }
 }

@@ -260,9 +260,12 @@ pub fn visible_width(s: &str) -> usize {
 pub async fn run(config: DisplayConfig, mut shutdown: Shutdown) -> anyhow::Result<i32> {
     let (client, mut events) = connect(config.connect.clone(), None).await?;
     let topics = &config.topics;
+    // The status first: brokers send retained messages in the order of the filters,
+    // so `--once` already knows whether the controller is offline when the display
+    // state arrives.
     subscribe(
         &client,
-        &[topics.display(), topics.time(), topics.status()],
+        &[topics.status(), topics.time(), topics.display()],
         QoS::AtLeastOnce,
     )
     .await?;

@@ -503,4 +503,19 @@ mod tests {
         assert_eq!(v["id"], "s-1");
         assert_eq!(AlertKind::EntryWhileFull.name(), "entry_while_full");
     }
+
+    proptest::proptest! {
+        /// Network input never panics: every payload is a car, an error, or a state.
+        #[test]
+        fn arbitrary_payloads_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let _ = CarEvent::parse(&bytes);
+            let _ = parse_temperature(&bytes);
+            let _ = DisplayState::parse(&bytes);
+        }
+
+        #[test]
+        fn arbitrary_topics_classify_without_panic(topic in ".{0,40}") {
+            let _ = Topics::new("carpark").unwrap().classify(&topic);
+        }
+    }
 }

@@ -6,6 +6,7 @@ use super::{ConnectOptions, Error, tls};
 use crate::protocol::{self, ConnAck, Connect, Packet, decode, encode};
 use bytes::BytesMut;
 use std::io;
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
 
@@ -23,7 +24,11 @@ pub(super) async fn establish(
     opts: &ConnectOptions,
     clean_start: bool,
 ) -> Result<Established, Error> {
-    let deadline = Instant::now() + opts.connect_timeout;
+    let now = Instant::now();
+    // A huge timeout means "no timeout": a year is as good as forever here.
+    let deadline = now
+        .checked_add(opts.connect_timeout)
+        .unwrap_or(now + Duration::from_secs(365 * 24 * 3600));
     let mut transport = transport::connect(opts, deadline).await?;
     let v = opts.version;
     let mut properties = opts.properties.clone();

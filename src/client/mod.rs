@@ -240,9 +240,22 @@ impl Client {
     /// What the client can check before sending: the topic name [MQTT-3.3.2-2] and the
     /// server's Maximum QoS [MQTT-3.2.2-11] and Retain Available [MQTT-3.2.2-14].
     fn check_publish(&self, publish: &Publish) -> Result<(), Error> {
-        topic::validate_name(&publish.topic)
-            .map_err(|why| Error::Invalid(format!("invalid topic '{}': {why}", publish.topic)))?;
         let props = &self.shared.connack.properties;
+        if let Some(alias) = publish.properties.topic_alias {
+            // Our own topic aliases: 1..=the server's Topic Alias Maximum
+            // [MQTT-3.3.2-8, MQTT-3.2.2-17]. The caller manages the mapping.
+            let max = props.topic_alias_maximum.unwrap_or(0);
+            if alias == 0 || alias > max {
+                return Err(Error::NotSupportedByServer(format!(
+                    "Topic Alias {alias} (the server's Topic Alias Maximum is {max})"
+                )));
+            }
+        }
+        if !(publish.topic.is_empty() && publish.properties.topic_alias.is_some()) {
+            topic::validate_name(&publish.topic).map_err(|why| {
+                Error::Invalid(format!("invalid topic '{}': {why}", publish.topic))
+            })?;
+        }
         match props.maximum_qos {
             Some(max) if publish.qos.as_u8() > max => {
                 return Err(Error::NotSupportedByServer(format!(

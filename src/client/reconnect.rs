@@ -46,7 +46,7 @@ impl EventLoop {
                     tracing::debug!("reconnect to {} failed: {e}", self.opts.server_display())
                 }
             }
-            delay = (delay * 2).min(backoff.max);
+            delay = delay.saturating_mul(2).min(backoff.max);
         }
     }
 

@@ -22,15 +22,16 @@ pub fn completion_script(shell: Shell) -> Vec<u8> {
     let mut cmd = crate::cli::command();
     let mut out = Vec::new();
     match shell {
-        Shell::Bash => clap_complete::generate(clap_complete::Shell::Bash, &mut cmd, "mq", &mut out),
+        Shell::Bash => {
+            clap_complete::generate(clap_complete::Shell::Bash, &mut cmd, "mq", &mut out)
+        }
         Shell::Zsh => clap_complete::generate(clap_complete::Shell::Zsh, &mut cmd, "mq", &mut out),
-        Shell::Fish => clap_complete::generate(clap_complete::Shell::Fish, &mut cmd, "mq", &mut out),
-        Shell::Powershell => clap_complete::generate(
-            clap_complete::Shell::PowerShell,
-            &mut cmd,
-            "mq",
-            &mut out,
-        ),
+        Shell::Fish => {
+            clap_complete::generate(clap_complete::Shell::Fish, &mut cmd, "mq", &mut out)
+        }
+        Shell::Powershell => {
+            clap_complete::generate(clap_complete::Shell::PowerShell, &mut cmd, "mq", &mut out)
+        }
         Shell::Elvish => {
             clap_complete::generate(clap_complete::Shell::Elvish, &mut cmd, "mq", &mut out)
         }

@@ -412,8 +412,12 @@ mod tests {
 
     #[test]
     fn reprints_like_cjson() {
-        let v = parse(br#" {"x": [1, 2.50, {}], "y":{"z":[]}, "w": 27.0, "s":"\u00e9\n"} "#).unwrap();
-        assert_eq!(compact(&v), r#"{"x":[1,2.5,{}],"y":{"z":[]},"w":27,"s":"é\n"}"#);
+        let v =
+            parse(br#" {"x": [1, 2.50, {}], "y":{"z":[]}, "w": 27.0, "s":"\u00e9\n"} "#).unwrap();
+        assert_eq!(
+            compact(&v),
+            r#"{"x":[1,2.5,{}],"y":{"z":[]},"w":27,"s":"é\n"}"#
+        );
         // The layout mosquitto_sub --pretty prints (cJSON_Print).
         let p = Json::Object(vec![("payload".into(), v)]);
         assert_eq!(
@@ -424,7 +428,16 @@ mod tests {
 
     #[test]
     fn rejects_invalid_json() {
-        for bad in [&b"not json"[..], b"{", b"[1,]", b"01", b"\"a", b"{} x", b"1.", b""] {
+        for bad in [
+            &b"not json"[..],
+            b"{",
+            b"[1,]",
+            b"01",
+            b"\"a",
+            b"{} x",
+            b"1.",
+            b"",
+        ] {
             assert!(parse(bad).is_none(), "{:?}", String::from_utf8_lossy(bad));
         }
         assert!(parse(&[b'['; 10_000]).is_none());

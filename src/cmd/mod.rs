@@ -7,6 +7,7 @@ pub mod generate;
 pub mod json;
 pub mod output;
 pub mod publish;
+pub mod request;
 pub mod session;
 pub mod subscribe;
 pub mod time;

@@ -3,9 +3,11 @@
 //! `--json` object per message. Every mode produces the same bytes as mosquitto_sub
 //! 2.0 for the same message (times are printed in UTC).
 
+use crate::cli::ColorChoice;
 use crate::cmd::json::{self, Json};
 use crate::cmd::time::{self, Civil};
 use crate::protocol::Publish;
+use std::io::IsTerminal;
 use std::time::SystemTime;
 
 /// One piece of a parsed `-F` format string.
@@ -168,6 +170,43 @@ const RETAIN_COLOR: &str = "\x1b[33m";
 const RESET: &str = "\x1b[0m";
 
 impl Printer {
+    /// The printer for `-F`, `--json`, `-v`, `-N` (`eol` false), `--pretty` and
+    /// `--color` (auto: on a terminal, unless `NO_COLOR` is set).
+    pub fn from_flags(
+        format: Option<&str>,
+        json: bool,
+        verbose: bool,
+        eol: bool,
+        pretty: bool,
+        color: ColorChoice,
+    ) -> anyhow::Result<Printer> {
+        let mode = if let Some(f) = format {
+            Mode::Format(
+                Format::parse(f).map_err(|e| anyhow::anyhow!("{}", e.trim_end_matches('.')))?,
+            )
+        } else if json {
+            Mode::Json
+        } else if verbose {
+            Mode::Verbose
+        } else {
+            Mode::Payload
+        };
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        Ok(Printer {
+            mode,
+            eol,
+            pretty,
+            color,
+        })
+    }
+
     /// Render one message into `out`; problems that mosquitto_sub reports on stderr
     /// (e.g. `%J` with a payload that is not JSON) are pushed to `errors`.
     pub fn render(
@@ -197,7 +236,9 @@ impl Printer {
                     out.extend_from_slice(msg.topic.as_bytes());
                     out.extend_from_slice(RESET.as_bytes());
                     if msg.qos.as_u8() > 0 {
-                        out.extend_from_slice(format!(" {QOS_COLOR}q{}{RESET}", msg.qos).as_bytes());
+                        out.extend_from_slice(
+                            format!(" {QOS_COLOR}q{}{RESET}", msg.qos).as_bytes(),
+                        );
                     }
                     if msg.retain {
                         out.extend_from_slice(format!(" {RETAIN_COLOR}retained{RESET}").as_bytes());
@@ -310,7 +351,10 @@ impl Printer {
             }
             'r' => out.push(if msg.retain { b'1' } else { b'0' }),
             'S' => opt_int(
-                props.subscription_identifiers.first().map(|v| i64::from(*v)),
+                props
+                    .subscription_identifiers
+                    .first()
+                    .map(|v| i64::from(*v)),
                 p,
                 out,
             ),
@@ -603,7 +647,10 @@ mod tests {
         assert_eq!(render(Mode::Payload, true, &msg("a", b"hi")), b"hi\n");
         assert_eq!(render(Mode::Payload, true, &msg("a", b"")), b"");
         assert_eq!(render(Mode::Verbose, true, &msg("a/b", b"hi")), b"a/b hi\n");
-        assert_eq!(render(Mode::Verbose, true, &msg("a/b", b"")), b"a/b (null)\n");
+        assert_eq!(
+            render(Mode::Verbose, true, &msg("a/b", b"")),
+            b"a/b (null)\n"
+        );
         assert_eq!(render(Mode::Verbose, false, &msg("a/b", b"")), b"");
         assert_eq!(render(Mode::Verbose, false, &msg("a/b", b"x")), b"a/b x");
     }
@@ -612,7 +659,10 @@ mod tests {
     fn format_widths_match_mosquitto_sub() {
         let m = msg("x", b"hello");
         assert_eq!(
-            fmt("%10t|%-10t|%05l|%.2t|%q%r%m|%-05x|%08.3C|%3A|%5p|%2p|%-8X|", &m),
+            fmt(
+                "%10t|%-10t|%05l|%.2t|%q%r%m|%-05x|%08.3C|%3A|%5p|%2p|%-8X|",
+                &m
+            ),
             "         x|x         |00005|x|107|6865 |        |   |hello|he|6865    |"
         );
         assert_eq!(fmt("%x %X %%", &msg("t", b"\x01\xab")), "01ab 01AB %");
@@ -623,16 +673,34 @@ mod tests {
         let m = msg("x", b"p");
         assert_eq!(fmt("%I", &m), "2020-05-06T21:48:00+0000");
         assert_eq!(fmt("%U", &m), "1588801680.123456789");
-        assert_eq!(fmt("@Y-@m-@d @H:@M:@S.@N @s @@ @Q", &m), "2020-05-06 21:48:00.123456789 1588801680 @ %Q");
+        assert_eq!(
+            fmt("@Y-@m-@d @H:@M:@S.@N @s @@ @Q", &m),
+            "2020-05-06 21:48:00.123456789 1588801680 @ %Q"
+        );
     }
 
     #[test]
     fn format_errors_are_mosquitto_sub_messages() {
-        assert_eq!(Format::parse("abc%").unwrap_err(), "Incomplete format specifier.");
-        assert_eq!(Format::parse("abc@").unwrap_err(), "Incomplete format specifier.");
-        assert_eq!(Format::parse("%Z").unwrap_err(), "Invalid format specifier 'Z'.");
-        assert_eq!(Format::parse("\\q").unwrap_err(), "Invalid escape specifier 'q'.");
-        assert_eq!(Format::parse("\\").unwrap_err(), "Incomplete escape specifier.");
+        assert_eq!(
+            Format::parse("abc%").unwrap_err(),
+            "Incomplete format specifier."
+        );
+        assert_eq!(
+            Format::parse("abc@").unwrap_err(),
+            "Incomplete format specifier."
+        );
+        assert_eq!(
+            Format::parse("%Z").unwrap_err(),
+            "Invalid format specifier 'Z'."
+        );
+        assert_eq!(
+            Format::parse("\\q").unwrap_err(),
+            "Invalid escape specifier 'q'."
+        );
+        assert_eq!(
+            Format::parse("\\").unwrap_err(),
+            "Incomplete escape specifier."
+        );
         assert_eq!(fmt("a\\tb\\0c\\\\", &msg("x", b"")), "a\tb\0c\\");
     }
 
@@ -656,8 +724,16 @@ mod tests {
             color: false,
         };
         let mut out = Vec::new();
-        p.render(&msg("bad", b"not json"), SystemTime::now(), &mut out, &mut errors);
+        p.render(
+            &msg("bad", b"not json"),
+            SystemTime::now(),
+            &mut out,
+            &mut errors,
+        );
         assert_eq!(out, b"\n");
-        assert_eq!(errors, ["Error: Message payload is not valid JSON on topic bad."]);
+        assert_eq!(
+            errors,
+            ["Error: Message payload is not valid JSON on topic bad."]
+        );
     }
 }

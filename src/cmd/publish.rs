@@ -71,7 +71,11 @@ pub async fn run(args: PubArgs) -> anyhow::Result<i32> {
         bail!("-M must be at least 1");
     }
     let version = check.version;
-    let props = session::parse_properties(&session::group_properties(&args.client.property)?, Role::Publish, version)?;
+    let props = session::parse_properties(
+        &session::group_properties(&args.client.property)?,
+        Role::Publish,
+        version,
+    )?;
     let mut opts = session::options(&args.connect, &args.client, Role::Publish, &props)?;
     opts.max_inflight = args.max_inflight;
 
@@ -129,7 +133,11 @@ fn validate_topic(t: &str) -> anyhow::Result<()> {
 }
 
 /// Publish one message and wait for its acknowledgement.
-async fn publish_one(client: &crate::client::Client, msg: Publish, trace: &Trace) -> anyhow::Result<()> {
+async fn publish_one(
+    client: &crate::client::Client,
+    msg: Publish,
+    trace: &Trace,
+) -> anyhow::Result<()> {
     let line = describe(&msg);
     let qos = msg.qos;
     let ack = client.publish(msg).await?;
@@ -180,10 +188,14 @@ async fn stream_lines(
     trace: &Trace,
 ) -> anyhow::Result<()> {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).split(b'\n');
+    let progress = progress_bar();
     let mut pending: JoinSet<(QoS, Result<Ack, crate::client::Error>)> = JoinSet::new();
     let mut line_no = 0u64;
     while let Some(line) = lines.next_segment().await.context("cannot read stdin")? {
         line_no += 1;
+        if let Some(bar) = &progress {
+            bar.inc(line.len() as u64 + 1);
+        }
         let msg = if json {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
@@ -209,7 +221,40 @@ async fn stream_lines(
         let (qos, ack) = done.context("publish task failed")?;
         check_ack(qos, &ack?, trace)?;
     }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
     Ok(())
+}
+
+/// A progress bar on stderr for `-l`/`--json` when stderr is a terminal and stdin is a
+/// file of known size (`mq pub -l < big.txt`).
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let size = stdin_file_size()?;
+    let bar = indicatif::ProgressBar::new(size);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+/// The size of stdin when it is a regular file.
+#[cfg(unix)]
+fn stdin_file_size() -> Option<u64> {
+    let meta = std::fs::metadata("/dev/stdin").ok()?;
+    (meta.is_file() && meta.len() > 0).then_some(meta.len())
+}
+
+/// The size of stdin when it is a regular file (not detected on this platform).
+#[cfg(not(unix))]
+fn stdin_file_size() -> Option<u64> {
+    None
 }
 
 /// One `--json` line: `{"topic":..,"payload":..,"payload_encoding":"base64"?,"qos":..,"retain":..}`
@@ -274,9 +319,20 @@ mod tests {
     #[test]
     fn json_lines_replay_sub_json_output() {
         let t = Publish::default();
-        let m = json_line(br#"{"topic":"a/b","payload":"hi","qos":1,"retain":true}"#, &t).unwrap();
-        assert_eq!((&*m.topic, &m.payload[..], m.qos, m.retain), ("a/b", &b"hi"[..], QoS::AtLeastOnce, true));
-        let m = json_line(br#"{"topic":"a","payload":"/wAB","payload_encoding":"base64"}"#, &t).unwrap();
+        let m = json_line(
+            br#"{"topic":"a/b","payload":"hi","qos":1,"retain":true}"#,
+            &t,
+        )
+        .unwrap();
+        assert_eq!(
+            (&*m.topic, &m.payload[..], m.qos, m.retain),
+            ("a/b", &b"hi"[..], QoS::AtLeastOnce, true)
+        );
+        let m = json_line(
+            br#"{"topic":"a","payload":"/wAB","payload_encoding":"base64"}"#,
+            &t,
+        )
+        .unwrap();
         assert_eq!(&m.payload[..], b"\xff\x00\x01");
         assert!(json_line(br#"{"topic":"a/#","payload":"x"}"#, &t).is_err());
         assert!(json_line(br#"{"payload":"x"}"#, &t).is_err());

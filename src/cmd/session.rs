@@ -204,7 +204,9 @@ fn set_property(p: &mut Properties, id: PropertyId, values: &[String]) -> anyhow
         bail!("expected one value");
     };
     let num = |max: u64| -> anyhow::Result<u64> {
-        let n: u64 = v.parse().with_context(|| format!("'{v}' is not a number"))?;
+        let n: u64 = v
+            .parse()
+            .with_context(|| format!("'{v}' is not a number"))?;
         if n > max {
             bail!("{n} is out of range (at most {max})");
         }
@@ -328,11 +330,46 @@ mod tests {
     #[test]
     fn properties_rejected_where_not_allowed() {
         // [MQTT-2.2.2-2]: a property only in the packets that define it.
-        assert!(parse_properties(&[d(&["connect", "content-type", "x"])], Role::Publish, ProtocolVersion::V5).is_err());
-        assert!(parse_properties(&[d(&["subscribe", "content-type", "x"])], Role::Publish, ProtocolVersion::V5).is_err());
-        assert!(parse_properties(&[d(&["publish", "no-such", "x"])], Role::Publish, ProtocolVersion::V5).is_err());
-        assert!(parse_properties(&[d(&["publish", "topic-alias", "x"])], Role::Publish, ProtocolVersion::V5).is_err());
-        assert!(parse_properties(&[d(&["publish", "content-type", "x"])], Role::Publish, ProtocolVersion::V311).is_err());
+        assert!(
+            parse_properties(
+                &[d(&["connect", "content-type", "x"])],
+                Role::Publish,
+                ProtocolVersion::V5
+            )
+            .is_err()
+        );
+        assert!(
+            parse_properties(
+                &[d(&["subscribe", "content-type", "x"])],
+                Role::Publish,
+                ProtocolVersion::V5
+            )
+            .is_err()
+        );
+        assert!(
+            parse_properties(
+                &[d(&["publish", "no-such", "x"])],
+                Role::Publish,
+                ProtocolVersion::V5
+            )
+            .is_err()
+        );
+        assert!(
+            parse_properties(
+                &[d(&["publish", "topic-alias", "x"])],
+                Role::Publish,
+                ProtocolVersion::V5
+            )
+            .is_err()
+        );
+        assert!(
+            parse_properties(
+                &[d(&["publish", "content-type", "x"])],
+                Role::Publish,
+                ProtocolVersion::V311
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! `mq sub`: subscribe and print messages, as mosquitto_sub does (same flags, same
 //! output bytes, same exit codes: 0, 27 for `-W`, the CONNACK code when refused).
 
-use crate::cli::{ColorChoice, SubArgs};
-use crate::cmd::output::{Format, Mode, Printer};
+use crate::cli::SubArgs;
+use crate::cmd::output::Printer;
 use crate::cmd::session::{self, Role, Trace};
 use crate::protocol::{
     ByteStr, Properties, Publish, QoS, SubscribeFilter, SubscriptionOptions, topic,
 };
 use anyhow::{Context, bail};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::{Duration, Instant, SystemTime};
 
 /// Exit code when `-W` expires (mosquitto's MOSQ_ERR_TIMEOUT).
@@ -35,7 +35,11 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
             bail!("you must specify a topic to subscribe to (-t)");
         }
     }
-    for f in filters.iter().chain(&args.filter_out).chain(&args.unsubscribe) {
+    for f in filters
+        .iter()
+        .chain(&args.filter_out)
+        .chain(&args.unsubscribe)
+    {
         topic::validate_filter(f).map_err(|e| {
             anyhow::anyhow!(
                 "invalid subscription topic '{f}', are all '+' and '#' wildcards correct? ({e})"
@@ -54,7 +58,11 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
         bail!("--retained-only and -R cannot be used together");
     }
     let version = opts_check.version;
-    let props = session::parse_properties(&session::group_properties(&args.client.property)?, Role::Subscribe, version)?;
+    let props = session::parse_properties(
+        &session::group_properties(&args.client.property)?,
+        Role::Subscribe,
+        version,
+    )?;
     let opts = session::options(&args.connect, &args.client, Role::Subscribe, &props)?;
     if args.retain_as_published && !version.is_v5() {
         bail!("--retain-as-published needs MQTT 5 (-V 5)");
@@ -63,13 +71,15 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
     let deadline = args.timeout.map(|w| started + Duration::from_secs(w));
     let mut trace = Trace::new(args.client.debug, &opts.client_id);
     let connected = match deadline {
-        Some(d) => match tokio::time::timeout_at(d.into(), session::connect(opts, &mut trace)).await {
-            Ok(r) => r?,
-            Err(_) => {
-                eprintln!("Timed out");
-                return Ok(EXIT_TIMED_OUT);
+        Some(d) => {
+            match tokio::time::timeout_at(d.into(), session::connect(opts, &mut trace)).await {
+                Ok(r) => r?,
+                Err(_) => {
+                    eprintln!("Timed out");
+                    return Ok(EXIT_TIMED_OUT);
+                }
             }
-        },
+        }
         None => session::connect(opts, &mut trace).await?,
     };
     let (client, mut events) = connected;
@@ -98,8 +108,16 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
         .await?;
     trace.line(format_args!("received SUBACK"));
     if args.client.debug {
-        let codes: Vec<String> = suback.reason_codes.iter().map(|c| c.0.to_string()).collect();
-        eprintln!("Subscribed (mid: {}): {}", suback.packet_id, codes.join(", "));
+        let codes: Vec<String> = suback
+            .reason_codes
+            .iter()
+            .map(|c| c.0.to_string())
+            .collect();
+        eprintln!(
+            "Subscribed (mid: {}): {}",
+            suback.packet_id,
+            codes.join(", ")
+        );
     }
     let mut granted = 0;
     for (f, code) in filters.iter().zip(&suback.reason_codes) {
@@ -132,7 +150,9 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
     match stop {
         Stop::Done => Ok(0),
         Stop::TimedOut => {
-            eprintln!("Timed out");
+            if !args.client.quiet {
+                eprintln!("Timed out");
+            }
             Ok(EXIT_TIMED_OUT)
         }
     }
@@ -140,28 +160,14 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
 
 /// The printer for the output flags.
 fn printer(args: &SubArgs) -> anyhow::Result<Printer> {
-    let mode = if let Some(f) = &args.format {
-        Mode::Format(Format::parse(f).map_err(|e| anyhow::anyhow!("{}", e.trim_end_matches('.')))?)
-    } else if args.json {
-        Mode::Json
-    } else if args.verbose {
-        Mode::Verbose
-    } else {
-        Mode::Payload
-    };
-    let color = match args.client.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    Ok(Printer {
-        mode,
-        eol: !args.no_newline,
-        pretty: args.pretty,
-        color,
-    })
+    Printer::from_flags(
+        args.format.as_deref(),
+        args.json,
+        args.verbose,
+        !args.no_newline,
+        args.pretty,
+        args.client.color,
+    )
 }
 
 /// Receive and print until `-C`, `-W`, `--retained-only`, Ctrl-C or a lost connection.
@@ -306,7 +312,9 @@ impl RandomFilter {
     fn new(pct: Option<f64>) -> RandomFilter {
         let seed = session::random_suffix(8)
             .bytes()
-            .fold(0x9E37_79B9_7F4A_7C15u64, |a, b| a.rotate_left(7) ^ u64::from(b));
+            .fold(0x9E37_79B9_7F4A_7C15u64, |a, b| {
+                a.rotate_left(7) ^ u64::from(b)
+            });
         RandomFilter {
             threshold: pct.map(|p| (p * 100.0) as u64),
             state: seed | 1,

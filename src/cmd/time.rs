@@ -141,7 +141,12 @@ pub fn strftime(c: char, t: &Civil) -> String {
         'n' => "\n".into(),
         'p' => if t.hour < 12 { "AM" } else { "PM" }.into(),
         'P' => if t.hour < 12 { "am" } else { "pm" }.into(),
-        'r' => format!("{hour12:02}:{:02}:{:02} {}", t.minute, t.second, if t.hour < 12 { "AM" } else { "PM" }),
+        'r' => format!(
+            "{hour12:02}:{:02}:{:02} {}",
+            t.minute,
+            t.second,
+            if t.hour < 12 { "AM" } else { "PM" }
+        ),
         'R' => format!("{:02}:{:02}", t.hour, t.minute),
         's' => t.unix.to_string(),
         'S' => format!("{:02}", t.second),
@@ -167,9 +172,15 @@ mod tests {
     #[test]
     fn civil_dates() {
         let t = Civil::from_unix(0, 0);
-        assert_eq!((t.year, t.month, t.day, t.weekday, t.yday), (1970, 1, 1, 4, 0));
+        assert_eq!(
+            (t.year, t.month, t.day, t.weekday, t.yday),
+            (1970, 1, 1, 4, 0)
+        );
         let t = Civil::from_unix(1_588_801_680, 0); // 2020-05-06 21:48:00, a Wednesday
-        assert_eq!((t.year, t.month, t.day, t.hour, t.minute), (2020, 5, 6, 21, 48));
+        assert_eq!(
+            (t.year, t.month, t.day, t.hour, t.minute),
+            (2020, 5, 6, 21, 48)
+        );
         assert_eq!(t.weekday, 3);
         assert_eq!(strftime('j', &t), "127");
         assert_eq!(strftime('c', &t), "Wed May  6 21:48:00 2020");

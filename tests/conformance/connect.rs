@@ -17,7 +17,10 @@ fn assert_no_accepting_connack(bytes: &[u8], what: &str) {
     if bytes.is_empty() {
         return;
     }
-    assert_eq!(bytes[0], 0x20, "{what}: only a CONNACK may precede the close: {bytes:02X?}");
+    assert_eq!(
+        bytes[0], 0x20,
+        "{what}: only a CONNACK may precede the close: {bytes:02X?}"
+    );
     assert!(
         bytes.len() >= 4 && bytes[3] != 0,
         "{what}: the broker accepted the connection: {bytes:02X?}"
@@ -31,14 +34,20 @@ async fn first_packet_not_connect(version: ProtocolVersion, packet: Packet) {
     // Nothing at all may be sent: no CONNACK (there was no CONNECT) and no
     // DISCONNECT before a CONNACK [MQTT-3.14.0-1].
     let bytes = c.expect_closed_raw(WAIT).await;
-    assert!(bytes.is_empty(), "broker answered a non-CONNECT first packet: {bytes:02X?}");
+    assert!(
+        bytes.is_empty(),
+        "broker answered a non-CONNECT first packet: {bytes:02X?}"
+    );
 }
 
 /// [MQTT-3.1.0-1] The first packet must be CONNECT: a PUBLISH first closes.
 #[tokio::test]
 async fn first_packet_publish_closes_mqtt_3_1_0_1() {
-    first_packet_not_connect(V3, Packet::Publish(raw::publish("a", b"x", QoS::AtMostOnce)))
-        .await;
+    first_packet_not_connect(
+        V3,
+        Packet::Publish(raw::publish("a", b"x", QoS::AtMostOnce)),
+    )
+    .await;
 }
 
 /// [MQTT-3.1.0-1] A PINGREQ before CONNECT closes the connection.
@@ -71,7 +80,11 @@ async fn second_connect(version: ProtocolVersion) {
         match p {
             // 5.0: DISCONNECT with Protocol Error is allowed before the close.
             Packet::Disconnect(d) if version == V5 => {
-                assert_eq!(d.reason, ReasonCode::PROTOCOL_ERROR, "second CONNECT reason")
+                assert_eq!(
+                    d.reason,
+                    ReasonCode::PROTOCOL_ERROR,
+                    "second CONNECT reason"
+                )
             }
             other => panic!("second CONNECT: unexpected {other:?} before the close"),
         }
@@ -159,7 +172,10 @@ async fn reserved_connect_flag_closes_v5_mqtt_3_1_2_3() {
 async fn v311_empty_client_id_clean_accepted_mqtt_3_1_3_6() {
     let b = broker::start().await;
     let (mut c, ack) = Raw::connect_ok(b.addr, connect(V3, "")).await;
-    assert!(!ack.session_present, "clean session: session present 0 [MQTT-3.2.2-1]");
+    assert!(
+        !ack.session_present,
+        "clean session: session present 0 [MQTT-3.2.2-1]"
+    );
     c.subscribe("e/t", QoS::AtLeastOnce).await;
     c.publish("e/t", b"me", QoS::AtLeastOnce).await;
     let p = c.expect_publish().await;
@@ -247,7 +263,11 @@ async fn v5_takeover_disconnect_0x8e_mqtt_3_1_4_3() {
     let mut old = Raw::v5(b.addr, "dup5").await;
     let mut new = Raw::v5(b.addr, "dup5").await;
     let reason = old.expect_disconnect(WAIT).await;
-    assert_eq!(reason, Some(ReasonCode::SESSION_TAKEN_OVER), "DISCONNECT 0x8E");
+    assert_eq!(
+        reason,
+        Some(ReasonCode::SESSION_TAKEN_OVER),
+        "DISCONNECT 0x8E"
+    );
     new.ping().await;
 }
 
@@ -285,8 +305,13 @@ async fn v5_takeover_publishes_will_mqtt_3_1_2_8_mqtt_3_1_4_3() {
 async fn connect_timeout_closes_silent_socket() {
     let b = broker::start_with(crate::broker::short_connect_timeout()).await;
     let mut c = Raw::open(b.addr, V3).await;
-    let bytes = c.expect_closed_raw(crate::broker::CONNECT_TIMEOUT_WAIT).await;
-    assert!(bytes.is_empty(), "nothing is sent to a silent socket: {bytes:02X?}");
+    let bytes = c
+        .expect_closed_raw(crate::broker::CONNECT_TIMEOUT_WAIT)
+        .await;
+    assert!(
+        bytes.is_empty(),
+        "nothing is sent to a silent socket: {bytes:02X?}"
+    );
 }
 
 /// Issue 4: half a CONNECT, then silence, is closed after the CONNECT timeout too.
@@ -296,7 +321,8 @@ async fn connect_timeout_closes_half_connect() {
     let mut c = Raw::open(b.addr, V3).await;
     let full = frame(0x10, &connect_body(b"MQTT", 4, 0x02, b"half"));
     c.send_bytes(&full[..full.len() / 2]).await;
-    c.expect_closed_raw(crate::broker::CONNECT_TIMEOUT_WAIT).await;
+    c.expect_closed_raw(crate::broker::CONNECT_TIMEOUT_WAIT)
+        .await;
 }
 
 async fn keepalive_enforced(version: ProtocolVersion) {
@@ -320,7 +346,10 @@ async fn keepalive_enforced(version: ProtocolVersion) {
             other => panic!("unexpected {other:?} before keepalive close"),
         }
     }
-    assert!(took >= Duration::from_millis(1100), "closed too early: {took:?}");
+    assert!(
+        took >= Duration::from_millis(1100),
+        "closed too early: {took:?}"
+    );
 }
 
 /// [MQTT-3.1.2-24] (3.1.1) No packet within 1.5 x Keep Alive: the broker closes.
@@ -443,10 +472,22 @@ async fn v5_maximum_packet_size_zero_refused() {
 async fn v5_connack_has_no_unrequested_properties_mqtt_3_1_2_28_mqtt_4_12_0_6() {
     let b = broker::start().await;
     let (_c, ack) = Raw::connect_ok(b.addr, connect(V5, "plain")).await;
-    assert!(ack.properties.response_information.is_none(), "[MQTT-3.1.2-28]");
-    assert!(ack.properties.authentication_method.is_none(), "[MQTT-4.12.0-6]");
-    assert!(ack.properties.authentication_data.is_none(), "[MQTT-4.12.0-6]");
-    assert!(!ack.session_present, "Clean Start 1: Session Present 0 [MQTT-3.2.2-2]");
+    assert!(
+        ack.properties.response_information.is_none(),
+        "[MQTT-3.1.2-28]"
+    );
+    assert!(
+        ack.properties.authentication_method.is_none(),
+        "[MQTT-4.12.0-6]"
+    );
+    assert!(
+        ack.properties.authentication_data.is_none(),
+        "[MQTT-4.12.0-6]"
+    );
+    assert!(
+        !ack.session_present,
+        "Clean Start 1: Session Present 0 [MQTT-3.2.2-2]"
+    );
 }
 
 /// [MQTT-4.12.0-1] An unsupported Authentication Method: CONNACK 0x8C or 0x87 (or
@@ -490,4 +531,91 @@ async fn max_connections_refuses_extra_client() {
     assert_no_accepting_connack(&bytes, "third connection with max_connections 2");
     c1.ping().await;
     c2.ping().await;
+}
+
+/// [MQTT-3.1.2-22] (5.0) / [MQTT-3.1.2-24] (3.1.1): keep alive counts Control
+/// Packets *from* the client. A client that only receives (QoS 0 messages every
+/// 300 ms) and sends nothing is still closed at 1.5 x Keep Alive.
+#[tokio::test]
+async fn keepalive_counts_only_packets_from_client_mqtt_3_1_2_22() {
+    let b = broker::start().await;
+    let mut con = connect(V5, "listener");
+    con.keep_alive = 1;
+    let (mut c, _) = Raw::connect_ok(b.addr, con).await;
+    c.subscribe("ka/feed", QoS::AtMostOnce).await;
+    let addr = b.addr;
+    let feeder = tokio::spawn(async move {
+        let mut p = Raw::v5(addr, "feeder").await;
+        for _ in 0..12 {
+            p.publish("ka/feed", b"tick", QoS::AtMostOnce).await;
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
+    let start = Instant::now();
+    let got = c.expect_closed(Duration::from_millis(2500)).await;
+    let took = start.elapsed();
+    feeder.abort();
+    for p in got {
+        match p {
+            Packet::Publish(_) => {}
+            Packet::Disconnect(d) => {
+                assert_eq!(d.reason, ReasonCode::KEEP_ALIVE_TIMEOUT)
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(
+        took >= Duration::from_millis(1000),
+        "closed too early: {took:?}"
+    );
+}
+
+/// Keep alive counts whole Control Packets: a client trickling one byte of a
+/// never-finished packet every 300 ms is closed at 1.5 x Keep Alive, not kept alive
+/// by the trickle (issue 4: half a packet then silence).
+#[tokio::test]
+async fn keepalive_not_reset_by_partial_packet_trickle_mqtt_3_1_2_24() {
+    let b = broker::start().await;
+    let mut con = connect(V3, "trickle");
+    con.keep_alive = 1;
+    let (mut c, _) = Raw::connect_ok(b.addr, con).await;
+    // A PUBLISH announcing 200 bytes.
+    c.send_bytes(&[0x30, 200, 0x00, 0x01, b't']).await;
+    let start = Instant::now();
+    loop {
+        if start.elapsed() > Duration::from_millis(3000) {
+            panic!("a trickling half packet kept the connection open for 3 s (keep alive 1 s)");
+        }
+        c.send_bytes(b"x").await;
+        match c.recv(Duration::from_millis(300)).await {
+            Event::Timeout => {}
+            Event::Closed => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+/// Section 3.1 / issue 4: the CONNECT timeout is not reset by a trickle of bytes
+/// that never completes the CONNECT (slowloris).
+#[tokio::test]
+async fn connect_timeout_not_reset_by_trickle() {
+    let b = broker::start_with(crate::broker::short_connect_timeout()).await;
+    let mut c = Raw::open(b.addr, V3).await;
+    let full = frame(
+        0x10,
+        &connect_body(b"MQTT", 4, 0x02, b"slowloris-client-id"),
+    );
+    let start = Instant::now();
+    for byte in full.iter().take(full.len() - 1) {
+        if start.elapsed() > Duration::from_millis(3000) {
+            panic!("a CONNECT trickled byte by byte kept the socket open for 3 s");
+        }
+        c.send_bytes(&[*byte]).await;
+        match c.recv(Duration::from_millis(250)).await {
+            Event::Timeout => {}
+            Event::Closed => return,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    panic!("the whole CONNECT but one byte was trickled without a close");
 }

@@ -14,9 +14,13 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Cases per seed and the wall-clock budget for the whole test.
-const CASES: usize = 250;
+const CASES: usize = 600;
 const BUDGET: Duration = Duration::from_secs(20);
-const SEEDS: [u64; 2] = [0x5EED_0000_0000_0001, 0x0BAD_F00D_DEAD_BEEF];
+const SEEDS: [u64; 3] = [
+    0x5EED_0000_0000_0001,
+    0x0BAD_F00D_DEAD_BEEF,
+    0x1234_5678_9ABC_DEF0,
+];
 
 /// xorshift64*: small, deterministic, good enough to pick bytes.
 struct Rng(u64);
@@ -137,7 +141,14 @@ fn mutate(rng: &mut Rng, mut bytes: Vec<u8>) -> Vec<u8> {
 
 /// The bytes of one hostile case, and whether a CONNECT should precede them.
 fn hostile_case(rng: &mut Rng, version: ProtocolVersion, case: usize) -> (bool, Vec<u8>) {
-    match rng.below(5) {
+    match rng.below(6) {
+        // A header announcing a huge packet (up to 256 MB), then a little of it.
+        5 => {
+            let mut out = vec![[0x30u8, 0x82, 0xA2, 0x10, 0xC0][rng.below(5)]];
+            out.extend([0xFF, 0xFF, 0xFF, 0x7F]);
+            out.extend(rng.some_bytes(0, 64));
+            (rng.chance(50), out)
+        }
         // Random bytes instead of CONNECT.
         0 => (false, rng.some_bytes(1, 200)),
         // A damaged CONNECT.
@@ -243,7 +254,10 @@ async fn hostile_input_never_disturbs_other_clients() {
             }
         }
     }
-    assert!(cases >= 50, "only {cases} hostile cases ran within {BUDGET:?}");
+    assert!(
+        cases >= 50,
+        "only {cases} hostile cases ran within {BUDGET:?}"
+    );
     drop(held);
     let mut fresh = Raw::v311(b.addr, "after").await;
     fresh.ping().await;
@@ -269,4 +283,72 @@ async fn random_byte_storm_then_broker_still_works() {
     probe(&mut sub, &mut publisher, 0, 0xC0FF_EE00_1234_5678).await;
     drop(conns);
     probe(&mut sub, &mut publisher, 1, 0xC0FF_EE00_1234_5678).await;
+}
+
+/// Issue 4: a subscriber that never reads while a publisher floods QoS 0 messages at
+/// it does not stall the publisher or anyone else.
+#[tokio::test]
+async fn slow_subscriber_does_not_stall_others() {
+    let b = broker::start().await;
+    let mut slow = Raw::v5(b.addr, "slow").await;
+    slow.subscribe("flood/#", QoS::AtMostOnce).await;
+    let mut slow1 = Raw::v311(b.addr, "slow1").await;
+    slow1.subscribe("flood/#", QoS::AtLeastOnce).await;
+    let mut sub = Raw::v5(b.addr, "probe-sub").await;
+    sub.subscribe("probe/hostile", QoS::AtLeastOnce).await;
+    let mut publisher = Raw::v311(b.addr, "probe-pub").await;
+    let mut flooder = Raw::v311(b.addr, "flooder").await;
+    let chunk: Vec<u8> = {
+        let mut v = Vec::new();
+        let m = raw::publish("flood/x", &[0xAB; 1024], QoS::AtMostOnce);
+        let one = raw::bytes_of(&Packet::Publish(m), ProtocolVersion::V311);
+        for _ in 0..100 {
+            v.extend_from_slice(&one);
+        }
+        v
+    };
+    let start = Instant::now();
+    let rss_before = resident_bytes();
+    // 40 MB of QoS 0 messages in 100-message writes; each write must go through.
+    for round in 0..400 {
+        assert!(
+            flooder.try_send_bytes(&chunk, Duration::from_secs(2)).await,
+            "the flooding publisher was stalled at round {round}"
+        );
+        if round % 20 == 0 {
+            probe(&mut sub, &mut publisher, round, 0).await;
+        }
+    }
+    flooder.ping().await;
+    probe(&mut sub, &mut publisher, 999, 0).await;
+    if let (Some(before), Some(after)) = (rss_before, resident_bytes()) {
+        let grown = after.saturating_sub(before);
+        eprintln!(
+            "resident memory grew by {} KB during the flood",
+            grown >> 10
+        );
+        assert!(
+            grown < 32 << 20,
+            "resident memory grew by {} MB while 40 MB went to subscribers that never \
+             read: the queues are not bounded",
+            grown >> 20
+        );
+    }
+    assert!(start.elapsed() < Duration::from_secs(30));
+    drop((slow, slow1));
+}
+
+/// Resident memory of this process (the broker runs in it), where the platform
+/// makes it cheap to read.
+fn resident_bytes() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+        let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+        Some(pages * 4096)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
 }

@@ -7,7 +7,7 @@
 use crate::broker::{self, TestBroker};
 use crate::raw::{self, QUIET, Raw, WAIT, connect, field, frame};
 use mq::broker::Config;
-use mq::protocol::{Packet, ProtocolVersion, QoS};
+use mq::protocol::{Packet, ProtocolVersion, QoS, ReasonCode};
 use std::time::Duration;
 
 const V3: ProtocolVersion = ProtocolVersion::V311;
@@ -27,17 +27,30 @@ pub async fn broker_still_works(b: &TestBroker) {
 /// connection, sending at most a DISCONNECT with an error reason (5.0); then check
 /// the broker still serves others.
 async fn closes_after(version: ProtocolVersion, bytes: &[u8], what: &str) {
+    closes_with(version, bytes, what, &[]).await;
+}
+
+/// Like [`closes_after`]; a 5.0 DISCONNECT, if sent, must carry one of `reasons`
+/// (any error reason when empty).
+async fn closes_with(version: ProtocolVersion, bytes: &[u8], what: &str, reasons: &[ReasonCode]) {
     let b = broker::start().await;
     let mut c = Raw::client(b.addr, version, "bad").await;
     c.send_bytes(bytes).await;
     let got = c.expect_closed(WAIT).await;
     for p in got {
         match p {
-            Packet::Disconnect(d) if version == V5 => assert!(
-                d.reason.is_error(),
-                "{what}: DISCONNECT reason must be an error, got {:?}",
-                d.reason
-            ),
+            Packet::Disconnect(d) if version == V5 => {
+                assert!(
+                    d.reason.is_error(),
+                    "{what}: DISCONNECT reason must be an error, got {:?}",
+                    d.reason
+                );
+                assert!(
+                    reasons.is_empty() || reasons.contains(&d.reason),
+                    "{what}: DISCONNECT reason {:?}, expected one of {reasons:?}",
+                    d.reason
+                );
+            }
             other => panic!("{what}: unexpected {other:?} before the close"),
         }
     }
@@ -92,63 +105,206 @@ macro_rules! reserved_flags_test {
         async fn $name() {
             let first = ($kind << 4) | $flags;
             let bytes = frame(first, &body_for($kind, $version));
-            closes_after($version, &bytes, &format!("first byte 0x{first:02X}")).await;
+            // Wrong flags are a Malformed Packet; a packet type a client may not send
+            // is a Malformed Packet or a Protocol Error (5.0 section 4.13).
+            let reasons: &[ReasonCode] = if matches!($kind, 2 | 9 | 11 | 13) {
+                &[ReasonCode::MALFORMED_PACKET, ReasonCode::PROTOCOL_ERROR]
+            } else {
+                &[ReasonCode::MALFORMED_PACKET]
+            };
+            closes_with(
+                $version,
+                &bytes,
+                &format!("first byte 0x{first:02X}"),
+                reasons,
+            )
+            .await;
         }
     };
 }
 
-reserved_flags_test!(v311_publish_qos3_closes_mqtt_3_3_1_4, V3, 3, 0x06,
-    "[MQTT-3.3.1-4] PUBLISH with both QoS bits set closes the connection (3.1.1).");
-reserved_flags_test!(v5_publish_qos3_closes_mqtt_3_3_1_4, V5, 3, 0x06,
-    "[MQTT-3.3.1-4] PUBLISH with both QoS bits set: DISCONNECT 0x81 / close (5.0).");
-reserved_flags_test!(v311_puback_flags_close_mqtt_2_2_2_2, V3, 4, 0x01,
-    "3.1.1 [MQTT-2.2.2-2] PUBACK with reserved flag bits set closes the connection.");
-reserved_flags_test!(v5_puback_flags_close_mqtt_2_1_3_1, V5, 4, 0x02,
-    "5.0 [MQTT-2.1.3-1] PUBACK with reserved flag bits set: malformed.");
-reserved_flags_test!(v311_pubrec_flags_close_mqtt_2_2_2_2, V3, 5, 0x04,
-    "3.1.1 [MQTT-2.2.2-2] PUBREC with reserved flag bits set closes.");
-reserved_flags_test!(v5_pubrec_flags_close_mqtt_2_1_3_1, V5, 5, 0x08,
-    "5.0 [MQTT-2.1.3-1] PUBREC with reserved flag bits set: malformed.");
-reserved_flags_test!(v311_pubrel_flags_0000_close_mqtt_3_6_1_1, V3, 6, 0x00,
-    "[MQTT-3.6.1-1] PUBREL must have flags 0010: 0000 closes (3.1.1).");
-reserved_flags_test!(v5_pubrel_flags_0011_close_mqtt_3_6_1_1, V5, 6, 0x03,
-    "[MQTT-3.6.1-1] PUBREL must have flags 0010: 0011 is malformed (5.0).");
-reserved_flags_test!(v311_pubcomp_flags_close_mqtt_2_2_2_2, V3, 7, 0x02,
-    "3.1.1 [MQTT-2.2.2-2] PUBCOMP with reserved flag bits set closes.");
-reserved_flags_test!(v5_pubcomp_flags_close_mqtt_2_1_3_1, V5, 7, 0x01,
-    "5.0 [MQTT-2.1.3-1] PUBCOMP with reserved flag bits set: malformed.");
-reserved_flags_test!(v311_subscribe_flags_0000_close_mqtt_3_8_1_1, V3, 8, 0x00,
-    "[MQTT-3.8.1-1] SUBSCRIBE must have flags 0010: 0000 closes (3.1.1).");
-reserved_flags_test!(v5_subscribe_flags_1010_close_mqtt_3_8_1_1, V5, 8, 0x0A,
-    "[MQTT-3.8.1-1] SUBSCRIBE must have flags 0010: 1010 is malformed (5.0).");
-reserved_flags_test!(v311_unsubscribe_flags_0000_close_mqtt_3_10_1_1, V3, 10, 0x00,
-    "[MQTT-3.10.1-1] UNSUBSCRIBE must have flags 0010: 0000 closes (3.1.1).");
-reserved_flags_test!(v5_unsubscribe_flags_0110_close_mqtt_3_10_1_1, V5, 10, 0x06,
-    "[MQTT-3.10.1-1] UNSUBSCRIBE must have flags 0010: 0110 is malformed (5.0).");
-reserved_flags_test!(v311_pingreq_flags_close_mqtt_2_2_2_2, V3, 12, 0x01,
-    "3.1.1 [MQTT-2.2.2-2] PINGREQ with reserved flag bits set closes.");
-reserved_flags_test!(v5_pingreq_flags_close_mqtt_2_1_3_1, V5, 12, 0x08,
-    "5.0 [MQTT-2.1.3-1] PINGREQ with reserved flag bits set: malformed.");
-reserved_flags_test!(v311_disconnect_flags_close_mqtt_2_2_2_2, V3, 14, 0x01,
-    "3.1.1 [MQTT-2.2.2-2] DISCONNECT with reserved flag bits set closes.");
-reserved_flags_test!(v5_disconnect_flags_close_mqtt_3_14_1_1, V5, 14, 0x02,
-    "[MQTT-3.14.1-1] DISCONNECT with reserved flag bits set: malformed (5.0).");
-reserved_flags_test!(v5_auth_flags_close_mqtt_3_15_1_1, V5, 15, 0x01,
-    "[MQTT-3.15.1-1] AUTH with reserved flag bits set: malformed (5.0).");
-reserved_flags_test!(v311_reserved_type_0_closes_mqtt_2_2_1, V3, 0, 0x00,
-    "3.1.1 section 2.2.1: packet type 0 is reserved: the connection closes.");
-reserved_flags_test!(v5_reserved_type_0_closes_mqtt_2_1_2, V5, 0, 0x00,
-    "5.0 section 2.1.2: packet type 0 is reserved: malformed.");
-reserved_flags_test!(v311_auth_type_15_reserved_closes_mqtt_2_2_1, V3, 15, 0x00,
-    "3.1.1 section 2.2.1: packet type 15 is reserved in 3.1.1: the connection closes.");
-reserved_flags_test!(v311_connack_from_client_closes, V3, 2, 0x00,
-    "CONNACK flows server to client only (section 2.2.1 / 2.1.2): from a client it is a protocol violation.");
-reserved_flags_test!(v5_suback_from_client_closes, V5, 9, 0x00,
-    "SUBACK flows server to client only: from a client it is a Protocol Error (5.0).");
-reserved_flags_test!(v311_unsuback_from_client_closes, V3, 11, 0x00,
-    "UNSUBACK flows server to client only: from a client it is a protocol violation.");
-reserved_flags_test!(v5_pingresp_from_client_closes, V5, 13, 0x00,
-    "PINGRESP flows server to client only: from a client it is a Protocol Error (5.0).");
+reserved_flags_test!(
+    v311_publish_qos3_closes_mqtt_3_3_1_4,
+    V3,
+    3,
+    0x06,
+    "[MQTT-3.3.1-4] PUBLISH with both QoS bits set closes the connection (3.1.1)."
+);
+reserved_flags_test!(
+    v5_publish_qos3_closes_mqtt_3_3_1_4,
+    V5,
+    3,
+    0x06,
+    "[MQTT-3.3.1-4] PUBLISH with both QoS bits set: DISCONNECT 0x81 / close (5.0)."
+);
+reserved_flags_test!(
+    v311_puback_flags_close_mqtt_2_2_2_2,
+    V3,
+    4,
+    0x01,
+    "3.1.1 [MQTT-2.2.2-2] PUBACK with reserved flag bits set closes the connection."
+);
+reserved_flags_test!(
+    v5_puback_flags_close_mqtt_2_1_3_1,
+    V5,
+    4,
+    0x02,
+    "5.0 [MQTT-2.1.3-1] PUBACK with reserved flag bits set: malformed."
+);
+reserved_flags_test!(
+    v311_pubrec_flags_close_mqtt_2_2_2_2,
+    V3,
+    5,
+    0x04,
+    "3.1.1 [MQTT-2.2.2-2] PUBREC with reserved flag bits set closes."
+);
+reserved_flags_test!(
+    v5_pubrec_flags_close_mqtt_2_1_3_1,
+    V5,
+    5,
+    0x08,
+    "5.0 [MQTT-2.1.3-1] PUBREC with reserved flag bits set: malformed."
+);
+reserved_flags_test!(
+    v311_pubrel_flags_0000_close_mqtt_3_6_1_1,
+    V3,
+    6,
+    0x00,
+    "[MQTT-3.6.1-1] PUBREL must have flags 0010: 0000 closes (3.1.1)."
+);
+reserved_flags_test!(
+    v5_pubrel_flags_0011_close_mqtt_3_6_1_1,
+    V5,
+    6,
+    0x03,
+    "[MQTT-3.6.1-1] PUBREL must have flags 0010: 0011 is malformed (5.0)."
+);
+reserved_flags_test!(
+    v311_pubcomp_flags_close_mqtt_2_2_2_2,
+    V3,
+    7,
+    0x02,
+    "3.1.1 [MQTT-2.2.2-2] PUBCOMP with reserved flag bits set closes."
+);
+reserved_flags_test!(
+    v5_pubcomp_flags_close_mqtt_2_1_3_1,
+    V5,
+    7,
+    0x01,
+    "5.0 [MQTT-2.1.3-1] PUBCOMP with reserved flag bits set: malformed."
+);
+reserved_flags_test!(
+    v311_subscribe_flags_0000_close_mqtt_3_8_1_1,
+    V3,
+    8,
+    0x00,
+    "[MQTT-3.8.1-1] SUBSCRIBE must have flags 0010: 0000 closes (3.1.1)."
+);
+reserved_flags_test!(
+    v5_subscribe_flags_1010_close_mqtt_3_8_1_1,
+    V5,
+    8,
+    0x0A,
+    "[MQTT-3.8.1-1] SUBSCRIBE must have flags 0010: 1010 is malformed (5.0)."
+);
+reserved_flags_test!(
+    v311_unsubscribe_flags_0000_close_mqtt_3_10_1_1,
+    V3,
+    10,
+    0x00,
+    "[MQTT-3.10.1-1] UNSUBSCRIBE must have flags 0010: 0000 closes (3.1.1)."
+);
+reserved_flags_test!(
+    v5_unsubscribe_flags_0110_close_mqtt_3_10_1_1,
+    V5,
+    10,
+    0x06,
+    "[MQTT-3.10.1-1] UNSUBSCRIBE must have flags 0010: 0110 is malformed (5.0)."
+);
+reserved_flags_test!(
+    v311_pingreq_flags_close_mqtt_2_2_2_2,
+    V3,
+    12,
+    0x01,
+    "3.1.1 [MQTT-2.2.2-2] PINGREQ with reserved flag bits set closes."
+);
+reserved_flags_test!(
+    v5_pingreq_flags_close_mqtt_2_1_3_1,
+    V5,
+    12,
+    0x08,
+    "5.0 [MQTT-2.1.3-1] PINGREQ with reserved flag bits set: malformed."
+);
+reserved_flags_test!(
+    v311_disconnect_flags_close_mqtt_2_2_2_2,
+    V3,
+    14,
+    0x01,
+    "3.1.1 [MQTT-2.2.2-2] DISCONNECT with reserved flag bits set closes."
+);
+reserved_flags_test!(
+    v5_disconnect_flags_close_mqtt_3_14_1_1,
+    V5,
+    14,
+    0x02,
+    "[MQTT-3.14.1-1] DISCONNECT with reserved flag bits set: malformed (5.0)."
+);
+reserved_flags_test!(
+    v5_auth_flags_close_mqtt_3_15_1_1,
+    V5,
+    15,
+    0x01,
+    "[MQTT-3.15.1-1] AUTH with reserved flag bits set: malformed (5.0)."
+);
+reserved_flags_test!(
+    v311_reserved_type_0_closes_mqtt_2_2_1,
+    V3,
+    0,
+    0x00,
+    "3.1.1 section 2.2.1: packet type 0 is reserved: the connection closes."
+);
+reserved_flags_test!(
+    v5_reserved_type_0_closes_mqtt_2_1_2,
+    V5,
+    0,
+    0x00,
+    "5.0 section 2.1.2: packet type 0 is reserved: malformed."
+);
+reserved_flags_test!(
+    v311_auth_type_15_reserved_closes_mqtt_2_2_1,
+    V3,
+    15,
+    0x00,
+    "3.1.1 section 2.2.1: packet type 15 is reserved in 3.1.1: the connection closes."
+);
+reserved_flags_test!(
+    v311_connack_from_client_closes,
+    V3,
+    2,
+    0x00,
+    "CONNACK flows server to client only (section 2.2.1 / 2.1.2): from a client it is a protocol violation."
+);
+reserved_flags_test!(
+    v5_suback_from_client_closes,
+    V5,
+    9,
+    0x00,
+    "SUBACK flows server to client only: from a client it is a Protocol Error (5.0)."
+);
+reserved_flags_test!(
+    v311_unsuback_from_client_closes,
+    V3,
+    11,
+    0x00,
+    "UNSUBACK flows server to client only: from a client it is a protocol violation."
+);
+reserved_flags_test!(
+    v5_pingresp_from_client_closes,
+    V5,
+    13,
+    0x00,
+    "PINGRESP flows server to client only: from a client it is a Protocol Error (5.0)."
+);
 
 /// [MQTT-2.2.2-2] (3.1.1) / [MQTT-2.1.3-1] (5.0): CONNECT with flag bits 0001 in the
 /// fixed header closes the connection without an accepting CONNACK.
@@ -173,7 +329,12 @@ async fn connect_fixed_header_flags_close_mqtt_2_1_3_1() {
 /// bytes is malformed.
 #[tokio::test]
 async fn remaining_length_five_bytes_closes_mqtt_1_5_5_1() {
-    closes_after(V5, &[0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F], "5-byte Remaining Length").await;
+    closes_after(
+        V5,
+        &[0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F],
+        "5-byte Remaining Length",
+    )
+    .await;
 }
 
 /// A Remaining Length shorter than the fields it must hold (a PUBLISH whose topic
@@ -181,7 +342,12 @@ async fn remaining_length_five_bytes_closes_mqtt_1_5_5_1() {
 #[tokio::test]
 async fn remaining_length_too_short_for_fields_closes() {
     // Topic length 10 but only 3 bytes follow.
-    closes_after(V3, &[0x30, 0x05, 0x00, 0x0A, b'a', b'b', b'c'], "truncated topic").await;
+    closes_after(
+        V3,
+        &[0x30, 0x05, 0x00, 0x0A, b'a', b'b', b'c'],
+        "truncated topic",
+    )
+    .await;
 }
 
 /// A PUBACK whose Remaining Length is 1 cannot hold a packet id: malformed.
@@ -202,13 +368,23 @@ fn publish_raw_topic(topic: &[u8], version: ProtocolVersion) -> Vec<u8> {
 /// 3.1.1 [MQTT-1.5.3-1] Invalid UTF-8 in a topic name closes the connection.
 #[tokio::test]
 async fn v311_invalid_utf8_topic_closes_mqtt_1_5_3_1() {
-    closes_after(V3, &publish_raw_topic(&[b'a', 0xC3, 0x28], V3), "invalid UTF-8").await;
+    closes_after(
+        V3,
+        &publish_raw_topic(&[b'a', 0xC3, 0x28], V3),
+        "invalid UTF-8",
+    )
+    .await;
 }
 
 /// 5.0 [MQTT-1.5.4-1] A UTF-16 surrogate encoded in a topic name is ill-formed UTF-8.
 #[tokio::test]
 async fn v5_surrogate_in_topic_closes_mqtt_1_5_4_1() {
-    closes_after(V5, &publish_raw_topic(&[b'a', 0xED, 0xA0, 0x80], V5), "surrogate").await;
+    closes_after(
+        V5,
+        &publish_raw_topic(&[b'a', 0xED, 0xA0, 0x80], V5),
+        "surrogate",
+    )
+    .await;
 }
 
 /// 3.1.1 [MQTT-1.5.3-2] U+0000 in a topic name closes the connection.
@@ -232,8 +408,11 @@ async fn v5_nul_in_filter_closes_mqtt_1_5_4_2() {
 async fn invalid_utf8_client_id_closes_mqtt_1_5_3_1() {
     let b = broker::start().await;
     let mut c = Raw::open(b.addr, V3).await;
-    c.send_bytes(&frame(0x10, &raw::connect_body(b"MQTT", 4, 0x02, &[0xFF, 0xFE])))
-        .await;
+    c.send_bytes(&frame(
+        0x10,
+        &raw::connect_body(b"MQTT", 4, 0x02, &[0xFF, 0xFE]),
+    ))
+    .await;
     let got = c.expect_closed_raw(WAIT).await;
     assert!(
         got.is_empty() || (got.len() >= 4 && got[3] != 0),
@@ -368,7 +547,10 @@ async fn oversized_publish_vs_message_size_limit_not_delivered() {
         match p.recv(WAIT).await {
             crate::raw::Event::Packet(Packet::PubAck(a)) => {
                 if version == V5 {
-                    assert!(a.reason.is_error(), "oversized PUBLISH acknowledged as success");
+                    assert!(
+                        a.reason.is_error(),
+                        "oversized PUBLISH acknowledged as success"
+                    );
                 }
             }
             crate::raw::Event::Packet(Packet::Disconnect(d)) => assert!(d.reason.is_error()),
@@ -407,7 +589,10 @@ async fn half_packet_then_silence_closes_only_that_connection() {
     let mut con = connect(V3, "half");
     con.keep_alive = 1;
     let (mut c, _) = Raw::connect_ok(b.addr, con).await;
-    let full = raw::bytes_of(&Packet::Publish(raw::publish("h/t", b"xyz", QoS::AtMostOnce)), V3);
+    let full = raw::bytes_of(
+        &Packet::Publish(raw::publish("h/t", b"xyz", QoS::AtMostOnce)),
+        V3,
+    );
     c.send_bytes(&full[..full.len() - 2]).await;
     broker_still_works(&b).await;
     c.expect_closed(Duration::from_millis(2500)).await;

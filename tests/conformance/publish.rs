@@ -284,7 +284,11 @@ async fn outgoing_packet_ids_unique_in_flight_mqtt_2_2_1_4() {
     for _ in 0..10 {
         let m = s.expect_publish().await;
         assert_ne!(m.packet_id, 0);
-        assert!(seen.insert(m.packet_id), "packet id {} reused while in flight", m.packet_id);
+        assert!(
+            seen.insert(m.packet_id),
+            "packet id {} reused while in flight",
+            m.packet_id
+        );
         held.push(m);
     }
     for m in held {
@@ -300,7 +304,10 @@ async fn wildcard_topic_name_disconnects(version: ProtocolVersion, topic: &str) 
     let reason = c.expect_disconnect(WAIT).await;
     if version == V5 {
         if let Some(r) = reason {
-            assert!(r.is_error(), "DISCONNECT reason must be an error, got {r:?}");
+            assert!(
+                r.is_error(),
+                "DISCONNECT reason must be an error, got {r:?}"
+            );
         }
     }
     // The broker is fine afterwards.
@@ -393,5 +400,8 @@ async fn dup_not_forwarded_mqtt_3_3_1_3() {
     m.dup = true;
     p.publish_msg(m).await;
     let got = s.expect_publish_acked().await;
-    assert!(!got.dup, "DUP 1 copied from the incoming PUBLISH [MQTT-3.3.1-3]");
+    assert!(
+        !got.dup,
+        "DUP 1 copied from the incoming PUBLISH [MQTT-3.3.1-3]"
+    );
 }

@@ -6,12 +6,12 @@
 #![allow(dead_code)]
 
 use bytes::{Bytes, BytesMut};
+use mq::protocol::PacketType;
 use mq::protocol::{
     Ack, ConnAck, Connect, Disconnect, Packet, Properties, ProtocolVersion, Publish, QoS,
-    ReasonCode, SubAck, Subscribe, SubscribeFilter, SubscriptionOptions, UnsubAck,
-    Unsubscribe, Will, decode, encode,
+    ReasonCode, SubAck, Subscribe, SubscribeFilter, SubscriptionOptions, UnsubAck, Unsubscribe,
+    Will, decode, encode,
 };
-use mq::protocol::PacketType;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -26,6 +26,7 @@ pub const QUIET: Duration = Duration::from_millis(300);
 
 /// What one bounded read produced.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // short-lived, matched by value everywhere
 pub enum Event {
     /// A whole packet.
     Packet(Packet),
@@ -92,7 +93,9 @@ impl Raw {
 
     /// A clean MQTT 5.0 connection with `client_id`.
     pub async fn v5(addr: SocketAddr, client_id: &str) -> Raw {
-        Raw::connect_ok(addr, connect(ProtocolVersion::V5, client_id)).await.0
+        Raw::connect_ok(addr, connect(ProtocolVersion::V5, client_id))
+            .await
+            .0
     }
 
     /// A clean connection of `version` with `client_id`.
@@ -119,6 +122,15 @@ impl Raw {
     pub async fn send_bytes(&mut self, bytes: &[u8]) {
         let _ = timeout(WAIT, self.stream.write_all(bytes)).await;
         let _ = timeout(WAIT, self.stream.flush()).await;
+    }
+
+    /// Send bytes, reporting whether the write finished within `wait` (a broker that
+    /// stops reading makes it time out).
+    pub async fn try_send_bytes(&mut self, bytes: &[u8], wait: Duration) -> bool {
+        matches!(
+            timeout(wait, self.stream.write_all(bytes)).await,
+            Ok(Ok(()))
+        )
     }
 
     /// Send a packet encoded under another version than the connection's (used to
@@ -372,7 +384,10 @@ impl Raw {
     /// Subscribe to `filter` at `qos` and insist it is granted at `qos`.
     pub async fn subscribe(&mut self, filter: &str, qos: QoS) {
         let ack = self
-            .subscribe_with(&[(filter, SubscriptionOptions::qos(qos))], Properties::default())
+            .subscribe_with(
+                &[(filter, SubscriptionOptions::qos(qos))],
+                Properties::default(),
+            )
             .await;
         assert_eq!(
             ack.reason_codes[0],

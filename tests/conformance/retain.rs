@@ -4,9 +4,7 @@
 
 use crate::broker;
 use crate::raw::{Event, QUIET, Raw};
-use mq::protocol::{
-    Packet, Properties, ProtocolVersion, QoS, RetainHandling, SubscriptionOptions,
-};
+use mq::protocol::{Packet, Properties, ProtocolVersion, QoS, RetainHandling, SubscriptionOptions};
 use std::time::Duration;
 
 const V3: ProtocolVersion = ProtocolVersion::V311;
@@ -39,7 +37,10 @@ async fn v311_retain_flag_on_subscribe_vs_forwarding_mqtt_3_3_1_8_mqtt_3_3_1_9()
     s.subscribe("r/#", QoS::AtLeastOnce).await;
     let m = s.expect_publish_acked().await;
     assert_eq!(&m.payload[..], b"v1");
-    assert!(m.retain, "sent because of a new subscription: RETAIN 1 [MQTT-3.3.1-8]");
+    assert!(
+        m.retain,
+        "sent because of a new subscription: RETAIN 1 [MQTT-3.3.1-8]"
+    );
     p.publish_retained("r/a", b"v2", QoS::AtLeastOnce).await;
     let m = s.expect_publish_acked().await;
     assert_eq!(&m.payload[..], b"v2");
@@ -99,7 +100,11 @@ async fn replace(version: ProtocolVersion) {
     let mut s = Raw::client(b.addr, version, "sub").await;
     s.subscribe("rep/t", QoS::AtLeastOnce).await;
     let got = drain(&mut s).await;
-    assert_eq!(got.len(), 1, "exactly one retained message per topic: {got:?}");
+    assert_eq!(
+        got.len(),
+        1,
+        "exactly one retained message per topic: {got:?}"
+    );
     assert_eq!(&got[0].payload[..], b"new", "the last retained message");
 }
 
@@ -126,7 +131,10 @@ async fn delete(version: ProtocolVersion) {
     p.publish_retained("del/t", b"", QoS::AtLeastOnce).await;
     // The empty retained message is processed normally: forwarded to subscribers.
     let m = live.expect_publish_acked().await;
-    assert!(m.payload.is_empty(), "empty retained message forwarded normally");
+    assert!(
+        m.payload.is_empty(),
+        "empty retained message forwarded normally"
+    );
     let mut s = Raw::client(b.addr, version, "late").await;
     s.subscribe("del/t", QoS::AtLeastOnce).await;
     s.expect_no_publish(QUIET).await;
@@ -161,7 +169,11 @@ async fn retained_wildcard_and_qos_min_mqtt_3_3_1_6() {
     got.sort_by(|x, y| x.topic.cmp(&y.topic));
     assert_eq!(got.len(), 2, "both retained topics under w/: {got:?}");
     assert_eq!(&*got[0].topic, "w/a");
-    assert_eq!(got[0].qos, QoS::AtLeastOnce, "QoS 2 message to a QoS 1 subscription");
+    assert_eq!(
+        got[0].qos,
+        QoS::AtLeastOnce,
+        "QoS 2 message to a QoS 1 subscription"
+    );
     assert_eq!(&*got[1].topic, "w/b/c");
     assert_eq!(got[1].qos, QoS::AtMostOnce, "QoS 0 message stays QoS 0");
     assert!(got.iter().all(|m| m.retain));
@@ -188,7 +200,11 @@ async fn v5_retain_handling_0_always_mqtt_3_3_1_9() {
     sub_rh(&mut s, "rh/t", RetainHandling::SendAtSubscribe).await;
     assert_eq!(drain(&mut s).await.len(), 1);
     sub_rh(&mut s, "rh/t", RetainHandling::SendAtSubscribe).await;
-    assert_eq!(drain(&mut s).await.len(), 1, "re-sent on the replacing SUBSCRIBE");
+    assert_eq!(
+        drain(&mut s).await.len(),
+        1,
+        "re-sent on the replacing SUBSCRIBE"
+    );
 }
 
 /// 5.0 [MQTT-3.3.1-10] Retain Handling 1: sent only if the subscription is new.
@@ -201,7 +217,11 @@ async fn v5_retain_handling_1_only_new_mqtt_3_3_1_10() {
     sub_rh(&mut s, "rh/t", RetainHandling::SendIfNew).await;
     assert_eq!(drain(&mut s).await.len(), 1, "new subscription: sent");
     sub_rh(&mut s, "rh/t", RetainHandling::SendIfNew).await;
-    assert_eq!(drain(&mut s).await.len(), 0, "existing subscription: not sent");
+    assert_eq!(
+        drain(&mut s).await.len(),
+        0,
+        "existing subscription: not sent"
+    );
 }
 
 /// 5.0 [MQTT-3.3.1-11] Retain Handling 2: never sent at subscribe; live messages
@@ -213,7 +233,11 @@ async fn v5_retain_handling_2_never_mqtt_3_3_1_11() {
     p.publish_retained("rh/t", b"r", QoS::AtLeastOnce).await;
     let mut s = Raw::v5(b.addr, "sub").await;
     sub_rh(&mut s, "rh/t", RetainHandling::DoNotSend).await;
-    assert_eq!(drain(&mut s).await.len(), 0, "Retain Handling 2: nothing at subscribe");
+    assert_eq!(
+        drain(&mut s).await.len(),
+        0,
+        "Retain Handling 2: nothing at subscribe"
+    );
     p.publish("rh/t", b"live", QoS::AtLeastOnce).await;
     assert_eq!(&s.expect_publish_acked().await.payload[..], b"live");
 }
@@ -224,7 +248,8 @@ async fn v5_retain_handling_2_never_mqtt_3_3_1_11() {
 async fn retained_outlives_publisher_mqtt_3_3_1_6() {
     let b = broker::start().await;
     let mut p = Raw::v311(b.addr, "pub").await;
-    p.publish_retained("gone/t", b"still here", QoS::AtLeastOnce).await;
+    p.publish_retained("gone/t", b"still here", QoS::AtLeastOnce)
+        .await;
     p.disconnect().await;
     let mut s = Raw::v311(b.addr, "sub").await;
     s.subscribe("gone/+", QoS::AtMostOnce).await;

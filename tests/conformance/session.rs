@@ -4,9 +4,7 @@
 
 use crate::broker;
 use crate::raw::{Event, QUIET, Raw, WAIT, connect};
-use mq::protocol::{
-    Ack, ConnAck, Packet, Properties, ProtocolVersion, QoS, ReasonCode,
-};
+use mq::protocol::{Ack, ConnAck, Packet, Properties, ProtocolVersion, QoS, ReasonCode};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -39,7 +37,10 @@ async fn session_present_flags(version: ProtocolVersion) {
     assert!(!ack.session_present, "no session yet: Session Present 0");
     drop(c);
     let (mut c, ack) = durable(b.addr, version, "dur").await;
-    assert!(ack.session_present, "existing session resumed: Session Present 1");
+    assert!(
+        ack.session_present,
+        "existing session resumed: Session Present 1"
+    );
     c.ping().await;
     let (_c, ack) = conn(b.addr, version, "dur", true, None).await;
     assert!(!ack.session_present, "clean: Session Present 0");
@@ -67,7 +68,11 @@ async fn subscriptions_kept(version: ProtocolVersion) {
     assert!(ack.session_present);
     let mut p = Raw::client(b.addr, version, "pub").await;
     p.publish("keep/t", b"x", QoS::AtLeastOnce).await;
-    assert_eq!(&c.expect_publish_acked().await.payload[..], b"x", "subscription kept");
+    assert_eq!(
+        &c.expect_publish_acked().await.payload[..],
+        b"x",
+        "subscription kept"
+    );
 }
 
 /// 3.1.1 [MQTT-3.1.2-4] A resumed session keeps its subscriptions.
@@ -115,7 +120,10 @@ async fn v311_clean_session_not_kept_after_close_mqtt_3_1_2_6() {
     c.subscribe("tmp/t", QoS::AtLeastOnce).await;
     c.disconnect().await;
     let (_c, ack) = conn(b.addr, V3, "tmp", false, None).await;
-    assert!(!ack.session_present, "the clean session ended with its connection");
+    assert!(
+        !ack.session_present,
+        "the clean session ended with its connection"
+    );
 }
 
 async fn queued_while_offline(version: ProtocolVersion) {
@@ -135,7 +143,11 @@ async fn queued_while_offline(version: ProtocolVersion) {
         let m = c.expect_publish_acked().await;
         got.push(String::from_utf8_lossy(&m.payload).to_string());
     }
-    assert_eq!(got, ["one", "two", "three"], "queued QoS 1/2 messages, in order");
+    assert_eq!(
+        got,
+        ["one", "two", "three"],
+        "queued QoS 1/2 messages, in order"
+    );
     c.expect_no_publish(QUIET).await;
 }
 
@@ -251,7 +263,10 @@ async fn v5_session_expiry_zero_ends_with_connection_mqtt_3_1_2_23() {
     c.subscribe("zero/t", QoS::AtLeastOnce).await;
     c.disconnect().await;
     let (_c, ack) = conn(b.addr, V5, "zero", false, None).await;
-    assert!(!ack.session_present, "expiry 0: the session ended with the connection");
+    assert!(
+        !ack.session_present,
+        "expiry 0: the session ended with the connection"
+    );
 }
 
 /// 5.0 section 3.14.2.2.2: the Session Expiry Interval in DISCONNECT replaces the

@@ -4,9 +4,7 @@
 
 use crate::broker;
 use crate::raw::{Event, QUIET, Raw, WAIT};
-use mq::protocol::{
-    Packet, Properties, ProtocolVersion, QoS, ReasonCode, SubscriptionOptions,
-};
+use mq::protocol::{Packet, Properties, ProtocolVersion, QoS, ReasonCode, SubscriptionOptions};
 use std::time::Duration;
 
 const V3: ProtocolVersion = ProtocolVersion::V311;
@@ -83,7 +81,11 @@ async fn multi_level_wildcard_mqtt_4_7_1_1() {
 /// `+` alone matches one-level topics, not `/x` nor `a/b` (4.7.1.3 examples).
 #[tokio::test]
 async fn plus_alone_one_level_mqtt_4_7_1_2() {
-    check_matches("+", &[("finance", true), ("/finance", false), ("a/b", false)]).await;
+    check_matches(
+        "+",
+        &[("finance", true), ("/finance", false), ("a/b", false)],
+    )
+    .await;
 }
 
 /// `+/+` matches `/finance` (two levels, the first empty) (4.7.1.3 examples).
@@ -95,8 +97,15 @@ async fn plus_plus_matches_leading_slash_mqtt_4_7_1_2() {
 /// [MQTT-4.7.3-4] Matching is exact: case matters, no normalisation.
 #[tokio::test]
 async fn matching_is_case_sensitive_mqtt_4_7_3_4() {
-    check_matches("ACCOUNTS/x", &[("ACCOUNTS/x", true), ("Accounts/x", false), ("accounts/x", false)])
-        .await;
+    check_matches(
+        "ACCOUNTS/x",
+        &[
+            ("ACCOUNTS/x", true),
+            ("Accounts/x", false),
+            ("accounts/x", false),
+        ],
+    )
+    .await;
 }
 
 /// [MQTT-4.7.2-1] Filters starting with a wildcard do not match `$` topics; a filter
@@ -137,7 +146,11 @@ async fn suback_codes_in_order_mqtt_3_9_3_1() {
             .await;
         assert_eq!(
             ack.reason_codes,
-            [ReasonCode::GRANTED_QOS_2, ReasonCode::SUCCESS, ReasonCode::GRANTED_QOS_1],
+            [
+                ReasonCode::GRANTED_QOS_2,
+                ReasonCode::SUCCESS,
+                ReasonCode::GRANTED_QOS_1
+            ],
             "{version}: SUBACK codes in filter order"
         );
         // Each subscription works at its granted QoS.
@@ -187,7 +200,10 @@ async fn v311_overlapping_subscriptions_max_qos_mqtt_3_3_5_1() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert!(!got.is_empty() && got.len() <= 2, "one or two copies, got {got:?}");
+    assert!(
+        !got.is_empty() && got.len() <= 2,
+        "one or two copies, got {got:?}"
+    );
     assert!(
         got.contains(&QoS::ExactlyOnce),
         "a copy at the maximum QoS of the matching subscriptions: {got:?}"
@@ -215,7 +231,10 @@ async fn v5_overlapping_subscriptions_max_qos_mqtt_3_3_4_2() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert!(!got.is_empty() && got.len() <= 2, "one or two copies, got {got:?}");
+    assert!(
+        !got.is_empty() && got.len() <= 2,
+        "one or two copies, got {got:?}"
+    );
     assert!(got.contains(&QoS::AtLeastOnce), "a copy at QoS 1: {got:?}");
 }
 
@@ -292,4 +311,91 @@ async fn invalid_filter_not_granted_mqtt_4_7_1_1() {
             other => panic!("{version}: expected SUBACK failure or close, got {other:?}"),
         }
     }
+}
+
+/// Edge levels: an empty last level matches `+` and `#`; `#` alone matches every
+/// non-`$` topic, including `/` (4.7.1 examples, [MQTT-4.7.1-1] [MQTT-4.7.1-2]).
+#[tokio::test]
+async fn empty_levels_and_lone_hash_mqtt_4_7_1_1() {
+    check_matches("a/+", &[("a/", true), ("a", false), ("a/b", true)]).await;
+    check_matches("#", &[("/", true), ("a/b/c", true), ("x", true)]).await;
+}
+
+/// [MQTT-4.7.3-4] Non-ASCII topics match character for character.
+#[tokio::test]
+async fn unicode_topics_match_exactly_mqtt_4_7_3_4() {
+    check_matches("ü/+/✓", &[("ü/ß/✓", true), ("u/ß/✓", false)]).await;
+}
+
+/// 5.0 [MQTT-3.8.4-3]: a replacing SUBSCRIBE replaces the Subscription Identifier.
+#[tokio::test]
+async fn v5_resubscribe_replaces_subscription_identifier_mqtt_3_8_4_3() {
+    let b = broker::start().await;
+    let mut c = Raw::v5(b.addr, "sid").await;
+    for id in [1u32, 2] {
+        let props = Properties {
+            subscription_identifiers: vec![id],
+            ..Properties::default()
+        };
+        c.subscribe_with(
+            &[("sid/t", SubscriptionOptions::qos(QoS::AtLeastOnce))],
+            props,
+        )
+        .await;
+    }
+    c.publish("sid/t", b"x", QoS::AtLeastOnce).await;
+    let m = c.expect_publish_acked().await;
+    assert_eq!(
+        m.properties.subscription_identifiers,
+        [2],
+        "the new identifier only"
+    );
+    c.expect_no_publish(QUIET).await;
+}
+
+/// 5.0 [MQTT-3.3.1-10]: Retain Handling 1 after a resumed session: the subscription
+/// already exists in the session, so no retained message.
+#[tokio::test]
+async fn v5_retain_handling_1_existing_in_resumed_session_mqtt_3_3_1_10() {
+    let b = broker::start().await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    p.publish_retained("rh1/t", b"r", QoS::AtLeastOnce).await;
+    let mut con = crate::raw::connect(V5, "rh1");
+    con.clean_start = false;
+    con.properties.session_expiry_interval = Some(60);
+    let opts = SubscriptionOptions {
+        qos: QoS::AtLeastOnce,
+        retain_handling: mq::protocol::RetainHandling::SendIfNew,
+        ..Default::default()
+    };
+    let (mut c, _) = Raw::connect_ok(b.addr, con.clone()).await;
+    c.subscribe_with(&[("rh1/t", opts)], Properties::default())
+        .await;
+    c.expect_publish_acked().await;
+    c.disconnect().await;
+    let (mut c, ack) = Raw::connect_ok(b.addr, con).await;
+    assert!(ack.session_present);
+    c.subscribe_with(&[("rh1/t", opts)], Properties::default())
+        .await;
+    c.expect_no_publish(QUIET).await;
+}
+
+/// 5.0 section 4.8.2: UNSUBSCRIBE of a shared subscription removes the member.
+#[tokio::test]
+async fn v5_unsubscribe_shared_subscription() {
+    let b = broker::start().await;
+    let mut c = Raw::v5(b.addr, "member").await;
+    c.subscribe("$share/g/us/t", QoS::AtLeastOnce).await;
+    let ack = c.unsubscribe(&["$share/g/us/t"]).await;
+    assert_eq!(ack.reason_codes, [ReasonCode::SUCCESS]);
+    let mut p = Raw::v5(b.addr, "pub").await;
+    p.publish("us/t", b"x", QoS::AtLeastOnce).await;
+    c.expect_no_publish(QUIET).await;
+}
+
+/// 5.0 [MQTT-1.5.4-3] / 3.1.1 [MQTT-1.5.3-3]: U+FEFF (bytes EF BB BF) is part of the
+/// string; it is not stripped, so "\u{FEFF}a" and "a" are different topics.
+#[tokio::test]
+async fn bom_is_not_stripped_mqtt_1_5_4_3() {
+    check_matches("\u{FEFF}bom", &[("\u{FEFF}bom", true), ("bom", false)]).await;
 }

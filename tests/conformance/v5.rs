@@ -90,7 +90,11 @@ async fn expired_message_not_delivered_mqtt_3_3_2_5() {
     tokio::time::sleep(Duration::from_millis(1600)).await;
     let (mut away, _) = Raw::connect_ok(b.addr, con).await;
     let got = away.expect_publish_acked().await;
-    assert_eq!(&got.payload[..], b"fresh", "the expired message was dropped");
+    assert_eq!(
+        &got.payload[..],
+        b"fresh",
+        "the expired message was dropped"
+    );
     away.expect_no_publish(QUIET).await;
 }
 
@@ -122,7 +126,10 @@ async fn topic_alias_client_to_broker_mqtt_3_3_2_12() {
     s.subscribe("ta/#", QoS::AtLeastOnce).await;
     let (mut p, ack) = Raw::connect_ok(b.addr, connect(V5, "pub")).await;
     let max = ack.properties.topic_alias_maximum.unwrap_or(0);
-    assert!(max >= 1, "the broker offers topic aliases (CONNACK Topic Alias Maximum)");
+    assert!(
+        max >= 1,
+        "the broker offers topic aliases (CONNACK Topic Alias Maximum)"
+    );
     let mut m = raw::publish("ta/first", b"1", QoS::AtLeastOnce);
     m.properties.topic_alias = Some(max);
     p.publish_msg(m).await;
@@ -157,7 +164,11 @@ async fn topic_alias_above_maximum_disconnect_0x94_mqtt_3_3_2_9() {
     m.properties.topic_alias = Some(max.saturating_add(1));
     p.send(&Packet::Publish(m)).await;
     let (_, reason) = until_closed(&mut p).await;
-    assert_eq!(reason, Some(ReasonCode::TOPIC_ALIAS_INVALID), "DISCONNECT 0x94");
+    assert_eq!(
+        reason,
+        Some(ReasonCode::TOPIC_ALIAS_INVALID),
+        "DISCONNECT 0x94"
+    );
 }
 
 /// [MQTT-3.3.2-8] Topic Alias 0 is not permitted: the connection is closed with an
@@ -219,7 +230,10 @@ async fn receive_resolving(c: &mut Raw, n: usize, max: u16) -> Vec<(String, Byte
         let topic = match m.properties.topic_alias {
             None => m.topic.to_string(),
             Some(a) => {
-                assert!(max > 0, "alias {a} sent to a client without Topic Alias Maximum [MQTT-3.1.2-27]");
+                assert!(
+                    max > 0,
+                    "alias {a} sent to a client without Topic Alias Maximum [MQTT-3.1.2-27]"
+                );
                 assert!(
                     a >= 1 && a <= max,
                     "alias {a} outside 1..={max} [MQTT-3.3.2-11]"
@@ -248,7 +262,8 @@ async fn broker_to_client_aliases(max: Option<u16>) {
     let mut p = Raw::v5(b.addr, "pub").await;
     let topics = ["al/a", "al/b", "al/c", "al/a", "al/b", "al/c", "al/a"];
     for (i, t) in topics.iter().enumerate() {
-        p.publish(t, i.to_string().as_bytes(), QoS::AtLeastOnce).await;
+        p.publish(t, i.to_string().as_bytes(), QoS::AtLeastOnce)
+            .await;
     }
     let got = receive_resolving(&mut s, topics.len(), max.unwrap_or(0)).await;
     for (i, (t, payload)) in got.iter().enumerate() {
@@ -285,7 +300,11 @@ async fn receive_maximum_broker_to_client_mqtt_3_3_4_9() {
     s.subscribe("rm/t", QoS::ExactlyOnce).await;
     let mut p = Raw::v5(b.addr, "pub").await;
     for i in 0..6u8 {
-        let qos = if i % 2 == 0 { QoS::AtLeastOnce } else { QoS::ExactlyOnce };
+        let qos = if i % 2 == 0 {
+            QoS::AtLeastOnce
+        } else {
+            QoS::ExactlyOnce
+        };
         p.publish("rm/t", &[i], qos).await;
     }
     let mut held: Vec<Publish> = Vec::new();
@@ -381,7 +400,11 @@ async fn maximum_packet_size_broker_to_client_mqtt_3_1_2_24() {
     p.publish("mps/t", &[b'x'; 500], QoS::AtLeastOnce).await;
     p.publish("mps/t", b"small", QoS::AtLeastOnce).await;
     let m = s.expect_publish_acked().await;
-    assert_eq!(&m.payload[..], b"small", "the oversized message was discarded");
+    assert_eq!(
+        &m.payload[..],
+        b"small",
+        "the oversized message was discarded"
+    );
     s.expect_no_publish(QUIET).await;
     s.ping().await;
 }
@@ -401,10 +424,18 @@ async fn maximum_packet_size_client_to_broker_0x95_mqtt_3_2_2_15() {
         Some(1000),
         "CONNACK announces Maximum Packet Size"
     );
-    p.send(&Packet::Publish(raw::publish("mps/in", &[0u8; 2000], QoS::AtMostOnce)))
-        .await;
+    p.send(&Packet::Publish(raw::publish(
+        "mps/in",
+        &[0u8; 2000],
+        QoS::AtMostOnce,
+    )))
+    .await;
     let (_, reason) = until_closed(&mut p).await;
-    assert_eq!(reason, Some(ReasonCode::PACKET_TOO_LARGE), "DISCONNECT 0x95");
+    assert_eq!(
+        reason,
+        Some(ReasonCode::PACKET_TOO_LARGE),
+        "DISCONNECT 0x95"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -426,10 +457,16 @@ async fn subscription_identifiers_mqtt_3_3_4_3_mqtt_3_3_4_4() {
         subscription_identifiers: vec![id],
         ..Properties::default()
     };
-    s.subscribe_with(&[("sid/#", SubscriptionOptions::qos(QoS::AtLeastOnce))], with_id(7))
-        .await;
-    s.subscribe_with(&[("sid/+", SubscriptionOptions::qos(QoS::AtLeastOnce))], with_id(300))
-        .await;
+    s.subscribe_with(
+        &[("sid/#", SubscriptionOptions::qos(QoS::AtLeastOnce))],
+        with_id(7),
+    )
+    .await;
+    s.subscribe_with(
+        &[("sid/+", SubscriptionOptions::qos(QoS::AtLeastOnce))],
+        with_id(300),
+    )
+    .await;
     s.subscribe("sid/x/none", QoS::AtLeastOnce).await;
     let mut p = Raw::v5(b.addr, "pub").await;
     p.publish("sid/x", b"both", QoS::AtLeastOnce).await;
@@ -523,7 +560,8 @@ async fn shared_subscription_one_member_each_mqtt_4_8_2_3() {
     let mut p = Raw::v5(b.addr, "pub").await;
     const N: usize = 10;
     for i in 0..N {
-        p.publish("sh/t", i.to_string().as_bytes(), QoS::AtLeastOnce).await;
+        p.publish("sh/t", i.to_string().as_bytes(), QoS::AtLeastOnce)
+            .await;
     }
     let mut shared = Vec::new();
     for c in [&mut m1, &mut m2] {
@@ -555,7 +593,8 @@ async fn shared_subscription_one_member_each_mqtt_4_8_2_3() {
 async fn no_retained_on_new_shared_subscription() {
     let b = broker::start().await;
     let mut p = Raw::v5(b.addr, "pub").await;
-    p.publish_retained("shr/t", b"retained", QoS::AtLeastOnce).await;
+    p.publish_retained("shr/t", b"retained", QoS::AtLeastOnce)
+        .await;
     let mut s = Raw::v5(b.addr, "member").await;
     s.subscribe("$share/g/shr/t", QoS::AtLeastOnce).await;
     s.expect_no_publish(Duration::from_millis(500)).await;
@@ -616,7 +655,11 @@ async fn publish_properties_passthrough_mqtt_3_3_2_15_mqtt_3_3_2_18() {
     m.properties.user_properties = ups.clone();
     p.publish_msg(m).await;
     let got = s.expect_publish_acked().await;
-    assert_eq!(got.properties.payload_format_indicator, Some(1), "[MQTT-3.3.2-4]");
+    assert_eq!(
+        got.properties.payload_format_indicator,
+        Some(1),
+        "[MQTT-3.3.2-4]"
+    );
     assert_eq!(
         got.properties.response_topic.as_deref(),
         Some("pp/reply"),
@@ -632,7 +675,10 @@ async fn publish_properties_passthrough_mqtt_3_3_2_15_mqtt_3_3_2_18() {
         Some("text/plain; charset=utf-8"),
         "[MQTT-3.3.2-20]"
     );
-    assert_eq!(got.properties.user_properties, ups, "[MQTT-3.3.2-17] [MQTT-3.3.2-18]");
+    assert_eq!(
+        got.properties.user_properties, ups,
+        "[MQTT-3.3.2-17] [MQTT-3.3.2-18]"
+    );
 }
 
 /// Passthrough also holds for retained messages sent at subscribe time.
@@ -648,7 +694,10 @@ async fn retained_message_keeps_properties_mqtt_3_3_2_17() {
     let mut s = Raw::v5(b.addr, "sub").await;
     s.subscribe("pp/r", QoS::AtLeastOnce).await;
     let got = s.expect_publish_acked().await;
-    assert_eq!(got.properties.user_properties, [("k".to_string(), "v".to_string())]);
+    assert_eq!(
+        got.properties.user_properties,
+        [("k".to_string(), "v".to_string())]
+    );
     assert_eq!(got.properties.content_type.as_deref(), Some("x/y"));
 }
 
@@ -715,7 +764,11 @@ async fn server_keep_alive_sent_and_enforced_mqtt_3_2_2_21() {
     })
     .await;
     let (mut c, ack) = Raw::connect_ok(b.addr, connect(V5, "ska")).await;
-    assert_eq!(ack.properties.server_keep_alive, Some(1), "CONNACK Server Keep Alive");
+    assert_eq!(
+        ack.properties.server_keep_alive,
+        Some(1),
+        "CONNACK Server Keep Alive"
+    );
     c.expect_nothing(Duration::from_millis(1000)).await;
     c.expect_disconnect(Duration::from_millis(1500)).await;
 }
@@ -740,7 +793,11 @@ async fn shutdown_sends_disconnect_0x8b() {
     let handle = b.handle;
     let stop = tokio::spawn(async move { handle.shutdown().await });
     let reason = c5.expect_disconnect(WAIT).await;
-    assert_eq!(reason, Some(ReasonCode::SERVER_SHUTTING_DOWN), "DISCONNECT 0x8B");
+    assert_eq!(
+        reason,
+        Some(ReasonCode::SERVER_SHUTTING_DOWN),
+        "DISCONNECT 0x8B"
+    );
     let got = c3.expect_closed(WAIT).await;
     assert!(got.is_empty(), "no DISCONNECT in 3.1.1: {got:?}");
     tokio::time::timeout(WAIT, stop)
@@ -759,12 +816,20 @@ async fn retain_not_available_0x9a_mqtt_3_2_2_14() {
     })
     .await;
     let (mut c, ack) = Raw::connect_ok(b.addr, connect(V5, "noret")).await;
-    assert_eq!(ack.properties.retain_available, Some(0), "CONNACK Retain Available 0");
+    assert_eq!(
+        ack.properties.retain_available,
+        Some(0),
+        "CONNACK Retain Available 0"
+    );
     let mut m = raw::publish("nr/t", b"x", QoS::AtMostOnce);
     m.retain = true;
     c.send(&Packet::Publish(m)).await;
     let (_, reason) = until_closed(&mut c).await;
-    assert_eq!(reason, Some(ReasonCode::RETAIN_NOT_SUPPORTED), "DISCONNECT 0x9A");
+    assert_eq!(
+        reason,
+        Some(ReasonCode::RETAIN_NOT_SUPPORTED),
+        "DISCONNECT 0x9A"
+    );
 }
 
 /// [MQTT-3.3.4-9] Receive Maximum also holds for messages queued while the client
@@ -813,8 +878,10 @@ async fn receive_maximum_applies_to_queued_messages_mqtt_3_3_4_9() {
 async fn maximum_packet_size_applies_to_retained_mqtt_3_1_2_25() {
     let b = broker::start().await;
     let mut p = Raw::v5(b.addr, "pub").await;
-    p.publish_retained("mpr/big", &[b'x'; 400], QoS::AtLeastOnce).await;
-    p.publish_retained("mpr/small", b"ok", QoS::AtLeastOnce).await;
+    p.publish_retained("mpr/big", &[b'x'; 400], QoS::AtLeastOnce)
+        .await;
+    p.publish_retained("mpr/small", b"ok", QoS::AtLeastOnce)
+        .await;
     let mut con = connect(V5, "small");
     con.properties.maximum_packet_size = Some(100);
     let (mut s, _) = Raw::connect_ok(b.addr, con).await;
@@ -857,8 +924,11 @@ async fn retained_message_carries_subscription_identifier_mqtt_3_3_4_3() {
         subscription_identifiers: vec![42],
         ..Properties::default()
     };
-    s.subscribe_with(&[("rsid/#", SubscriptionOptions::qos(QoS::AtLeastOnce))], sid)
-        .await;
+    s.subscribe_with(
+        &[("rsid/#", SubscriptionOptions::qos(QoS::AtLeastOnce))],
+        sid,
+    )
+    .await;
     let got = s.expect_publish_acked().await;
     assert_eq!(got.properties.subscription_identifiers, [42]);
 }
@@ -902,9 +972,16 @@ async fn maximum_qos_enforced_mqtt_3_2_2_9_mqtt_3_2_2_10() {
     })
     .await;
     let (mut c, ack) = Raw::connect_ok(b.addr, connect(V5, "mq1")).await;
-    assert_eq!(ack.properties.maximum_qos, Some(1), "CONNACK Maximum QoS [MQTT-3.2.2-9]");
+    assert_eq!(
+        ack.properties.maximum_qos,
+        Some(1),
+        "CONNACK Maximum QoS [MQTT-3.2.2-9]"
+    );
     let sub = c
-        .subscribe_with(&[("mq/t", SubscriptionOptions::qos(QoS::ExactlyOnce))], props())
+        .subscribe_with(
+            &[("mq/t", SubscriptionOptions::qos(QoS::ExactlyOnce))],
+            props(),
+        )
         .await;
     assert!(
         sub.reason_codes[0] == ReasonCode::GRANTED_QOS_1
@@ -916,7 +993,11 @@ async fn maximum_qos_enforced_mqtt_3_2_2_9_mqtt_3_2_2_10() {
     m.packet_id = 1;
     c.send(&Packet::Publish(m)).await;
     let (_, reason) = until_closed(&mut c).await;
-    assert_eq!(reason, Some(ReasonCode::QOS_NOT_SUPPORTED), "DISCONNECT 0x9B");
+    assert_eq!(
+        reason,
+        Some(ReasonCode::QOS_NOT_SUPPORTED),
+        "DISCONNECT 0x9B"
+    );
 }
 
 /// [MQTT-3.2.2-12] A Will QoS above the broker's Maximum QoS: CONNACK 0x9B and close.
@@ -983,5 +1064,92 @@ async fn queued_messages_bounded_for_offline_session() {
         }
     }
     assert!(n >= 1, "some queued messages are kept");
-    assert!(n <= 5, "{n} messages kept for an offline session with inflight 2 + queued 3");
+    assert!(
+        n <= 5,
+        "{n} messages kept for an offline session with inflight 2 + queued 3"
+    );
+}
+
+/// [MQTT-3.3.2-12] A retained PUBLISH sent through a Topic Alias is stored under the
+/// topic the alias stands for.
+#[tokio::test]
+async fn topic_alias_with_retain_stores_real_topic_mqtt_3_3_2_12() {
+    let b = broker::start().await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    let mut m = raw::publish("tar/t", b"1", QoS::AtLeastOnce);
+    m.retain = true;
+    m.properties.topic_alias = Some(1);
+    p.publish_msg(m).await;
+    let mut m = raw::publish("", b"2", QoS::AtLeastOnce);
+    m.retain = true;
+    m.properties.topic_alias = Some(1);
+    p.publish_msg(m).await;
+    let mut s = Raw::v5(b.addr, "sub").await;
+    s.subscribe("tar/#", QoS::AtLeastOnce).await;
+    let got = s.expect_publish_acked().await;
+    assert_eq!(&*got.topic, "tar/t");
+    assert_eq!(&got.payload[..], b"2");
+    s.expect_no_publish(QUIET).await;
+}
+
+/// [MQTT-3.3.2-7] Topic Alias mappings the broker set up for a client do not carry
+/// over to its next connection (even with a resumed session): the first message on
+/// the new connection names its topic.
+#[tokio::test]
+async fn broker_aliases_reset_on_new_connection_mqtt_3_3_2_7() {
+    let b = broker::start().await;
+    let mut con = connect(V5, "alias");
+    con.clean_start = false;
+    con.properties.session_expiry_interval = Some(60);
+    con.properties.topic_alias_maximum = Some(5);
+    let (mut s, _) = Raw::connect_ok(b.addr, con.clone()).await;
+    s.subscribe("ar/t", QoS::AtLeastOnce).await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    for _ in 0..3 {
+        p.publish("ar/t", b"x", QoS::AtLeastOnce).await;
+    }
+    receive_resolving(&mut s, 3, 5).await;
+    s.disconnect().await;
+    let (mut s, _) = Raw::connect_ok(b.addr, con).await;
+    p.publish("ar/t", b"y", QoS::AtLeastOnce).await;
+    let m = s.expect_publish_acked().await;
+    assert!(
+        !m.topic.is_empty(),
+        "the broker reused an alias from the previous connection [MQTT-3.3.2-7]: {m:?}"
+    );
+}
+
+/// [MQTT-3.3.4-6] A PUBLISH from a client must not contain a Subscription
+/// Identifier: Protocol Error, the connection is closed.
+#[tokio::test]
+async fn publish_with_subscription_identifier_from_client_closes_mqtt_3_3_4_6() {
+    let b = broker::start().await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    let mut m = raw::publish("sidp/t", b"x", QoS::AtMostOnce);
+    m.properties.subscription_identifiers = vec![3];
+    p.send(&Packet::Publish(m)).await;
+    let (_, reason) = until_closed(&mut p).await;
+    if let Some(r) = reason {
+        assert!(
+            r == ReasonCode::PROTOCOL_ERROR || r == ReasonCode::MALFORMED_PACKET,
+            "reason {r:?}"
+        );
+    }
+}
+
+/// [MQTT-4.12.0-7] A client that sent no Authentication Method must not send AUTH:
+/// Protocol Error, the connection is closed.
+#[tokio::test]
+async fn auth_without_authentication_method_closes_mqtt_4_12_0_7() {
+    let b = broker::start().await;
+    let mut c = Raw::v5(b.addr, "auth").await;
+    c.send(&Packet::Auth(mq::protocol::Auth {
+        reason: ReasonCode::RE_AUTHENTICATE,
+        properties: props(),
+    }))
+    .await;
+    let (_, reason) = until_closed(&mut c).await;
+    if let Some(r) = reason {
+        assert!(r.is_error(), "reason {r:?}");
+    }
 }

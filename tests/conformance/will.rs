@@ -166,7 +166,10 @@ async fn v5_will_delay_interval_respected_mqtt_3_1_3_9() {
     w.expect_no_publish(Duration::from_millis(700)).await;
     let m = w.expect_publish_acked().await;
     assert_eq!(&m.payload[..], b"last words");
-    assert!(start.elapsed() >= Duration::from_millis(900), "will too early");
+    assert!(
+        start.elapsed() >= Duration::from_millis(900),
+        "will too early"
+    );
 }
 
 /// 5.0 [MQTT-3.1.3-9] A new connection to the session before the Will Delay passes:
@@ -198,7 +201,11 @@ async fn v5_will_sent_when_session_ends_before_delay_mqtt_3_1_2_8() {
     let (c, _) = Raw::connect_ok(b.addr, con).await;
     c.drop_abruptly();
     let m = w.expect_publish_acked().await;
-    assert_eq!(&m.payload[..], b"last words", "session ended: will published now");
+    assert_eq!(
+        &m.payload[..],
+        b"last words",
+        "session ended: will published now"
+    );
 }
 
 /// 5.0 [MQTT-3.1.2-8]: session expiry 1 s, Will Delay 30 s: the will comes when the
@@ -210,7 +217,11 @@ async fn v5_will_sent_at_session_expiry_before_delay_mqtt_3_1_2_8() {
     let (c, _) = Raw::connect_ok(b.addr, delayed("expires", "will/exp", 30, Some(1))).await;
     c.drop_abruptly();
     let m = w.expect_publish_acked().await;
-    assert_eq!(&m.payload[..], b"last words", "published when the session expired");
+    assert_eq!(
+        &m.payload[..],
+        b"last words",
+        "published when the session expired"
+    );
 }
 
 /// 5.0 [MQTT-3.1.3-9] Takeover (Clean Start 0) before the Will Delay passes: the
@@ -227,19 +238,6 @@ async fn v5_takeover_within_will_delay_no_will_mqtt_3_1_3_9() {
     assert!(ack.session_present);
     old.expect_closed(WAIT).await;
     w.expect_no_publish(Duration::from_millis(800)).await;
-}
-
-/// 5.0 [MQTT-3.1.2-8]: takeover with Clean Start 1 ends the old session, so the
-/// old will is published even though its Will Delay has not passed.
-#[tokio::test]
-async fn v5_takeover_clean_start_ends_session_sends_will_mqtt_3_1_2_8() {
-    let b = broker::start().await;
-    let mut w = watcher(b.addr, V5, "will/cs").await;
-    let (mut old, _) = Raw::connect_ok(b.addr, delayed("cs", "will/cs", 30, Some(60))).await;
-    let (_new, _) = Raw::connect_ok(b.addr, connect(V5, "cs")).await;
-    old.expect_closed(WAIT).await;
-    let m = w.expect_publish_acked().await;
-    assert_eq!(&m.payload[..], b"last words");
 }
 
 /// 5.0 [MQTT-3.1.3-10] The will's properties are passed on: user properties in
@@ -290,4 +288,19 @@ async fn v5_disconnect_with_new_session_expiry_is_protocol_error() {
     let reason = c.expect_disconnect(WAIT).await;
     assert_eq!(reason, Some(ReasonCode::PROTOCOL_ERROR), "DISCONNECT 0x82");
     assert_eq!(&w.expect_publish_acked().await.payload[..], b"last words");
+}
+
+/// 3.1.1 [MQTT-3.3.1-9]: a retained will forwarded to an existing subscription has
+/// RETAIN 0 like any other forwarded message (and is stored for later ones).
+#[tokio::test]
+async fn v311_retained_will_to_existing_subscriber_retain_0_mqtt_3_3_1_9() {
+    let b = broker::start().await;
+    let mut w = watcher(b.addr, V3, "will/rw").await;
+    let mut con = connect(V3, "rw");
+    con.will = Some(raw::will("will/rw", b"bye", QoS::AtLeastOnce, true));
+    let (c, _) = Raw::connect_ok(b.addr, con).await;
+    c.drop_abruptly();
+    let m = w.expect_publish_acked().await;
+    assert_eq!(&m.payload[..], b"bye");
+    assert!(!m.retain, "forwarded to an established subscription: RETAIN 0");
 }

@@ -40,6 +40,7 @@ impl MqBroker {
             }
         }
         let _ = child.kill();
+        let _ = child.wait();
         panic!("mq broker did not print its port");
     }
 }

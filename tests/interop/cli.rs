@@ -51,7 +51,10 @@ impl Logged {
             if text.matches("Received SUBSCRIBE from").count() >= n {
                 return;
             }
-            assert!(Instant::now() < deadline, "subscribers did not subscribe:\n{text}");
+            assert!(
+                Instant::now() < deadline,
+                "subscribers did not subscribe:\n{text}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -76,7 +79,7 @@ fn spawn(program: &str, args: &[String]) -> Child {
 }
 
 /// Wait (bounded) for a child; returns (exit code, stdout, stderr).
-fn finish(mut child: Child) -> (Option<i32>, Vec<u8>, String) {
+fn finish(mut child: Child) -> Run {
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(s) = child.try_wait().expect("try_wait") {
@@ -105,13 +108,22 @@ fn mq_pub(port: &str, args: &[&str], stdin: Option<&[u8]>) {
     let mut child = Command::new(MQ)
         .args(["pub", "-h", "127.0.0.1", "-p", port])
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn mq pub");
     if let Some(data) = stdin {
-        child.stdin.take().expect("stdin").write_all(data).expect("write");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(data)
+            .expect("write");
     }
     let out = child.wait_with_output().expect("mq pub");
     assert!(
@@ -124,6 +136,9 @@ fn mq_pub(port: &str, args: &[&str], stdin: Option<&[u8]>) {
 /// One message to publish with `mq pub`.
 type Pub<'a> = &'a [&'a str];
 
+/// What a finished subscriber left: exit code, stdout, stderr.
+type Run = (Option<i32>, Vec<u8>, String);
+
 /// Run `mq sub` and `mosquitto_sub` with the same flags (plus host and port) against
 /// one mosquitto; publish `before` (e.g. retained) first, start both, publish `after`,
 /// and return both (code, stdout, stderr).
@@ -132,7 +147,7 @@ fn side_by_side(
     flags: &[&str],
     before: &[Pub<'_>],
     after: &[Pub<'_>],
-) -> ((Option<i32>, Vec<u8>, String), (Option<i32>, Vec<u8>, String)) {
+) -> (Run, Run) {
     let m = Logged::start(extra_conf);
     let port = m.port();
     for p in before {
@@ -172,7 +187,7 @@ fn strip_times(b: &[u8]) -> String {
     out
 }
 
-fn assert_same(flags: &[&str], ours: &(Option<i32>, Vec<u8>, String), theirs: &(Option<i32>, Vec<u8>, String)) {
+fn assert_same(flags: &[&str], ours: &Run, theirs: &Run) {
     assert_eq!(
         strip_times(&ours.1),
         strip_times(&theirs.1),
@@ -180,7 +195,11 @@ fn assert_same(flags: &[&str], ours: &(Option<i32>, Vec<u8>, String), theirs: &(
         ours.2,
         theirs.2
     );
-    assert_eq!(ours.0, theirs.0, "exit code differs for {flags:?}: mq stderr {}", ours.2);
+    assert_eq!(
+        ours.0, theirs.0,
+        "exit code differs for {flags:?}: mq stderr {}",
+        ours.2
+    );
 }
 
 /// The issue's "done when": three messages at QoS 0, 1 and 2 (UTF-8 included) print
@@ -194,7 +213,16 @@ fn done_when(version: &str) {
         &[
             &["-t", "a/zero", "-m", "Grüße 🚗", "-q", "0", "-V", version],
             &["-t", "a/one", "-m", "plain ascii", "-q", "1", "-V", version],
-            &["-t", "a/two/deep", "-m", "日本語 ✓ \"quoted\"", "-q", "2", "-V", version],
+            &[
+                "-t",
+                "a/two/deep",
+                "-m",
+                "日本語 ✓ \"quoted\"",
+                "-q",
+                "2",
+                "-V",
+                version,
+            ],
         ],
     );
     assert_eq!(ours.0, Some(0), "{}", ours.2);
@@ -220,21 +248,76 @@ fn sub_prints_like_mosquitto_sub_qos_0_1_2_v5() {
 /// Messages with a spread of payloads and (under v5) properties.
 fn messages(version: &'static str) -> Vec<Vec<&'static str>> {
     let mut v = vec![
-        vec!["-t", "g/text", "-m", "hello world", "-q", "1", "-V", version],
+        vec![
+            "-t",
+            "g/text",
+            "-m",
+            "hello world",
+            "-q",
+            "1",
+            "-V",
+            version,
+        ],
         vec!["-t", "g/empty", "-n", "-q", "2", "-V", version],
-        vec!["-t", "g/json", "-m", "{\"t\": 21.5, \"ok\": true, \"l\": [1, 2.50]}", "-V", version],
-        vec!["-t", "g/esc", "-m", "tab\there \"q\" back\\slash é", "-q", "2", "-V", version],
+        vec![
+            "-t",
+            "g/json",
+            "-m",
+            "{\"t\": 21.5, \"ok\": true, \"l\": [1, 2.50]}",
+            "-V",
+            version,
+        ],
+        vec![
+            "-t",
+            "g/esc",
+            "-m",
+            "tab\there \"q\" back\\slash é",
+            "-q",
+            "2",
+            "-V",
+            version,
+        ],
     ];
     if version == "5" {
         v.push(vec![
-            "-t", "g/props", "-m", "with props", "-q", "1", "-V", "5",
-            "-D", "publish", "user-property", "k1", "v1",
-            "-D", "publish", "user-property", "k2", "v2",
-            "-D", "publish", "content-type", "text/plain",
-            "-D", "publish", "response-topic", "reply/here",
-            "-D", "publish", "correlation-data", "corr",
-            "-D", "publish", "payload-format-indicator", "1",
-            "-D", "publish", "message-expiry-interval", "3600",
+            "-t",
+            "g/props",
+            "-m",
+            "with props",
+            "-q",
+            "1",
+            "-V",
+            "5",
+            "-D",
+            "publish",
+            "user-property",
+            "k1",
+            "v1",
+            "-D",
+            "publish",
+            "user-property",
+            "k2",
+            "v2",
+            "-D",
+            "publish",
+            "content-type",
+            "text/plain",
+            "-D",
+            "publish",
+            "response-topic",
+            "reply/here",
+            "-D",
+            "publish",
+            "correlation-data",
+            "corr",
+            "-D",
+            "publish",
+            "payload-format-indicator",
+            "1",
+            "-D",
+            "publish",
+            "message-expiry-interval",
+            "3600",
         ]);
     }
     v
@@ -306,7 +389,11 @@ fn golden_retained_flags() {
         &["-t", "r/old1", "-m", "stale one", "-r"],
         &["-t", "r/old2", "-m", "stale two", "-r", "-q", "1"],
     ];
-    let after: &[Pub<'_>] = &[&["-t", "r/new", "-m", "fresh"], &["-t", "r/skip/x", "-m", "filtered"], &["-t", "r/new", "-m", "fresh 2"]];
+    let after: &[Pub<'_>] = &[
+        &["-t", "r/new", "-m", "fresh"],
+        &["-t", "r/skip/x", "-m", "filtered"],
+        &["-t", "r/new", "-m", "fresh 2"],
+    ];
     for flags in [
         &["-t", "r/#", "-v", "-C", "2", "-R"][..],
         &["-t", "r/#", "-v", "-C", "3", "-T", "r/skip/#"],
@@ -321,14 +408,20 @@ fn golden_retained_flags() {
 #[test]
 #[ignore = "needs mosquitto; run by .ci/run"]
 fn golden_remove_retained() {
-    let before: &[Pub<'_>] = &[&["-t", "rr/a", "-m", "one", "-r"], &["-t", "rr/b", "-m", "two", "-r"]];
+    let before: &[Pub<'_>] = &[
+        &["-t", "rr/a", "-m", "one", "-r"],
+        &["-t", "rr/b", "-m", "two", "-r"],
+    ];
     // mosquitto_sub never exits with -C and --remove-retained (it waits for its own
     // clearing publishes), so run for a fixed time. Each subscriber also receives
     // both subscribers' clearing (empty) messages, in any order: compare sorted.
     let flags = ["-t", "rr/#", "-v", "--remove-retained", "-W", "2"];
     let (ours, theirs) = side_by_side("", &flags, before, &[]);
     let sorted = |b: &[u8]| {
-        let mut v: Vec<String> = String::from_utf8_lossy(b).lines().map(String::from).collect();
+        let mut v: Vec<String> = String::from_utf8_lossy(b)
+            .lines()
+            .map(String::from)
+            .collect();
         v.sort();
         v
     };
@@ -364,7 +457,18 @@ fn refused_connection_exits_with_the_connack_code() {
             if tool == "mq" {
                 args.push("sub".into());
             }
-            for a in ["-h", "127.0.0.1", "-p", &port, "-t", "x", "-V", v, "-W", "5"] {
+            for a in [
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-t",
+                "x",
+                "-V",
+                v,
+                "-W",
+                "5",
+            ] {
                 args.push(a.into());
             }
             let program = if tool == "mq" { MQ } else { "mosquitto_sub" };
@@ -395,10 +499,23 @@ fn pub_input_modes_match_mosquitto_pub() {
         (vec!["-m", "q2", "-q", "2", "-r"], None),
     ];
     for (mode, input) in modes {
-        let rec_args: Vec<String> = ["-h", "127.0.0.1", "-p", &port, "-t", "in/#", "-q", "2", "-F", "%t %q %r %l %x", "-W", "3"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let rec_args: Vec<String> = [
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-t",
+            "in/#",
+            "-q",
+            "2",
+            "-F",
+            "%t %q %r %l %x",
+            "-W",
+            "3",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let already = m.subscribes();
         let recorder = spawn("mosquitto_sub", &rec_args);
         m.wait_subscribes(already + 1);
@@ -406,23 +523,77 @@ fn pub_input_modes_match_mosquitto_pub() {
         ours_args.extend_from_slice(&mode);
         mq_pub(&port, &ours_args, input);
         let mut theirs = Command::new("mosquitto_pub")
-            .args(["-h", "127.0.0.1", "-p", &port, "-t", "in/mosquitto", "-q", "1"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-t",
+                "in/mosquitto",
+                "-q",
+                "1",
+            ])
             .args(&mode)
-            .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("mosquitto_pub");
         if let Some(data) = input {
-            theirs.stdin.take().expect("stdin").write_all(data).expect("write");
+            theirs
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(data)
+                .expect("write");
         }
         assert!(theirs.wait().expect("wait").success());
         let (_, out, _) = finish(recorder);
         let text = String::from_utf8_lossy(&out).to_string();
-        let ours: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("in/mq ")).collect();
-        let theirs: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("in/mosquitto ")).collect();
+        let ours: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("in/mq "))
+            .collect();
+        let theirs: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("in/mosquitto "))
+            .collect();
         assert!(!ours.is_empty(), "{mode:?}: nothing received: {text}");
         assert_eq!(ours, theirs, "{mode:?}");
         // Clear a retained message so the next round starts clean.
         mq_pub(&port, &["-t", "in/mq", "-n", "-r"], None);
         mq_pub(&port, &["-t", "in/mosquitto", "-n", "-r"], None);
     }
+}
+
+/// A v5 PUBACK/PUBCOMP with a reason code >= 0x80 (here mosquitto's ACL refusal,
+/// Not authorized 0x87) makes `mq pub` fail and say so (mosquitto_pub only warns).
+#[test]
+#[ignore = "needs mosquitto; run by .ci/run"]
+fn pub_fails_on_a_refused_v5_publish() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let acl = dir.path().join("acl");
+    std::fs::write(&acl, "topic readwrite open/#\n").expect("write acl");
+    let m = Logged::start(&format!("acl_file {}", acl.display()));
+    let port = m.port();
+    for qos in ["1", "2"] {
+        let out = Command::new(MQ)
+            .args(["pub", "-h", "127.0.0.1", "-p", &port, "-V", "5", "-q", qos])
+            .args(["-t", "denied/x", "-m", "no"])
+            .output()
+            .expect("mq pub");
+        assert_eq!(out.status.code(), Some(1), "QoS {qos}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("mq: ") && err.contains("Not authorized"),
+            "{err}"
+        );
+    }
+    mq_pub(
+        &port,
+        &["-V", "5", "-q", "1", "-t", "open/x", "-m", "yes"],
+        None,
+    );
 }

@@ -30,8 +30,11 @@ impl Mosquitto {
             let port = free_port();
             let conf = dir.path().join("mosquitto.conf");
             let mut f = std::fs::File::create(&conf).expect("create conf");
-            writeln!(f, "listener {port} 127.0.0.1\nallow_anonymous true\n{extra}")
-                .expect("write conf");
+            writeln!(
+                f,
+                "listener {port} 127.0.0.1\nallow_anonymous true\n{extra}"
+            )
+            .expect("write conf");
             drop(f);
             let mut child = Command::new("mosquitto")
                 .arg("-c")

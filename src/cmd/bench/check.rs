@@ -30,7 +30,7 @@ use super::report::version_name;
 use super::stats::fmt_us;
 use crate::client::{Client, ConnectOptions, Event, Events};
 use crate::protocol::{
-    ProtocolVersion, Properties, Publish, QoS, SubscribeFilter, SubscriptionOptions,
+    Properties, ProtocolVersion, Publish, QoS, SubscribeFilter, SubscriptionOptions,
 };
 use bytes::Bytes;
 use serde::Serialize;
@@ -193,10 +193,17 @@ impl CheckReport {
         let yes = |b: bool| if b { "OK" } else { "FAILED" };
         for v in &self.versions {
             if !v.connect.ok {
-                o.push_str(&format!("MQTT {}: FAILED ({})\n", v.protocol, v.connect.detail));
+                o.push_str(&format!(
+                    "MQTT {}: FAILED ({})\n",
+                    v.protocol, v.connect.detail
+                ));
                 continue;
             }
-            o.push_str(&format!("MQTT {}: OK (connected in {})\n", v.protocol, fmt_us(v.connect.time_us)));
+            o.push_str(&format!(
+                "MQTT {}: OK (connected in {})\n",
+                v.protocol,
+                fmt_us(v.connect.time_us)
+            ));
             for q in &v.qos {
                 o.push_str(&format!(
                     "    - QoS {}: received {}/{} publishes in {}{}\n",
@@ -229,19 +236,57 @@ impl CheckReport {
                     v.unwrap_or_else(|| format!("{default} (not sent, default)"))
                 };
                 let flag = |v: Option<u8>| {
-                    v.map_or("yes (not sent, default)".to_string(), |b| if b == 1 { "yes".into() } else { "no".into() })
+                    v.map_or("yes (not sent, default)".to_string(), |b| {
+                        if b == 1 { "yes".into() } else { "no".into() }
+                    })
                 };
                 let lines = [
-                    ("Receive maximum", opt(c.receive_maximum.map(|v| v.to_string()), "65535")),
-                    ("Maximum QoS", opt(c.maximum_qos.map(|v| v.to_string()), "2")),
+                    (
+                        "Receive maximum",
+                        opt(c.receive_maximum.map(|v| v.to_string()), "65535"),
+                    ),
+                    (
+                        "Maximum QoS",
+                        opt(c.maximum_qos.map(|v| v.to_string()), "2"),
+                    ),
                     ("Retain available", flag(c.retain_available)),
-                    ("Maximum packet size", opt(c.maximum_packet_size.map(|v| format!("{v} bytes")), "no limit")),
-                    ("Topic alias maximum", opt(c.topic_alias_maximum.map(|v| v.to_string()), "0")),
-                    ("Wildcard subscriptions", flag(c.wildcard_subscription_available)),
-                    ("Subscription identifiers", flag(c.subscription_identifier_available)),
-                    ("Shared subscriptions", flag(c.shared_subscription_available)),
-                    ("Server keep alive", opt(c.server_keep_alive.map(|v| format!("{v} s")), "client's value")),
-                    ("Session expiry interval", opt(c.session_expiry_interval.map(|v| format!("{v} s")), "client-based")),
+                    (
+                        "Maximum packet size",
+                        opt(
+                            c.maximum_packet_size.map(|v| format!("{v} bytes")),
+                            "no limit",
+                        ),
+                    ),
+                    (
+                        "Topic alias maximum",
+                        opt(c.topic_alias_maximum.map(|v| v.to_string()), "0"),
+                    ),
+                    (
+                        "Wildcard subscriptions",
+                        flag(c.wildcard_subscription_available),
+                    ),
+                    (
+                        "Subscription identifiers",
+                        flag(c.subscription_identifier_available),
+                    ),
+                    (
+                        "Shared subscriptions",
+                        flag(c.shared_subscription_available),
+                    ),
+                    (
+                        "Server keep alive",
+                        opt(
+                            c.server_keep_alive.map(|v| format!("{v} s")),
+                            "client's value",
+                        ),
+                    ),
+                    (
+                        "Session expiry interval",
+                        opt(
+                            c.session_expiry_interval.map(|v| format!("{v} s")),
+                            "client-based",
+                        ),
+                    ),
                 ];
                 for (k, v) in lines {
                     o.push_str(&format!("        > {k}: {v}\n"));
@@ -259,7 +304,12 @@ fn base_topic() -> String {
 
 /// Wait for `n` messages whose topic starts with `prefix`; returns how many arrived
 /// and the messages themselves.
-async fn collect(events: &mut Events, prefix: &str, n: usize, timeout: Duration) -> Result<Vec<Publish>, String> {
+async fn collect(
+    events: &mut Events,
+    prefix: &str,
+    n: usize,
+    timeout: Duration,
+) -> Result<Vec<Publish>, String> {
     let mut got = Vec::new();
     let deadline = tokio::time::Instant::now() + timeout;
     while got.len() < n {
@@ -272,7 +322,9 @@ async fn collect(events: &mut Events, prefix: &str, n: usize, timeout: Duration)
                 }
             }
             Ok(Some(Event::Disconnected(e))) => return Err(e.to_string()),
-            Ok(Some(Event::ServerDisconnect(d))) => return Err(format!("server sent DISCONNECT: {}", d.reason)),
+            Ok(Some(Event::ServerDisconnect(d))) => {
+                return Err(format!("server sent DISCONNECT: {}", d.reason));
+            }
             Ok(Some(Event::Reconnected { .. })) => {}
         }
     }
@@ -280,24 +332,57 @@ async fn collect(events: &mut Events, prefix: &str, n: usize, timeout: Duration)
 }
 
 fn filter(f: &str, qos: QoS) -> Vec<SubscribeFilter> {
-    vec![SubscribeFilter { filter: f.to_string(), options: SubscriptionOptions::qos(qos) }]
+    vec![SubscribeFilter {
+        filter: f.to_string(),
+        options: SubscriptionOptions::qos(qos),
+    }]
 }
 
 fn publish(topic: &str, qos: QoS, retain: bool, payload: Bytes) -> Publish {
-    Publish { qos, retain, topic: topic.into(), payload, ..Publish::default() }
+    Publish {
+        qos,
+        retain,
+        topic: topic.into(),
+        payload,
+        ..Publish::default()
+    }
 }
 
-async fn round_trip(client: &Client, events: &mut Events, base: &str, qos: QoS, count: u32, timeout: Duration) -> RoundTrip {
+async fn round_trip(
+    client: &Client,
+    events: &mut Events,
+    base: &str,
+    qos: QoS,
+    count: u32,
+    timeout: Duration,
+) -> RoundTrip {
     let topic = format!("{base}/qos{}", qos.as_u8());
-    let mut rt = RoundTrip { qos: qos.as_u8(), sent: 0, received: 0, time_us: 0, ok: false };
-    match client.subscribe(filter(&topic, qos), Properties::default()).await {
+    let mut rt = RoundTrip {
+        qos: qos.as_u8(),
+        sent: 0,
+        received: 0,
+        time_us: 0,
+        ok: false,
+    };
+    match client
+        .subscribe(filter(&topic, qos), Properties::default())
+        .await
+    {
         Ok(ack) if ack.reason_codes.first().is_some_and(|c| !c.is_error()) => {}
         _ => return rt,
     }
     let start = Instant::now();
     let mut tokens = Vec::new();
     for i in 0..count {
-        match client.start_publish(publish(&topic, qos, false, Bytes::from(format!("check {i}")))).await {
+        match client
+            .start_publish(publish(
+                &topic,
+                qos,
+                false,
+                Bytes::from(format!("check {i}")),
+            ))
+            .await
+        {
             Ok(t) => {
                 tokens.push(t);
                 rt.sent += 1;
@@ -305,7 +390,9 @@ async fn round_trip(client: &Client, events: &mut Events, base: &str, qos: QoS, 
             Err(_) => break,
         }
     }
-    let got = collect(events, &topic, rt.sent as usize, timeout).await.unwrap_or_default();
+    let got = collect(events, &topic, rt.sent as usize, timeout)
+        .await
+        .unwrap_or_default();
     rt.time_us = start.elapsed().as_micros() as u64;
     for t in tokens {
         let _ = tokio::time::timeout(timeout, t.wait()).await;
@@ -316,85 +403,200 @@ async fn round_trip(client: &Client, events: &mut Events, base: &str, qos: QoS, 
     rt
 }
 
-async fn check_retained(client: &Client, events: &mut Events, base: &str, timeout: Duration) -> Outcome {
+async fn check_retained(
+    client: &Client,
+    events: &mut Events,
+    base: &str,
+    timeout: Duration,
+) -> Outcome {
     let topic = format!("{base}/retain");
-    let fail = |d: String| Outcome { ok: false, detail: d };
-    if let Err(e) = client.publish(publish(&topic, QoS::AtLeastOnce, true, Bytes::from_static(b"retained"))).await {
+    let fail = |d: String| Outcome {
+        ok: false,
+        detail: d,
+    };
+    if let Err(e) = client
+        .publish(publish(
+            &topic,
+            QoS::AtLeastOnce,
+            true,
+            Bytes::from_static(b"retained"),
+        ))
+        .await
+    {
         return fail(format!("publish refused: {e}"));
     }
-    if let Err(e) = client.subscribe(filter(&topic, QoS::AtLeastOnce), Properties::default()).await {
+    if let Err(e) = client
+        .subscribe(filter(&topic, QoS::AtLeastOnce), Properties::default())
+        .await
+    {
         return fail(format!("subscribe failed: {e}"));
     }
     let out = match collect(events, &topic, 1, timeout).await {
-        Ok(v) if v.first().is_some_and(|p| p.retain) => Outcome { ok: true, detail: "delivered to a later subscriber with the retain flag".into() },
+        Ok(v) if v.first().is_some_and(|p| p.retain) => Outcome {
+            ok: true,
+            detail: "delivered to a later subscriber with the retain flag".into(),
+        },
         Ok(v) if !v.is_empty() => fail("delivered without the retain flag".into()),
         Ok(_) => fail("not delivered to a later subscriber".into()),
         Err(e) => fail(e),
     };
     // Clear it: an empty retained message deletes the retained message [MQTT-3.3.1-6].
-    let _ = client.publish(publish(&topic, QoS::AtLeastOnce, true, Bytes::new())).await;
+    let _ = client
+        .publish(publish(&topic, QoS::AtLeastOnce, true, Bytes::new()))
+        .await;
     let _ = client.unsubscribe(vec![topic], Properties::default()).await;
     out
 }
 
-async fn check_wildcards(client: &Client, events: &mut Events, base: &str, timeout: Duration) -> Outcome {
+async fn check_wildcards(
+    client: &Client,
+    events: &mut Events,
+    base: &str,
+    timeout: Duration,
+) -> Outcome {
     let plus = format!("{base}/wild/+/x");
     let hash = format!("{base}/wild2/#");
     let filters = vec![
-        SubscribeFilter { filter: plus.clone(), options: SubscriptionOptions::qos(QoS::AtLeastOnce) },
-        SubscribeFilter { filter: hash.clone(), options: SubscriptionOptions::qos(QoS::AtLeastOnce) },
+        SubscribeFilter {
+            filter: plus.clone(),
+            options: SubscriptionOptions::qos(QoS::AtLeastOnce),
+        },
+        SubscribeFilter {
+            filter: hash.clone(),
+            options: SubscriptionOptions::qos(QoS::AtLeastOnce),
+        },
     ];
     match client.subscribe(filters, Properties::default()).await {
         Ok(ack) => {
             if let Some(c) = ack.reason_codes.iter().find(|c| c.is_error()) {
-                return Outcome { ok: false, detail: format!("subscription refused: {c}") };
+                return Outcome {
+                    ok: false,
+                    detail: format!("subscription refused: {c}"),
+                };
             }
         }
-        Err(e) => return Outcome { ok: false, detail: format!("subscribe failed: {e}") },
+        Err(e) => {
+            return Outcome {
+                ok: false,
+                detail: format!("subscribe failed: {e}"),
+            };
+        }
     }
-    let _ = client.publish(publish(&format!("{base}/wild/a/x"), QoS::AtLeastOnce, false, Bytes::from_static(b"+"))).await;
-    let _ = client.publish(publish(&format!("{base}/wild2/a/b/c"), QoS::AtLeastOnce, false, Bytes::from_static(b"#"))).await;
+    let _ = client
+        .publish(publish(
+            &format!("{base}/wild/a/x"),
+            QoS::AtLeastOnce,
+            false,
+            Bytes::from_static(b"+"),
+        ))
+        .await;
+    let _ = client
+        .publish(publish(
+            &format!("{base}/wild2/a/b/c"),
+            QoS::AtLeastOnce,
+            false,
+            Bytes::from_static(b"#"),
+        ))
+        .await;
     let out = match collect(events, &format!("{base}/wild"), 2, timeout).await {
-        Ok(v) if v.len() == 2 => Outcome { ok: true, detail: "+ and # both match".into() },
-        Ok(v) => Outcome { ok: false, detail: format!("{} of 2 wildcard messages delivered", v.len()) },
-        Err(e) => Outcome { ok: false, detail: e },
+        Ok(v) if v.len() == 2 => Outcome {
+            ok: true,
+            detail: "+ and # both match".into(),
+        },
+        Ok(v) => Outcome {
+            ok: false,
+            detail: format!("{} of 2 wildcard messages delivered", v.len()),
+        },
+        Err(e) => Outcome {
+            ok: false,
+            detail: e,
+        },
     };
-    let _ = client.unsubscribe(vec![plus, hash], Properties::default()).await;
+    let _ = client
+        .unsubscribe(vec![plus, hash], Properties::default())
+        .await;
     out
 }
 
-async fn check_shared(client: &Client, events: &mut Events, base: &str, timeout: Duration) -> Outcome {
+async fn check_shared(
+    client: &Client,
+    events: &mut Events,
+    base: &str,
+    timeout: Duration,
+) -> Outcome {
     let topic = format!("{base}/shared");
     let f = format!("$share/mqcheck/{topic}");
-    match client.subscribe(filter(&f, QoS::AtLeastOnce), Properties::default()).await {
+    match client
+        .subscribe(filter(&f, QoS::AtLeastOnce), Properties::default())
+        .await
+    {
         Ok(ack) => {
             if let Some(c) = ack.reason_codes.iter().find(|c| c.is_error()) {
-                return Outcome { ok: false, detail: format!("subscription refused: {c}") };
+                return Outcome {
+                    ok: false,
+                    detail: format!("subscription refused: {c}"),
+                };
             }
         }
-        Err(e) => return Outcome { ok: false, detail: format!("subscribe failed: {e}") },
+        Err(e) => {
+            return Outcome {
+                ok: false,
+                detail: format!("subscribe failed: {e}"),
+            };
+        }
     }
-    let _ = client.publish(publish(&topic, QoS::AtLeastOnce, false, Bytes::from_static(b"shared"))).await;
+    let _ = client
+        .publish(publish(
+            &topic,
+            QoS::AtLeastOnce,
+            false,
+            Bytes::from_static(b"shared"),
+        ))
+        .await;
     let out = match collect(events, &topic, 1, timeout).await {
-        Ok(v) if v.len() == 1 => Outcome { ok: true, detail: "$share/<group>/<filter> delivers".into() },
-        Ok(_) => Outcome { ok: false, detail: "nothing delivered to the shared subscription".into() },
-        Err(e) => Outcome { ok: false, detail: e },
+        Ok(v) if v.len() == 1 => Outcome {
+            ok: true,
+            detail: "$share/<group>/<filter> delivers".into(),
+        },
+        Ok(_) => Outcome {
+            ok: false,
+            detail: "nothing delivered to the shared subscription".into(),
+        },
+        Err(e) => Outcome {
+            ok: false,
+            detail: e,
+        },
     };
     let _ = client.unsubscribe(vec![f], Properties::default()).await;
     out
 }
 
-async fn probe_payload(client: &Client, events: &mut Events, base: &str, max: usize, timeout: Duration) -> PayloadProbe {
+async fn probe_payload(
+    client: &Client,
+    events: &mut Events,
+    base: &str,
+    max: usize,
+    timeout: Duration,
+) -> PayloadProbe {
     let topic = format!("{base}/size");
-    let mut probe = PayloadProbe { largest_ok: 0, first_failed: None, detail: format!("probe limit {max} bytes") };
-    if let Err(e) = client.subscribe(filter(&topic, QoS::AtLeastOnce), Properties::default()).await {
+    let mut probe = PayloadProbe {
+        largest_ok: 0,
+        first_failed: None,
+        detail: format!("probe limit {max} bytes"),
+    };
+    if let Err(e) = client
+        .subscribe(filter(&topic, QoS::AtLeastOnce), Properties::default())
+        .await
+    {
         probe.detail = format!("subscribe failed: {e}");
         return probe;
     }
     let mut size = 1024usize.min(max);
     loop {
         let payload = Bytes::from(vec![b'x'; size]);
-        let sent = client.publish(publish(&topic, QoS::AtLeastOnce, false, payload)).await;
+        let sent = client
+            .publish(publish(&topic, QoS::AtLeastOnce, false, payload))
+            .await;
         let result = match sent {
             Ok(ack) if ack.reason.is_error() => Err(format!("publish refused: {}", ack.reason)),
             Ok(_) => match collect(events, &topic, 1, timeout).await {
@@ -428,7 +630,11 @@ async fn check_version(plan: &CheckPlan, version: ProtocolVersion) -> VersionRep
     opts.reconnect = None;
     let mut report = VersionReport {
         protocol: version_name(version),
-        connect: ConnectOutcome { ok: false, detail: String::new(), time_us: 0 },
+        connect: ConnectOutcome {
+            ok: false,
+            detail: String::new(),
+            time_us: 0,
+        },
         qos: Vec::new(),
         retained: None,
         wildcards: None,
@@ -445,18 +651,26 @@ async fn check_version(plan: &CheckPlan, version: ProtocolVersion) -> VersionRep
             return report;
         }
     };
-    report.connect = ConnectOutcome { ok: true, detail: "connected".into(), time_us: start.elapsed().as_micros() as u64 };
+    report.connect = ConnectOutcome {
+        ok: true,
+        detail: "connected".into(),
+        time_us: start.elapsed().as_micros() as u64,
+    };
     if version.is_v5() {
         report.connack = Some(ConnackLimits::from_properties(&client.connack().properties));
     }
     let base = base_topic();
     for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
-        report.qos.push(round_trip(&client, &mut events, &base, qos, plan.count, plan.timeout).await);
+        report
+            .qos
+            .push(round_trip(&client, &mut events, &base, qos, plan.count, plan.timeout).await);
     }
     report.retained = Some(check_retained(&client, &mut events, &base, plan.timeout).await);
     report.wildcards = Some(check_wildcards(&client, &mut events, &base, plan.timeout).await);
-    report.shared_subscriptions = Some(check_shared(&client, &mut events, &base, plan.timeout).await);
-    report.payload = Some(probe_payload(&client, &mut events, &base, plan.max_payload, plan.timeout).await);
+    report.shared_subscriptions =
+        Some(check_shared(&client, &mut events, &base, plan.timeout).await);
+    report.payload =
+        Some(probe_payload(&client, &mut events, &base, plan.max_payload, plan.timeout).await);
     let _ = tokio::time::timeout(plan.timeout, client.disconnect()).await;
     report
 }
@@ -466,7 +680,11 @@ pub async fn run_check(plan: CheckPlan) -> CheckReport {
     let versions = if plan.versions_given {
         vec![plan.options.version]
     } else {
-        vec![ProtocolVersion::V31, ProtocolVersion::V311, ProtocolVersion::V5]
+        vec![
+            ProtocolVersion::V31,
+            ProtocolVersion::V311,
+            ProtocolVersion::V5,
+        ]
     };
     let mut out = Vec::new();
     for v in versions {

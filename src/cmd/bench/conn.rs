@@ -6,7 +6,9 @@
 //! and raised where the OS allows (see [`ensure_open_files`]).
 
 use super::raw::{RawConn, Target};
-use super::report::{Connections, Live, Messages, Rates, SCHEMA, Sample, Summary, progress, version_name};
+use super::report::{
+    Connections, Live, Messages, Rates, SCHEMA, Sample, Summary, progress, version_name,
+};
 use super::stats::Latency;
 use crate::protocol::{self, Disconnect, Packet};
 use bytes::BytesMut;
@@ -79,7 +81,11 @@ pub fn parse_nofile(limits: &str) -> Option<(u64, u64)> {
 
 #[cfg(target_os = "linux")]
 fn linux_raise(needed: u64) -> Option<String> {
-    let read = || std::fs::read_to_string("/proc/self/limits").ok().and_then(|s| parse_nofile(&s));
+    let read = || {
+        std::fs::read_to_string("/proc/self/limits")
+            .ok()
+            .and_then(|s| parse_nofile(&s))
+    };
     let Some((soft, hard)) = read() else {
         return Some("could not read the open-file limit from /proc/self/limits".into());
     };
@@ -88,7 +94,11 @@ fn linux_raise(needed: u64) -> Option<String> {
         return None;
     }
     let target = want.min(hard);
-    let hard_s = if hard == u64::MAX { "unlimited".to_string() } else { hard.to_string() };
+    let hard_s = if hard == u64::MAX {
+        "unlimited".to_string()
+    } else {
+        hard.to_string()
+    };
     let ran = std::process::Command::new("prlimit")
         .arg("--pid")
         .arg(std::process::id().to_string())
@@ -131,14 +141,20 @@ async fn one_connection(
         Err(e) => {
             Live::add(&live.errors, 1);
             let _ = attempted
-                .send(Attempt { connect_us: None, error: Some(e.kind()) })
+                .send(Attempt {
+                    connect_us: None,
+                    error: Some(e.kind()),
+                })
                 .await;
             return;
         }
     };
     Live::add(&live.connected, 1);
     let _ = attempted
-        .send(Attempt { connect_us: Some(conn.connect_time.as_micros() as u64), error: None })
+        .send(Attempt {
+            connect_us: Some(conn.connect_time.as_micros() as u64),
+            error: None,
+        })
         .await;
     // An idle connection keeps no read buffer beyond what it needs.
     conn.rbuf = BytesMut::new();
@@ -147,7 +163,11 @@ async fn one_connection(
     let mut scratch = [0u8; 64];
     loop {
         let mut do_ping = false;
-        let ping = tokio::time::sleep(if keep_alive.is_zero() { Duration::from_secs(86_400) } else { keep_alive });
+        let ping = tokio::time::sleep(if keep_alive.is_zero() {
+            Duration::from_secs(86_400)
+        } else {
+            keep_alive
+        });
         tokio::select! {
             _ = release.wait_for(|v| *v) => break,
             r = conn.stream.read(&mut scratch) => {
@@ -165,14 +185,21 @@ async fn one_connection(
         }
     }
     let mut out = BytesMut::new();
-    let _ = protocol::encode(&Packet::Disconnect(Disconnect::default()), version, &mut out);
+    let _ = protocol::encode(
+        &Packet::Disconnect(Disconnect::default()),
+        version,
+        &mut out,
+    );
     let _ = tokio::time::timeout(Duration::from_secs(1), conn.stream.write_all(&out)).await;
     let _ = conn.stream.shutdown().await;
     live.connected.fetch_sub(1, Ordering::Relaxed);
 }
 
 /// Run the storm; `interrupt` (Ctrl-C) stops the ramp and the hold.
-pub async fn run_conn<I: Future<Output = ()>>(plan: ConnPlan, interrupt: I) -> (Summary, Vec<Sample>) {
+pub async fn run_conn<I: Future<Output = ()>>(
+    plan: ConnPlan,
+    interrupt: I,
+) -> (Summary, Vec<Sample>) {
     let mut notes = Vec::new();
     if let Some(n) = ensure_open_files(u64::from(plan.clients)) {
         notes.push(n);
@@ -199,7 +226,9 @@ pub async fn run_conn<I: Future<Output = ()>>(plan: ConnPlan, interrupt: I) -> (
             }
             (None, e) => {
                 conns.failed += 1;
-                *errors.entry(e.unwrap_or_else(|| "unknown".into())).or_default() += 1;
+                *errors
+                    .entry(e.unwrap_or_else(|| "unknown".into()))
+                    .or_default() += 1;
             }
         }
     };
@@ -263,7 +292,10 @@ pub async fn run_conn<I: Future<Output = ()>>(plan: ConnPlan, interrupt: I) -> (
         "completed"
     };
     if !plan.hold.is_zero() {
-        notes.push(format!("connections held for {:.1} s after the ramp", plan.hold.as_secs_f64()));
+        notes.push(format!(
+            "connections held for {:.1} s after the ramp",
+            plan.hold.as_secs_f64()
+        ));
     }
     let summary = Summary {
         schema: SCHEMA,

@@ -7,7 +7,7 @@
 use super::payload::{HEADER_LEN, Header};
 use super::raw::{ConnError, RawConn, Target};
 use super::report::{
-    Connections, Live, Messages, Rates, Sample, SCHEMA, Summary, progress, version_name,
+    Connections, Live, Messages, Rates, SCHEMA, Sample, Summary, progress, version_name,
 };
 use super::stats::{Delivery, Latency, SeqTracker};
 use crate::protocol::{
@@ -156,7 +156,11 @@ impl TopicTemplate {
                     lit.push('%');
                     continue;
                 }
-                Some(o) => return Err(format!("unknown placeholder %{o} in topic '{s}' (use %i, %c, %s)")),
+                Some(o) => {
+                    return Err(format!(
+                        "unknown placeholder %{o} in topic '{s}' (use %i, %c, %s)"
+                    ));
+                }
                 None => return Err(format!("topic '{s}' ends with a lone %")),
             };
             if !lit.is_empty() {
@@ -341,7 +345,13 @@ async fn publish_loop(
         None
     } else {
         let t = ctx.topic.render(index, client_id, 0);
-        Some(PublishTemplate::new(&t, plan.qos, plan.retain, plan.size, version)?)
+        Some(PublishTemplate::new(
+            &t,
+            plan.qos,
+            plan.retain,
+            plan.size,
+            version,
+        )?)
     };
     let mut rbuf = std::mem::take(&mut conn.rbuf);
     let mut wbuf = BytesMut::with_capacity(HIGH_WATER * 2);
@@ -369,14 +379,14 @@ async fn publish_loop(
         }
         if finishing && Instant::now() >= deadline {
             if inflight_n > 0 {
-                *res.errors.entry("unacknowledged at stop".into()).or_default() +=
-                    inflight_n as u64;
+                *res.errors
+                    .entry("unacknowledged at stop".into())
+                    .or_default() += inflight_n as u64;
                 Live::add(&ctx.live.errors, inflight_n as u64);
             }
             break;
         }
-        let can_produce =
-            !finishing && wbuf.len() < HIGH_WATER && (qos0 || inflight_n < window);
+        let can_produce = !finishing && wbuf.len() < HIGH_WATER && (qos0 || inflight_n < window);
         let next_due = match interval_ns {
             Some(iv) => start + Duration::from_nanos(iv.saturating_mul(seq)),
             None => Instant::now(),
@@ -443,6 +453,10 @@ async fn publish_loop(
         if !produce {
             continue;
         }
+        // An unpaced producer is always ready: spend the task's cooperative budget so
+        // it yields to the other connections (its own subscribers included) instead of
+        // starving them.
+        tokio::task::consume_budget().await;
         let now = Instant::now();
         let now_ns = ctx.clock.at(now);
         let mut produced = 0u64;
@@ -507,9 +521,14 @@ async fn publish_loop(
         Live::add(&ctx.live.sent, produced);
         if qos0 {
             res.acked += produced;
+            Live::add(&ctx.live.acked, produced);
         }
     }
-    let _ = protocol::encode(&Packet::Disconnect(Disconnect::default()), version, &mut wbuf);
+    let _ = protocol::encode(
+        &Packet::Disconnect(Disconnect::default()),
+        version,
+        &mut wbuf,
+    );
     let _ = tokio::time::timeout(Duration::from_secs(1), wr.write_all(&wbuf)).await;
     let _ = wr.shutdown().await;
     Ok(())
@@ -550,7 +569,10 @@ async fn subscribe_loop(
 ) -> Result<(), ConnError> {
     let plan = &ctx.plan;
     let sub = conn
-        .subscribe(&[(plan.sub_filter.clone(), plan.qos)], plan.target.connect_timeout)
+        .subscribe(
+            &[(plan.sub_filter.clone(), plan.qos)],
+            plan.target.connect_timeout,
+        )
         .await;
     let _ = ready.send(()).await;
     let ack = sub?;
@@ -580,7 +602,10 @@ async fn subscribe_loop(
                             .filter(|h| !ctx.own_run_only || h.run_id == ctx.run_id)
                         {
                             Some(h) => {
-                                res.trackers.entry(h.publisher_key()).or_default().observe(h.seq);
+                                res.trackers
+                                    .entry(h.publisher_key())
+                                    .or_default()
+                                    .observe(h.seq);
                                 let lat = now_ns.saturating_sub(h.timestamp_ns);
                                 res.latency.record_ns(lat);
                                 lat_batch.push(lat);
@@ -590,11 +615,23 @@ async fn subscribe_loop(
                         }
                         match p.qos {
                             QoS::AtMostOnce => {}
-                            QoS::AtLeastOnce => protocol::encode(&Packet::PubAck(Ack::new(p.packet_id)), version, &mut wbuf)?,
-                            QoS::ExactlyOnce => protocol::encode(&Packet::PubRec(Ack::new(p.packet_id)), version, &mut wbuf)?,
+                            QoS::AtLeastOnce => protocol::encode(
+                                &Packet::PubAck(Ack::new(p.packet_id)),
+                                version,
+                                &mut wbuf,
+                            )?,
+                            QoS::ExactlyOnce => protocol::encode(
+                                &Packet::PubRec(Ack::new(p.packet_id)),
+                                version,
+                                &mut wbuf,
+                            )?,
                         }
                     }
-                    Packet::PubRel(a) => protocol::encode(&Packet::PubComp(Ack::new(a.packet_id)), version, &mut wbuf)?,
+                    Packet::PubRel(a) => protocol::encode(
+                        &Packet::PubComp(Ack::new(a.packet_id)),
+                        version,
+                        &mut wbuf,
+                    )?,
                     Packet::Disconnect(d) => return Err(ConnError::Disconnected(d.reason)),
                     _ => {}
                 }
@@ -636,7 +673,11 @@ async fn subscribe_loop(
             }
         }
     }
-    let _ = protocol::encode(&Packet::Disconnect(Disconnect::default()), version, &mut wbuf);
+    let _ = protocol::encode(
+        &Packet::Disconnect(Disconnect::default()),
+        version,
+        &mut wbuf,
+    );
     let _ = tokio::time::timeout(Duration::from_secs(1), wr.write_all(&wbuf)).await;
     let _ = wr.shutdown().await;
     Ok(())
@@ -733,9 +774,12 @@ where
         let c = ctx.clone();
         let stop = sub_stop_rx.clone();
         let ready = ready_tx.clone();
-        ramp(plan.subscribers, plan.conn_rate, pub_stop_rx.clone(), move |i| {
-            run_subscriber(c.clone(), i, stop.clone(), ready.clone())
-        })
+        ramp(
+            plan.subscribers,
+            plan.conn_rate,
+            pub_stop_rx.clone(),
+            move |i| run_subscriber(c.clone(), i, stop.clone(), ready.clone()),
+        )
         .await
     };
     drop(ready_tx);
@@ -761,7 +805,10 @@ where
         let ramp_stop = pub_stop_rx.clone();
         let worker_stop = pub_stop_rx.clone();
         tokio::spawn(async move {
-            let h = ramp(n, rate, ramp_stop, move |i| run_publisher(c.clone(), i, worker_stop.clone())).await;
+            let h = ramp(n, rate, ramp_stop, move |i| {
+                run_publisher(c.clone(), i, worker_stop.clone())
+            })
+            .await;
             join_all(h).await
         })
     };
@@ -812,7 +859,11 @@ where
     }
     sub_stop_tx.send_replace(true);
     let sub_results = join_all(sub_handles).await;
-    let end = if plan.publishers > 0 { pub_end } else { Instant::now() };
+    let end = if plan.publishers > 0 {
+        pub_end
+    } else {
+        Instant::now()
+    };
     done_tx.send_replace(true);
     let samples = reporter.await.unwrap_or_default();
 
@@ -870,7 +921,11 @@ where
             ctx.first_recv_us.load(Ordering::Relaxed),
             ctx.last_recv_us.load(Ordering::Relaxed),
         );
-        if f < l { (l - f) as f64 / 1e6 } else { duration }
+        if f < l {
+            (l - f) as f64 / 1e6
+        } else {
+            duration
+        }
     } else {
         let l = ctx.last_recv_us.load(Ordering::Relaxed) as f64 / 1e6
             - load_start.duration_since(t0).as_secs_f64();
@@ -927,7 +982,10 @@ mod tests {
         assert_eq!(t.render(3, "cid", 42), "bench/3/cid/42/100%");
         assert!(t.has_seq());
         assert!(TopicTemplate::parse("bench/%x").is_err());
-        assert!(TopicTemplate::parse("bench/#").is_err(), "wildcards are not topic names");
+        assert!(
+            TopicTemplate::parse("bench/#").is_err(),
+            "wildcards are not topic names"
+        );
         assert_eq!(TopicTemplate::matching_filter("bench/%i"), "bench/+");
         assert_eq!(TopicTemplate::matching_filter("a/x%c/b"), "a/+/b");
     }
@@ -937,7 +995,12 @@ mod tests {
         for version in [ProtocolVersion::V311, ProtocolVersion::V5] {
             for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
                 let t = PublishTemplate::new("bench/7", qos, true, 40, version).expect("encodes");
-                let h = Header { run_id: 9, publisher: 7, seq: 5, timestamp_ns: 77 };
+                let h = Header {
+                    run_id: 9,
+                    publisher: 7,
+                    seq: 5,
+                    timestamp_ns: 77,
+                };
                 let mut fast = BytesMut::new();
                 t.append(&mut fast, &h, 0x1234);
                 let mut payload = vec![0u8; 40];

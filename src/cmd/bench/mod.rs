@@ -156,7 +156,12 @@ pub struct PublishFlags {
     #[arg(short = 'c', long = "clients", default_value_t = 1)]
     pub clients: u32,
     /// Interval between two messages of one publisher, in milliseconds
-    #[arg(short = 'I', long = "interval", value_name = "MS", conflicts_with = "rate")]
+    #[arg(
+        short = 'I',
+        long = "interval",
+        value_name = "MS",
+        conflicts_with = "rate"
+    )]
     pub interval_ms: Option<f64>,
     /// Total publish rate over all publishers (e.g. 1000/s)
     #[arg(long = "rate", value_name = "RATE", value_parser = rate_arg)]

@@ -73,7 +73,10 @@ impl ConnError {
                 if v.is_v5() {
                     format!("refused: {r}")
                 } else {
-                    format!("refused: {}", ReasonCode::v3_connack_text(r.to_v3_connack()))
+                    format!(
+                        "refused: {}",
+                        ReasonCode::v3_connack_text(r.to_v3_connack())
+                    )
                 }
             }
             ConnError::Protocol(_) => "protocol error".to_string(),

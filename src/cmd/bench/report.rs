@@ -137,7 +137,11 @@ pub async fn progress(
         let dt = now.duration_since(last.3).as_secs_f64().max(1e-9);
         let (p50, p99, max) = match live.interval_latency.lock() {
             Ok(mut l) => {
-                let v = (l.percentile_us(50.0), l.percentile_us(99.0), l.percentile_us(100.0));
+                let v = (
+                    l.percentile_us(50.0),
+                    l.percentile_us(99.0),
+                    l.percentile_us(100.0),
+                );
                 l.clear();
                 v
             }
@@ -327,12 +331,18 @@ impl Summary {
         if self.publishers > 0 {
             line(
                 "sent",
-                format!("{} ({:.0} msg/s)", self.messages.sent, self.rates.sent_per_s),
+                format!(
+                    "{} ({:.0} msg/s)",
+                    self.messages.sent, self.rates.sent_per_s
+                ),
             );
             if self.qos.unwrap_or(0) > 0 {
                 line(
                     "acked",
-                    format!("{} ({:.0} msg/s)", self.messages.acked, self.rates.acked_per_s),
+                    format!(
+                        "{} ({:.0} msg/s)",
+                        self.messages.acked, self.rates.acked_per_s
+                    ),
                 );
             }
         }
@@ -369,7 +379,11 @@ impl Summary {
         if self.errors.is_empty() {
             line("errors", "none".to_string());
         } else {
-            let list: Vec<String> = self.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            let list: Vec<String> = self
+                .errors
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
             line("errors", list.join(", "));
         }
         for n in &self.notes {

@@ -248,9 +248,16 @@ mod tests {
         for s in 0..1000 {
             t.observe(s);
         }
-        assert_eq!((t.unique, t.duplicates, t.reordered, t.missing()), (1000, 0, 0, 0));
+        assert_eq!(
+            (t.unique, t.duplicates, t.reordered, t.missing()),
+            (1000, 0, 0, 0)
+        );
         assert_eq!(t.lost(Some(1000)), 0);
-        assert_eq!(t.lost(Some(1010)), 10, "tail loss counts when the total is known");
+        assert_eq!(
+            t.lost(Some(1010)),
+            10,
+            "tail loss counts when the total is known"
+        );
     }
 
     #[test]

@@ -1,0 +1,148 @@
+//! The car-park roles against a real mosquitto broker ("works against any MQTT broker,
+//! not only `mq broker`"), over MQTT 3.1.1 and 5.0: controller, gates, sensor and
+//! display from the command line, and the controller's will.
+
+#[path = "interop/peers.rs"]
+mod peers;
+
+use peers::Mosquitto;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const MQ: &str = env!("CARGO_BIN_EXE_mq");
+
+fn mq(broker: &Mosquitto, role: &str, version: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(MQ);
+    c.arg("carpark")
+        .arg(role)
+        .args(args)
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &broker.port.to_string(),
+            "-V",
+            version,
+        ])
+        .env_remove("MQ_HOST")
+        .env_remove("MQ_PORT")
+        .env_remove("MQ_URL")
+        .stdin(Stdio::null());
+    c
+}
+
+/// A child process killed (by PID) when dropped, so a failing test leaves none behind.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Run `mq carpark display --once` until its line satisfies `ok` (bounded).
+fn wait_for_display(broker: &Mosquitto, version: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = mq(broker, "display", version, &["--once", "-W", "2"])
+            .output()
+            .unwrap();
+        let line = String::from_utf8_lossy(&out.stdout).to_string();
+        if ok(&line) {
+            return line;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "display never matched; last: {line:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn roles_against_mosquitto(version: &str) {
+    let broker = Mosquitto::start();
+    let mut controller = Running(
+        mq(
+            &broker,
+            "controller",
+            version,
+            &["--reset", "--quiet", "--capacity", "3"],
+        )
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap(),
+    );
+    wait_for_display(&broker, version, |l| {
+        l.starts_with("Car park | 3 free of 3 | -- °C")
+    });
+    let status = mq(
+        &broker,
+        "entry",
+        version,
+        &["--gate", "north", "--count", "2", "--quiet"],
+    )
+    .status()
+    .unwrap();
+    assert!(status.success());
+    let status = mq(
+        &broker,
+        "sensor",
+        version,
+        &["--value", "12.5", "--count", "1", "--quiet"],
+    )
+    .status()
+    .unwrap();
+    assert!(status.success());
+    wait_for_display(&broker, version, |l| {
+        l.starts_with("Car park | 1 free of 3 | 12.5 °C")
+    });
+
+    // Killed without DISCONNECT: mosquitto publishes the retained will [MQTT-3.1.2-8].
+    controller.0.kill().unwrap();
+    controller.0.wait().unwrap();
+    wait_for_display(&broker, version, |l| {
+        l.ends_with(" UTC | controller offline\n")
+    });
+}
+
+#[test]
+#[ignore = "needs mosquitto; run by .ci/run"]
+fn carpark_roles_against_mosquitto_v311() {
+    roles_against_mosquitto("311");
+}
+
+#[test]
+#[ignore = "needs mosquitto; run by .ci/run"]
+fn carpark_roles_against_mosquitto_v5() {
+    roles_against_mosquitto("5");
+}
+
+#[test]
+#[ignore = "needs mosquitto; run by .ci/run"]
+fn carpark_demo_against_mosquitto() {
+    let broker = Mosquitto::start();
+    let out = Command::new(MQ)
+        .args([
+            "carpark",
+            "demo",
+            "--duration",
+            "2s",
+            "--seed",
+            "7",
+            "--rate",
+            "3/s",
+        ])
+        .args(["-h", "127.0.0.1", "-p", &broker.port.to_string()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("using the broker at"), "{text}");
+    assert!(text.contains("cars in:"), "{text}");
+}
