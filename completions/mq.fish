@@ -49,7 +49,7 @@ complete -c mq -n "__fish_mq_using_subcommand pub" -l capath -d 'Directory of CA
 complete -c mq -n "__fish_mq_using_subcommand pub" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand pub" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-version -d 'TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -103,7 +103,7 @@ complete -c mq -n "__fish_mq_using_subcommand sub" -l capath -d 'Directory of CA
 complete -c mq -n "__fish_mq_using_subcommand sub" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand sub" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-version -d 'TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -162,7 +162,7 @@ complete -c mq -n "__fish_mq_using_subcommand rr" -l capath -d 'Directory of CA 
 complete -c mq -n "__fish_mq_using_subcommand rr" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand rr" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-version -d 'TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -230,7 +230,7 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-version -d 'TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -268,7 +268,7 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-version -d 'TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -301,7 +301,7 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-version -d 'TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -342,7 +342,7 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-version -d 'TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -372,7 +372,7 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l tls-version -d 'TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -418,7 +418,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l tls-version -d 'TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -449,7 +449,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l tls-version -d 'TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -479,7 +479,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l tls-version -d 'TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -507,7 +507,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l tls-version -d 'TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -539,7 +539,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l tls-version -d 'TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -571,7 +571,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l tls-version -d 'TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r

@@ -177,7 +177,7 @@ pub struct ConnectArgs {
     /// TLS ALPN protocol name
     #[arg(long = "tls-alpn", value_name = "PROTOCOL")]
     pub tls_alpn: Option<String>,
-    /// TLS version: tlsv1.3 or tlsv1.2 (tlsv1.1 is not supported)
+    /// TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)
     #[arg(long = "tls-version", value_name = "VERSION")]
     pub tls_version: Option<String>,
     /// OpenSSL cipher list (not supported with rustls)
@@ -221,7 +221,9 @@ impl ConnectArgs {
         }
         if let Some(v) = &self.tls_version {
             match v.as_str() {
-                "tlsv1.3" | "tlsv1.2" => {}
+                "tlsv1.3" | "tlsv1.2" => bail!(
+                    "--tls-version is not supported yet (mq offers TLS 1.3 and 1.2 and uses the best the broker accepts)"
+                ),
                 "tlsv1.1" | "tlsv1" => {
                     bail!("--tls-version {v} is not supported (rustls speaks TLS 1.2 and 1.3)")
                 }
@@ -235,8 +237,7 @@ impl ConnectArgs {
         let tls_flags = self.cafile.is_some()
             || self.cert.is_some()
             || self.tls_use_os_certs
-            || self.tls_alpn.is_some()
-            || self.tls_version.is_some();
+            || self.tls_alpn.is_some();
         if tls_flags {
             match opts.scheme {
                 Scheme::Mqtt => {

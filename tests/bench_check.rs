@@ -20,7 +20,9 @@ async fn broker() -> BrokerHandle {
 
 /// The CONNACK properties the broker sends to a plain 5.0 CONNECT, read on a raw socket.
 async fn announced(handle: &BrokerHandle) -> Properties {
-    let mut s = TcpStream::connect(handle.local_addr()).await.expect("connect");
+    let mut s = TcpStream::connect(handle.local_addr())
+        .await
+        .expect("connect");
     let mut out = BytesMut::new();
     let c = Connect {
         protocol: ProtocolVersion::V5,
@@ -67,10 +69,25 @@ async fn check_reports_what_the_broker_does_and_announces() {
         for q in &v.qos {
             assert_eq!((q.sent, q.received), (5, 5), "{} QoS {}", v.protocol, q.qos);
         }
-        assert!(v.retained.as_ref().is_some_and(|o| o.ok), "{}: retained {:?}", v.protocol, v.retained);
-        assert!(v.wildcards.as_ref().is_some_and(|o| o.ok), "{}: wildcards {:?}", v.protocol, v.wildcards);
+        assert!(
+            v.retained.as_ref().is_some_and(|o| o.ok),
+            "{}: retained {:?}",
+            v.protocol,
+            v.retained
+        );
+        assert!(
+            v.wildcards.as_ref().is_some_and(|o| o.ok),
+            "{}: wildcards {:?}",
+            v.protocol,
+            v.wildcards
+        );
         let p = v.payload.as_ref().expect("payload probed");
-        assert_eq!((p.largest_ok, p.first_failed), (64 * 1024, None), "{}", v.protocol);
+        assert_eq!(
+            (p.largest_ok, p.first_failed),
+            (64 * 1024, None),
+            "{}",
+            v.protocol
+        );
         assert_eq!(v.connack.is_some(), v.protocol == "5.0");
     }
     // The 5.0 limits are exactly what a raw CONNECT gets back.
@@ -81,17 +98,36 @@ async fn check_reports_what_the_broker_does_and_announces() {
     assert_eq!(c.retain_available, props.retain_available);
     assert_eq!(c.maximum_packet_size, props.maximum_packet_size);
     assert_eq!(c.topic_alias_maximum, props.topic_alias_maximum);
-    assert_eq!(c.wildcard_subscription_available, props.wildcard_subscription_available);
-    assert_eq!(c.subscription_identifier_available, props.subscription_identifier_available);
-    assert_eq!(c.shared_subscription_available, props.shared_subscription_available);
+    assert_eq!(
+        c.wildcard_subscription_available,
+        props.wildcard_subscription_available
+    );
+    assert_eq!(
+        c.subscription_identifier_available,
+        props.subscription_identifier_available
+    );
+    assert_eq!(
+        c.shared_subscription_available,
+        props.shared_subscription_available
+    );
     assert_eq!(c.server_keep_alive, props.server_keep_alive);
     // Shared subscriptions: the report agrees with the announcement (absent = available).
-    let shared = report.versions[2].shared_subscriptions.as_ref().expect("tested");
-    assert_eq!(shared.ok, props.shared_subscription_available != Some(0), "{shared:?}");
+    let shared = report.versions[2]
+        .shared_subscriptions
+        .as_ref()
+        .expect("tested");
+    assert_eq!(
+        shared.ok,
+        props.shared_subscription_available != Some(0),
+        "{shared:?}"
+    );
     // Text and JSON forms.
     let text = report.to_text();
     assert!(text.contains("MQTT 5.0: OK"), "{text}");
-    assert!(text.contains("    - QoS 2: received 5/5 publishes in"), "{text}");
+    assert!(
+        text.contains("    - QoS 2: received 5/5 publishes in"),
+        "{text}"
+    );
     assert!(text.contains("        > Receive maximum: "), "{text}");
     let v: serde_json::Value = serde_json::from_str(&report.to_json()).expect("json");
     assert_eq!(v["schema"], "mq-bench-check/1");
@@ -119,5 +155,9 @@ async fn check_of_a_closed_port_fails_clearly() {
     assert!(!report.ok());
     assert_eq!(report.versions.len(), 1);
     assert!(!report.versions[0].connect.ok);
-    assert!(report.to_text().contains("MQTT 3.1.1: FAILED"), "{}", report.to_text());
+    assert!(
+        report.to_text().contains("MQTT 3.1.1: FAILED"),
+        "{}",
+        report.to_text()
+    );
 }

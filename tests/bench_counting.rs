@@ -66,14 +66,20 @@ struct RawPublisher {
 
 impl RawPublisher {
     async fn connect(handle: &BrokerHandle, id: &str) -> RawPublisher {
-        let mut stream = TcpStream::connect(handle.local_addr()).await.expect("tcp connect");
+        let mut stream = TcpStream::connect(handle.local_addr())
+            .await
+            .expect("tcp connect");
         let mut out = BytesMut::new();
         let connect = Connect {
             client_id: id.into(),
             ..Connect::default()
         };
-        protocol::encode(&Packet::Connect(Box::new(connect)), ProtocolVersion::V311, &mut out)
-            .expect("encode CONNECT");
+        protocol::encode(
+            &Packet::Connect(Box::new(connect)),
+            ProtocolVersion::V311,
+            &mut out,
+        )
+        .expect("encode CONNECT");
         stream.write_all(&out).await.expect("write CONNECT");
         let mut p = RawPublisher { stream, next_id: 1 };
         match p.read_packet().await {
@@ -147,7 +153,10 @@ async fn run_sub_with(
         publisher.send(run, p, s).await;
     }
     let ready = Arc::new(Notify::new());
-    let bench = tokio::spawn(run_load(sub_plan(handle, limit, ready.clone()), std::future::pending()));
+    let bench = tokio::spawn(run_load(
+        sub_plan(handle, limit, ready.clone()),
+        std::future::pending(),
+    ));
     tokio::time::timeout(Duration::from_secs(5), ready.notified())
         .await
         .expect("bench subscriber subscribes");

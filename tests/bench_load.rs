@@ -58,15 +58,23 @@ async fn pubsub_limit_delivers_every_message_once_at_each_qos() {
     ] {
         let mut p = plan(&handle, "pubsub", qos, version);
         p.limit = Some(2_000);
-        let (s, _) = tokio::time::timeout(Duration::from_secs(20), run_load(p, std::future::pending()))
-            .await
-            .expect("stops at --limit")
-            .expect("runs");
+        let (s, _) =
+            tokio::time::timeout(Duration::from_secs(20), run_load(p, std::future::pending()))
+                .await
+                .expect("stops at --limit")
+                .expect("runs");
         assert_eq!(s.stopped_by, "limit", "{qos:?}");
         assert_eq!(s.messages.sent, 2_000, "{qos:?}");
-        assert_eq!(s.messages.acked, 2_000, "{qos:?}: every QoS 1/2 message acknowledged");
+        assert_eq!(
+            s.messages.acked, 2_000,
+            "{qos:?}: every QoS 1/2 message acknowledged"
+        );
         let d = s.delivery.expect("pubsub reports delivery");
-        assert_eq!(d.unique + d.lost, 2_000, "{qos:?}: every message is received or lost");
+        assert_eq!(
+            d.unique + d.lost,
+            2_000,
+            "{qos:?}: every message is received or lost"
+        );
         assert_eq!(d.duplicates, 0, "{qos:?}");
         assert_eq!(s.messages.received, d.unique, "{qos:?}");
         assert_eq!(s.latency_us.map(|l| l.count), Some(d.unique));
@@ -97,9 +105,17 @@ async fn duration_stops_a_paced_publisher_on_time() {
         .expect("runs");
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(s.stopped_by, "duration");
-    assert!((0.55..1.5).contains(&s.duration_s), "duration {}", s.duration_s);
+    assert!(
+        (0.55..1.5).contains(&s.duration_s),
+        "duration {}",
+        s.duration_s
+    );
     // 500/s for 0.6 s = 300 messages, give or take the ramp.
-    assert!((200..=330).contains(&s.messages.sent), "sent {}", s.messages.sent);
+    assert!(
+        (200..=330).contains(&s.messages.sent),
+        "sent {}",
+        s.messages.sent
+    );
     assert!(s.delivery.is_none());
     handle.shutdown().await;
 }
@@ -116,7 +132,11 @@ async fn interrupt_still_produces_a_summary() {
     assert_eq!(s.stopped_by, "interrupt");
     assert!(s.messages.sent > 0);
     let d = s.delivery.expect("delivery");
-    assert_eq!(d.lost + d.unique, s.messages.sent, "every sent message is either received or lost");
+    assert_eq!(
+        d.lost + d.unique,
+        s.messages.sent,
+        "every sent message is either received or lost"
+    );
     handle.shutdown().await;
 }
 
@@ -132,7 +152,9 @@ async fn sub_limit_stops_the_subscriber() {
     ready.notified().await;
     let mut publ = plan(&handle, "pub", QoS::AtLeastOnce, ProtocolVersion::V311);
     publ.limit = Some(1_000);
-    let (p, _) = run_load(publ, std::future::pending()).await.expect("pub runs");
+    let (p, _) = run_load(publ, std::future::pending())
+        .await
+        .expect("pub runs");
     assert_eq!(p.messages.sent, 1_000);
     let (s, _) = tokio::time::timeout(Duration::from_secs(10), bench)
         .await
@@ -158,22 +180,54 @@ fn parse(args: &[&str]) -> Result<BenchArgs, clap::Error> {
 
 #[test]
 fn command_line_shapes() {
-    let a = parse(&["pubsub", "-h", "127.0.0.1", "-p", "1", "-c", "4", "-q", "1", "-s", "100", "-t", "x/%i", "--rate", "1000/s", "--duration", "1.5s"])
-        .expect("parses");
+    let a = parse(&[
+        "pubsub",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        "1",
+        "-c",
+        "4",
+        "-q",
+        "1",
+        "-s",
+        "100",
+        "-t",
+        "x/%i",
+        "--rate",
+        "1000/s",
+        "--duration",
+        "1.5s",
+    ])
+    .expect("parses");
     let p = plan_from(&a.mode).expect("plan");
-    assert_eq!((p.publishers, p.subscribers, p.size, p.qos), (4, 1, 100, QoS::AtLeastOnce));
+    assert_eq!(
+        (p.publishers, p.subscribers, p.size, p.qos),
+        (4, 1, 100, QoS::AtLeastOnce)
+    );
     assert_eq!(p.sub_filter, "x/+");
-    assert_eq!(p.interval, Some(Duration::from_millis(4)), "1000/s over 4 publishers");
+    assert_eq!(
+        p.interval,
+        Some(Duration::from_millis(4)),
+        "1000/s over 4 publishers"
+    );
     assert_eq!(p.duration, Some(Duration::from_millis(1500)));
     let a = parse(&["pub", "-I", "10", "-c", "2"]).expect("parses");
     assert!(matches!(a.mode, Mode::Pub(_)));
-    assert!(parse(&["pub", "-I", "10", "--rate", "5/s"]).is_err(), "-I and --rate conflict");
+    assert!(
+        parse(&["pub", "-I", "10", "--rate", "5/s"]).is_err(),
+        "-I and --rate conflict"
+    );
     assert!(parse(&["pub", "-q", "3"]).is_err());
     assert!(parse(&["pub", "--duration", "10 parsecs"]).is_err());
-    let help = parse(&["conn", "--help"]).err().expect("--help is an error kind");
+    let Err(help) = parse(&["conn", "--help"]) else {
+        panic!("--help stops parsing");
+    };
     assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
     let wss = parse(&["pub", "-L", "wss://127.0.0.1:1/mqtt"]).expect("parses");
-    let err = plan_from(&wss.mode).err().expect("TLS load is refused");
+    let Err(err) = plan_from(&wss.mode) else {
+        panic!("TLS load is refused");
+    };
     assert!(err.to_string().contains("not supported yet"), "{err}");
 }
 
@@ -184,11 +238,30 @@ fn json_summary_schema_from_the_binary() {
     let port = handle.local_addr().port().to_string();
     let out = assert_cmd::Command::cargo_bin("mq")
         .expect("mq binary")
-        .args(["bench", "pubsub", "-h", "127.0.0.1", "-p", &port, "-c", "2", "-q", "1", "--limit", "300", "--json", "--quiet"])
+        .args([
+            "bench",
+            "pubsub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-c",
+            "2",
+            "-q",
+            "1",
+            "--limit",
+            "300",
+            "--json",
+            "--quiet",
+        ])
         .timeout(Duration::from_secs(30))
         .output()
         .expect("runs");
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(v["schema"], "mq-bench/1");
     assert_eq!(v["mode"], "pubsub");
@@ -217,7 +290,11 @@ fn json_summary_schema_from_the_binary() {
     }
     assert_eq!(v["delivery"]["lost"], 0);
     for l in ["latency_us", "ack_latency_us", "connections"] {
-        let obj = if l == "connections" { &v[l]["connect_us"] } else { &v[l] };
+        let obj = if l == "connections" {
+            &v[l]["connect_us"]
+        } else {
+            &v[l]
+        };
         for k in ["count", "min", "p50", "p90", "p99", "p999", "max"] {
             assert!(obj[k].is_u64(), "{l}.{k}");
         }
@@ -237,17 +314,40 @@ fn csv_series_has_a_header_and_one_row_per_second() {
     let csv = dir.path().join("series.csv");
     let out = assert_cmd::Command::cargo_bin("mq")
         .expect("mq binary")
-        .args(["bench", "pubsub", "-h", "127.0.0.1", "-p", &port, "--rate", "200/s", "--duration", "2200ms", "--csv"])
+        .args([
+            "bench",
+            "pubsub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "--rate",
+            "200/s",
+            "--duration",
+            "2200ms",
+            "--csv",
+        ])
         .arg(&csv)
         .timeout(Duration::from_secs(30))
         .output()
         .expect("runs");
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.lines().filter(|l| l.contains("sent=")).count() >= 2, "plain progress lines: {stderr}");
+    assert!(
+        stderr.lines().filter(|l| l.contains("sent=")).count() >= 2,
+        "plain progress lines: {stderr}"
+    );
     let text = std::fs::read_to_string(&csv).expect("csv written");
     let mut lines = text.lines();
-    assert!(lines.next().is_some_and(|h| h.starts_with("elapsed_s,connected,sent,")));
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.starts_with("elapsed_s,connected,sent,"))
+    );
     assert!(lines.count() >= 2);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("stopped by duration"), "{stdout}");

@@ -357,3 +357,35 @@ async fn demo_runs_and_its_summary_adds_up() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sensor_reads_one_temperature_per_stdin_line() {
+    use tokio::io::AsyncWriteExt;
+    let b = broker().await;
+    let (_test, mut events) = watcher(&b, &["carpark/temperature/+"]).await;
+    let mut sensor = mq(&b, "sensor", &["--stdin", "--sensor", "roof"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = sensor.stdin.take().unwrap();
+    stdin
+        .write_all(b"18.5\nwarm\n{\"celsius\": 3}\n")
+        .await
+        .unwrap();
+    drop(stdin);
+    let out = tokio::time::timeout(STEP, sensor.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("skipping \"warm\""), "{err}");
+    for expected in ["18.5", "3"] {
+        let p = next_message(&mut events).await;
+        assert_eq!(&*p.topic, "carpark/temperature/roof");
+        assert_eq!(std::str::from_utf8(&p.payload).unwrap(), expected);
+    }
+    b.shutdown().await;
+}

@@ -585,3 +585,66 @@ fn request_response_times_out_with_27() {
     assert_eq!(out.status.code(), Some(27));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "Timed out\n");
 }
+
+#[test]
+fn will_is_published_when_a_client_dies() {
+    let broker = Broker::start();
+    let watcher = start_sub(&broker, &["-t", "wills/#", "-v", "-C", "1", "-q", "1"]);
+    let mut doomed = start_sub(
+        &broker,
+        &[
+            "-t",
+            "x",
+            "--will-topic",
+            "wills/doomed",
+            "--will-payload",
+            "bye",
+            "--will-qos",
+            "1",
+        ],
+    );
+    // Killed without a DISCONNECT: the broker publishes the will [MQTT-3.1.2-8].
+    doomed.child.kill().expect("kill");
+    let (code, out, _) = watcher.finish();
+    assert_eq!((code, out), (Some(0), b"wills/doomed bye\n".to_vec()));
+}
+
+#[test]
+fn durable_session_keeps_messages_while_offline() {
+    let broker = Broker::start();
+    for v in ["311", "5"] {
+        let id = format!("durable-{v}");
+        let topic = format!("dur/{v}");
+        // -c -E: create the session and its subscription, then leave.
+        let out = Command::new(MQ)
+            .args(["sub", "-h", "127.0.0.1", "-p", &broker.port(), "-V", v])
+            .args(["-t", &topic, "-q", "1", "-c", "-i", &id, "-E"])
+            .output()
+            .expect("mq sub -E");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        publish(&broker, &["-t", &topic, "-m", "while away", "-q", "1"]);
+        let sub = start_sub(
+            &broker,
+            &["-t", &topic, "-q", "1", "-c", "-i", &id, "-C", "1", "-V", v],
+        );
+        let (code, out, _) = sub.finish();
+        assert_eq!((code, out), (Some(0), b"while away\n".to_vec()), "-V {v}");
+    }
+}
+
+#[test]
+fn password_from_stdin() {
+    // `-P -` reads the password from stdin, so it never shows in `ps`.
+    let broker = Broker::start();
+    let sub = start_sub(&broker, &["-t", "pw", "-C", "1"]);
+    publish_stdin(
+        &broker,
+        &["-t", "pw", "-m", "ok", "-u", "me", "-P", "-"],
+        b"secret\n",
+    );
+    assert_eq!(sub.finish().1, b"ok\n");
+}

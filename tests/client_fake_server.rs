@@ -1099,3 +1099,69 @@ async fn server_exceeding_our_receive_maximum_v5() {
         Event::Disconnected(Error::Protocol(_))
     ));
 }
+
+/// The handles can move between tasks and threads.
+#[test]
+fn handles_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Client>();
+    send::<Events>();
+    send::<mq::client::PublishToken>();
+    send_sync::<Error>();
+}
+
+/// Random bytes from the server, before and after CONNACK, never panic the client:
+/// the handshake fails with an error, and an established connection ends with a
+/// `Disconnected` event (a panic in the event loop would end the stream without one).
+#[tokio::test]
+async fn random_server_bytes_never_panic() {
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for case in 0..120 {
+        let len = (next() % 64) as usize + 1;
+        let mut noise: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        // Make packet types plausible half of the time.
+        if case % 2 == 0 {
+            noise[0] = (noise[0] & 0x0F) | (((next() % 15) as u8 + 1) << 4);
+        }
+        let version = if case % 3 == 0 {
+            ProtocolVersion::V5
+        } else {
+            ProtocolVersion::V311
+        };
+        let before_connack = case % 4 == 1;
+        let (listener, mut opts) = listen().await;
+        opts.version = version;
+        opts.connect_timeout = Duration::from_secs(2);
+        let bytes = noise.clone();
+        let server = tokio::spawn(async move {
+            let mut peer = Peer::accept(&listener, version).await;
+            let _ = peer.recv().await;
+            if !before_connack {
+                peer.send(Packet::ConnAck(ConnAck::default())).await;
+            }
+            let _ = peer.stream.write_all(&bytes).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            // Dropping the peer closes the socket.
+        });
+        match Client::connect(opts).await {
+            Err(_) => {}
+            Ok((_client, mut events)) => {
+                let mut saw_disconnected = false;
+                while let Some(ev) = timeout(STEP, events.recv()).await.expect("ends in time") {
+                    if matches!(ev, Event::Disconnected(_)) {
+                        saw_disconnected = true;
+                    }
+                }
+                assert!(saw_disconnected, "case {case}: {noise:02X?}");
+            }
+        }
+        server.await.expect("server");
+    }
+}

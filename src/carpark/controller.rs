@@ -7,7 +7,8 @@
 //! reading the socket while its event queue is full, so waiting there could block
 //! both sides): display updates and alerts go, in order, to a publisher task through a
 //! bounded queue. Should the queue ever fill up, the newest display state is sent as
-//! soon as there is room again (intermediate states of that burst are skipped).
+//! soon as there is room again (intermediate states of that burst are skipped); see
+//! the `publisher` module.
 
 use super::clock::format_rfc3339;
 use super::flags::{PrefixArgs, parse_duration};
@@ -15,7 +16,8 @@ use super::messages::{
     Alert, AlertKind, CarEvent, DisplayState, OFFLINE, ONLINE, TopicKind, Topics, parse_temperature,
 };
 use super::occupancy::{self, Direction, Occupancy, Outcome, Totals};
-use super::{Shutdown, connect, keep_connected, message, publish, stamp, subscribe};
+use super::publisher::{Outbox, Outgoing, publish_changes, publish_clock};
+use super::{Shutdown, connect, keep_connected, publish, stamp, subscribe};
 use crate::client::{Client, ConnectOptions, Event};
 use crate::protocol::{Properties, QoS, Will};
 use anyhow::Context;
@@ -39,7 +41,7 @@ pub struct ControllerArgs {
     /// Number of spaces
     #[arg(long = "capacity", default_value_t = 120)]
     pub capacity: u32,
-    /// How often to publish the time on <prefix>/time
+    /// How often to publish the time on PREFIX/time
     #[arg(long = "clock-interval", value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub clock_interval: Duration,
     /// Start from an empty car park instead of the retained display / state file
@@ -199,7 +201,7 @@ pub async fn run_with_progress(
     let mut outbox = Outbox::new(outbox_tx);
     // The initial state is published too: displays started before us see it at once.
     outbox.display(count.display(SystemTime::now()));
-    let publisher = tokio::spawn(publish_changes(
+    let mut publisher = tokio::spawn(publish_changes(
         client.clone(),
         topics.clone(),
         outbox_rx,
@@ -218,9 +220,15 @@ pub async fn run_with_progress(
         totals: count.totals(),
     };
     progress.send_replace(report(&count));
+    let mut publisher_result = None;
     let result: anyhow::Result<()> = loop {
         let event = tokio::select! {
             _ = shutdown.wait() => break Ok(()),
+            // The publisher only stops early on an error (state file, refused publish).
+            finished = &mut publisher => {
+                publisher_result = Some(joined(finished));
+                break Err(anyhow::anyhow!("the controller cannot publish"));
+            }
             _ = tokio::time::sleep(RETRY), if outbox.display_pending => {
                 outbox.display(count.display(SystemTime::now()));
                 continue;
@@ -292,9 +300,11 @@ pub async fn run_with_progress(
             .await;
     }
     drop(outbox);
-    let flushed = publisher
-        .await
-        .unwrap_or_else(|e| Err(anyhow::anyhow!("publisher task failed: {e}")));
+    let flushed = match publisher_result {
+        Some(Err(e)) => return Err(e),
+        Some(Ok(())) => Ok(()),
+        None => joined(publisher.await),
+    };
     if result.is_ok() {
         flushed?;
         publish(
@@ -309,6 +319,11 @@ pub async fn run_with_progress(
     }
     result?;
     Ok(report(&count))
+}
+
+/// The publisher task's result, a panic included.
+fn joined(r: Result<anyhow::Result<()>, tokio::task::JoinError>) -> anyhow::Result<()> {
+    r.unwrap_or_else(|e| Err(anyhow::anyhow!("the publisher task failed: {e}")))
 }
 
 /// Subscribe to the display topic and take the retained state of an earlier run, if the
@@ -470,86 +485,6 @@ fn raise(
     outbox.alert(alert);
 }
 
-/// Something for the publisher task to send.
-#[derive(Debug)]
-enum Outgoing {
-    /// A new state for `<prefix>/display` (retained).
-    Display(DisplayState),
-    /// An alert for `<prefix>/alerts`.
-    Alert(Alert),
-}
-
-/// The main loop's side of the publisher queue; it never waits.
-struct Outbox {
-    tx: mpsc::Sender<Outgoing>,
-    /// A display update did not fit: send the current state once there is room.
-    display_pending: bool,
-}
-
-impl Outbox {
-    fn new(tx: mpsc::Sender<Outgoing>) -> Outbox {
-        Outbox {
-            tx,
-            display_pending: false,
-        }
-    }
-
-    fn display(&mut self, state: DisplayState) {
-        self.display_pending = self.tx.try_send(Outgoing::Display(state)).is_err();
-    }
-
-    fn alert(&mut self, alert: Alert) {
-        if self.tx.try_send(Outgoing::Alert(alert)).is_err() {
-            println!("{} too many alerts: one was not published", stamp());
-        }
-    }
-}
-
-/// Publish display states (retained, QoS 1) and alerts (QoS 1) in order until the
-/// queue closes, saving each display state to the state file first.
-async fn publish_changes(
-    client: Client,
-    topics: Topics,
-    mut outbox: mpsc::Receiver<Outgoing>,
-    state_file: Option<PathBuf>,
-) -> anyhow::Result<()> {
-    while let Some(outgoing) = outbox.recv().await {
-        match outgoing {
-            Outgoing::Display(state) => {
-                if let Some(path) = &state_file {
-                    occupancy::save_state(path, &state).with_context(|| {
-                        format!("cannot write the state file {}", path.display())
-                    })?;
-                }
-                let json = state.to_json();
-                publish(&client, &topics.display(), json, QoS::AtLeastOnce, true).await?;
-            }
-            Outgoing::Alert(alert) => {
-                let json = alert.to_json();
-                publish(&client, &topics.alerts(), json, QoS::AtLeastOnce, false).await?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Publish the time (QoS 0, RFC 3339) every `interval`, starting at once.
-async fn publish_clock(client: Client, topic: String, interval: Duration) {
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let now = Bytes::from(format_rfc3339(SystemTime::now()));
-        if client
-            .publish(message(&topic, now, QoS::AtMostOnce, false))
-            .await
-            .is_err()
-        {
-            return;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -616,17 +551,5 @@ mod tests {
         assert!(!t.handle("carpark/temperature/roof", b"hot"));
         assert_eq!(t.alert().alert, AlertKind::UnreadablePayload);
         assert_eq!(t.count.temperature(), Some(18.5));
-    }
-
-    #[test]
-    fn a_full_queue_keeps_the_display_pending() {
-        let mut t = setup(1);
-        t.outbox.display(t.count.display(SystemTime::now()));
-        assert!(!t.outbox.display_pending);
-        t.outbox.display(t.count.display(SystemTime::now()));
-        assert!(t.outbox.display_pending, "no room: retried later");
-        assert!(matches!(t.rx.try_recv(), Ok(Outgoing::Display(_))));
-        t.outbox.display(t.count.display(SystemTime::now()));
-        assert!(!t.outbox.display_pending);
     }
 }

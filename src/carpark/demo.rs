@@ -27,7 +27,10 @@ const DRAIN_WAIT: Duration = Duration::from_secs(3);
 
 /// Flags of `mq carpark demo`.
 #[derive(clap::Args, Debug, Clone)]
-#[command(disable_help_flag = true)]
+#[command(
+    disable_help_flag = true,
+    after_help = "Without -h, -p or -L the demo starts its own broker on a free 127.0.0.1 port."
+)]
 pub struct DemoArgs {
     /// Number of spaces
     #[arg(long = "capacity", default_value_t = 20)]

@@ -15,6 +15,7 @@ pub mod flags;
 pub mod gate;
 pub mod messages;
 pub mod occupancy;
+mod publisher;
 pub mod sensor;
 pub mod traffic;
 

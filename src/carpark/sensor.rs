@@ -29,7 +29,7 @@ pub struct SensorArgs {
     /// Read one temperature per line from stdin
     #[arg(long = "stdin")]
     pub stdin: bool,
-    /// Name of this sensor (publishes on <prefix>/temperature/<NAME>)
+    /// Name of this sensor (publishes on PREFIX/temperature/NAME)
     #[arg(long = "sensor", value_name = "NAME")]
     pub sensor: Option<String>,
     /// Stop after this many readings

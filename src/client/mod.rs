@@ -20,6 +20,27 @@
 //! detected at most 1.5 × keep alive after the last packet from it.
 //!
 //! When every [`Client`] handle is dropped, the event loop disconnects gracefully.
+//!
+//! ```no_run
+//! use mq::client::{Client, ConnectOptions, Event};
+//! use mq::protocol::{Properties, Publish, QoS, SubscribeFilter, SubscriptionOptions};
+//!
+//! # async fn demo() -> Result<(), mq::client::Error> {
+//! let (client, mut events) = Client::connect(ConnectOptions::from_url("mqtt://localhost")?).await?;
+//! let filter = SubscribeFilter { filter: "car/#".into(), options: SubscriptionOptions::qos(QoS::AtLeastOnce) };
+//! client.subscribe(vec![filter], Properties::default()).await?;
+//! client
+//!     .publish(Publish { topic: "car/in".into(), qos: QoS::AtLeastOnce, payload: "AB12".into(), ..Publish::default() })
+//!     .await?;
+//! while let Some(event) = events.recv().await {
+//!     if let Event::Message(m) = event {
+//!         println!("{} {:?}", m.topic, m.payload);
+//!         break;
+//!     }
+//! }
+//! client.disconnect().await
+//! # }
+//! ```
 
 // `Error` is large (see its doc); returning it by value is what the API promises.
 #![allow(clippy::result_large_err)]

@@ -6,12 +6,14 @@ use super::handshake::{Established, establish};
 use super::state::{Awaiting, Outgoing, QueuedPublish};
 use super::{Backoff, Command, Error};
 use crate::protocol::{Ack, Packet, QoS, Subscribe};
+use std::time::Duration;
 
 impl EventLoop {
     /// Wait with backoff and reconnect; `None` when a disconnect was requested
     /// meanwhile (or every handle is gone).
     pub(super) async fn reconnect(&mut self, backoff: &Backoff) -> Option<Established> {
-        let mut delay = backoff.initial;
+        // Never a busy loop, even with a zero initial delay.
+        let mut delay = backoff.initial.max(Duration::from_millis(10));
         loop {
             let sleep = tokio::time::sleep(delay);
             tokio::pin!(sleep);

@@ -27,11 +27,15 @@ enum Source {
 
 /// Run `mq pub`; returns the exit code.
 pub async fn run(args: PubArgs) -> anyhow::Result<i32> {
-    let mut check = args.connect.to_options()?;
+    let reads_stdin = args.stdin_file || args.stdin_line || args.json;
+    if reads_stdin && args.connect.password.as_deref() == Some("-") {
+        bail!("-P - reads the password from stdin: it cannot be combined with -s, -l or --json");
+    }
+    let mut base = args.connect.to_options()?;
     let topic_name = args
         .topic
         .clone()
-        .or_else(|| check.url_topic.take().filter(|t| !t.is_empty()));
+        .or_else(|| base.url_topic.take().filter(|t| !t.is_empty()));
     let source = if args.json {
         Source::JsonLines
     } else if let Some(m) = &args.message {
@@ -70,13 +74,13 @@ pub async fn run(args: PubArgs) -> anyhow::Result<i32> {
     if args.max_inflight == 0 {
         bail!("-M must be at least 1");
     }
-    let version = check.version;
+    let version = base.version;
     let props = session::parse_properties(
         &session::group_properties(&args.client.property)?,
         Role::Publish,
         version,
     )?;
-    let mut opts = session::options(&args.connect, &args.client, Role::Publish, &props)?;
+    let mut opts = session::options(base, &args.connect, &args.client, Role::Publish, &props)?;
     opts.max_inflight = args.max_inflight;
 
     let mut trace = Trace::new(args.client.debug, &opts.client_id);

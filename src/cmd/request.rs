@@ -30,11 +30,14 @@ pub async fn run(args: RrArgs) -> anyhow::Result<i32> {
     if connect.protocol_version.is_none() {
         connect.protocol_version = Some("5".into());
     }
-    let mut check = connect.to_options()?;
+    if args.stdin_file && connect.password.as_deref() == Some("-") {
+        bail!("-P - reads the password from stdin: it cannot be combined with -s");
+    }
+    let mut base = connect.to_options()?;
     let request_topic = args
         .topic
         .clone()
-        .or_else(|| check.url_topic.take().filter(|t| !t.is_empty()))
+        .or_else(|| base.url_topic.take().filter(|t| !t.is_empty()))
         .context("you must give the request topic (-t)")?;
     topic::validate_name(&request_topic)
         .map_err(|e| anyhow::anyhow!("invalid request topic '{request_topic}': {e}"))?;
@@ -59,13 +62,13 @@ pub async fn run(args: RrArgs) -> anyhow::Result<i32> {
     } else {
         bail!("you must give a request payload (-m, -f, -s or -n)");
     };
-    let version = check.version;
+    let version = base.version;
     let props = session::parse_properties(
         &session::group_properties(&args.client.property)?,
         Role::Publish,
         version,
     )?;
-    let opts = session::options(&connect, &args.client, Role::Publish, &props)?;
+    let opts = session::options(base, &connect, &args.client, Role::Publish, &props)?;
 
     let deadline = args.timeout.map(|w| started + Duration::from_secs(w));
     let work = exchange(&args, opts, &props, request_topic, payload, &printer);

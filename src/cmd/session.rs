@@ -71,8 +71,11 @@ pub fn random_suffix(len: usize) -> String {
     out
 }
 
-/// Build the client options for `mq pub`/`mq sub` from all their flags.
+/// Complete the client options for `mq pub`/`mq sub`/`mq rr`: `opts` comes from
+/// [`ConnectArgs::to_options`] (called once: `-P -` reads stdin), the rest from the
+/// session flags.
 pub fn options(
+    mut opts: ConnectOptions,
     connect: &ConnectArgs,
     client: &ClientArgs,
     role: Role,
@@ -88,7 +91,6 @@ pub fn options(
             bail!("{flag} is not supported yet");
         }
     }
-    let mut opts = connect.to_options()?;
     if let Some(prefix) = &client.id_prefix {
         opts.client_id = format!("{prefix}{}", std::process::id());
     }

@@ -27,9 +27,9 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
     let printer = printer(&args)?;
     let mut filters = args.topic.clone();
-    let mut opts_check = args.connect.to_options()?;
+    let mut base = args.connect.to_options()?;
     if filters.is_empty() {
-        if let Some(t) = opts_check.url_topic.take().filter(|t| !t.is_empty()) {
+        if let Some(t) = base.url_topic.take().filter(|t| !t.is_empty()) {
             filters.push(t);
         } else {
             bail!("you must specify a topic to subscribe to (-t)");
@@ -57,13 +57,13 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
     if args.retained_only && args.no_retained {
         bail!("--retained-only and -R cannot be used together");
     }
-    let version = opts_check.version;
+    let version = base.version;
     let props = session::parse_properties(
         &session::group_properties(&args.client.property)?,
         Role::Subscribe,
         version,
     )?;
-    let opts = session::options(&args.connect, &args.client, Role::Subscribe, &props)?;
+    let opts = session::options(base, &args.connect, &args.client, Role::Subscribe, &props)?;
     if args.retain_as_published && !version.is_v5() {
         bail!("--retain-as-published needs MQTT 5 (-V 5)");
     }

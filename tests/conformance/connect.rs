@@ -25,6 +25,11 @@ fn assert_no_accepting_connack(bytes: &[u8], what: &str) {
         bytes.len() >= 4 && bytes[3] != 0,
         "{what}: the broker accepted the connection: {bytes:02X?}"
     );
+    assert_eq!(
+        bytes[2], 0,
+        "{what}: a refusing CONNACK has Session Present 0 [MQTT-3.2.2-6] (3.1.1 \
+         [MQTT-3.2.2-4]): {bytes:02X?}"
+    );
 }
 
 async fn first_packet_not_connect(version: ProtocolVersion, packet: Packet) {

@@ -16,5 +16,6 @@ mod publish;
 mod retain;
 mod session;
 mod subscribe;
+mod sys;
 mod v5;
 mod will;

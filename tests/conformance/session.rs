@@ -324,3 +324,51 @@ async fn v5_error_puback_is_acknowledgement_mqtt_4_4_0_2() {
     assert!(ack.session_present);
     c.expect_no_publish(QUIET).await;
 }
+
+/// [MQTT-4.6.0-5] [MQTT-4.4.0-1] On reconnect the unacknowledged messages come
+/// first (DUP 1, in their original order), then the ones queued while away.
+#[tokio::test]
+async fn v5_redelivery_then_queued_in_order_mqtt_4_6_0_5() {
+    let b = broker::start().await;
+    let (mut c, _) = durable(b.addr, V5, "order").await;
+    c.subscribe("ord/t", QoS::AtLeastOnce).await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    for i in 1..=3u8 {
+        p.publish("ord/t", &[i], QoS::AtLeastOnce).await;
+    }
+    for _ in 1..=3 {
+        c.expect_publish().await;
+    }
+    c.drop_abruptly();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for i in 4..=5u8 {
+        p.publish("ord/t", &[i], QoS::AtLeastOnce).await;
+    }
+    let (mut c, ack) = durable(b.addr, V5, "order").await;
+    assert!(ack.session_present);
+    let mut got = Vec::new();
+    for _ in 1..=5 {
+        let m = c.expect_publish_acked().await;
+        got.push((m.payload[0], m.dup));
+    }
+    assert_eq!(
+        got,
+        [(1, true), (2, true), (3, true), (4, false), (5, false)],
+        "re-sent messages first with DUP 1, then the queued ones"
+    );
+}
+
+/// [MQTT-4.4.0-1] Messages are re-sent only on reconnect: an unacknowledged QoS 1
+/// PUBLISH is not re-sent on the same connection, however long the wait.
+#[tokio::test]
+async fn no_retransmission_on_same_connection_mqtt_4_4_0_1() {
+    let b = broker::start().await;
+    let mut c = Raw::v311(b.addr, "patient").await;
+    c.subscribe("nr/t", QoS::AtLeastOnce).await;
+    let mut p = Raw::v311(b.addr, "pub").await;
+    p.publish("nr/t", b"once", QoS::AtLeastOnce).await;
+    let m = c.expect_publish().await;
+    c.expect_nothing(Duration::from_millis(2500)).await;
+    c.ack(&m).await;
+    c.ping().await;
+}

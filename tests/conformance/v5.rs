@@ -1124,10 +1124,20 @@ async fn broker_aliases_reset_on_new_connection_mqtt_3_3_2_7() {
 #[tokio::test]
 async fn publish_with_subscription_identifier_from_client_closes_mqtt_3_3_4_6() {
     let b = broker::start().await;
+    let mut s = Raw::v5(b.addr, "sub").await;
+    s.subscribe("sidp/t", QoS::AtMostOnce).await;
     let mut p = Raw::v5(b.addr, "pub").await;
     let mut m = raw::publish("sidp/t", b"x", QoS::AtMostOnce);
     m.properties.subscription_identifiers = vec![3];
     p.send(&Packet::Publish(m)).await;
+    if let Event::Packet(Packet::Publish(m)) = s.recv(Duration::from_millis(300)).await {
+        assert!(
+            m.properties.subscription_identifiers.is_empty(),
+            "the publisher's Subscription Identifier was forwarded to a subscriber that \
+             has none: {:?}",
+            m.properties.subscription_identifiers
+        );
+    }
     let (_, reason) = until_closed(&mut p).await;
     if let Some(r) = reason {
         assert!(
@@ -1151,5 +1161,153 @@ async fn auth_without_authentication_method_closes_mqtt_4_12_0_7() {
     let (_, reason) = until_closed(&mut c).await;
     if let Some(r) = reason {
         assert!(r.is_error(), "reason {r:?}");
+    }
+}
+
+/// Total length of the first packet in `bytes` (fixed header included).
+fn first_packet_len(bytes: &[u8]) -> usize {
+    let mut len = 0usize;
+    let mut i = 1;
+    while i < bytes.len() && i < 5 {
+        len |= usize::from(bytes[i] & 0x7F) << (7 * (i - 1));
+        i += 1;
+        if bytes[i - 1] & 0x80 == 0 {
+            break;
+        }
+    }
+    i + len
+}
+
+/// [MQTT-3.2.2-19] [MQTT-3.1.2-24] A refusing CONNACK must not carry a Reason String
+/// that makes it larger than the client's Maximum Packet Size.
+#[tokio::test]
+async fn refusing_connack_fits_maximum_packet_size_mqtt_3_2_2_19() {
+    let b = broker::start().await;
+    let mut con = connect(V5, "tiny");
+    con.properties.maximum_packet_size = Some(16);
+    // Refused: this broker has no enhanced authentication.
+    con.properties.authentication_method = Some("NOPE".into());
+    let mut c = Raw::open(b.addr, V5).await;
+    c.send(&Packet::Connect(Box::new(con))).await;
+    let bytes = c.expect_closed_raw(WAIT).await;
+    if !bytes.is_empty() {
+        let n = first_packet_len(&bytes);
+        assert!(
+            n <= 16,
+            "CONNACK of {n} bytes sent to a client whose Maximum Packet Size is 16: {bytes:02X?}"
+        );
+    }
+}
+
+/// [MQTT-3.14.2-3] [MQTT-3.1.2-24] A DISCONNECT from the broker must not carry a
+/// Reason String that makes it larger than the client's Maximum Packet Size.
+#[tokio::test]
+async fn server_disconnect_fits_maximum_packet_size_mqtt_3_14_2_3() {
+    let b = broker::start().await;
+    let mut con = connect(V5, "tiny");
+    con.properties.maximum_packet_size = Some(16);
+    let (mut c, _) = Raw::connect_ok(b.addr, con).await;
+    // Topic Alias 0 is a Protocol Error: the broker disconnects.
+    let mut m = raw::publish("t", b"x", QoS::AtMostOnce);
+    m.properties.topic_alias = Some(0);
+    c.send(&Packet::Publish(m)).await;
+    let bytes = c.expect_closed_raw(WAIT).await;
+    if !bytes.is_empty() {
+        let n = first_packet_len(&bytes);
+        assert!(
+            n <= 16,
+            "DISCONNECT of {n} bytes sent to a client whose Maximum Packet Size is 16: \
+             {bytes:02X?}"
+        );
+    }
+}
+
+/// [MQTT-3.4.2-2] / [MQTT-3.1.2-24] A PUBACK with a reason string must not exceed the
+/// client's Maximum Packet Size (here the PUBACK for a publish nobody receives).
+#[tokio::test]
+async fn puback_fits_maximum_packet_size_mqtt_3_4_2_2() {
+    let b = broker::start().await;
+    let mut con = connect(V5, "tiny");
+    con.properties.maximum_packet_size = Some(8);
+    let (mut c, _) = Raw::connect_ok(b.addr, con).await;
+    let mut m = raw::publish("nobody/home", b"x", QoS::AtLeastOnce);
+    m.packet_id = 1;
+    c.send(&Packet::Publish(m)).await;
+    match c.expect_packet(WAIT).await {
+        Packet::PubAck(a) => {
+            let n = raw::bytes_of(&Packet::PubAck(a.clone()), V5).len();
+            assert!(n <= 8, "PUBACK of {n} bytes, Maximum Packet Size 8: {a:?}");
+        }
+        other => panic!("expected PUBACK, got {other:?}"),
+    }
+}
+
+/// [MQTT-3.1.2-24] [MQTT-3.1.2-25] The size limit applies to the PUBLISH as sent,
+/// Subscription Identifier included: payloads that fit with the 5-byte identifier
+/// arrive, the rest are dropped, nothing larger than the limit is sent.
+#[tokio::test]
+async fn maximum_packet_size_counts_added_properties_mqtt_3_1_2_24() {
+    let b = broker::start().await;
+    let mut con = connect(V5, "exact");
+    con.properties.maximum_packet_size = Some(64);
+    let (mut s, _) = Raw::connect_ok(b.addr, con).await;
+    let sid = Properties {
+        subscription_identifiers: vec![268_435_455],
+        ..Properties::default()
+    };
+    s.subscribe_with(&[("s/t", SubscriptionOptions::qos(QoS::AtLeastOnce))], sid)
+        .await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    // As delivered: 2 (fixed header) + 5 (topic) + 2 (id) + 6 (properties) + payload.
+    for n in 40..=55usize {
+        p.publish("s/t", &vec![b'x'; n], QoS::AtLeastOnce).await;
+    }
+    let mut sizes = Vec::new();
+    loop {
+        match s.recv(Duration::from_millis(400)).await {
+            Event::Packet(Packet::Publish(m)) => {
+                let len = raw::bytes_of(&Packet::Publish(m.clone()), V5).len();
+                assert!(
+                    len <= 64,
+                    "a {len}-byte PUBLISH sent, Maximum Packet Size 64"
+                );
+                s.ack(&m).await;
+                sizes.push(m.payload.len());
+            }
+            Event::Timeout => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        sizes,
+        (40..=49).collect::<Vec<_>>(),
+        "the messages that fit, in order"
+    );
+}
+
+/// [MQTT-4.8.2-1] [MQTT-4.8.2-2] Invalid shared subscription filters are never
+/// granted (SUBACK failure or the connection closed).
+#[tokio::test]
+async fn invalid_shared_filters_not_granted_mqtt_4_8_2_2() {
+    let b = broker::start().await;
+    for filter in ["$share/g", "$share//t", "$share/g+/t", "$share/g#/t"] {
+        let mut c = Raw::v5(b.addr, "bad-share").await;
+        c.send(&Packet::Subscribe(mq::protocol::Subscribe {
+            packet_id: 1,
+            filters: vec![mq::protocol::SubscribeFilter {
+                filter: filter.into(),
+                options: SubscriptionOptions::qos(QoS::AtMostOnce),
+            }],
+            properties: props(),
+        }))
+        .await;
+        match c.recv(WAIT).await {
+            Event::Packet(Packet::SubAck(a)) => {
+                assert!(a.reason_codes[0].is_error(), "{filter:?} granted: {a:?}")
+            }
+            Event::Packet(Packet::Disconnect(d)) => assert!(d.reason.is_error()),
+            Event::Closed => {}
+            other => panic!("{filter:?}: unexpected {other:?}"),
+        }
     }
 }

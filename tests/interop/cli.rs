@@ -597,3 +597,237 @@ fn pub_fails_on_a_refused_v5_publish() {
         None,
     );
 }
+
+/// PEM files for TLS tests: a CA, a second unrelated CA, and a server certificate
+/// for `localhost` only (so connecting to 127.0.0.1 is a hostname mismatch).
+struct TestPki {
+    dir: tempfile::TempDir,
+}
+
+impl TestPki {
+    fn new() -> TestPki {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ca_params = |name: &str| {
+            let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
+            p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            p.distinguished_name.push(DnType::CommonName, name);
+            p
+        };
+        let ca =
+            CertifiedIssuer::self_signed(ca_params("mq cli CA"), KeyPair::generate().expect("key"))
+                .expect("CA");
+        let other =
+            CertifiedIssuer::self_signed(ca_params("other CA"), KeyPair::generate().expect("key"))
+                .expect("CA");
+        let mut params = CertificateParams::new(vec!["localhost".to_string()]).expect("params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        let key = KeyPair::generate().expect("key");
+        let cert = params.signed_by(&key, &ca).expect("sign");
+        for (name, text) in [
+            ("ca.pem", ca.pem()),
+            ("other.pem", other.pem()),
+            ("server.pem", cert.pem()),
+            ("server.key", key.serialize_pem()),
+        ] {
+            std::fs::write(dir.path().join(name), text).expect("write pem");
+        }
+        TestPki { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+}
+
+/// `--cafile` switches to TLS (port 8883 style): `mq sub` and `mosquitto_sub` print the
+/// same over TLS; a wrong CA and a hostname mismatch are named in one line;
+/// `--insecure` skips the hostname check.
+#[test]
+#[ignore = "needs mosquitto; run by .ci/run"]
+fn tls_pub_sub_like_mosquitto() {
+    let pki = TestPki::new();
+    let conf = format!(
+        "cafile {}\ncertfile {}\nkeyfile {}\n",
+        pki.path("ca.pem"),
+        pki.path("server.pem"),
+        pki.path("server.key")
+    );
+    let m = Logged::start(&conf);
+    let port = m.port();
+    let ca = pki.path("ca.pem");
+    let sub_args: Vec<String> = [
+        "-h",
+        "localhost",
+        "-p",
+        &port,
+        "--cafile",
+        &ca,
+        "-t",
+        "tls/#",
+        "-v",
+        "-C",
+        "2",
+        "-q",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let already = m.subscribes();
+    let ours = spawn(MQ, &[vec!["sub".to_string()], sub_args.clone()].concat());
+    let theirs = spawn("mosquitto_sub", &sub_args);
+    m.wait_subscribes(already + 2);
+    for (topic, payload) in [("tls/a", "sécurité"), ("tls/b", "second")] {
+        let out = Command::new(MQ)
+            .args([
+                "pub",
+                "-h",
+                "localhost",
+                "-p",
+                &port,
+                "--cafile",
+                &ca,
+                "-q",
+                "1",
+            ])
+            .args(["-t", topic, "-m", payload])
+            .output()
+            .expect("mq pub");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (ours, theirs) = (finish(ours), finish(theirs));
+    assert_eq!(
+        String::from_utf8_lossy(&ours.1),
+        "tls/a sécurité\ntls/b second\n",
+        "{}",
+        ours.2
+    );
+    assert_same(&["--cafile"], &ours, &theirs);
+
+    let failure = |host: &str, ca: &str, extra: &[&str]| {
+        let out = Command::new(MQ)
+            .args([
+                "pub", "-h", host, "-p", &port, "--cafile", ca, "-t", "tls/x", "-m", "x",
+            ])
+            .args(extra)
+            .output()
+            .expect("mq pub");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, err) = failure("localhost", &pki.path("other.pem"), &[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.starts_with("mq: ") && err.trim_end().lines().count() == 1,
+        "{err}"
+    );
+    assert!(err.to_lowercase().contains("unknown ca"), "{err}");
+    let (code, err) = failure("127.0.0.1", &ca, &[]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.to_lowercase().contains("hostname") || err.to_lowercase().contains("name"),
+        "{err}"
+    );
+    let (code, err) = failure("127.0.0.1", &ca, &["--insecure"]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+/// Secrets off the command line: `-P -` (stdin), `--password-file` and `MQ_PASSWORD`
+/// all authenticate against mosquitto's password file; a wrong password exits with
+/// the same CONNACK code as mosquitto_pub.
+#[test]
+#[ignore = "needs mosquitto; run by .ci/run"]
+fn passwords_from_stdin_file_and_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pwfile = dir.path().join("passwords");
+    let status = Command::new("mosquitto_passwd")
+        .args(["-c", "-b"])
+        .arg(&pwfile)
+        .args(["alice", "s3cret"])
+        .status()
+        .expect("mosquitto_passwd");
+    assert!(status.success());
+    let m = Logged::start(&format!(
+        "allow_anonymous false\npassword_file {}",
+        pwfile.display()
+    ));
+    let port = m.port();
+    let secret_file = dir.path().join("secret.txt");
+    std::fs::write(&secret_file, "s3cret\n").expect("write");
+    let run = |extra: &[&str], stdin: Option<&[u8]>, env: Option<&str>| {
+        let mut cmd = Command::new(MQ);
+        cmd.args([
+            "pub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-t",
+            "pw",
+            "-m",
+            "x",
+            "-u",
+            "alice",
+        ])
+        .args(extra)
+        .env_remove("MQ_PASSWORD")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+        if let Some(pw) = env {
+            cmd.env("MQ_PASSWORD", pw);
+        }
+        let mut child = cmd.spawn().expect("mq pub");
+        if let Some(data) = stdin {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(data)
+                .expect("write");
+        }
+        let out = child.wait_with_output().expect("wait");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    assert_eq!(run(&["-P", "-"], Some(b"s3cret\n"), None).0, Some(0));
+    let secret = secret_file.display().to_string();
+    assert_eq!(run(&["--password-file", &secret], None, None).0, Some(0));
+    assert_eq!(run(&[], None, Some("s3cret")).0, Some(0));
+    let (ours, err) = run(&["-P", "-"], Some(b"wrong\n"), None);
+    let theirs = Command::new("mosquitto_pub")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-t",
+            "pw",
+            "-m",
+            "x",
+            "-u",
+            "alice",
+            "-P",
+            "wrong",
+        ])
+        .output()
+        .expect("mosquitto_pub");
+    assert_eq!(ours, theirs.status.code(), "{err}");
+    assert_ne!(ours, Some(0));
+    assert!(err.starts_with("mq: "), "{err}");
+}
