@@ -13,9 +13,10 @@
 #   fan-in QoS 1    the same at QoS 1 with --inflight 16: received msg/s
 #   fan-out QoS 0   1 publisher -> 8 subscribers, 64 B: deliveries/s
 #   latency         1 publisher at 1000 msg/s -> 1 subscriber: p50 and p99 (µs)
-#   idle conns      5000 idle connections: broker RSS growth per connection (bytes, /proc)
+#   idle conns      5000 idle connections held by a freshly started broker: its RSS
+#                   growth per connection (bytes, VmRSS from /proc/<pid>/status)
 #   CPU             broker CPU seconds (utime+stime from /proc/<pid>/stat) per million
-#                   messages delivered, measured over the fan-in QoS 0 run
+#                   messages delivered, measured over the fan-in QoS 0 and QoS 1 runs
 # Linux only (/proc). Needs python3 for JSON and medians.
 set -euo pipefail
 
@@ -63,17 +64,34 @@ wait_port() { # port
 }
 
 # --- start the brokers --------------------------------------------------------
-MQ_PORT=$(free_port)
-"$MQ" broker -p "$MQ_PORT" 2>"$WORK/mq-broker.log" &
-MQ_PID=$!
-PIDS+=("$MQ_PID")
-MOSQ_PORT=$(free_port)
-printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$MOSQ_PORT" >"$WORK/mosquitto.conf"
-mosquitto -c "$WORK/mosquitto.conf" 2>"$WORK/mosquitto.log" &
-MOSQ_PID=$!
-PIDS+=("$MOSQ_PID")
-wait_port "$MQ_PORT"
-wait_port "$MOSQ_PORT"
+start_mq() { # -> sets STARTED_PID STARTED_PORT
+    STARTED_PORT=$(free_port)
+    "$MQ" broker -p "$STARTED_PORT" 2>>"$WORK/mq-broker.log" &
+    STARTED_PID=$!
+    PIDS+=("$STARTED_PID")
+    wait_port "$STARTED_PORT"
+}
+start_mosquitto() { # -> sets STARTED_PID STARTED_PORT
+    STARTED_PORT=$(free_port)
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$STARTED_PORT" >"$WORK/mosquitto-$STARTED_PORT.conf"
+    mosquitto -c "$WORK/mosquitto-$STARTED_PORT.conf" 2>>"$WORK/mosquitto.log" &
+    STARTED_PID=$!
+    PIDS+=("$STARTED_PID")
+    wait_port "$STARTED_PORT"
+}
+stop_broker() { # pid: stop one broker this script started, and forget its PID
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+    local keep=() p
+    for p in "${PIDS[@]}"; do
+        [[ $p == "$1" ]] || keep+=("$p")
+    done
+    PIDS=("${keep[@]}")
+}
+start_mq
+MQ_PID=$STARTED_PID MQ_PORT=$STARTED_PORT
+start_mosquitto
+MOSQ_PID=$STARTED_PID MOSQ_PORT=$STARTED_PORT
 
 TICKS=$(getconf CLK_TCK)
 cpu_ticks() { # pid -> utime+stime in clock ticks
@@ -102,8 +120,11 @@ run_round() { # name port pid
     record "$name" fanin_q0_lost "$(json "$out" 'v["delivery"]["lost"]')"
     record "$name" cpu_per_m "$(python3 -c "print(($t1-$t0)/$TICKS/max(1,$(json "$out" 'v["messages"]["received"]'))*1e6)")"
 
+    t0=$(cpu_ticks "$pid")
     "$MQ" bench pubsub "${common[@]}" -c 4 --subscribers 1 -q 1 --inflight 16 -s 64 --duration "$DUR" >"$out"
+    t1=$(cpu_ticks "$pid")
     record "$name" fanin_q1 "$(json "$out" 'v["rates"]["received_per_s"]')"
+    record "$name" cpu_per_m_q1 "$(python3 -c "print(($t1-$t0)/$TICKS/max(1,$(json "$out" 'v["messages"]["received"]'))*1e6)")"
 
     "$MQ" bench pubsub "${common[@]}" -c 1 --subscribers 8 -q 0 -s 64 --duration "$DUR" >"$out"
     record "$name" fanout_q0 "$(json "$out" 'v["rates"]["received_per_s"]')"
@@ -112,23 +133,27 @@ run_round() { # name port pid
     record "$name" lat_p50 "$(json "$out" 'v["latency_us"]["p50"]')"
     record "$name" lat_p99 "$(json "$out" 'v["latency_us"]["p99"]')"
 
-    # Idle connections: RSS growth while $CONNS connections are held.
-    local base fds rss
-    base=$(rss_kb "$pid")
-    "$MQ" bench conn "${common[@]}" -c "$CONNS" --hold 3s >"$out" &
+    # Idle connections: RSS growth of a freshly started broker (a broker that already
+    # ran the throughput scenarios reuses its freed heap, which would hide the growth)
+    # while $CONNS connections are held.
+    "start_$name"
+    local cpid=$STARTED_PID cport=$STARTED_PORT base fds rss
+    sleep 0.3
+    base=$(rss_kb "$cpid")
+    "$MQ" bench conn -h 127.0.0.1 -p "$cport" --json --quiet -c "$CONNS" --hold 3s >"$out" &
     BENCH_PID=$!
     for _ in $(seq 1 200); do
-        fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+        fds=$(find "/proc/$cpid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
         [[ $fds -ge $CONNS ]] && break
         sleep 0.05
     done
     sleep 0.5
-    rss=$(rss_kb "$pid")
+    rss=$(rss_kb "$cpid")
     wait "$BENCH_PID"
     BENCH_PID=""
+    stop_broker "$cpid"
     record "$name" conn_ok "$(json "$out" 'v["connections"]["succeeded"]')"
     record "$name" rss_per_conn "$(python3 -c "print(($rss-$base)*1024/$CONNS)")"
-    sleep 1 # let the broker close the last connections before the next scenario
 }
 
 for round in $(seq 1 "$ROUNDS"); do
@@ -154,6 +179,7 @@ figures = [
     ("conn_ok", "idle connections established", "{:.0f}"),
     ("rss_per_conn", "broker RSS per idle connection (bytes)", "{:.0f}"),
     ("cpu_per_m", "broker CPU s per million delivered (fan-in QoS 0)", "{:.2f}"),
+    ("cpu_per_m_q1", "broker CPU s per million delivered (fan-in QoS 1)", "{:.2f}"),
 ]
 print(f"medians of {sys.argv[2]} rounds, alternating mq / mosquitto")
 print(f"| {'figure':<52} | {'mq broker':>10} | {'mosquitto':>10} | {'mq/mosquitto':>12} |")

@@ -572,7 +572,7 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
         }
         'mq;carpark;controller' {
             [CompletionResult]::new('--capacity', '--capacity', [CompletionResultType]::ParameterName, 'Number of spaces')
-            [CompletionResult]::new('--clock-interval', '--clock-interval', [CompletionResultType]::ParameterName, 'How often to publish the time on <prefix>/time')
+            [CompletionResult]::new('--clock-interval', '--clock-interval', [CompletionResultType]::ParameterName, 'How often to publish the time on PREFIX/time')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Also keep the count in this file (JSON, written atomically)')
             [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Topic prefix of this car park (e.g. carpark/level2 for a second one)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Broker host to connect to (default: localhost)')
@@ -737,7 +737,7 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
         'mq;carpark;sensor' {
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Time between readings')
             [CompletionResult]::new('--value', '--value', [CompletionResultType]::ParameterName, 'Always report this temperature (°C)')
-            [CompletionResult]::new('--sensor', '--sensor', [CompletionResultType]::ParameterName, 'Name of this sensor (publishes on <prefix>/temperature/<NAME>)')
+            [CompletionResult]::new('--sensor', '--sensor', [CompletionResultType]::ParameterName, 'Name of this sensor (publishes on PREFIX/temperature/NAME)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after this many readings')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed of the random walk (repeatable runs)')
             [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Topic prefix of this car park (e.g. carpark/level2 for a second one)')

@@ -550,7 +550,7 @@ set edit:completion:arg-completer[mq] = {|@words|
         }
         &'mq;carpark;controller'= {
             cand --capacity 'Number of spaces'
-            cand --clock-interval 'How often to publish the time on <prefix>/time'
+            cand --clock-interval 'How often to publish the time on PREFIX/time'
             cand --state 'Also keep the count in this file (JSON, written atomically)'
             cand --prefix 'Topic prefix of this car park (e.g. carpark/level2 for a second one)'
             cand -h 'Broker host to connect to (default: localhost)'
@@ -711,7 +711,7 @@ set edit:completion:arg-completer[mq] = {|@words|
         &'mq;carpark;sensor'= {
             cand --interval 'Time between readings'
             cand --value 'Always report this temperature (°C)'
-            cand --sensor 'Name of this sensor (publishes on <prefix>/temperature/<NAME>)'
+            cand --sensor 'Name of this sensor (publishes on PREFIX/temperature/NAME)'
             cand --count 'Stop after this many readings'
             cand --seed 'Seed of the random walk (repeatable runs)'
             cand --prefix 'Topic prefix of this car park (e.g. carpark/level2 for a second one)'

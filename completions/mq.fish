@@ -401,7 +401,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and not __fish_seen_subco
 complete -c mq -n "__fish_mq_using_subcommand carpark; and not __fish_seen_subcommand_from controller entry exit display sensor demo help" -f -a "demo" -d 'The whole car park in one process, around an embedded broker'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and not __fish_seen_subcommand_from controller entry exit display sensor demo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l capacity -d 'Number of spaces' -r
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l clock-interval -d 'How often to publish the time on <prefix>/time' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l clock-interval -d 'How often to publish the time on PREFIX/time' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l state -d 'Also keep the count in this file (JSON, written atomically)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l prefix -d 'Topic prefix of this car park (e.g. carpark/level2 for a second one)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -s h -l host -d 'Broker host to connect to (default: localhost)' -r
@@ -521,7 +521,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l help -d 'Print help'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l interval -d 'Time between readings' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l value -d 'Always report this temperature (°C)' -r
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l sensor -d 'Name of this sensor (publishes on <prefix>/temperature/<NAME>)' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l sensor -d 'Name of this sensor (publishes on PREFIX/temperature/NAME)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l count -d 'Stop after this many readings' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l seed -d 'Seed of the random walk (repeatable runs)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l prefix -d 'Topic prefix of this car park (e.g. carpark/level2 for a second one)' -r

@@ -126,13 +126,13 @@ fn long_help_only(cmd: clap::Command) -> clap::Command {
 #[command(next_help_heading = "Connection")]
 pub struct ConnectArgs {
     /// Broker host to connect to (default: localhost)
-    #[arg(short = 'h', long = "host", env = "MQ_HOST")]
+    #[arg(short = 'h', long = "host", env = "MQ_HOST", hide_env_values = true)]
     pub host: Option<String>,
     /// Network port (default: 1883, 8883 for MQTT over TLS)
-    #[arg(short = 'p', long = "port", env = "MQ_PORT")]
+    #[arg(short = 'p', long = "port", env = "MQ_PORT", hide_env_values = true)]
     pub port: Option<u16>,
     /// Broker URL: mqtt(s)://[user[:pass]@]host[:port][/topic] or ws(s)://host[:port][/path]
-    #[arg(short = 'L', long = "url", env = "MQ_URL")]
+    #[arg(short = 'L', long = "url", env = "MQ_URL", hide_env_values = true)]
     pub url: Option<String>,
     /// Client identifier
     #[arg(short = 'i', long = "id")]
@@ -141,7 +141,12 @@ pub struct ConnectArgs {
     #[arg(short = 'k', long = "keepalive")]
     pub keepalive: Option<u16>,
     /// User name
-    #[arg(short = 'u', long = "username", env = "MQ_USERNAME")]
+    #[arg(
+        short = 'u',
+        long = "username",
+        env = "MQ_USERNAME",
+        hide_env_values = true
+    )]
     pub username: Option<String>,
     /// Password; `-` reads it from stdin (a no-echo prompt on a terminal)
     #[arg(short = 'P', long = "pw", env = "MQ_PASSWORD", hide_env_values = true)]

@@ -219,6 +219,7 @@ fn command_line_shapes() {
         "-I and --rate conflict"
     );
     assert!(parse(&["pub", "-q", "3"]).is_err());
+    assert!(parse(&["sub", "-c", "0"]).is_err(), "at least one client");
     assert!(parse(&["pub", "--duration", "10 parsecs"]).is_err());
     let Err(help) = parse(&["conn", "--help"]) else {
         panic!("--help stops parsing");
@@ -352,4 +353,121 @@ fn csv_series_has_a_header_and_one_row_per_second() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("stopped by duration"), "{stdout}");
     rt.block_on(handle.shutdown());
+}
+
+#[tokio::test]
+async fn conn_storm_connects_every_client_and_reports_connect_times() {
+    use mq::cmd::bench::{ConnPlan, run_conn};
+    let handle = broker().await;
+    let addr = handle.local_addr();
+    let plan = ConnPlan {
+        target: Target {
+            host: addr.ip().to_string(),
+            port: addr.port(),
+            version: ProtocolVersion::V5,
+            username: None,
+            password: None,
+            keep_alive: 30,
+            client_id_prefix: "storm-".into(),
+            connect_timeout: Duration::from_secs(5),
+        },
+        clients: 200,
+        conn_rate: Some(2_000.0),
+        hold: Duration::from_millis(200),
+        quiet: true,
+    };
+    let (s, _) = tokio::time::timeout(
+        Duration::from_secs(20),
+        run_conn(plan, std::future::pending()),
+    )
+    .await
+    .expect("storm finishes");
+    assert_eq!(s.mode, "conn");
+    assert_eq!(s.stopped_by, "completed");
+    assert_eq!(
+        (
+            s.connections.attempted,
+            s.connections.succeeded,
+            s.connections.failed
+        ),
+        (200, 200, 0)
+    );
+    assert_eq!(s.connections.connect_us.map(|l| l.count), Some(200));
+    assert!(s.connections.per_s > 0.0);
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    handle.shutdown().await;
+}
+
+#[test]
+fn conn_to_a_closed_port_counts_failures_by_reason() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let out = assert_cmd::Command::cargo_bin("mq")
+        .expect("mq binary")
+        .args([
+            "bench",
+            "conn",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-c",
+            "5",
+            "--json",
+            "--quiet",
+        ])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "no connection succeeded");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    assert_eq!(v["stopped_by"], "failed");
+    assert_eq!(v["connections"]["failed"], 5);
+    assert_eq!(v["errors"]["io: connection refused"], 5);
+}
+
+#[tokio::test]
+async fn sub_without_a_broker_ends_as_failed_instead_of_waiting_forever() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let p = LoadPlan {
+        mode: "sub",
+        target: Target {
+            host: "127.0.0.1".into(),
+            port,
+            version: ProtocolVersion::V311,
+            username: None,
+            password: None,
+            keep_alive: 30,
+            client_id_prefix: "nobody-".into(),
+            connect_timeout: Duration::from_secs(2),
+        },
+        publishers: 0,
+        subscribers: 2,
+        topic: "bench".into(),
+        sub_filter: "bench/#".into(),
+        qos: QoS::AtMostOnce,
+        retain: false,
+        size: 0,
+        interval: None,
+        target_rate: None,
+        inflight: 1,
+        limit: None,
+        duration: None,
+        conn_rate: None,
+        drain: Duration::ZERO,
+        quiet: true,
+        ready: None,
+    };
+    let (s, _) = tokio::time::timeout(Duration::from_secs(10), run_load(p, std::future::pending()))
+        .await
+        .expect("ends by itself")
+        .expect("runs");
+    assert_eq!(s.stopped_by, "failed");
+    assert_eq!(s.connections.failed, 2);
+    assert_eq!(s.errors.get("io: connection refused"), Some(&2));
 }

@@ -5,8 +5,13 @@
 use assert_cmd::Command;
 use predicates::prelude::*;
 
+/// `mq`, with the `MQ_*` environment defaults cleared.
 fn mq() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mq"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mq"));
+    for var in ["MQ_HOST", "MQ_PORT", "MQ_URL", "MQ_USERNAME", "MQ_PASSWORD"] {
+        c.env_remove(var);
+    }
+    c
 }
 
 /// A loopback port where nothing listens: bind port 0, read it back, release it.
@@ -195,13 +200,7 @@ fn bad_arguments_exit_1() {
         (&["sub", "-t", "a", "--json", "-F", "%t"], "cannot be used"),
     ];
     for (args, needle) in cases {
-        let out = mq()
-            .args(*args)
-            .env_remove("MQ_PASSWORD")
-            .assert()
-            .code(1)
-            .get_output()
-            .clone();
+        let out = mq().args(*args).assert().code(1).get_output().clone();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.contains(needle),

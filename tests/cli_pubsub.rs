@@ -10,6 +10,15 @@ use std::time::{Duration, Instant};
 
 const MQ: &str = env!("CARGO_BIN_EXE_mq");
 
+/// The `mq` binary with the `MQ_*` environment defaults cleared.
+fn mq_cmd() -> Command {
+    let mut c = Command::new(MQ);
+    for var in ["MQ_HOST", "MQ_PORT", "MQ_URL", "MQ_USERNAME", "MQ_PASSWORD"] {
+        c.env_remove(var);
+    }
+    c
+}
+
 /// `mq broker -p 0`, killed (by PID) on drop.
 struct Broker {
     child: Child,
@@ -18,8 +27,13 @@ struct Broker {
 
 impl Broker {
     fn start() -> Broker {
-        let mut child = Command::new(MQ)
-            .args(["broker", "-p", "0"])
+        Broker::start_on(0)
+    }
+
+    /// `mq broker -p <port>` (0 = a free port).
+    fn start_on(port: u16) -> Broker {
+        let mut child = mq_cmd()
+            .args(["broker", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -47,7 +61,7 @@ impl Broker {
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("mq broker -p 0 did not print its port");
+                panic!("mq broker -p {port} did not print its port");
             }
         }
     }
@@ -71,7 +85,7 @@ struct Sub {
 }
 
 fn start_sub(broker: &Broker, args: &[&str]) -> Sub {
-    let mut child = Command::new(MQ)
+    let mut child = mq_cmd()
         .args(["sub", "-h", "127.0.0.1", "-p", &broker.port(), "-d"])
         .args(args)
         .stdin(Stdio::null())
@@ -110,6 +124,19 @@ fn start_sub(broker: &Broker, args: &[&str]) -> Sub {
 }
 
 impl Sub {
+    /// Wait (bounded) for a `-d` trace line containing `text`.
+    fn wait_trace(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr_rx.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return,
+                Ok(_) => {}
+                Err(_) => panic!("mq sub never printed {text:?}"),
+            }
+        }
+    }
+
     /// Wait (bounded) for the process to exit; returns (code, stdout, stderr lines).
     fn finish(mut self) -> (Option<i32>, Vec<u8>, Vec<String>) {
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -142,7 +169,7 @@ impl Drop for Sub {
 
 /// Run `mq pub` to the broker and assert it succeeds.
 fn publish(broker: &Broker, args: &[&str]) -> Output {
-    let out = Command::new(MQ)
+    let out = mq_cmd()
         .args(["pub", "-h", "127.0.0.1", "-p", &broker.port()])
         .args(args)
         .stdin(Stdio::null())
@@ -158,7 +185,7 @@ fn publish(broker: &Broker, args: &[&str]) -> Output {
 
 /// Run `mq pub` with `input` on stdin.
 fn publish_stdin(broker: &Broker, args: &[&str], input: &[u8]) {
-    let mut child = Command::new(MQ)
+    let mut child = mq_cmd()
         .args(["pub", "-h", "127.0.0.1", "-p", &broker.port()])
         .args(args)
         .stdin(Stdio::piped())
@@ -421,7 +448,7 @@ fn pub_input_modes() {
 #[test]
 fn exit_after_subscribe() {
     let broker = Broker::start();
-    let out = Command::new(MQ)
+    let out = mq_cmd()
         .args([
             "sub",
             "-h",
@@ -450,7 +477,7 @@ fn url_and_environment_defaults() {
             "by url",
         ],
     );
-    let out = Command::new(MQ)
+    let out = mq_cmd()
         .args(["pub", "-t", "u/env", "-m", "by env"])
         .env("MQ_HOST", "127.0.0.1")
         .env("MQ_PORT", broker.port())
@@ -488,6 +515,7 @@ fn unsubscribe_after_subscribe() {
         &broker,
         &["-t", "keep", "-t", "drop", "-U", "drop", "-C", "1", "-v"],
     );
+    sub.wait_trace("received UNSUBACK");
     publish(&broker, &["-t", "drop", "-m", "gone"]);
     publish(&broker, &["-t", "keep", "-m", "kept"]);
     let (code, out, _) = sub.finish();
@@ -518,7 +546,7 @@ fn request_response_prints_the_matching_reply() {
         &broker,
         &["-t", "svc/req", "-C", "1", "-V", "5", "-F", "%R %p"],
     );
-    let rr = Command::new(MQ)
+    let rr = mq_cmd()
         .args([
             "rr",
             "-h",
@@ -567,7 +595,7 @@ fn request_response_prints_the_matching_reply() {
 #[test]
 fn request_response_times_out_with_27() {
     let broker = Broker::start();
-    let out = Command::new(MQ)
+    let out = mq_cmd()
         .args([
             "rr",
             "-h",
@@ -616,7 +644,7 @@ fn durable_session_keeps_messages_while_offline() {
         let id = format!("durable-{v}");
         let topic = format!("dur/{v}");
         // -c -E: create the session and its subscription, then leave.
-        let out = Command::new(MQ)
+        let out = mq_cmd()
             .args(["sub", "-h", "127.0.0.1", "-p", &broker.port(), "-V", v])
             .args(["-t", &topic, "-q", "1", "-c", "-i", &id, "-E"])
             .output()
@@ -647,4 +675,18 @@ fn password_from_stdin() {
         b"secret\n",
     );
     assert_eq!(sub.finish().1, b"ok\n");
+}
+
+#[test]
+fn sub_reconnects_after_the_broker_restarts() {
+    // mosquitto_sub keeps running across a broker restart and subscribes again.
+    let broker = Broker::start();
+    let port = broker.port;
+    let sub = start_sub(&broker, &["-t", "back", "-C", "1", "-W", "20"]);
+    drop(broker);
+    let broker = Broker::start_on(port);
+    sub.wait_trace("reconnected");
+    publish(&broker, &["-t", "back", "-m", "again"]);
+    let (code, out, err) = sub.finish();
+    assert_eq!((code, out), (Some(0), b"again\n".to_vec()), "{err:?}");
 }

@@ -58,7 +58,7 @@ async fn read_packet(
         }
         rd.readable().await.map_err(|e| Exit::Io(e.to_string()))?;
         if buf.capacity() - buf.len() < 1024 {
-            buf.reserve(4096);
+            buf.reserve(16 * 1024);
         }
         match rd.try_read_buf(buf) {
             Ok(0) => return Ok(None),
@@ -76,14 +76,17 @@ async fn read_packet(
 
 /// Serve one accepted TCP connection to the end.
 pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port: u16) {
-    blog!(
-        state.log,
-        LogTypes::NOTICE,
-        "New connection from {}:{} on port {}.",
-        peer.ip(),
-        peer.port(),
-        port
-    );
+    if state.log.connections(LogTypes::NOTICE) {
+        state.log.log(
+            LogTypes::NOTICE,
+            format_args!(
+                "New connection from {}:{} on port {}.",
+                peer.ip(),
+                peer.port(),
+                port
+            ),
+        );
+    }
     if state.config.set_tcp_nodelay {
         let _ = stream.set_nodelay(true);
     }

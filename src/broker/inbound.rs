@@ -24,7 +24,7 @@ pub enum Exit {
     Eof,
     /// Reading failed.
     Io(String),
-    /// DISCONNECT received; `will` for 5.0 reason 0x04 [MQTT-3.14.4-3].
+    /// DISCONNECT received; `will` for any 5.0 reason but 0x00 [MQTT-3.14.4-3].
     Disconnect {
         /// Publish the will anyway.
         will: bool,
@@ -190,8 +190,10 @@ impl<'a> Inbound<'a> {
                     }
                     lock(&self.info.session.state).expiry = e;
                 }
+                // Only a Normal disconnection (0x00) deletes the will [MQTT-3.1.2-10];
+                // 0x04 and error reasons publish it [MQTT-3.14.4-3].
                 Err(Exit::Disconnect {
-                    will: d.reason == ReasonCode::DISCONNECT_WITH_WILL,
+                    will: d.reason != ReasonCode::SUCCESS,
                 })
             }
             Packet::Connect(_) => Err(protocol_error(

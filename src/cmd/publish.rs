@@ -8,7 +8,7 @@ use crate::cli::PubArgs;
 use crate::cmd::json::{self, Json};
 use crate::cmd::session::{self, Role, Trace};
 use crate::cmd::subscribe::shutdown_signal;
-use crate::protocol::{Ack, ByteStr, Properties, Publish, QoS, topic};
+use crate::protocol::{Ack, ByteStr, Publish, QoS, topic};
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use std::time::Duration;
@@ -310,9 +310,6 @@ fn json_line(line: &[u8], template: &Publish) -> anyhow::Result<Publish> {
         Some(_) => bail!("\"retain\" must be true or false"),
         None => {}
     }
-    msg.properties = Properties {
-        ..template.properties.clone()
-    };
     Ok(msg)
 }
 

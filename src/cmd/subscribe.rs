@@ -1,7 +1,9 @@
 //! `mq sub`: subscribe and print messages, as mosquitto_sub does (same flags, same
-//! output bytes, same exit codes: 0, 27 for `-W`, the CONNACK code when refused).
+//! output bytes, same exit codes: 0, 27 for `-W`, the CONNACK code when refused; a
+//! connection lost after the first CONNACK is re-established, as mosquitto_sub does).
 
 use crate::cli::SubArgs;
+use crate::client::Backoff;
 use crate::cmd::output::Printer;
 use crate::cmd::session::{self, Role, Trace};
 use crate::protocol::{
@@ -63,7 +65,13 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
         Role::Subscribe,
         version,
     )?;
-    let opts = session::options(base, &args.connect, &args.client, Role::Subscribe, &props)?;
+    let mut opts = session::options(base, &args.connect, &args.client, Role::Subscribe, &props)?;
+    // Like mosquitto_sub: once connected, a lost connection is re-established (and the
+    // subscriptions restored) until -C, -W or Ctrl-C ends the command.
+    opts.reconnect = Some(Backoff {
+        initial: Duration::from_secs(1),
+        max: Duration::from_secs(5),
+    });
     if args.retain_as_published && !version.is_v5() {
         bail!("--retain-as-published needs MQTT 5 (-V 5)");
     }
@@ -200,11 +208,21 @@ async fn receive(
         };
         let msg = match event {
             Some(crate::client::Event::Message(m)) => m,
-            Some(crate::client::Event::Disconnected(e)) => return Err(e.into()),
-            Some(crate::client::Event::ServerDisconnect(d)) => {
-                return Err(crate::client::Error::ServerDisconnected(Some(d)).into());
+            Some(crate::client::Event::Disconnected(e)) => {
+                trace.line(format_args!("lost the connection: {e}; reconnecting"));
+                continue;
             }
-            Some(crate::client::Event::Reconnected { .. }) => continue,
+            Some(crate::client::Event::ServerDisconnect(d)) => {
+                trace.line(format_args!("received DISCONNECT ({})", d.reason));
+                continue;
+            }
+            Some(crate::client::Event::Reconnected { session_present }) => {
+                trace.line(format_args!(
+                    "reconnected (session present: {})",
+                    u8::from(session_present)
+                ));
+                continue;
+            }
             None => bail!("the connection was closed"),
         };
         let now = SystemTime::now();

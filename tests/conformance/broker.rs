@@ -2,8 +2,6 @@
 //! (`Broker::builder()...start()`), optionally with a configuration for the limits
 //! a test needs.
 
-#![allow(dead_code)]
-
 use mq::broker::{Broker, BrokerHandle, Config};
 use std::net::SocketAddr;
 

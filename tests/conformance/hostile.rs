@@ -13,9 +13,17 @@ use mq::protocol::{
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Cases per seed and the wall-clock budget for the whole test.
+/// Cases per seed and the wall-clock budget for the whole test; a deeper run:
+/// `MQ_HOSTILE_CASES=20000 MQ_HOSTILE_SECS=300 cargo test --test conformance hostile`.
 const CASES: usize = 600;
 const BUDGET: Duration = Duration::from_secs(20);
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 const SEEDS: [u64; 3] = [
     0x5EED_0000_0000_0001,
     0x0BAD_F00D_DEAD_BEEF,
@@ -180,6 +188,38 @@ fn hostile_case(rng: &mut Rng, version: ProtocolVersion, case: usize) -> (bool, 
     }
 }
 
+/// Panics raised in the crate's own code (`src/...`), counted by a panic hook: a
+/// broker task that panics on input is otherwise invisible in-process (tokio turns
+/// it into a dead connection), and the rules say never to panic on network input.
+static BROKER_PANICS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+pub fn watch_broker_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if let Some(loc) = info.location() {
+                let file = loc.file().replace('\\', "/");
+                if file.starts_with("src/") {
+                    let text = format!("{info}");
+                    if let Ok(mut v) = BROKER_PANICS.lock() {
+                        v.push(text);
+                    }
+                }
+            }
+            default(info);
+        }));
+    });
+}
+
+pub fn assert_no_broker_panic() {
+    let panics = BROKER_PANICS.lock().map(|v| v.clone()).unwrap_or_default();
+    assert!(
+        panics.is_empty(),
+        "the broker panicked on input: {panics:#?}"
+    );
+}
+
 /// The well-behaved pair: a QoS 1 round trip within one second.
 async fn probe(sub: &mut Raw, publisher: &mut Raw, n: usize, seed: u64) {
     let payload = format!("probe {n}");
@@ -210,6 +250,7 @@ async fn probe(sub: &mut Raw, publisher: &mut Raw, n: usize, seed: u64) {
 /// still accepts connections.
 #[tokio::test]
 async fn hostile_input_never_disturbs_other_clients() {
+    watch_broker_panics();
     let b = broker::start().await;
     let start = Instant::now();
     let mut sub = Raw::v5(b.addr, "probe-sub").await;
@@ -217,10 +258,12 @@ async fn hostile_input_never_disturbs_other_clients() {
     let mut publisher = Raw::v311(b.addr, "probe-pub").await;
     let mut held: Vec<Raw> = Vec::new();
     let mut cases = 0;
+    let per_seed = env_or("MQ_HOSTILE_CASES", CASES as u64) as usize;
+    let budget = Duration::from_secs(env_or("MQ_HOSTILE_SECS", BUDGET.as_secs()));
     'seeds: for seed in SEEDS {
         let mut rng = Rng(seed);
-        for case in 0..CASES {
-            if start.elapsed() > BUDGET {
+        for case in 0..per_seed {
+            if start.elapsed() > budget {
                 break 'seeds;
             }
             let version = if rng.chance(50) {
@@ -262,12 +305,14 @@ async fn hostile_input_never_disturbs_other_clients() {
     let mut fresh = Raw::v311(b.addr, "after").await;
     fresh.ping().await;
     probe(&mut sub, &mut publisher, cases, 0).await;
+    assert_no_broker_panic();
     b.shutdown().await;
 }
 
 /// Pure random bytes on fresh connections, many at once, then a probe.
 #[tokio::test]
 async fn random_byte_storm_then_broker_still_works() {
+    watch_broker_panics();
     let b = broker::start().await;
     let mut rng = Rng(0xC0FF_EE00_1234_5678);
     let mut conns = Vec::new();
@@ -283,6 +328,7 @@ async fn random_byte_storm_then_broker_still_works() {
     probe(&mut sub, &mut publisher, 0, 0xC0FF_EE00_1234_5678).await;
     drop(conns);
     probe(&mut sub, &mut publisher, 1, 0xC0FF_EE00_1234_5678).await;
+    assert_no_broker_panic();
 }
 
 /// Issue 4: a subscriber that never reads while a publisher floods QoS 0 messages at
@@ -424,7 +470,11 @@ async fn slow_subscribers_cost_bounded_memory() {
     flooder.ping().await;
     if let (Some(before), Some(after)) = (before, broker.resident_bytes()) {
         let grown = after.saturating_sub(before);
-        eprintln!("mq broker resident memory: {} KB -> {} KB", before >> 10, after >> 10);
+        eprintln!(
+            "mq broker resident memory: {} KB -> {} KB",
+            before >> 10,
+            after >> 10
+        );
         assert!(
             grown < 32 << 20,
             "the broker grew by {} MB while 40 MB went to subscribers that never read: \
@@ -435,11 +485,16 @@ async fn slow_subscribers_cost_bounded_memory() {
     drop((slow, slow1));
 }
 
-/// Issue 4 ("memory per idle connection a few KB at most"): 300 idle connected
+/// Issue 4 ("memory per idle connection a few KB at most"): 500 idle connected
 /// clients cost the `mq broker` process a bounded amount each.
 #[tokio::test]
 async fn idle_connections_cost_little_memory() {
-    const N: usize = 1000;
+    const N: usize = 500;
+    if !cfg!(target_os = "linux") {
+        // Resident memory is only measured on Linux (and macOS's default limit of
+        // 256 open files would not allow 500 sockets anyway).
+        return;
+    }
     let broker = BrokerProcess::spawn();
     let addr = broker.addr();
     // Warm up with a few connections first.

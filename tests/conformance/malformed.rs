@@ -15,12 +15,14 @@ const V5: ProtocolVersion = ProtocolVersion::V5;
 
 /// A well-behaved pair of clients still publishes and receives.
 pub async fn broker_still_works(b: &TestBroker) {
+    crate::hostile::watch_broker_panics();
     let mut s = Raw::v5(b.addr, "probe-sub").await;
     s.subscribe("probe/t", QoS::AtLeastOnce).await;
     let mut p = Raw::v311(b.addr, "probe-pub").await;
     p.publish("probe/t", b"alive", QoS::AtLeastOnce).await;
     let m = s.expect_publish_acked().await;
     assert_eq!(&m.payload[..], b"alive", "the broker keeps working");
+    crate::hostile::assert_no_broker_panic();
 }
 
 /// Connect (clean, `version`), send `bytes`, and insist the broker closes this
@@ -33,6 +35,7 @@ async fn closes_after(version: ProtocolVersion, bytes: &[u8], what: &str) {
 /// Like [`closes_after`]; a 5.0 DISCONNECT, if sent, must carry one of `reasons`
 /// (any error reason when empty).
 async fn closes_with(version: ProtocolVersion, bytes: &[u8], what: &str, reasons: &[ReasonCode]) {
+    crate::hostile::watch_broker_panics();
     let b = broker::start().await;
     let mut c = Raw::client(b.addr, version, "bad").await;
     c.send_bytes(bytes).await;

@@ -442,7 +442,10 @@ async fn concurrent_publishers_exactly_once_in_order_mqtt_4_6_0_5() {
             let text = String::from_utf8_lossy(&m.payload).to_string();
             let (p, i) = text.split_once(':').expect("payload p:i");
             let (p, i): (usize, usize) = (p.parse().expect("p"), i.parse().expect("i"));
-            assert_eq!(i, next[p], "publisher {p}: message {i} out of order or duplicated");
+            assert_eq!(
+                i, next[p],
+                "publisher {p}: message {i} out of order or duplicated"
+            );
             next[p] += 1;
         }
         s.expect_no_publish(QUIET).await;

@@ -3,8 +3,6 @@
 //! would never send. Every wait is bounded, so a missing broker behaviour fails the
 //! test quickly with a message saying what was expected instead of hanging.
 
-#![allow(dead_code)]
-
 use bytes::{Bytes, BytesMut};
 use mq::protocol::PacketType;
 use mq::protocol::{
@@ -131,14 +129,6 @@ impl Raw {
             timeout(wait, self.stream.write_all(bytes)).await,
             Ok(Ok(()))
         )
-    }
-
-    /// Send a packet encoded under another version than the connection's (used to
-    /// build packets whose 5.0 encoding differs).
-    pub async fn send_as(&mut self, packet: &Packet, version: ProtocolVersion) {
-        let mut out = BytesMut::new();
-        encode(packet, version, &mut out).expect("test packet encodes");
-        self.send_bytes(&out).await;
     }
 
     /// Read until one packet, the end of the connection, or `wait` passes.
@@ -298,27 +288,6 @@ impl Raw {
                     check_server_disconnect(&d);
                     reason = Some(d.reason)
                 }
-                other => panic!("expected only DISCONNECT before the close, got {other:?}"),
-            }
-        }
-        reason
-    }
-
-    /// Like [`Raw::expect_disconnect`], but skips any PUBLISH the broker was
-    /// already sending.
-    pub async fn expect_disconnect_skipping_publish(
-        &mut self,
-        wait: Duration,
-    ) -> Option<ReasonCode> {
-        let got = self.expect_closed(wait).await;
-        let mut reason = None;
-        for p in got {
-            match p {
-                Packet::Disconnect(d) => {
-                    check_server_disconnect(&d);
-                    reason = Some(d.reason)
-                }
-                Packet::Publish(_) => {}
                 other => panic!("expected only DISCONNECT before the close, got {other:?}"),
             }
         }
@@ -514,12 +483,6 @@ pub fn bytes_of(packet: &Packet, version: ProtocolVersion) -> Vec<u8> {
     let mut out = BytesMut::new();
     encode(packet, version, &mut out).expect("test packet encodes");
     out.to_vec()
-}
-
-/// A unique client id for one test, so parallel tests never collide (each test has
-/// its own broker anyway; this keeps logs readable).
-pub fn cid(name: &str) -> String {
-    name.chars().take(23).collect()
 }
 
 /// A packet built by hand: the first byte, the Remaining Length, the body.

@@ -256,3 +256,32 @@ async fn retained_outlives_publisher_mqtt_3_3_1_6() {
     let m = s.expect_publish().await;
     assert_eq!(&m.payload[..], b"still here");
 }
+
+/// Retained messages go through the same matching rules as live ones: `#` matches
+/// the parent level [MQTT-4.7.1-1], `+` one level [MQTT-4.7.1-2], and a leading
+/// wildcard never matches a `$` topic [MQTT-4.7.2-1].
+#[tokio::test]
+async fn retained_matching_rules_mqtt_4_7_2_1() {
+    let b = broker::start().await;
+    let mut p = Raw::v311(b.addr, "pub").await;
+    for t in ["sport", "sport/a", "sport/a/b", "$x/t", "$x", "x/t"] {
+        p.publish_retained(t, t.as_bytes(), QoS::AtMostOnce).await;
+    }
+    for (filter, want) in [
+        ("sport/#", vec!["sport", "sport/a", "sport/a/b"]),
+        ("sport/+", vec!["sport/a"]),
+        ("+/t", vec!["x/t"]),
+        ("#", vec!["sport", "sport/a", "sport/a/b", "x/t"]),
+        ("$x/#", vec!["$x", "$x/t"]),
+    ] {
+        let mut s = Raw::v311(b.addr, "sub").await;
+        s.subscribe(filter, QoS::AtMostOnce).await;
+        let mut got: Vec<String> = drain(&mut s)
+            .await
+            .iter()
+            .map(|m| m.topic.to_string())
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "retained messages for {filter:?}");
+    }
+}

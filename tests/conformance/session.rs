@@ -368,7 +368,62 @@ async fn no_retransmission_on_same_connection_mqtt_4_4_0_1() {
     let mut p = Raw::v311(b.addr, "pub").await;
     p.publish("nr/t", b"once", QoS::AtLeastOnce).await;
     let m = c.expect_publish().await;
-    c.expect_nothing(Duration::from_millis(2500)).await;
+    c.expect_nothing(Duration::from_millis(1600)).await;
     c.ack(&m).await;
     c.ping().await;
+}
+
+/// [MQTT-4.3.2-1] [MQTT-4.4.0-1] [MQTT-3.1.2-5] At-least-once across reconnects: a
+/// persistent subscriber that drops its connection every few messages (without
+/// acknowledging the last ones) still receives every QoS 1 message.
+#[tokio::test]
+async fn qos1_at_least_once_across_repeated_reconnects_mqtt_4_4_0_1() {
+    let b = broker::start().await;
+    let (mut s, _) = durable(b.addr, V5, "flaky").await;
+    s.subscribe("alo/t", QoS::AtLeastOnce).await;
+    const N: u16 = 120;
+    let addr = b.addr;
+    let publisher = tokio::spawn(async move {
+        let mut p = Raw::v5(addr, "pub").await;
+        for i in 0..N {
+            p.publish("alo/t", &i.to_be_bytes(), QoS::AtLeastOnce).await;
+            if i % 10 == 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        p
+    });
+    let mut seen = vec![false; usize::from(N)];
+    let mut rounds = 0;
+    while seen.iter().any(|s| !s) {
+        rounds += 1;
+        assert!(rounds < 200, "messages never arrived: {:?}", missing(&seen));
+        // Take up to 7 messages, acknowledge 5 of them, then vanish.
+        for k in 0..7 {
+            match s.recv(Duration::from_millis(500)).await {
+                Event::Packet(Packet::Publish(m)) => {
+                    let i = u16::from_be_bytes([m.payload[0], m.payload[1]]);
+                    seen[usize::from(i)] = true;
+                    if k < 5 {
+                        s.ack(&m).await;
+                    }
+                }
+                Event::Timeout => break,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        s.drop_abruptly();
+        let (c, ack) = durable(b.addr, V5, "flaky").await;
+        assert!(ack.session_present, "round {rounds}: the session was lost");
+        s = c;
+    }
+    publisher.await.expect("publisher");
+}
+
+fn missing(seen: &[bool]) -> Vec<usize> {
+    seen.iter()
+        .enumerate()
+        .filter(|(_, s)| !**s)
+        .map(|(i, _)| i)
+        .collect()
 }

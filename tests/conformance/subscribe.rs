@@ -399,3 +399,17 @@ async fn v5_unsubscribe_shared_subscription() {
 async fn bom_is_not_stripped_mqtt_1_5_4_3() {
     check_matches("\u{FEFF}bom", &[("\u{FEFF}bom", true), ("bom", false)]).await;
 }
+
+/// [MQTT-4.7.2-1] The rule holds for the filter inside a shared subscription:
+/// `$share/g/#` does not match `$` topics.
+#[tokio::test]
+async fn shared_hash_does_not_match_dollar_topics_mqtt_4_7_2_1() {
+    let b = broker::start().await;
+    let mut s = Raw::v5(b.addr, "member").await;
+    s.subscribe("$share/g/#", QoS::AtMostOnce).await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    p.publish("$test/x", b"d", QoS::AtLeastOnce).await;
+    s.expect_no_publish(QUIET).await;
+    p.publish("test/x", b"n", QoS::AtLeastOnce).await;
+    assert_eq!(&s.expect_publish().await.payload[..], b"n");
+}

@@ -806,10 +806,11 @@ async fn shutdown_sends_disconnect_0x8b() {
         .expect("shutdown task");
 }
 
-/// Section 3.2.2.3: CONNACK reports what the broker supports; with retain off,
-/// Retain Available is 0 and a retained PUBLISH gets DISCONNECT 0x9A.
+/// Sections 3.2.2.3.5 and 3.3.1.3: with retain off, CONNACK says Retain Available
+/// 0 (so the client must not retain [MQTT-3.2.2-14]) and a retained PUBLISH gets
+/// DISCONNECT 0x9A (Retain not supported).
 #[tokio::test]
-async fn retain_not_available_0x9a_mqtt_3_2_2_14() {
+async fn retain_not_available_publish_disconnect_0x9a() {
     let b = broker::start_with(Config {
         retain_available: false,
         ..Config::default()
@@ -1310,4 +1311,142 @@ async fn invalid_shared_filters_not_granted_mqtt_4_8_2_2() {
             other => panic!("{filter:?}: unexpected {other:?}"),
         }
     }
+}
+
+/// [MQTT-3.3.4-10] [MQTT-4.9.0-3] With the client's Receive Maximum used up, the
+/// broker still answers other packets at once (PINGRESP, SUBACK).
+#[tokio::test]
+async fn quota_zero_does_not_delay_other_packets_mqtt_3_3_4_10() {
+    let b = broker::start().await;
+    let mut con = connect(V5, "full");
+    con.properties.receive_maximum = Some(1);
+    let (mut s, _) = Raw::connect_ok(b.addr, con).await;
+    s.subscribe("rq/t", QoS::AtLeastOnce).await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    p.publish("rq/t", b"1", QoS::AtLeastOnce).await;
+    p.publish("rq/t", b"2", QoS::AtLeastOnce).await;
+    let first = s.expect_publish().await;
+    // Quota is 0 now: PINGREQ and SUBSCRIBE are still answered.
+    s.send(&Packet::PingReq).await;
+    match s.expect_packet(WAIT).await {
+        Packet::PingResp => {}
+        other => panic!("expected PINGRESP while the quota is 0, got {other:?}"),
+    }
+    s.subscribe("rq/other", QoS::AtMostOnce).await;
+    s.ack(&first).await;
+    assert_eq!(&s.expect_publish_acked().await.payload[..], b"2");
+}
+
+/// [MQTT-3.3.2-5] A message that expires while waiting behind the client's Receive
+/// Maximum (client online) is not delivered.
+#[tokio::test]
+async fn message_expires_while_waiting_for_quota_mqtt_3_3_2_5() {
+    let b = broker::start().await;
+    let mut con = connect(V5, "slowack");
+    con.properties.receive_maximum = Some(1);
+    let (mut s, _) = Raw::connect_ok(b.addr, con).await;
+    s.subscribe("eq/t", QoS::AtLeastOnce).await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    p.publish("eq/t", b"first", QoS::AtLeastOnce).await;
+    let mut m = raw::publish("eq/t", b"stale", QoS::AtLeastOnce);
+    m.properties.message_expiry_interval = Some(1);
+    p.publish_msg(m).await;
+    p.publish("eq/t", b"fresh", QoS::AtLeastOnce).await;
+    let first = s.expect_publish().await;
+    assert_eq!(&first.payload[..], b"first");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    s.ack(&first).await;
+    let next = s.expect_publish_acked().await;
+    assert_eq!(
+        &next.payload[..],
+        b"fresh",
+        "the expired message was skipped"
+    );
+    s.expect_no_publish(QUIET).await;
+}
+
+/// [MQTT-3.3.2-7] [MQTT-4.4.0-1] Messages re-sent on a new connection cannot rely on
+/// a Topic Alias of the old one: every re-sent PUBLISH names its topic or uses an
+/// alias mapped on this connection.
+#[tokio::test]
+async fn redelivery_does_not_reuse_old_topic_alias_mqtt_3_3_2_7() {
+    let b = broker::start().await;
+    let mut con = connect(V5, "aliasredo");
+    con.clean_start = false;
+    con.properties.session_expiry_interval = Some(60);
+    con.properties.topic_alias_maximum = Some(5);
+    let (mut s, _) = Raw::connect_ok(b.addr, con.clone()).await;
+    s.subscribe("ard/t", QoS::AtLeastOnce).await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    for i in 0..3u8 {
+        p.publish("ard/t", &[i], QoS::AtLeastOnce).await;
+    }
+    for _ in 0..3 {
+        s.expect_publish().await;
+    }
+    s.drop_abruptly();
+    let (mut s, ack) = Raw::connect_ok(b.addr, con).await;
+    assert!(ack.session_present);
+    let got = receive_resolving(&mut s, 3, 5).await;
+    for (i, (topic, payload)) in got.iter().enumerate() {
+        assert_eq!(topic, "ard/t");
+        assert_eq!(payload[..], [i as u8]);
+    }
+}
+
+/// [MQTT-3.1.2-24] A message queued for an offline session is checked against the
+/// Maximum Packet Size of the connection it is finally sent on.
+#[tokio::test]
+async fn queued_message_checked_against_new_maximum_packet_size_mqtt_3_1_2_24() {
+    let b = broker::start().await;
+    let mut con = connect(V5, "shrinks");
+    con.clean_start = false;
+    con.properties.session_expiry_interval = Some(60);
+    let (mut s, _) = Raw::connect_ok(b.addr, con.clone()).await;
+    s.subscribe("shr/t", QoS::AtLeastOnce).await;
+    s.disconnect().await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    p.publish("shr/t", &[b'x'; 300], QoS::AtLeastOnce).await;
+    p.publish("shr/t", b"small", QoS::AtLeastOnce).await;
+    con.properties.maximum_packet_size = Some(100);
+    let (mut s, _) = Raw::connect_ok(b.addr, con).await;
+    let m = s.expect_publish_acked().await;
+    assert_eq!(
+        &m.payload[..],
+        b"small",
+        "the 300-byte message exceeds the new limit"
+    );
+    s.expect_no_publish(QUIET).await;
+}
+
+/// Section 4.8.2: every share group gets its own copy (once per group), each member
+/// gets it at no more than its granted QoS [MQTT-4.8.2-3], with its Subscription
+/// Identifier.
+#[tokio::test]
+async fn share_groups_each_get_a_copy_mqtt_4_8_2_3() {
+    let b = broker::start().await;
+    let mut a = Raw::v5(b.addr, "ga").await;
+    a.subscribe("$share/ga/grp/t", QoS::AtMostOnce).await;
+    let mut bb = Raw::v5(b.addr, "gb").await;
+    let sid = Properties {
+        subscription_identifiers: vec![77],
+        ..Properties::default()
+    };
+    bb.subscribe_with(
+        &[(
+            "$share/gb/grp/t",
+            SubscriptionOptions::qos(QoS::ExactlyOnce),
+        )],
+        sid,
+    )
+    .await;
+    let mut p = Raw::v5(b.addr, "pub").await;
+    p.publish("grp/t", b"x", QoS::ExactlyOnce).await;
+    let ma = a.expect_publish_acked().await;
+    assert_eq!(ma.qos, QoS::AtMostOnce, "granted QoS 0 in group ga");
+    let mb = bb.expect_publish_acked().await;
+    assert_eq!(mb.qos, QoS::ExactlyOnce, "granted QoS 2 in group gb");
+    assert_eq!(mb.properties.subscription_identifiers, [77]);
+    a.expect_no_publish(QUIET).await;
+    bb.expect_no_publish(Duration::from_millis(100)).await;
 }

@@ -302,5 +302,8 @@ async fn v311_retained_will_to_existing_subscriber_retain_0_mqtt_3_3_1_9() {
     c.drop_abruptly();
     let m = w.expect_publish_acked().await;
     assert_eq!(&m.payload[..], b"bye");
-    assert!(!m.retain, "forwarded to an established subscription: RETAIN 0");
+    assert!(
+        !m.retain,
+        "forwarded to an established subscription: RETAIN 0"
+    );
 }

@@ -67,19 +67,33 @@ impl Logged {
     }
 }
 
-fn spawn(program: &str, args: &[String]) -> Child {
-    Command::new(program)
+/// A spawned subscriber, killed (by PID) if a test fails before it exits.
+struct Running {
+    child: Child,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(program: &str, args: &[String]) -> Running {
+    let child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .env("TZ", "UTC")
         .spawn()
-        .unwrap_or_else(|e| panic!("spawn {program}: {e}"))
+        .unwrap_or_else(|e| panic!("spawn {program}: {e}"));
+    Running { child }
 }
 
-/// Wait (bounded) for a child; returns (exit code, stdout, stderr).
-fn finish(mut child: Child) -> Run {
+/// Wait (bounded) for a subscriber; returns (exit code, stdout, stderr).
+fn finish(mut running: Running) -> Run {
+    let child = &mut running.child;
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(s) = child.try_wait().expect("try_wait") {

@@ -713,6 +713,13 @@ where
     handles
 }
 
+/// Resolves once every task has ended (every subscriber failed or was disconnected).
+async fn all_finished(handles: &[tokio::task::JoinHandle<WorkerResult>]) {
+    while !handles.iter().all(|h| h.is_finished()) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn join_all(handles: Vec<tokio::task::JoinHandle<WorkerResult>>) -> Vec<WorkerResult> {
     let mut out = Vec::with_capacity(handles.len());
     for h in handles {
@@ -828,6 +835,7 @@ where
             _ = sleep_until(end_at) => stopped_by = "duration",
             _ = &mut interrupt => stopped_by = "interrupt",
             _ = limit_rx.wait_for(|v| *v) => stopped_by = "limit",
+            _ = all_finished(&sub_handles), if plan.publishers == 0 => stopped_by = "completed",
         }
     }
     pub_stop_tx.send_replace(true);

@@ -153,7 +153,7 @@ pub struct OutputArgs {
 #[command(next_help_heading = "Publishing")]
 pub struct PublishFlags {
     /// Number of publishing clients
-    #[arg(short = 'c', long = "clients", default_value_t = 1)]
+    #[arg(short = 'c', long = "clients", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub clients: u32,
     /// Interval between two messages of one publisher, in milliseconds
     #[arg(
@@ -210,7 +210,7 @@ pub struct SubArgs {
     #[command(flatten)]
     pub conn: ConnectArgs,
     /// Number of subscribing clients
-    #[arg(short = 'c', long = "clients", default_value_t = 1)]
+    #[arg(short = 'c', long = "clients", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub clients: u32,
     /// Topic filter to subscribe to
     #[arg(short = 't', long = "topic", default_value = "bench/#")]
@@ -239,7 +239,7 @@ pub struct PubSubArgs {
     #[command(flatten)]
     pub publish: PublishFlags,
     /// Number of subscribing clients (each receives every message)
-    #[arg(long = "subscribers", default_value_t = 1)]
+    #[arg(long = "subscribers", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub subscribers: u32,
     /// Subscription filter (default: the topic template with each level holding a
     /// placeholder replaced by +)
@@ -264,7 +264,7 @@ pub struct ConnArgs {
     #[command(flatten)]
     pub conn: ConnectArgs,
     /// Number of connections
-    #[arg(short = 'c', long = "clients", default_value_t = 1000)]
+    #[arg(short = 'c', long = "clients", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     pub clients: u32,
     /// New connections per second (e.g. 1000/s; default as fast as possible)
     #[arg(long = "conn-rate", value_name = "RATE", value_parser = rate_arg)]

@@ -311,7 +311,12 @@ impl Summary {
             shape.push(format!("{b} B payload"));
         }
         if let Some(r) = self.target_rate_per_s {
-            shape.push(format!("target {r:.0} msg/s"));
+            let unit = if self.mode == "conn" {
+                "connections"
+            } else {
+                "msg"
+            };
+            shape.push(format!("target {r:.0} {unit}/s"));
         }
         if !shape.is_empty() {
             line("load", shape.join(", "));
@@ -323,7 +328,14 @@ impl Summary {
         let c = &self.connections;
         line(
             "connections",
-            format!("{} of {} ok, {} failed", c.succeeded, c.attempted, c.failed),
+            if self.mode == "conn" {
+                format!(
+                    "{} of {} ok, {} failed, {:.0}/s established",
+                    c.succeeded, c.attempted, c.failed, c.per_s
+                )
+            } else {
+                format!("{} of {} ok, {} failed", c.succeeded, c.attempted, c.failed)
+            },
         );
         if let Some(l) = &c.connect_us {
             line("connect time", l.line());
