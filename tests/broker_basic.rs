@@ -975,3 +975,137 @@ async fn publisher_subscribed_to_itself_never_stalls() {
     assert!(started.elapsed() < Duration::from_secs(2));
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn v5_disconnect_with_error_reason_publishes_will_mqtt_3_1_2_10() {
+    let b = broker().await;
+    let mut watcher = Client::connect(b.local_addr(), V5, "watcher").await;
+    watcher.subscribe("w/#", QoS::AtMostOnce).await;
+    let (mut c, _) = Client::connect_with(
+        b.local_addr(),
+        Connect {
+            protocol: V5,
+            client_id: "erring".into(),
+            will: Some(Will {
+                topic: ByteStr::from("w/erring"),
+                payload: Bytes::from_static(b"x"),
+                ..Will::default()
+            }),
+            ..Connect::default()
+        },
+    )
+    .await;
+    c.send(Packet::Disconnect(Disconnect::with_reason(
+        ReasonCode::UNSPECIFIED_ERROR,
+    )))
+    .await;
+    assert_eq!(watcher.recv_publish().await.topic.as_str(), "w/erring");
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn v5_no_local_on_shared_subscription_is_protocol_error_mqtt_3_8_3_4() {
+    let b = broker().await;
+    let mut c = Client::connect(b.local_addr(), V5, "nl").await;
+    let opts = SubscriptionOptions {
+        no_local: true,
+        ..SubscriptionOptions::default()
+    };
+    c.send(Packet::Subscribe(Subscribe {
+        packet_id: 1,
+        filters: vec![SubscribeFilter {
+            filter: "$share/g/t".into(),
+            options: opts,
+        }],
+        properties: Properties::default(),
+    }))
+    .await;
+    let d = c.expect_closed().await.expect("DISCONNECT");
+    assert_eq!(d.reason, ReasonCode::PROTOCOL_ERROR);
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn limits_message_size_retain_available_and_max_keepalive() {
+    let b = broker_with(Config {
+        message_size_limit: 10,
+        retain_available: false,
+        max_keepalive: 30,
+        ..Config::default()
+    })
+    .await;
+    let (mut c, ack) = Client::connect_with(
+        b.local_addr(),
+        Connect {
+            protocol: V5,
+            client_id: "lim".into(),
+            keep_alive: 120,
+            ..Connect::default()
+        },
+    )
+    .await;
+    assert_eq!(ack.properties.retain_available, Some(0));
+    assert_eq!(
+        ack.properties.server_keep_alive,
+        Some(30),
+        "[MQTT-3.2.2-21]"
+    );
+    c.send(Packet::Publish(Publish {
+        qos: QoS::AtLeastOnce,
+        topic: ByteStr::from("big"),
+        packet_id: 1,
+        payload: Bytes::from_static(b"more than ten bytes"),
+        ..Publish::default()
+    }))
+    .await;
+    match c.recv().await {
+        Packet::PubAck(a) => assert_eq!(a.reason, ReasonCode::PACKET_TOO_LARGE),
+        other => panic!("{other:?}"),
+    }
+    // Retain not available: DISCONNECT 0x9A [MQTT-3.2.2-14].
+    c.send(Packet::Publish(Publish {
+        retain: true,
+        topic: ByteStr::from("r"),
+        payload: Bytes::from_static(b"x"),
+        ..Publish::default()
+    }))
+    .await;
+    let d = c.expect_closed().await.expect("DISCONNECT");
+    assert_eq!(d.reason, ReasonCode::RETAIN_NOT_SUPPORTED);
+    // 3.1.1: a keep alive above max_keepalive is refused.
+    let (_c, ack) = Client::connect_with(
+        b.local_addr(),
+        Connect {
+            client_id: "lim3".into(),
+            keep_alive: 120,
+            ..Connect::default()
+        },
+    )
+    .await;
+    assert_ne!(ack.reason, ReasonCode::SUCCESS);
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn v5_session_expires_after_its_interval_mqtt_3_1_2_23() {
+    let b = broker().await;
+    let connect = Connect {
+        protocol: V5,
+        client_id: "brief".into(),
+        clean_start: false,
+        properties: Properties {
+            session_expiry_interval: Some(1),
+            ..Properties::default()
+        },
+        ..Connect::default()
+    };
+    let (c, _) = Client::connect_with(b.local_addr(), connect.clone()).await;
+    c.disconnect().await;
+    let (c, ack) = Client::connect_with(b.local_addr(), connect.clone()).await;
+    assert!(ack.session_present);
+    c.disconnect().await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let (_c, ack) = Client::connect_with(b.local_addr(), connect).await;
+    assert!(!ack.session_present);
+    b.shutdown().await;
+}

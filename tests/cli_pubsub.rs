@@ -388,20 +388,52 @@ fn json_output_is_one_object_per_message() {
 #[test]
 fn pub_json_replays_sub_json() {
     let broker = Broker::start();
-    let recorder = start_sub(&broker, &["-t", "rec/#", "-C", "2", "--json", "-q", "1"]);
-    publish(&broker, &["-t", "rec/a", "-m", "first", "-q", "1"]);
-    publish_stdin(&broker, &["-t", "rec/b", "-s"], b"\x00\x01bin");
+    let recorder = start_sub(
+        &broker,
+        &["-t", "rec/#", "-C", "2", "--json", "-q", "1", "-V", "5"],
+    );
+    publish(
+        &broker,
+        &["-t", "rec/a", "-m", "first", "-q", "1", "-V", "5"],
+    );
+    publish_stdin(
+        &broker,
+        &[
+            "-t",
+            "rec/b",
+            "-s",
+            "-V",
+            "5",
+            "-D",
+            "publish",
+            "user-property",
+            "k",
+            "v",
+        ],
+        b"\x00\x01bin",
+    );
     let (_, recorded, _) = recorder.finish();
     let replay = start_sub(
         &broker,
-        &["-t", "rec/#", "-C", "2", "-q", "2", "-F", "%t %x %q"],
+        &[
+            "-t",
+            "rec/#",
+            "-C",
+            "2",
+            "-q",
+            "2",
+            "-V",
+            "5",
+            "-F",
+            "%t %x %q %P",
+        ],
     );
-    publish_stdin(&broker, &["--json"], &recorded);
+    publish_stdin(&broker, &["--json", "-V", "5"], &recorded);
     let (code, out, _) = replay.finish();
     assert_eq!(code, Some(0));
     assert_eq!(
         String::from_utf8(out).unwrap(),
-        "rec/a 6669727374 1\nrec/b 000162696e 0\n"
+        "rec/a 6669727374 1 \nrec/b 000162696e 0 k:v\n"
     );
 }
 
@@ -689,4 +721,22 @@ fn sub_reconnects_after_the_broker_restarts() {
     publish(&broker, &["-t", "back", "-m", "again"]);
     let (code, out, err) = sub.finish();
     assert_eq!((code, out), (Some(0), b"again\n".to_vec()), "{err:?}");
+}
+
+#[test]
+fn id_prefix_and_explicit_id() {
+    let broker = Broker::start();
+    let out = publish(&broker, &["-t", "i", "-m", "x", "-I", "pfx-", "-d"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Client pfx-"), "{err}");
+    let out = publish(
+        &broker,
+        &["-t", "i", "-m", "x", "-i", "exact-id", "-d", "-V", "5"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Client exact-id sending CONNECT"), "{err}");
+    // Without -i under 3.1.1 the client sends its own `mq-pub-<random>` identifier.
+    let out = publish(&broker, &["-t", "i", "-m", "x", "-d"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Client mq-pub-"), "{err}");
 }

@@ -28,6 +28,8 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 const WRITE_BUDGET: usize = 64 * 1024;
 /// Buffers larger than this are released after use.
 const KEEP_BUFFER: usize = 4 * 1024;
+/// The reader yields to other tasks after this many packets in a row.
+const YIELD_EVERY: u32 = 32;
 /// How long a closing connection may take to flush its last packets.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -208,6 +210,7 @@ async fn read_loop(
     rbuf: &mut BytesMut,
 ) -> Exit {
     let mut inbound = Inbound::new(state, info);
+    let mut handled: u32 = 0;
     // Keep alive: close after 1.5 times the interval without a packet [MQTT-3.1.2-24].
     let grace =
         (info.keep_alive > 0).then(|| Duration::from_millis(u64::from(info.keep_alive) * 1500));
@@ -224,6 +227,12 @@ async fn read_loop(
             Ok(Some(p)) => {
                 if let Err(exit) = inbound.handle(p).await {
                     return exit;
+                }
+                // Fairness: a publisher flooding a full read buffer must not keep the
+                // worker thread from the subscribers' writers for long.
+                handled += 1;
+                if handled % YIELD_EVERY == 0 {
+                    tokio::task::yield_now().await;
                 }
             }
             Ok(None) => return Exit::Eof,
@@ -408,7 +417,7 @@ async fn teardown(state: &Arc<State>, info: ConnInfo, exit: Exit) {
                 blog!(
                     state.log,
                     LogTypes::NOTICE,
-                    "Expiring client {}.",
+                    "Expiring client {} due to timeout.",
                     session.client_id
                 );
                 state.end_session(&session);

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod broker;
+pub mod format;
 pub mod generate;
 pub mod json;
 pub mod output;

@@ -310,7 +310,61 @@ fn json_line(line: &[u8], template: &Publish) -> anyhow::Result<Publish> {
         Some(_) => bail!("\"retain\" must be true or false"),
         None => {}
     }
+    if let Some(props) = v.get("properties") {
+        json_properties(props, &mut msg.properties).context("in \"properties\"")?;
+    }
     Ok(msg)
+}
+
+/// The MQTT 5 PUBLISH properties of a `--json` line, as `mq sub --json` prints them:
+/// `user-properties` (an object), `content-type`, `response-topic`,
+/// `correlation-data`, `payload-format-indicator`, `message-expiry-interval`.
+/// Properties only a server sets (subscription identifiers, topic alias) are skipped.
+fn json_properties(v: &Json, p: &mut crate::protocol::Properties) -> anyhow::Result<()> {
+    let Json::Object(fields) = v else {
+        bail!("must be an object");
+    };
+    let text = |v: &Json, name: &str| -> anyhow::Result<String> {
+        match v {
+            Json::Str(s) => {
+                String::from_utf8(s.clone()).with_context(|| format!("{name} is not UTF-8"))
+            }
+            _ => bail!("{name} must be a string"),
+        }
+    };
+    let number = |v: &Json, name: &str| -> anyhow::Result<u32> {
+        match v {
+            Json::Num(n) => n.parse::<u32>().ok(),
+            Json::Int(n) => u32::try_from(*n).ok(),
+            _ => None,
+        }
+        .with_context(|| format!("{name} must be a number"))
+    };
+    for (name, value) in fields {
+        match name.as_str() {
+            "user-properties" => {
+                let Json::Object(pairs) = value else {
+                    bail!("user-properties must be an object");
+                };
+                for (k, v) in pairs {
+                    p.user_properties.push((k.clone(), text(v, k)?));
+                }
+            }
+            "content-type" => p.content_type = Some(text(value, name)?),
+            "response-topic" => p.response_topic = Some(ByteStr::from(text(value, name)?)),
+            "correlation-data" => p.correlation_data = Some(Bytes::from(text(value, name)?)),
+            "payload-format-indicator" => {
+                let n = number(value, name)?;
+                if n > 1 {
+                    bail!("payload-format-indicator must be 0 or 1");
+                }
+                p.payload_format_indicator = Some(n as u8);
+            }
+            "message-expiry-interval" => p.message_expiry_interval = Some(number(value, name)?),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -339,5 +393,17 @@ mod tests {
         assert!(json_line(br#"{"payload":"x"}"#, &t).is_err());
         assert!(json_line(br#"{"topic":"a","qos":3}"#, &t).is_err());
         assert!(json_line(b"nope", &t).is_err());
+        let m = json_line(
+            br#"{"topic":"p","payload":"x","properties":{"user-properties":{"k":"v","k":"w"},"content-type":"text/plain","message-expiry-interval":60,"subscription-identifiers":[3]}}"#,
+            &t,
+        )
+        .unwrap();
+        assert_eq!(
+            m.properties.user_properties,
+            vec![("k".into(), "v".into()), ("k".into(), "w".into())]
+        );
+        assert_eq!(m.properties.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(m.properties.message_expiry_interval, Some(60));
+        assert!(m.properties.subscription_identifiers.is_empty());
     }
 }

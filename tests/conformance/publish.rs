@@ -451,3 +451,45 @@ async fn concurrent_publishers_exactly_once_in_order_mqtt_4_6_0_5() {
         s.expect_no_publish(QUIET).await;
     }
 }
+
+/// Mixed versions: a 5.0 message reaches a 3.1.1 subscriber as a plain 3.1.1
+/// PUBLISH (properties dropped), and a 3.1.1 message reaches a 5.0 subscriber with
+/// the subscriber's Subscription Identifier.
+#[tokio::test]
+async fn cross_version_delivery() {
+    let b = broker::start().await;
+    let mut s3 = Raw::v311(b.addr, "s3").await;
+    s3.subscribe("xv/#", QoS::AtLeastOnce).await;
+    let mut s5 = Raw::v5(b.addr, "s5").await;
+    let sid = mq::protocol::Properties {
+        subscription_identifiers: vec![5],
+        ..Default::default()
+    };
+    s5.subscribe_with(
+        &[(
+            "xv/#",
+            mq::protocol::SubscriptionOptions::qos(QoS::AtLeastOnce),
+        )],
+        sid,
+    )
+    .await;
+    let mut p5 = Raw::v5(b.addr, "p5").await;
+    let mut m = raw::publish("xv/five", b"from 5", QoS::AtLeastOnce);
+    m.properties.user_properties = vec![("k".into(), "v".into())];
+    m.properties.content_type = Some("text/plain".into());
+    p5.publish_msg(m).await;
+    let got = s3.expect_publish_acked().await;
+    assert_eq!(&got.payload[..], b"from 5");
+    let got = s5.expect_publish_acked().await;
+    assert_eq!(
+        got.properties.user_properties,
+        [("k".to_string(), "v".to_string())]
+    );
+    let mut p3 = Raw::v311(b.addr, "p3").await;
+    p3.publish("xv/three", b"from 3.1.1", QoS::ExactlyOnce)
+        .await;
+    assert_eq!(&s3.expect_publish_acked().await.payload[..], b"from 3.1.1");
+    let got = s5.expect_publish_acked().await;
+    assert_eq!(&got.payload[..], b"from 3.1.1");
+    assert_eq!(got.properties.subscription_identifiers, [5]);
+}

@@ -62,7 +62,10 @@ async fn v5_retained_on_subscribe_and_rap0_forwarding_mqtt_3_3_1_12() {
     s.subscribe("r/a", QoS::AtLeastOnce).await;
     let m = s.expect_publish_acked().await;
     assert_eq!(&m.payload[..], b"v1");
-    assert!(m.retain, "retained message sent on subscribe has RETAIN 1");
+    assert!(
+        m.retain,
+        "retained message sent on subscribe has RETAIN 1 (section 3.3.1.3)"
+    );
     p.publish_retained("r/a", b"v2", QoS::AtLeastOnce).await;
     let m = s.expect_publish_acked().await;
     assert!(!m.retain, "Retain As Published 0: RETAIN 0 [MQTT-3.3.1-12]");

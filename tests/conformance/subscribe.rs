@@ -413,3 +413,83 @@ async fn shared_hash_does_not_match_dollar_topics_mqtt_4_7_2_1() {
     p.publish("test/x", b"n", QoS::AtLeastOnce).await;
     assert_eq!(&s.expect_publish().await.payload[..], b"n");
 }
+
+/// 5.0 [MQTT-3.8.4-4]: replacing a subscription must not lose messages: a
+/// subscriber re-subscribing over and over while QoS 1 messages flow gets all of
+/// them.
+#[tokio::test]
+async fn resubscribe_loses_no_messages_mqtt_3_8_4_4() {
+    let b = broker::start().await;
+    let mut s = Raw::v5(b.addr, "resub").await;
+    s.subscribe("rs/t", QoS::AtLeastOnce).await;
+    const N: u16 = 100;
+    let addr = b.addr;
+    let publisher = tokio::spawn(async move {
+        let mut p = Raw::v5(addr, "pub").await;
+        for i in 0..N {
+            p.publish("rs/t", &i.to_be_bytes(), QoS::AtLeastOnce).await;
+        }
+        p
+    });
+    let mut seen = vec![false; usize::from(N)];
+    let mut n = 0;
+    while n < usize::from(N) {
+        // Re-subscribe (replace) without waiting for the SUBACK, between messages.
+        let id = s.next_id();
+        s.send(&Packet::Subscribe(mq::protocol::Subscribe {
+            packet_id: id,
+            filters: vec![mq::protocol::SubscribeFilter {
+                filter: "rs/t".into(),
+                options: SubscriptionOptions::qos(QoS::AtLeastOnce),
+            }],
+            properties: Properties::default(),
+        }))
+        .await;
+        loop {
+            match s.recv(WAIT).await {
+                Event::Packet(Packet::SubAck(_)) => break,
+                Event::Packet(Packet::Publish(m)) => {
+                    s.ack(&m).await;
+                    let i = usize::from(u16::from_be_bytes([m.payload[0], m.payload[1]]));
+                    if !seen[i] {
+                        seen[i] = true;
+                        n += 1;
+                    }
+                }
+                other => panic!("unexpected {other:?} after {n} messages"),
+            }
+        }
+        // Take what is there right now.
+        while let Event::Packet(p) = s.recv(Duration::from_millis(20)).await {
+            match p {
+                Packet::Publish(m) => {
+                    s.ack(&m).await;
+                    let i = usize::from(u16::from_be_bytes([m.payload[0], m.payload[1]]));
+                    if !seen[i] {
+                        seen[i] = true;
+                        n += 1;
+                    }
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        if publisher.is_finished() && n < usize::from(N) {
+            // Everything was published: whatever is missing must still arrive.
+            match s.recv(WAIT).await {
+                Event::Packet(Packet::Publish(m)) => {
+                    s.ack(&m).await;
+                    let i = usize::from(u16::from_be_bytes([m.payload[0], m.payload[1]]));
+                    if !seen[i] {
+                        seen[i] = true;
+                        n += 1;
+                    }
+                }
+                other => {
+                    let missing: Vec<usize> = (0..usize::from(N)).filter(|i| !seen[*i]).collect();
+                    panic!("messages lost while re-subscribing: {missing:?} ({other:?})")
+                }
+            }
+        }
+    }
+    publisher.await.expect("publisher");
+}

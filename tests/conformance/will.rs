@@ -307,3 +307,14 @@ async fn v311_retained_will_to_existing_subscriber_retain_0_mqtt_3_3_1_9() {
         "forwarded to an established subscription: RETAIN 0"
     );
 }
+
+/// 5.0 [MQTT-3.1.2-10] A normal DISCONNECT removes the will even when it had a Will
+/// Delay: nothing is published after the delay either.
+#[tokio::test]
+async fn v5_normal_disconnect_cancels_delayed_will_mqtt_3_1_2_10() {
+    let b = broker::start().await;
+    let mut w = watcher(b.addr, V5, "will/nd").await;
+    let (c, _) = Raw::connect_ok(b.addr, delayed("nd", "will/nd", 1, Some(60))).await;
+    c.disconnect().await;
+    w.expect_no_publish(Duration::from_millis(1500)).await;
+}

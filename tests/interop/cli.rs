@@ -80,12 +80,17 @@ impl Drop for Running {
 }
 
 fn spawn(program: &str, args: &[String]) -> Running {
+    spawn_tz(program, args, "UTC")
+}
+
+/// Spawn with the time zone `TZ` set (both tools print local times).
+fn spawn_tz(program: &str, args: &[String], tz: &str) -> Running {
     let child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .env("TZ", "UTC")
+        .env("TZ", tz)
         .spawn()
         .unwrap_or_else(|e| panic!("spawn {program}: {e}"));
     Running { child }
@@ -162,6 +167,17 @@ fn side_by_side(
     before: &[Pub<'_>],
     after: &[Pub<'_>],
 ) -> (Run, Run) {
+    side_by_side_tz("UTC", extra_conf, flags, before, after)
+}
+
+/// [`side_by_side`] with both subscribers in the time zone `tz`.
+fn side_by_side_tz(
+    tz: &str,
+    extra_conf: &str,
+    flags: &[&str],
+    before: &[Pub<'_>],
+    after: &[Pub<'_>],
+) -> (Run, Run) {
     let m = Logged::start(extra_conf);
     let port = m.port();
     for p in before {
@@ -170,8 +186,8 @@ fn side_by_side(
     let mut args: Vec<String> = vec!["-h".into(), "127.0.0.1".into(), "-p".into(), port.clone()];
     args.extend(flags.iter().map(|s| s.to_string()));
     let already = m.subscribes();
-    let ours = spawn(MQ, &[vec!["sub".to_string()], args.clone()].concat());
-    let theirs = spawn("mosquitto_sub", &args);
+    let ours = spawn_tz(MQ, &[vec!["sub".to_string()], args.clone()].concat(), tz);
+    let theirs = spawn_tz("mosquitto_sub", &args, tz);
     m.wait_subscribes(already + 2);
     for p in after {
         mq_pub(&port, p, None);
@@ -844,4 +860,26 @@ fn passwords_from_stdin_file_and_environment() {
     assert_eq!(ours, theirs.status.code(), "{err}");
     assert_ne!(ours, Some(0));
     assert!(err.starts_with("mq: "), "{err}");
+}
+
+/// Times are local, as mosquitto_sub prints them (`@` strftime forms, `%I`, the `%j`
+/// offset), here in a zone with daylight saving time. Compared to the minute.
+#[test]
+#[ignore = "needs mosquitto; run by .ci/run"]
+fn golden_local_times() {
+    if !std::path::Path::new("/usr/share/zoneinfo/Europe/Berlin").exists() {
+        return;
+    }
+    for tz in ["Europe/Berlin", "America/New_York", "UTC"] {
+        let flags = [
+            "-t",
+            "tz",
+            "-C",
+            "1",
+            "-F",
+            "@Y-@m-@d @H:@M @z @Z @a @b @j %t",
+        ];
+        let (ours, theirs) = side_by_side_tz(tz, "", &flags, &[], &[&["-t", "tz", "-m", "x"]]);
+        assert_same(&flags, &ours, &theirs);
+    }
 }

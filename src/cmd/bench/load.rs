@@ -26,6 +26,12 @@ use tokio::sync::{mpsc, watch};
 const HIGH_WATER: usize = 64 * 1024;
 /// Most messages produced in one step before the loop looks at the socket again.
 const BATCH: usize = 512;
+/// Lateness of a paced send that is blamed on the timer, not on the broker: tokio
+/// timers round deadlines up to 1 ms ticks and the driver parks in whole milliseconds,
+/// so a message due at t is written up to ~2 ms later even when nothing pushes back.
+/// A message written at most this late is timed from the moment it was written; a
+/// later one from its intended time plus this slack.
+const TIMER_SLACK_NS: u64 = 2_000_000;
 
 /// Everything a load run needs, already validated.
 #[derive(Clone, Debug)]
@@ -483,8 +489,11 @@ async fn publish_loop(
                 publisher: index,
                 seq,
                 // Paced: the intended send time, so a stalled sender shows up as
-                // latency (no coordinated omission).
-                timestamp_ns: due.map_or(now_ns, |d| ctx.clock.at(d)),
+                // latency (no coordinated omission) — less the timer's own lateness
+                // (up to TIMER_SLACK_NS), which is not the broker's doing.
+                timestamp_ns: due.map_or(now_ns, |d| {
+                    now_ns.min(ctx.clock.at(d).saturating_add(TIMER_SLACK_NS))
+                }),
             };
             let mut pid = 0u16;
             if !qos0 {

@@ -29,7 +29,9 @@
 //! into an HDR histogram (microseconds, 3 significant digits). With a fixed rate
 //! (`--rate` or `-I`) the timestamp is the *intended* send time of the message, not the
 //! moment it was written, so a publisher that falls behind shows up as latency
-//! instead of being hidden (no coordinated omission). In `pubsub` the publishers' totals
+//! instead of being hidden (no coordinated omission); only the timer's own lateness
+//! (tokio timers tick in milliseconds: up to 2 ms) is not charged, see `load.rs`.
+//! In `pubsub` the publishers' totals
 //! are known, so messages never received at the end count as lost; in `sub` alone only
 //! gaps can be seen (including messages sent before the subscriber joined).
 //!
