@@ -191,6 +191,14 @@ fn bad_arguments_exit_1() {
             &["sub", "-t", "a", "-F", "\\q"],
             "Invalid escape specifier 'q'",
         ),
+        (
+            &["sub", "-t", "a", "-F", "%99999999999t"],
+            "Field width too large",
+        ),
+        (
+            &["pub", "-t", "a", "-m", "x", "--repeat-delay", "1e30"],
+            "--repeat-delay",
+        ),
         (&["sub", "-t", "a", "-C", "0"], "-C"),
         (&["sub", "-t", "a", "-C", "x"], "invalid value"),
         (

@@ -34,6 +34,9 @@ pub struct Format {
     pieces: Vec<Piece>,
 }
 
+/// The largest field width or precision accepted (a typo must not allocate gigabytes).
+const MAX_WIDTH: usize = 65_535;
+
 /// The `%` conversions mosquitto_sub knows.
 const CONVERSIONS: &str = "%ACDEFIjJlmPpqRrStUxX";
 
@@ -81,6 +84,9 @@ impl Format {
                             i += 1;
                         }
                         p.precision = Some(prec);
+                    }
+                    if p.width > MAX_WIDTH || p.precision.is_some_and(|n| n > MAX_WIDTH) {
+                        return Err(format!("Field width too large (at most {MAX_WIDTH})."));
                     }
                     let Some(&conv) = chars.get(i) else {
                         return Err("Incomplete format specifier.".into());

@@ -68,9 +68,8 @@ pub async fn run(args: PubArgs) -> anyhow::Result<i32> {
     if args.repeat == 0 {
         bail!("--repeat must be at least 1");
     }
-    if !(args.repeat_delay.is_finite() && args.repeat_delay >= 0.0) {
-        bail!("--repeat-delay must be a number of seconds >= 0");
-    }
+    let repeat_delay = Duration::try_from_secs_f64(args.repeat_delay)
+        .map_err(|_| anyhow::anyhow!("--repeat-delay must be a number of seconds >= 0"))?;
     if args.max_inflight == 0 {
         bail!("-M must be at least 1");
     }
@@ -96,8 +95,8 @@ pub async fn run(args: PubArgs) -> anyhow::Result<i32> {
         Source::Single(payload) => {
             let mut r = Ok(());
             for n in 0..args.repeat {
-                if n > 0 && args.repeat_delay > 0.0 {
-                    tokio::time::sleep(Duration::from_secs_f64(args.repeat_delay)).await;
+                if n > 0 && !repeat_delay.is_zero() {
+                    tokio::time::sleep(repeat_delay).await;
                 }
                 let msg = Publish {
                     payload: payload.clone(),

@@ -70,7 +70,10 @@ pub async fn run(args: RrArgs) -> anyhow::Result<i32> {
     )?;
     let opts = session::options(base, &connect, &args.client, Role::Publish, &props)?;
 
-    let deadline = args.timeout.map(|w| started + Duration::from_secs(w));
+    // A -W too large to represent is no deadline at all.
+    let deadline = args
+        .timeout
+        .and_then(|w| started.checked_add(Duration::from_secs(w)));
     let work = exchange(&args, opts, &props, request_topic, payload, &printer);
     match deadline {
         Some(d) => match tokio::time::timeout_at(d.into(), work).await {

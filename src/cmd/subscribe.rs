@@ -76,7 +76,10 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
         bail!("--retain-as-published needs MQTT 5 (-V 5)");
     }
 
-    let deadline = args.timeout.map(|w| started + Duration::from_secs(w));
+    // A -W too large to represent is no deadline at all.
+    let deadline = args
+        .timeout
+        .and_then(|w| started.checked_add(Duration::from_secs(w)));
     let mut trace = Trace::new(args.client.debug, &opts.client_id);
     let connected = match deadline {
         Some(d) => {

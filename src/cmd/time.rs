@@ -143,7 +143,7 @@ impl Zone {
             time_size = 8;
         }
         let [_, _, _, timecnt, typecnt, charcnt] = c;
-        if typecnt == 0 {
+        if typecnt == 0 || at + timecnt * (time_size + 1) + typecnt * 6 + charcnt > data.len() {
             return None;
         }
         let mut transitions = Vec::with_capacity(timecnt);

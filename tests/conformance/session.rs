@@ -427,3 +427,20 @@ fn missing(seen: &[bool]) -> Vec<usize> {
         .map(|(i, _)| i)
         .collect()
 }
+
+/// `persistent_client_expiration` (mosquitto): a 3.1.1 persistent session away for
+/// longer than the limit is discarded.
+#[tokio::test]
+async fn persistent_client_expiration_discards_old_sessions() {
+    let b = broker::start_with(mq::broker::Config {
+        persistent_client_expiration: Some(Duration::from_secs(1)),
+        ..mq::broker::Config::default()
+    })
+    .await;
+    let (mut c, _) = durable(b.addr, V3, "old").await;
+    c.subscribe("pce/t", QoS::AtLeastOnce).await;
+    c.disconnect().await;
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    let (_c, ack) = durable(b.addr, V3, "old").await;
+    assert!(!ack.session_present, "the session expired after 1 s away");
+}
