@@ -729,3 +729,54 @@ fn auth_zero_byte_form_is_success_5_0() {
         }),
     );
 }
+
+#[test]
+fn connack_from_a_3_1_1_only_server_is_read_as_its_return_code() {
+    // A server that does not speak 5.0 answers a level-5 CONNECT with a 3.1.1 CONNACK,
+    // return code 1 [MQTT-3.1.2-2]. 5.0 has no CONNACK reason codes 1..=5, and a 5.0
+    // CONNACK always has a Property Length, so the 2-byte form is the 3.1.1 one: it must
+    // read as a refusal, not as reason 0x01 ("Granted QoS 1", not an error).
+    #[rustfmt::skip]
+    let bytes = [
+        0x20, // CONNACK
+        0x02, // Remaining Length 2: no Property Length, so a 3.1.1 CONNACK
+        0x00, // Session Present 0
+        0x01, // 3.1.1 return code 1: unacceptable protocol version
+    ];
+    let expected = Packet::ConnAck(ConnAck {
+        session_present: false,
+        reason: ReasonCode::UNSUPPORTED_PROTOCOL_VERSION,
+        properties: Properties::default(),
+    });
+    decodes_to(&bytes, &expected);
+    for (rc, reason) in [
+        (2u8, ReasonCode::CLIENT_IDENTIFIER_NOT_VALID),
+        (3, ReasonCode::SERVER_UNAVAILABLE),
+        (4, ReasonCode::BAD_USER_NAME_OR_PASSWORD),
+        (5, ReasonCode::NOT_AUTHORIZED),
+    ] {
+        let mut buf = BytesMut::from(&[0x20, 0x02, 0x00, rc][..]);
+        match decode(&mut buf, V5, 0) {
+            Ok(Some(Packet::ConnAck(c))) => {
+                assert_eq!(c.reason, reason);
+                assert!(c.reason.is_error());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Success and 5.0 codes without a Property Length are read as they are.
+    decodes_to(
+        &[0x20, 0x02, 0x01, 0x00],
+        &Packet::ConnAck(ConnAck {
+            session_present: true,
+            ..ConnAck::default()
+        }),
+    );
+    decodes_to(
+        &[0x20, 0x02, 0x00, 0x87],
+        &Packet::ConnAck(ConnAck {
+            reason: ReasonCode::NOT_AUTHORIZED,
+            ..ConnAck::default()
+        }),
+    );
+}

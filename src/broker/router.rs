@@ -33,7 +33,7 @@ struct SharedGroup {
     next: AtomicUsize,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Node {
     children: HashMap<Box<str>, Node>,
     subscribers: Vec<Subscriber>,
@@ -43,6 +43,38 @@ struct Node {
 impl Node {
     fn is_empty(&self) -> bool {
         self.children.is_empty() && self.subscribers.is_empty() && self.shared.is_empty()
+    }
+
+    /// Whether this node stays when the one child on a pruned path goes: it holds
+    /// subscriptions or other children.
+    fn stays_when_pruned(&self) -> bool {
+        self.children.len() > 1 || !self.subscribers.is_empty() || !self.shared.is_empty()
+    }
+}
+
+/// Dropping a node drops its subtree without recursion: a filter may have tens of
+/// thousands of levels [MQTT-4.7.3-3], and a recursive drop would overflow the stack.
+impl Drop for Node {
+    fn drop(&mut self) {
+        if self.children.is_empty() {
+            return;
+        }
+        let mut work: Vec<Node> = self.children.drain().map(|(_, n)| n).collect();
+        while let Some(mut n) = work.pop() {
+            work.extend(n.children.drain().map(|(_, c)| c));
+            // `n` is dropped here with no children left: no recursion.
+        }
+    }
+}
+
+/// A summary, not the tree: printing a deep tree must not recurse either.
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("children", &self.children.len())
+            .field("subscribers", &self.subscribers.len())
+            .field("shared", &self.shared.len())
+            .finish()
     }
 }
 
@@ -113,8 +145,7 @@ impl Router {
             Some((g, f)) => (Some(g), f),
             None => (None, filter),
         };
-        let levels: Vec<&str> = filter.split('/').collect();
-        let removed = remove(&mut self.root, &levels, group, key);
+        let removed = remove(&mut self.root, filter, group, key);
         if removed {
             if group.is_some() {
                 self.shared_count -= 1;
@@ -127,11 +158,9 @@ impl Router {
 
     /// Every session a message on `topic` from client `origin` goes to.
     pub fn route(&self, topic_name: &str, origin: Option<&str>) -> Vec<Target> {
-        let levels: Vec<&str> = topic_name.split('/').collect();
         let mut found: Vec<&Subscriber> = Vec::new();
         let mut groups: Vec<&SharedGroup> = Vec::new();
-        let dollar = topic_name.starts_with('$');
-        collect(&self.root, &levels, 0, dollar, &mut found, &mut groups);
+        collect(&self.root, topic_name, &mut found, &mut groups);
         // No Local: not to the publishing client's own subscriptions [MQTT-3.8.3-3].
         found.retain(|s| {
             !(s.options.no_local && origin.is_some_and(|o| *o == *s.session.client_id))
@@ -179,75 +208,103 @@ fn pick(g: &SharedGroup) -> Option<&Subscriber> {
         .or_else(|| g.members.get(start % n))
 }
 
+/// Collect the subscriptions matching `topic_name`, depth first with an explicit
+/// stack (a topic may have tens of thousands of levels [MQTT-4.7.3-3]). A stack
+/// entry is a node and the byte offset in the topic of the level it matches next
+/// (`None` once every level is matched). Each node is visited at most once, since
+/// its depth fixes the level it is compared with.
 fn collect<'a>(
-    node: &'a Node,
-    levels: &[&str],
-    i: usize,
-    dollar: bool,
+    root: &'a Node,
+    topic_name: &str,
     found: &mut Vec<&'a Subscriber>,
     groups: &mut Vec<&'a SharedGroup>,
 ) {
-    let add = |n: &'a Node, found: &mut Vec<&'a Subscriber>, groups: &mut Vec<&'a SharedGroup>| {
+    let mut add = |n: &'a Node| {
         found.extend(n.subscribers.iter());
         groups.extend(n.shared.values());
     };
-    // A filter starting with a wildcard does not match `$` topics [MQTT-4.7.2-1].
-    let wild_ok = !(i == 0 && dollar);
-    let hash = if wild_ok {
-        node.children.get("#")
-    } else {
-        None
-    };
-    if let Some(h) = hash {
-        // `#` also matches the parent level: `a/#` matches `a` [MQTT-4.7.1-2].
-        add(h, found, groups);
-    }
-    let Some(level) = levels.get(i) else {
-        add(node, found, groups);
-        return;
-    };
-    if let Some(c) = node.children.get(*level) {
-        collect(c, levels, i + 1, dollar, found, groups);
-    }
-    let plus = if wild_ok {
-        node.children.get("+")
-    } else {
-        None
-    };
-    if let Some(c) = plus {
-        collect(c, levels, i + 1, dollar, found, groups);
+    let dollar = topic_name.starts_with('$');
+    let mut stack: Vec<(&'a Node, Option<usize>)> = Vec::with_capacity(8);
+    stack.push((root, Some(0)));
+    while let Some((node, at)) = stack.pop() {
+        // A filter starting with a wildcard does not match `$` topics [MQTT-4.7.2-1].
+        let wild_ok = !(dollar && std::ptr::eq(node, root));
+        if wild_ok {
+            if let Some(h) = node.children.get("#") {
+                // `#` also matches the parent level: `a/#` matches `a` [MQTT-4.7.1-2].
+                add(h);
+            }
+        }
+        let Some(start) = at else {
+            add(node);
+            continue;
+        };
+        let rest = topic_name.get(start..).unwrap_or_default();
+        let (level, next) = match rest.find('/') {
+            Some(i) => (&rest[..i], Some(start + i + 1)),
+            None => (rest, None),
+        };
+        // Pushed in reverse so the exact level is explored before `+`.
+        if wild_ok {
+            if let Some(c) = node.children.get("+") {
+                stack.push((c, next));
+            }
+        }
+        if let Some(c) = node.children.get(level) {
+            stack.push((c, next));
+        }
     }
 }
 
-fn remove(node: &mut Node, levels: &[&str], group: Option<&str>, key: u64) -> bool {
-    let Some((first, rest)) = levels.split_first() else {
-        let removed = match group {
-            Some(g) => {
-                let Some(sg) = node.shared.get_mut(g) else {
-                    return false;
-                };
-                let before = sg.members.len();
-                sg.members.retain(|s| s.session.key != key);
-                let removed = sg.members.len() != before;
-                if sg.members.is_empty() {
-                    node.shared.remove(g);
-                }
-                removed
-            }
-            None => {
-                let before = node.subscribers.len();
-                node.subscribers.retain(|s| s.session.key != key);
-                node.subscribers.len() != before
-            }
+/// Remove the subscription of session `key` to `filter` (group `group` if shared)
+/// and prune the nodes left empty, without recursion.
+fn remove(root: &mut Node, filter: &str, group: Option<&str>, key: u64) -> bool {
+    // Walk down, remembering the deepest node that stays if the path below it is
+    // pruned: `cut` is its depth (the root always stays).
+    let mut cut = 0;
+    let mut node = &mut *root;
+    for (depth, level) in filter.split('/').enumerate() {
+        if node.stays_when_pruned() {
+            cut = depth;
+        }
+        node = match node.children.get_mut(level) {
+            Some(c) => c,
+            None => return false,
         };
-        return removed;
+    }
+    let removed = match group {
+        Some(g) => {
+            let Some(sg) = node.shared.get_mut(g) else {
+                return false;
+            };
+            let before = sg.members.len();
+            sg.members.retain(|s| s.session.key != key);
+            let removed = sg.members.len() != before;
+            if sg.members.is_empty() {
+                node.shared.remove(g);
+            }
+            removed
+        }
+        None => {
+            let before = node.subscribers.len();
+            node.subscribers.retain(|s| s.session.key != key);
+            node.subscribers.len() != before
+        }
     };
-    let Some(child) = node.children.get_mut(*first) else {
-        return false;
-    };
-    let removed = remove(child, rest, group, key);
-    if child.is_empty() {
-        node.children.remove(*first);
+    if node.is_empty() {
+        // Detach the now useless branch below the node at depth `cut`; dropping it
+        // is iterative too (see `Drop for Node`).
+        let mut levels = filter.split('/');
+        let mut keep = &mut *root;
+        for level in levels.by_ref().take(cut) {
+            keep = match keep.children.get_mut(level) {
+                Some(c) => c,
+                None => return removed,
+            };
+        }
+        if let Some(level) = levels.next() {
+            keep.children.remove(level);
+        }
     }
     removed
 }

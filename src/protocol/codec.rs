@@ -142,12 +142,20 @@ fn decode_body(first: u8, body: Bytes, version: ProtocolVersion) -> Result<Packe
             }
             let rc = r.u8()?;
             let (reason, properties) = if v5 {
-                let props = if r.is_empty() {
-                    Properties::default()
+                if r.is_empty() {
+                    // No Property Length: a 3.1.1 CONNACK, as a server that does not
+                    // speak 5.0 answers a level-5 CONNECT (return code 1,
+                    // [MQTT-3.1.2-2]). 5.0 has no reason codes 1..=5 in CONNACK, so
+                    // those are read as the 3.1.1 return codes they are: refusals.
+                    let reason = match rc {
+                        1..=5 => ReasonCode::from_v3_connack(rc).unwrap_or(ReasonCode(rc)),
+                        _ => ReasonCode(rc),
+                    };
+                    (reason, Properties::default())
                 } else {
-                    Properties::decode(&mut r, PropertyContext::ConnAck)?
-                };
-                (ReasonCode(rc), props)
+                    let props = Properties::decode(&mut r, PropertyContext::ConnAck)?;
+                    (ReasonCode(rc), props)
+                }
             } else {
                 let reason = ReasonCode::from_v3_connack(rc)
                     .ok_or(Error::Malformed("reserved CONNACK return code"))?;

@@ -94,6 +94,11 @@ fn linux_raise(needed: u64) -> Option<String> {
         return None;
     }
     let target = want.min(hard);
+    if target <= soft {
+        return Some(format!(
+            "the open-file limit is {soft} and its hard limit {hard} is below the {want} descriptors needed: only root can raise it (ulimit -Hn), so some connections will fail"
+        ));
+    }
     let hard_s = if hard == u64::MAX {
         "unlimited".to_string()
     } else {

@@ -7,12 +7,12 @@
 //! # How it talks MQTT, and why
 //!
 //! - **`pub`, `sub`, `pubsub` and `conn` drive [`crate::protocol`] directly over tokio
-//!   TCP** (`raw.rs`, `load.rs`). The bench must not be the bottleneck: each connection
-//!   is one task whose single `select!` loop reads, writes and produces on its own
-//!   socket, with no channel, lock or per-message allocation on the path. A PUBLISH is
-//!   encoded once by the codec and each message is a copy of it with the 28-byte bench
-//!   header (and packet identifier) patched in place; received packets are decoded by
-//!   the codec from one read buffer, many per `read`. The client layer
+//!   TCP** (`raw.rs`, `workers.rs`, `load.rs`). The bench must not be the bottleneck:
+//!   each connection is one task whose single `select!` loop reads, writes and produces
+//!   on its own socket, with no channel, lock or per-message allocation on the path. A
+//!   PUBLISH is encoded once by the codec and each message is a copy of it with the
+//!   28-byte bench header (and packet identifier) patched in place; received packets
+//!   are decoded by the codec from one read buffer, many per `read`. The client layer
 //!   ([`crate::client`]) puts a channel and an event-loop task between the caller and
 //!   the socket and acknowledges through that task, which costs throughput the bench
 //!   cannot afford at QoS 0. These modes therefore speak plain `mqtt://` only; TLS and
@@ -30,7 +30,7 @@
 //! (`--rate` or `-I`) the timestamp is the *intended* send time of the message, not the
 //! moment it was written, so a publisher that falls behind shows up as latency
 //! instead of being hidden (no coordinated omission); only the timer's own lateness
-//! (tokio timers tick in milliseconds: up to 2 ms) is not charged, see `load.rs`.
+//! (tokio timers tick in milliseconds: up to 2 ms) is not charged, see `workers.rs`.
 //! In `pubsub` the publishers' totals
 //! are known, so messages never received at the end count as lost; in `sub` alone only
 //! gaps can be seen (including messages sent before the subscriber joined).
@@ -70,6 +70,7 @@
 //! latency_p99_us, latency_max_us` (totals so far, rates and latency over that second).
 
 mod check;
+mod check_report;
 mod conn;
 mod load;
 pub mod parse;
@@ -77,12 +78,18 @@ pub mod payload;
 mod raw;
 mod report;
 pub mod stats;
+mod template;
+mod workers;
 
-pub use check::{CheckPlan, CheckReport, run_check};
+pub use check::{CheckPlan, run_check};
+pub use check_report::{
+    CheckReport, ConnackLimits, ConnectOutcome, Outcome, PayloadProbe, RoundTrip, VersionReport,
+};
 pub use conn::{ConnPlan, ensure_open_files, parse_nofile, run_conn};
-pub use load::{Clock, LoadPlan, PublishTemplate, TopicTemplate, run_load};
+pub use load::{LoadPlan, run_load};
 pub use raw::{ConnError, RawConn, Target};
 pub use report::{SCHEMA, Sample, Summary, write_csv};
+pub use template::{Clock, PublishTemplate, TopicTemplate};
 
 use crate::cli::ConnectArgs;
 use crate::client::Scheme;
@@ -315,7 +322,7 @@ pub fn target_from(conn: &ConnectArgs, what: &str) -> anyhow::Result<Target> {
         );
     }
     let prefix = if opts.client_id.is_empty() {
-        format!("mq-bench-{:08x}-", load::run_id())
+        format!("mq-bench-{:08x}-", template::run_id())
     } else {
         format!("{}-", opts.client_id)
     };

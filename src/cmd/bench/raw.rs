@@ -67,7 +67,16 @@ impl ConnError {
     /// A short, stable key for "errors by kind" in the summary.
     pub fn kind(&self) -> String {
         match self {
-            ConnError::Io(e) => format!("io: {}", e.kind()),
+            ConnError::Io(e) => {
+                // The kind is short and stable ("connection refused"); errors std does
+                // not categorise (EMFILE: too many open files) keep their OS message.
+                let kind = e.kind().to_string();
+                if kind == "uncategorized error" || e.kind() == std::io::ErrorKind::Other {
+                    format!("io: {e}")
+                } else {
+                    format!("io: {kind}")
+                }
+            }
             ConnError::Timeout(step) => format!("timeout: {step}"),
             ConnError::Refused(r, v) => {
                 if v.is_v5() {
