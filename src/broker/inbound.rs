@@ -221,6 +221,13 @@ impl<'a> Inbound<'a> {
             .stats
             .publish_bytes_received
             .fetch_add(p.payload.len() as u64, Ordering::Relaxed);
+        if !p.properties.subscription_identifiers.is_empty() {
+            // Only the server sends Subscription Identifiers [MQTT-3.3.4-6].
+            return Err(protocol_error(
+                ReasonCode::PROTOCOL_ERROR,
+                "PUBLISH from a client with a Subscription Identifier [MQTT-3.3.4-6]",
+            ));
+        }
         if let Some(alias) = p.properties.topic_alias {
             // [MQTT-3.3.2-9], [MQTT-3.3.2-10]
             if !v5 || alias == 0 || alias > info.topic_alias_max {

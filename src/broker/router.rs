@@ -353,4 +353,48 @@ mod tests {
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].qos, QoS::ExactlyOnce);
     }
+
+    #[test]
+    fn unsubscribe_prunes_only_empty_branches() {
+        let mut r = Router::default();
+        r.subscribe("a/b/c", sub(1, "one", QoS::AtMostOnce));
+        r.subscribe("a/b", sub(1, "one", QoS::AtMostOnce));
+        r.subscribe("a/x/y", sub(2, "two", QoS::AtMostOnce));
+        r.subscribe("$share/g/a/b/c", sub(3, "three", QoS::AtMostOnce));
+        assert!(r.unsubscribe("a/b/c", 1));
+        assert!(!r.unsubscribe("a/b/c", 1));
+        assert_eq!(r.route("a/b/c", None).len(), 1, "the shared one is left");
+        assert!(r.unsubscribe("$share/g/a/b/c", 3));
+        assert!(r.route("a/b/c", None).is_empty());
+        assert_eq!(r.route("a/b", None).len(), 1);
+        assert!(r.unsubscribe("a/b", 1));
+        assert_eq!(r.route("a/x/y", None).len(), 1);
+        assert!(r.unsubscribe("a/x/y", 2));
+        assert!(r.root.children.is_empty(), "every empty node was pruned");
+        assert_eq!((r.count(), r.shared_count()), (0, 0));
+    }
+
+    /// [MQTT-4.7.3-3] Tens of thousands of levels: matching, unsubscribing and
+    /// dropping the tree use no recursion (a recursive walk overflows the 2 MB stack
+    /// of a test thread long before 60,001 levels).
+    #[test]
+    fn deep_topics_and_filters_do_not_recurse() {
+        let deep = "/".repeat(60_000);
+        let deep_wild = format!("{}#", "+/".repeat(29_999));
+        let mut r = Router::default();
+        r.subscribe(&deep, sub(1, "one", QoS::AtMostOnce));
+        r.subscribe(&deep_wild, sub(2, "two", QoS::AtLeastOnce));
+        r.subscribe(&format!("{deep}x"), sub(3, "three", QoS::AtMostOnce));
+        let keys = |t: Vec<Target>| t.iter().map(|t| t.session.key).collect::<Vec<_>>();
+        assert_eq!(keys(r.route(&deep, None)), vec![1, 2]);
+        assert_eq!(keys(r.route(&format!("{deep}x"), None)), vec![2, 3]);
+        assert!(r.unsubscribe(&deep, 1));
+        assert_eq!(keys(r.route(&deep, None)), vec![2]);
+        assert!(r.unsubscribe(&format!("{deep}x"), 3));
+        assert!(r.unsubscribe(&deep_wild, 2));
+        assert!(r.root.children.is_empty());
+        // Dropping a deep tree.
+        r.subscribe(&deep, sub(1, "one", QoS::AtMostOnce));
+        drop(r);
+    }
 }
