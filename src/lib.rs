@@ -8,3 +8,4 @@ pub mod cli;
 pub mod client;
 pub mod cmd;
 pub mod protocol;
+pub mod shutdown;

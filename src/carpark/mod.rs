@@ -107,7 +107,7 @@ impl Shutdown {
     pub fn on_signals() -> Shutdown {
         let (trigger, shutdown) = Shutdown::new();
         tokio::spawn(async move {
-            wait_for_signal().await;
+            crate::shutdown::signal().await;
             trigger.trigger();
         });
         shutdown
@@ -123,24 +123,6 @@ impl Shutdown {
         if self.rx.wait_for(|stop| *stop).await.is_err() {
             std::future::pending::<()>().await;
         }
-    }
-}
-
-/// Ctrl-C everywhere; SIGTERM too on Unix.
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
     }
 }
 

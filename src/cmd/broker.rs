@@ -43,30 +43,7 @@ pub async fn run(args: BrokerArgs) -> anyhow::Result<i32> {
     }
     config.port = args.port;
     let handle = Broker::builder().config(config).start().await?;
-    wait_for_signal().await;
+    crate::shutdown::signal().await;
     handle.shutdown().await;
     Ok(0)
-}
-
-/// Wait for Ctrl-C, or SIGTERM on Unix.
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

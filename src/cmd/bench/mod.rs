@@ -434,25 +434,6 @@ pub fn plan_from(mode: &Mode) -> anyhow::Result<LoadPlan> {
     Ok(plan)
 }
 
-/// Resolves on Ctrl-C (and SIGTERM on Unix); never resolves if signals cannot be
-/// watched.
-pub async fn interrupted() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                r = tokio::signal::ctrl_c() => if r.is_err() { std::future::pending::<()>().await },
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
-    }
-}
-
 fn finish(summary: &Summary, samples: &[Sample], output: &OutputArgs) -> anyhow::Result<i32> {
     if let Some(path) = &output.csv {
         write_csv(path, samples).with_context(|| format!("cannot write {}", path.display()))?;
@@ -468,7 +449,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
         | Mode::Sub(SubArgs { output, .. })
         | Mode::Pubsub(PubSubArgs { output, .. }) => {
             let plan = plan_from(&args.mode)?;
-            let (summary, samples) = run_load(plan, interrupted())
+            let (summary, samples) = run_load(plan, crate::shutdown::signal())
                 .await
                 .map_err(anyhow::Error::msg)?;
             finish(&summary, &samples, output)
@@ -481,7 +462,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
                 hold: a.hold,
                 quiet: a.output.quiet,
             };
-            let (summary, samples) = run_conn(plan, interrupted()).await;
+            let (summary, samples) = run_conn(plan, crate::shutdown::signal()).await;
             finish(&summary, &samples, &a.output)
         }
         Mode::Check(a) => {
