@@ -9,3 +9,4 @@ pub mod client;
 pub mod cmd;
 pub mod protocol;
 pub mod shutdown;
+pub mod units;

@@ -73,7 +73,6 @@ mod check;
 mod check_report;
 mod conn;
 mod load;
-pub mod parse;
 pub mod payload;
 mod raw;
 mod report;
@@ -123,11 +122,11 @@ pub enum Mode {
 }
 
 fn rate_arg(s: &str) -> Result<f64, String> {
-    parse::parse_rate(s)
+    crate::units::parse_rate(s)
 }
 
 fn duration_arg(s: &str) -> Result<Duration, String> {
-    parse::parse_duration(s)
+    crate::units::parse_duration(s)
 }
 
 /// When to stop.
