@@ -45,11 +45,11 @@ complete -c mq -n "__fish_mq_using_subcommand pub" -s P -l pw -d 'Password; `-` 
 complete -c mq -n "__fish_mq_using_subcommand pub" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c mq -n "__fish_mq_using_subcommand pub" -s V -l protocol-version -d 'MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l cafile -d 'CA certificates (PEM) to verify the broker with; enables TLS' -r -F
-complete -c mq -n "__fish_mq_using_subcommand pub" -l capath -d 'Directory of CA certificates (not supported: use --cafile)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand pub" -l capath -d 'Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand pub" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand pub" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-version -d 'Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -62,9 +62,9 @@ complete -c mq -n "__fish_mq_using_subcommand pub" -s D -l property -d 'MQTT 5 p
 complete -c mq -n "__fish_mq_using_subcommand pub" -l will-topic -d 'Topic of the will message sent if this client disconnects unexpectedly' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l will-payload -d 'Payload of the will message (default: empty)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l will-qos -d 'QoS of the will message' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -s A -d 'Bind the outgoing socket to this address (not supported yet)' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -l unix -d 'Connect through a Unix domain socket (not supported yet)' -r -F
-complete -c mq -n "__fish_mq_using_subcommand pub" -l proxy -d 'SOCKS5 proxy URL (not supported yet)' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -s A -d 'Bind the outgoing socket to this local address (or host name)' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -l unix -d 'Connect through this Unix domain socket instead of TCP (Unix only)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand pub" -l proxy -d 'Connect through a SOCKS5 proxy: socks5h://[user[:pass]@]host[:port]' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l color -d 'Colour output: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t'Always'
 never\t'Never'"
@@ -76,12 +76,12 @@ complete -c mq -n "__fish_mq_using_subcommand pub" -l repeat -d 'Publish the -m/
 complete -c mq -n "__fish_mq_using_subcommand pub" -l repeat-delay -d 'With --repeat, wait this many seconds (fractions allowed) between publishes' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s M -d 'Maximum QoS 1/2 messages in flight (default 20)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l insecure -d 'Do not check the broker\'s host name against its certificate'
-complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-use-os-certs -d 'Use TLS and trust the bundled web PKI roots'
+complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand pub" -s c -l disable-clean-session -d 'Disable clean session: keep the session when disconnected (needs -i)'
-complete -c mq -n "__fish_mq_using_subcommand pub" -s d -l debug -d 'Print a packet trace on stderr'
+complete -c mq -n "__fish_mq_using_subcommand pub" -s d -l debug -d 'Print a packet trace on stdout (mosquitto\'s debug lines)'
 complete -c mq -n "__fish_mq_using_subcommand pub" -l quiet -d 'Do not print error messages (usage errors are still printed)'
 complete -c mq -n "__fish_mq_using_subcommand pub" -l will-retain -d 'Retain the will message'
-complete -c mq -n "__fish_mq_using_subcommand pub" -l nodelay -d 'Disable Nagle\'s algorithm (mq always does)'
+complete -c mq -n "__fish_mq_using_subcommand pub" -l nodelay -d 'Disable Nagle\'s algorithm (TCP_NODELAY; mq always sets it)'
 complete -c mq -n "__fish_mq_using_subcommand pub" -s S -d 'Look the broker up with a DNS SRV record (not supported yet)'
 complete -c mq -n "__fish_mq_using_subcommand pub" -s l -l stdin-line -d 'Read messages from stdin, one message per line'
 complete -c mq -n "__fish_mq_using_subcommand pub" -s s -l stdin-file -d 'Read the whole of stdin as one message'
@@ -99,11 +99,11 @@ complete -c mq -n "__fish_mq_using_subcommand sub" -s P -l pw -d 'Password; `-` 
 complete -c mq -n "__fish_mq_using_subcommand sub" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c mq -n "__fish_mq_using_subcommand sub" -s V -l protocol-version -d 'MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l cafile -d 'CA certificates (PEM) to verify the broker with; enables TLS' -r -F
-complete -c mq -n "__fish_mq_using_subcommand sub" -l capath -d 'Directory of CA certificates (not supported: use --cafile)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand sub" -l capath -d 'Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand sub" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand sub" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-version -d 'Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -116,9 +116,9 @@ complete -c mq -n "__fish_mq_using_subcommand sub" -s D -l property -d 'MQTT 5 p
 complete -c mq -n "__fish_mq_using_subcommand sub" -l will-topic -d 'Topic of the will message sent if this client disconnects unexpectedly' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l will-payload -d 'Payload of the will message (default: empty)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l will-qos -d 'QoS of the will message' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -s A -d 'Bind the outgoing socket to this address (not supported yet)' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -l unix -d 'Connect through a Unix domain socket (not supported yet)' -r -F
-complete -c mq -n "__fish_mq_using_subcommand sub" -l proxy -d 'SOCKS5 proxy URL (not supported yet)' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -s A -d 'Bind the outgoing socket to this local address (or host name)' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -l unix -d 'Connect through this Unix domain socket instead of TCP (Unix only)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand sub" -l proxy -d 'Connect through a SOCKS5 proxy: socks5h://[user[:pass]@]host[:port]' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l color -d 'Colour output: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t'Always'
 never\t'Never'"
@@ -131,12 +131,12 @@ complete -c mq -n "__fish_mq_using_subcommand sub" -s W -d 'Exit with code 27 ("
 complete -c mq -n "__fish_mq_using_subcommand sub" -s F -d 'Output format string (see the man page): %t topic, %p payload, %j JSON...' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l random-filter -d 'Print only about PCT percent of the messages (0.1-100)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l insecure -d 'Do not check the broker\'s host name against its certificate'
-complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-use-os-certs -d 'Use TLS and trust the bundled web PKI roots'
+complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand sub" -s c -l disable-clean-session -d 'Disable clean session: keep the session when disconnected (needs -i)'
-complete -c mq -n "__fish_mq_using_subcommand sub" -s d -l debug -d 'Print a packet trace on stderr'
+complete -c mq -n "__fish_mq_using_subcommand sub" -s d -l debug -d 'Print a packet trace on stdout (mosquitto\'s debug lines)'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l quiet -d 'Do not print error messages (usage errors are still printed)'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l will-retain -d 'Retain the will message'
-complete -c mq -n "__fish_mq_using_subcommand sub" -l nodelay -d 'Disable Nagle\'s algorithm (mq always does)'
+complete -c mq -n "__fish_mq_using_subcommand sub" -l nodelay -d 'Disable Nagle\'s algorithm (TCP_NODELAY; mq always sets it)'
 complete -c mq -n "__fish_mq_using_subcommand sub" -s S -d 'Look the broker up with a DNS SRV record (not supported yet)'
 complete -c mq -n "__fish_mq_using_subcommand sub" -s v -l verbose -d 'Print the topic before the payload'
 complete -c mq -n "__fish_mq_using_subcommand sub" -s E -d 'Exit once all subscriptions are acknowledged'
@@ -158,11 +158,11 @@ complete -c mq -n "__fish_mq_using_subcommand rr" -s P -l pw -d 'Password; `-` r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c mq -n "__fish_mq_using_subcommand rr" -s V -l protocol-version -d 'MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l cafile -d 'CA certificates (PEM) to verify the broker with; enables TLS' -r -F
-complete -c mq -n "__fish_mq_using_subcommand rr" -l capath -d 'Directory of CA certificates (not supported: use --cafile)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand rr" -l capath -d 'Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand rr" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand rr" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-version -d 'Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -175,9 +175,9 @@ complete -c mq -n "__fish_mq_using_subcommand rr" -s D -l property -d 'MQTT 5 pr
 complete -c mq -n "__fish_mq_using_subcommand rr" -l will-topic -d 'Topic of the will message sent if this client disconnects unexpectedly' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l will-payload -d 'Payload of the will message (default: empty)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l will-qos -d 'QoS of the will message' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -s A -d 'Bind the outgoing socket to this address (not supported yet)' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -l unix -d 'Connect through a Unix domain socket (not supported yet)' -r -F
-complete -c mq -n "__fish_mq_using_subcommand rr" -l proxy -d 'SOCKS5 proxy URL (not supported yet)' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -s A -d 'Bind the outgoing socket to this local address (or host name)' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -l unix -d 'Connect through this Unix domain socket instead of TCP (Unix only)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand rr" -l proxy -d 'Connect through a SOCKS5 proxy: socks5h://[user[:pass]@]host[:port]' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l color -d 'Colour output: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
 always\t'Always'
 never\t'Never'"
@@ -189,12 +189,12 @@ complete -c mq -n "__fish_mq_using_subcommand rr" -s q -l qos -d 'Quality of ser
 complete -c mq -n "__fish_mq_using_subcommand rr" -s W -d 'Exit with code 27 ("Timed out") if no response within this many seconds' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s F -d 'Output format string, as for mq sub -F' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l insecure -d 'Do not check the broker\'s host name against its certificate'
-complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-use-os-certs -d 'Use TLS and trust the bundled web PKI roots'
+complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand rr" -s c -l disable-clean-session -d 'Disable clean session: keep the session when disconnected (needs -i)'
-complete -c mq -n "__fish_mq_using_subcommand rr" -s d -l debug -d 'Print a packet trace on stderr'
+complete -c mq -n "__fish_mq_using_subcommand rr" -s d -l debug -d 'Print a packet trace on stdout (mosquitto\'s debug lines)'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l quiet -d 'Do not print error messages (usage errors are still printed)'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l will-retain -d 'Retain the will message'
-complete -c mq -n "__fish_mq_using_subcommand rr" -l nodelay -d 'Disable Nagle\'s algorithm (mq always does)'
+complete -c mq -n "__fish_mq_using_subcommand rr" -l nodelay -d 'Disable Nagle\'s algorithm (TCP_NODELAY; mq always sets it)'
 complete -c mq -n "__fish_mq_using_subcommand rr" -s S -d 'Look the broker up with a DNS SRV record (not supported yet)'
 complete -c mq -n "__fish_mq_using_subcommand rr" -s s -l stdin-file -d 'Read the whole of stdin as the request'
 complete -c mq -n "__fish_mq_using_subcommand rr" -s n -l null-message -d 'Send an empty request'
@@ -226,11 +226,11 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -s V -l protocol-version -d 'MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l cafile -d 'CA certificates (PEM) to verify the broker with; enables TLS' -r -F
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l capath -d 'Directory of CA certificates (not supported: use --cafile)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l capath -d 'Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-version -d 'Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -249,7 +249,7 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l duration -d 'Stop after this long (e.g. 10s, 500ms, 2m)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l csv -d 'Write the per-second series to FILE as CSV' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l insecure -d 'Do not check the broker\'s host name against its certificate'
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-use-os-certs -d 'Use TLS and trust the bundled web PKI roots'
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -s r -l retain -d 'Publish with the retain flag'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l json -d 'Print the summary as one JSON object (schema mq-bench/1)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l quiet -d 'No live progress on stderr'
@@ -264,11 +264,11 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -s V -l protocol-version -d 'MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l cafile -d 'CA certificates (PEM) to verify the broker with; enables TLS' -r -F
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l capath -d 'Directory of CA certificates (not supported: use --cafile)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l capath -d 'Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-version -d 'Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -283,7 +283,7 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l duration -d 'Stop after this long (e.g. 10s, 500ms, 2m)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l csv -d 'Write the per-second series to FILE as CSV' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l insecure -d 'Do not check the broker\'s host name against its certificate'
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-use-os-certs -d 'Use TLS and trust the bundled web PKI roots'
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l json -d 'Print the summary as one JSON object (schema mq-bench/1)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l quiet -d 'No live progress on stderr'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l help -d 'Print help'
@@ -297,11 +297,11 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s V -l protocol-version -d 'MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l cafile -d 'CA certificates (PEM) to verify the broker with; enables TLS' -r -F
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l capath -d 'Directory of CA certificates (not supported: use --cafile)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l capath -d 'Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-version -d 'Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -323,7 +323,7 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l duration -d 'Stop after this long (e.g. 10s, 500ms, 2m)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l csv -d 'Write the per-second series to FILE as CSV' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l insecure -d 'Do not check the broker\'s host name against its certificate'
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-use-os-certs -d 'Use TLS and trust the bundled web PKI roots'
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s r -l retain -d 'Publish with the retain flag'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l json -d 'Print the summary as one JSON object (schema mq-bench/1)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l quiet -d 'No live progress on stderr'
@@ -338,11 +338,11 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -s V -l protocol-version -d 'MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l cafile -d 'CA certificates (PEM) to verify the broker with; enables TLS' -r -F
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l capath -d 'Directory of CA certificates (not supported: use --cafile)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l capath -d 'Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-version -d 'Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -354,7 +354,7 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l hold -d 'Keep the connections open this long once all are attempted (e.g. 10s)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l csv -d 'Write the per-second series to FILE as CSV' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l insecure -d 'Do not check the broker\'s host name against its certificate'
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-use-os-certs -d 'Use TLS and trust the bundled web PKI roots'
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l json -d 'Print the summary as one JSON object (schema mq-bench/1)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l quiet -d 'No live progress on stderr'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l help -d 'Print help'
@@ -368,11 +368,11 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -s V -l protocol-version -d 'MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l cafile -d 'CA certificates (PEM) to verify the broker with; enables TLS' -r -F
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l capath -d 'Directory of CA certificates (not supported: use --cafile)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l capath -d 'Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l tls-version -d 'Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -383,7 +383,7 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l timeout -d 'Time allowed for each step' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l max-payload -d 'Largest payload to probe, in bytes' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l insecure -d 'Do not check the broker\'s host name against its certificate'
-complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l tls-use-os-certs -d 'Use TLS and trust the bundled web PKI roots'
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l json -d 'Print the report as one JSON object (schema mq-bench-check/1)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -l help -d 'Print help'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "pub" -d 'Publish load: -c publishers at a rate or as fast as possible'
@@ -414,11 +414,11 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -s V -l protocol-version -d 'MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l cafile -d 'CA certificates (PEM) to verify the broker with; enables TLS' -r -F
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l capath -d 'Directory of CA certificates (not supported: use --cafile)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l capath -d 'Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l tls-version -d 'Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -428,7 +428,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l reset -d 'Start from an empty car park instead of the retained display / state file'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l quiet -d 'Only print alerts, not every car'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l insecure -d 'Do not check the broker\'s host name against its certificate'
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l tls-use-os-certs -d 'Use TLS and trust the bundled web PKI roots'
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l help -d 'Print help'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l gate -d 'Name of this gate (the last level of its topic)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l count -d 'Send this many cars and exit' -r
@@ -445,11 +445,11 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -s V -l protocol-version -d 'MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l cafile -d 'CA certificates (PEM) to verify the broker with; enables TLS' -r -F
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l capath -d 'Directory of CA certificates (not supported: use --cafile)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l capath -d 'Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l tls-version -d 'Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -458,7 +458,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l tls-engine-kpass-sha1 -d 'OpenSSL engine key password (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l quiet -d 'Print nothing per car'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l insecure -d 'Do not check the broker\'s host name against its certificate'
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l tls-use-os-certs -d 'Use TLS and trust the bundled web PKI roots'
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from entry" -l help -d 'Print help'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l gate -d 'Name of this gate (the last level of its topic)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l count -d 'Send this many cars and exit' -r
@@ -475,11 +475,11 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -s V -l protocol-version -d 'MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l cafile -d 'CA certificates (PEM) to verify the broker with; enables TLS' -r -F
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l capath -d 'Directory of CA certificates (not supported: use --cafile)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l capath -d 'Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l tls-version -d 'Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -488,7 +488,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l tls-engine-kpass-sha1 -d 'OpenSSL engine key password (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l quiet -d 'Print nothing per car'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l insecure -d 'Do not check the broker\'s host name against its certificate'
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l tls-use-os-certs -d 'Use TLS and trust the bundled web PKI roots'
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l help -d 'Print help'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l name -d 'Name shown on the panel' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -s W -l timeout -d 'With --once: how long to wait for the controller\'s state' -r
@@ -503,11 +503,11 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -s V -l protocol-version -d 'MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l cafile -d 'CA certificates (PEM) to verify the broker with; enables TLS' -r -F
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l capath -d 'Directory of CA certificates (not supported: use --cafile)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l capath -d 'Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l tls-version -d 'Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -517,7 +517,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l once -d 'Print the current state once and exit (exit 1 if none arrives within -W seconds)'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l plain -d 'One plain line per update even on a terminal'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l insecure -d 'Do not check the broker\'s host name against its certificate'
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l tls-use-os-certs -d 'Use TLS and trust the bundled web PKI roots'
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l help -d 'Print help'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l interval -d 'Time between readings' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l value -d 'Always report this temperature (°C)' -r
@@ -535,11 +535,11 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -s V -l protocol-version -d 'MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l cafile -d 'CA certificates (PEM) to verify the broker with; enables TLS' -r -F
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l capath -d 'Directory of CA certificates (not supported: use --cafile)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l capath -d 'Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l tls-version -d 'Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -549,7 +549,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l stdin -d 'Read one temperature per line from stdin'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l quiet -d 'Print nothing per reading'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l insecure -d 'Do not check the broker\'s host name against its certificate'
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l tls-use-os-certs -d 'Use TLS and trust the bundled web PKI roots'
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from sensor" -l help -d 'Print help'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l capacity -d 'Number of spaces' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l rate -d 'Average arrivals per entry gate (exits run at 3/4 of it)' -r
@@ -567,11 +567,11 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -s V -l protocol-version -d 'MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l cafile -d 'CA certificates (PEM) to verify the broker with; enables TLS' -r -F
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l capath -d 'Directory of CA certificates (not supported: use --cafile)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l capath -d 'Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l cert -d 'Client certificate (PEM) for TLS client authentication' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l key -d 'Client private key (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l tls-alpn -d 'TLS ALPN protocol name' -r
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l tls-version -d 'TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l tls-version -d 'Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l ciphers -d 'OpenSSL cipher list (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l psk -d 'TLS-PSK key (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l psk-identity -d 'TLS-PSK identity (not supported with rustls)' -r
@@ -579,7 +579,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l keyform -d 'OpenSSL key form (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l tls-engine-kpass-sha1 -d 'OpenSSL engine key password (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l insecure -d 'Do not check the broker\'s host name against its certificate'
-complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l tls-use-os-certs -d 'Use TLS and trust the bundled web PKI roots'
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l help -d 'Print help'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from help" -f -a "controller" -d 'Count cars, publish the display state and the clock'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from help" -f -a "entry" -d 'An entry gate: report cars coming in (Enter = one car, q = quit)'

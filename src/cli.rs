@@ -5,7 +5,7 @@
 //! `-h` is the host, as in mosquitto, so help is `--help` only: [`command`] rewires the
 //! help flag of every subcommand that uses `-h`. `-V` is the protocol version.
 
-use crate::client::{ConnectOptions, Scheme};
+use crate::client::{ConnectOptions, Proxy, Scheme, TlsVersion};
 use crate::protocol::{ProtocolVersion, QoS};
 use anyhow::{Context, bail};
 use bytes::Bytes;
@@ -164,7 +164,7 @@ pub struct ConnectArgs {
     /// CA certificates (PEM) to verify the broker with; enables TLS
     #[arg(long = "cafile")]
     pub cafile: Option<std::path::PathBuf>,
-    /// Directory of CA certificates (not supported: use --cafile)
+    /// Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS
     #[arg(long = "capath", value_name = "DIR")]
     pub capath: Option<PathBuf>,
     /// Client certificate (PEM) for TLS client authentication
@@ -176,13 +176,13 @@ pub struct ConnectArgs {
     /// Do not check the broker's host name against its certificate
     #[arg(long = "insecure")]
     pub insecure: bool,
-    /// Use TLS and trust the bundled web PKI roots
+    /// Use TLS and trust the operating system's CA bundle (SSL_CERT_FILE or /etc/ssl/...)
     #[arg(long = "tls-use-os-certs")]
     pub tls_use_os_certs: bool,
     /// TLS ALPN protocol name
     #[arg(long = "tls-alpn", value_name = "PROTOCOL")]
     pub tls_alpn: Option<String>,
-    /// TLS version (not supported yet: TLS 1.3 and 1.2 are always offered)
+    /// Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)
     #[arg(long = "tls-version", value_name = "VERSION")]
     pub tls_version: Option<String>,
     /// OpenSSL cipher list (not supported with rustls)
@@ -218,28 +218,24 @@ impl ConnectArgs {
                 self.tls_engine_kpass_sha1.is_some(),
                 "--tls-engine-kpass-sha1",
             ),
-            (self.capath.is_some(), "--capath"),
         ] {
             if set {
                 bail!("{flag} is not supported (mq uses rustls; use --cafile with a PEM bundle)");
             }
         }
-        if let Some(v) = &self.tls_version {
-            match v.as_str() {
-                "tlsv1.3" | "tlsv1.2" => bail!(
-                    "--tls-version is not supported yet (mq offers TLS 1.3 and 1.2 and uses the best the broker accepts)"
-                ),
-                "tlsv1.1" | "tlsv1" => {
-                    bail!("--tls-version {v} is not supported (rustls speaks TLS 1.2 and 1.3)")
-                }
-                _ => bail!("invalid --tls-version '{v}': use tlsv1.3 or tlsv1.2"),
-            }
-        }
+        let tls_version = match &self.tls_version {
+            Some(v) => Some(TlsVersion::parse(v).map_err(|e| match e {
+                crate::client::Error::Tls(why) => anyhow::anyhow!("--tls-version: {why}"),
+                other => other.into(),
+            })?),
+            None => None,
+        };
         let mut opts = match &self.url {
             Some(url) => ConnectOptions::from_url(url)?,
             None => ConnectOptions::default(),
         };
         let tls_flags = self.cafile.is_some()
+            || self.capath.is_some()
             || self.cert.is_some()
             || self.tls_use_os_certs
             || self.tls_alpn.is_some();
@@ -315,6 +311,14 @@ impl ConnectArgs {
         if let Some(alpn) = &self.tls_alpn {
             opts.tls.alpn = vec![alpn.clone()];
         }
+        if let Some(dir) = &self.capath {
+            if !dir.is_dir() {
+                bail!("--capath {}: not a directory", dir.display());
+            }
+            opts.tls.ca_path = Some(dir.clone());
+        }
+        opts.tls.version = tls_version;
+        opts.tls.os_certs = self.tls_use_os_certs;
         Ok(opts)
     }
 
@@ -411,7 +415,7 @@ pub struct ClientArgs {
     /// MQTT 5 session expiry interval in seconds (-1 or ∞ = never)
     #[arg(short = 'x', value_name = "SECONDS", value_parser = parse_session_expiry, allow_hyphen_values = true)]
     pub session_expiry: Option<u32>,
-    /// Print a packet trace on stderr
+    /// Print a packet trace on stdout (mosquitto's debug lines)
     #[arg(short = 'd', long = "debug")]
     pub debug: bool,
     /// Do not print error messages (usage errors are still printed)
@@ -432,16 +436,16 @@ pub struct ClientArgs {
     /// Retain the will message
     #[arg(long = "will-retain", requires = "will_topic")]
     pub will_retain: bool,
-    /// Bind the outgoing socket to this address (not supported yet)
+    /// Bind the outgoing socket to this local address (or host name)
     #[arg(short = 'A', value_name = "ADDRESS")]
     pub bind_address: Option<String>,
-    /// Connect through a Unix domain socket (not supported yet)
+    /// Connect through this Unix domain socket instead of TCP (Unix only)
     #[arg(long = "unix", value_name = "PATH")]
     pub unix: Option<PathBuf>,
-    /// SOCKS5 proxy URL (not supported yet)
+    /// Connect through a SOCKS5 proxy: socks5h://[user[:pass]@]host[:port]
     #[arg(long = "proxy", value_name = "URL")]
     pub proxy: Option<String>,
-    /// Disable Nagle's algorithm (mq always does)
+    /// Disable Nagle's algorithm (TCP_NODELAY; mq always sets it)
     #[arg(long = "nodelay")]
     pub nodelay: bool,
     /// Look the broker up with a DNS SRV record (not supported yet)
@@ -450,6 +454,43 @@ pub struct ClientArgs {
     /// Colour output: auto (on a terminal, unless NO_COLOR is set), always or never
     #[arg(long = "color", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+impl ClientArgs {
+    /// The transport flags (`-A`, `--unix`, `--proxy`, `--nodelay`) applied to `opts`.
+    pub fn apply_transport(&self, opts: &mut ConnectOptions) -> anyhow::Result<()> {
+        if let Some(a) = &self.bind_address {
+            if a.is_empty() {
+                bail!("the bind address (-A) must not be empty");
+            }
+            opts.bind_address = Some(a.clone());
+        }
+        if let Some(path) = &self.unix {
+            if !cfg!(unix) {
+                bail!("--unix is not supported on this platform (Unix domain sockets need Unix)");
+            }
+            if self.proxy.is_some() {
+                bail!("--unix and --proxy cannot be used together");
+            }
+            opts.unix_socket = Some(path.clone());
+        }
+        if let Some(url) = &self.proxy {
+            opts.proxy = Some(Proxy::from_url(url)?);
+        }
+        // TCP_NODELAY is always set; --nodelay is accepted for mosquitto compatibility.
+        opts.nodelay = true;
+        Ok(())
+    }
+
+    /// A copy without the transport flags that [`ClientArgs::apply_transport`] handles.
+    pub fn without_transport(&self) -> ClientArgs {
+        ClientArgs {
+            bind_address: None,
+            unix: None,
+            proxy: None,
+            ..self.clone()
+        }
+    }
 }
 
 /// When to colour the output.

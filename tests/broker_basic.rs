@@ -1109,3 +1109,127 @@ async fn v5_session_expires_after_its_interval_mqtt_3_1_2_23() {
     assert!(!ack.session_present);
     b.shutdown().await;
 }
+
+/// Section 3.2.2.3.6 / 4.13: a PUBLISH larger than the broker's Maximum Packet Size
+/// gets DISCONNECT 0x95, and the DISCONNECT reaches the client even though most of
+/// the oversized body is still unread when the broker closes: the broker drains its
+/// input instead of resetting the connection.
+#[tokio::test]
+async fn v5_oversized_packet_gets_0x95_despite_unread_body() {
+    let b = broker_with(Config {
+        max_packet_size: 1000,
+        ..Config::default()
+    })
+    .await;
+    for i in 0..10 {
+        let mut c = Client::connect(b.local_addr(), V5, &format!("big{i}")).await;
+        let mut out = BytesMut::new();
+        let big = Publish {
+            topic: ByteStr::from("mps/in"),
+            payload: Bytes::from(vec![0u8; 200_000]),
+            ..Publish::default()
+        };
+        encode(&Packet::Publish(big), V5, &mut out).unwrap();
+        // The broker may close before it all went out: ignore write errors.
+        let _ = c.stream.write_all(&out).await;
+        let d = c
+            .expect_closed()
+            .await
+            .expect("DISCONNECT before the close");
+        assert_eq!(d.reason, ReasonCode::PACKET_TOO_LARGE);
+    }
+    b.shutdown().await;
+}
+
+/// [MQTT-3.3.4-6] A PUBLISH from a client carrying a Subscription Identifier is a
+/// Protocol Error: DISCONNECT 0x82, and the message is not forwarded.
+#[tokio::test]
+async fn v5_publish_with_subscription_identifier_is_protocol_error_mqtt_3_3_4_6() {
+    let b = broker().await;
+    let mut sub = Client::connect(b.local_addr(), V5, "sub").await;
+    sub.subscribe("sidp/t", QoS::AtMostOnce).await;
+    let mut publ = Client::connect(b.local_addr(), V5, "pub").await;
+    publ.send(Packet::Publish(Publish {
+        topic: ByteStr::from("sidp/t"),
+        payload: Bytes::from_static(b"x"),
+        properties: Properties {
+            subscription_identifiers: vec![3],
+            ..Properties::default()
+        },
+        ..Publish::default()
+    }))
+    .await;
+    let d = publ.expect_closed().await.expect("DISCONNECT");
+    assert_eq!(d.reason, ReasonCode::PROTOCOL_ERROR);
+    sub.expect_nothing().await;
+    b.shutdown().await;
+}
+
+/// [MQTT-3.2.2-19] [MQTT-3.1.2-24] A refusing CONNACK carries its Reason String only
+/// when that fits the client's Maximum Packet Size.
+#[tokio::test]
+async fn v5_refusing_connack_reason_string_only_if_it_fits_mqtt_3_2_2_19() {
+    let b = broker().await;
+    for (max, with_text) in [(None, true), (Some(16), false), (Some(2), false)] {
+        let mut c = Client::raw(b.local_addr(), V5).await;
+        c.send(Packet::Connect(Box::new(Connect {
+            protocol: V5,
+            client_id: "tiny".into(),
+            properties: Properties {
+                maximum_packet_size: max,
+                // Refused: this broker has no enhanced authentication.
+                authentication_method: Some("NOPE".into()),
+                ..Properties::default()
+            },
+            ..Connect::default()
+        })))
+        .await;
+        let first = c.stream.read_buf(&mut c.buf).await.unwrap();
+        assert!(first > 0, "a CONNACK arrives");
+        if let Some(m) = max.filter(|m| *m >= 5) {
+            assert!(first <= m as usize, "{first} bytes for a limit of {m}");
+        }
+        match c.recv().await {
+            Packet::ConnAck(a) => {
+                assert_eq!(a.reason, ReasonCode::BAD_AUTHENTICATION_METHOD);
+                assert_eq!(a.properties.reason_string.is_some(), with_text);
+            }
+            other => panic!("expected CONNACK, got {other:?}"),
+        }
+        assert!(c.expect_closed().await.is_none());
+    }
+    b.shutdown().await;
+}
+
+/// [MQTT-4.7.3-3] Topics and filters of tens of thousands of (empty) levels are
+/// routed, unsubscribed and dropped with the session without exhausting the stack
+/// of the broker's worker threads.
+#[tokio::test]
+async fn deep_topics_route_and_unsubscribe_mqtt_4_7_3_3() {
+    let b = broker().await;
+    let deep = "/".repeat(60_000);
+    let deep_wild = format!("{}#", "+/".repeat(29_999));
+    let mut sub = Client::connect(b.local_addr(), V5, "deep").await;
+    sub.subscribe(&deep, QoS::AtMostOnce).await;
+    sub.subscribe(&deep_wild, QoS::AtMostOnce).await;
+    sub.subscribe(&format!("{deep}x"), QoS::AtMostOnce).await;
+    let mut publ = Client::connect(b.local_addr(), V311, "pub").await;
+    publ.publish(&deep, "d", QoS::AtLeastOnce, false).await;
+    assert_eq!(sub.recv_publish().await.topic.len(), deep.len());
+    sub.send(Packet::Unsubscribe(Unsubscribe {
+        packet_id: 9,
+        filters: vec![deep.clone(), deep_wild],
+        properties: Properties::default(),
+    }))
+    .await;
+    match sub.recv().await {
+        Packet::UnsubAck(a) => assert_eq!(a.reason_codes, [ReasonCode::SUCCESS; 2]),
+        other => panic!("expected UNSUBACK, got {other:?}"),
+    }
+    publ.publish(&deep, "gone", QoS::AtLeastOnce, false).await;
+    sub.expect_nothing().await;
+    // The session ends with the last deep subscription in place.
+    sub.disconnect().await;
+    publ.publish("still/up", "x", QoS::AtLeastOnce, false).await;
+    b.shutdown().await;
+}

@@ -177,16 +177,22 @@ async fn tls_unknown_ca_is_named() {
 }
 
 #[tokio::test]
-async fn tls_insecure_skips_verification() {
+async fn tls_insecure_skips_the_hostname_check_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ca = make_ca(&dir, "ca");
     let other = make_ca(&dir, "other");
     let (chain, key, _, _) = make_cert(&ca, &["10.9.9.9"], false);
     let port = tls_server(chain, key, None).await;
-    let mut opts = tls_opts("127.0.0.1", port, &other);
+    // The right CA, the wrong name: accepted with --insecure (as mosquitto).
+    let mut opts = tls_opts("127.0.0.1", port, &ca);
     opts.tls.insecure = true;
     let (client, _events) = Client::connect(opts).await.expect("insecure connect");
     client.disconnect().await.expect("disconnect");
+    // An unknown CA is still refused.
+    let mut opts = tls_opts("127.0.0.1", port, &other);
+    opts.tls.insecure = true;
+    let msg = tls_error(opts).await;
+    assert!(msg.contains("unknown CA"), "{msg}");
 }
 
 #[tokio::test]

@@ -60,6 +60,14 @@ fn refuse(reason: ReasonCode, text: &str) -> Box<ConnAck> {
     })
 }
 
+/// The client's Maximum Packet Size in bytes (0 = none) [MQTT-3.1.2-24].
+pub fn client_max_packet_size(c: &Connect) -> usize {
+    c.properties
+        .maximum_packet_size
+        .map(|m| usize::try_from(m).unwrap_or(usize::MAX))
+        .unwrap_or(0)
+}
+
 fn assigned_id(state: &State) -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -160,7 +168,8 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, B
 
     // Find, take over or create the session [MQTT-3.1.2-4], [MQTT-3.1.2-5], [MQTT-3.1.4-3].
     let generation = state.next_key();
-    let link = Arc::new(Link::new(generation, version));
+    let client_max_packet = client_max_packet_size(&c);
+    let link = Arc::new(Link::new(generation, version, client_max_packet));
     let mut to_end = None;
     let (session, present) = {
         let mut sessions = lock(&state.sessions);
@@ -282,11 +291,7 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, B
     let caps = Caps {
         version,
         receive_max: usize::from(client_receive_max.min(receive_max)),
-        max_packet_size: c
-            .properties
-            .maximum_packet_size
-            .map(|m| usize::try_from(m).unwrap_or(usize::MAX))
-            .unwrap_or(0),
+        max_packet_size: client_max_packet,
         topic_alias_max: if v5 {
             c.properties.topic_alias_maximum.unwrap_or(0)
         } else {

@@ -10,7 +10,7 @@
 use super::connect::{self, ConnInfo};
 use super::inbound::{Exit, Inbound};
 use super::log::{LogTypes, blog};
-use super::session::{OutAliases, lock};
+use super::session::{OutAliases, encode_for_client, lock};
 use super::state::State;
 use crate::protocol::{
     self, ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode, Will, decode,
@@ -32,6 +32,13 @@ const KEEP_BUFFER: usize = 4 * 1024;
 const YIELD_EVERY: u32 = 32;
 /// How long a closing connection may take to flush its last packets.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a connection the broker closes keeps discarding the client's input
+/// after its last packet (see [`drain`]).
+const DRAIN_TIME: Duration = Duration::from_secs(1);
+/// The same while the broker shuts down, so shutdown stays quick.
+const DRAIN_TIME_AT_SHUTDOWN: Duration = Duration::from_millis(200);
+/// Most bytes discarded while draining.
+const DRAIN_BYTES: usize = 1 << 20;
 
 /// Read until one packet is decoded. `Ok(None)` on end of stream.
 async fn read_packet(
@@ -110,7 +117,8 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
         Ok(Err(Exit::Protocol(rc, why))) => {
             // Unsupported protocol level: CONNACK 0x01 (3.1.1) before closing
             // [MQTT-3.1.2-2].
-            if rc == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION {
+            let refused = rc == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION;
+            if refused {
                 let mut out = BytesMut::new();
                 let ack = Packet::ConnAck(ConnAck {
                     reason: rc,
@@ -118,12 +126,16 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
                 });
                 let _ = protocol::encode(&ack, ProtocolVersion::V311, &mut out);
                 let _ = wr.write_all(&out).await;
+                let _ = wr.shutdown().await;
             }
             blog!(
                 state.log,
                 LogTypes::NOTICE,
                 "Client <unknown> disconnected due to malformed packet ({why})."
             );
+            if refused {
+                drain(&state, &mut rd, &mut rbuf).await;
+            }
             return;
         }
         Ok(Ok(Some(_))) => {
@@ -152,6 +164,7 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
         }
     };
     let version = connect.protocol;
+    let client_max = connect::client_max_packet_size(&connect);
     let info = match connect::accept(&state, *connect, peer) {
         Ok(info) => info,
         Err(mut ack) => {
@@ -168,14 +181,29 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
             if !version.is_v5() {
                 ack.properties = Default::default();
             }
+            // Without its Reason String if that would make it too large for the
+            // client [MQTT-3.2.2-19].
             let mut out = BytesMut::new();
-            let _ = protocol::encode(&Packet::ConnAck(*ack), version, &mut out);
+            encode_for_client(&Packet::ConnAck(*ack), version, client_max, &mut out);
             let _ = wr.write_all(&out).await;
             let _ = wr.shutdown().await;
+            drain(&state, &mut rd, &mut rbuf).await;
             return;
         }
     };
 
+    if std::env::var_os("MQ_TMP_SIZE").is_some() {
+        let mut ib = Inbound::new(&state, &info);
+        eprintln!("TMPSIZE read_loop {}", std::mem::size_of_val(&read_loop(&state, &info, &mut rd, &mut rbuf)));
+        eprintln!("TMPSIZE write_loop {}", std::mem::size_of_val(&write_loop(&state, &info, &mut wr)));
+        eprintln!("TMPSIZE handle {}", std::mem::size_of_val(&ib.handle(Packet::PingReq)));
+        eprintln!("TMPSIZE read_packet {}", std::mem::size_of_val(&read_packet(&state, &mut rd, &mut rbuf, version, 0)));
+        let m = std::sync::Arc::new(super::message::Message::new(Default::default(), Default::default(), crate::protocol::QoS::AtMostOnce, false, Default::default(), None));
+        eprintln!("TMPSIZE state.publish {}", std::mem::size_of_val(&state.publish(m.clone())));
+        eprintln!("TMPSIZE teardown {}", std::mem::size_of_val(&teardown(&state, ConnInfo { version, client_id: info.client_id.clone(), session: info.session.clone(), link: info.link.clone(), keep_alive: 0, will: None, caps: info.caps, topic_alias_max: 0, receive_max: 0, expiry_at_connect: 0, max_packet_in: 0 }, Exit::Eof)));
+        ib.tmp_sizes();
+        eprintln!("TMPSIZE drain {}", std::mem::size_of_val(&drain(&state, &mut rd, &mut rbuf)));
+    }
     let exit = {
         let reader = read_loop(&state, &info, &mut rd, &mut rbuf);
         let writer = write_loop(&state, &info, &mut wr);
@@ -200,7 +228,44 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
             }
         }
     };
-    teardown(&state, info, exit).await;
+    let broker_closed = matches!(exit, Exit::Protocol(..) | Exit::KeepAlive | Exit::Closed);
+    // Boxed: its future is large and only needed once, at the end.
+    Box::pin(teardown(&state, info, exit)).await;
+    if broker_closed {
+        drain(&state, &mut rd, &mut rbuf).await;
+    }
+}
+
+/// Close gracefully once the write half is shut down: discard what the client still
+/// sends until it closes, for at most [`DRAIN_TIME`] and [`DRAIN_BYTES`]. Closing a
+/// socket with unread input makes the kernel reset the connection, which can
+/// destroy the last packets (a DISCONNECT with its reason code) before the client
+/// reads them.
+async fn drain(state: &State, rd: &mut OwnedReadHalf, buf: &mut BytesMut) {
+    let limit = if *state.shutdown.borrow() {
+        DRAIN_TIME_AT_SHUTDOWN
+    } else {
+        DRAIN_TIME
+    };
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut left = DRAIN_BYTES;
+    buf.clear();
+    while left > 0 {
+        if buf.capacity() < 1024 {
+            buf.reserve(4 * 1024);
+        }
+        match tokio::time::timeout_at(deadline, rd.readable()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => return,
+        }
+        match rd.try_read_buf(buf) {
+            Ok(0) => return,
+            Ok(n) => left = left.saturating_sub(n),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
+        buf.clear();
+    }
 }
 
 async fn read_loop(
@@ -317,7 +382,12 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut OwnedWriteHalf) {
                 (!current || st.ended).then_some(None)
             });
             if let Some(Some(d)) = &close {
-                let _ = protocol::encode(&Packet::Disconnect(d.clone()), info.version, &mut buf);
+                encode_for_client(
+                    &Packet::Disconnect(d.clone()),
+                    info.version,
+                    info.caps.max_packet_size,
+                    &mut buf,
+                );
             }
             if !buf.is_empty() {
                 if wr.write_all(&buf).await.is_err() {

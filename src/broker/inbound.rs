@@ -62,11 +62,20 @@ impl<'a> Inbound<'a> {
     }
 
     /// Queue a control packet, waiting for the writer if the client is not reading.
-    async fn send(&self, packet: Packet) {
-        let link = &self.info.link;
-        if link.send(&packet) <= CONTROL_LIMIT {
-            return;
+    /// The packet is encoded at once, so the returned future does not hold it (this
+    /// keeps every connection task small).
+    fn send(&self, packet: Packet) -> impl Future<Output = ()> + '_ {
+        let over = self.info.link.send(&packet) > CONTROL_LIMIT;
+        async move {
+            if over {
+                self.wait_for_writer().await;
+            }
         }
+    }
+
+    /// Wait until the writer has brought the control queue back under its limit.
+    async fn wait_for_writer(&self) {
+        let link = &self.info.link;
         loop {
             let drained = link.drained.notified();
             tokio::pin!(drained);
@@ -160,12 +169,14 @@ impl<'a> Inbound<'a> {
                 }
                 Ok(())
             }
+            // Boxed: rare packets with large futures, kept out of the state every
+            // connection task carries.
             Packet::Subscribe(s) => {
-                self.subscribe(s).await;
+                Box::pin(self.subscribe(s)).await;
                 Ok(())
             }
             Packet::Unsubscribe(u) => {
-                self.unsubscribe(u).await;
+                Box::pin(self.unsubscribe(u)).await;
                 Ok(())
             }
             Packet::PingReq => {
@@ -209,6 +220,14 @@ impl<'a> Inbound<'a> {
                 &format!("{} sent to the server", other.packet_type().name()),
             )),
         }
+    }
+
+    /// tmp
+    pub fn tmp_sizes(&mut self) {
+        eprintln!("TMPSIZE publish {}", std::mem::size_of_val(&self.publish(Publish::default())));
+        eprintln!("TMPSIZE subscribe {}", std::mem::size_of_val(&self.subscribe(Default::default())));
+        eprintln!("TMPSIZE unsubscribe {}", std::mem::size_of_val(&self.unsubscribe(Default::default())));
+        eprintln!("TMPSIZE send {}", std::mem::size_of_val(&self.send(Packet::PingResp)));
     }
 
     async fn publish(&mut self, mut p: Publish) -> Result<(), Exit> {

@@ -121,7 +121,9 @@ pub async fn accept_loop(
         let state = state.clone();
         let done = done.clone();
         tokio::spawn(async move {
-            connection::serve(state, stream, peer, port).await;
+            let fut = connection::serve(state, stream, peer, port);
+            if std::env::var_os("MQ_TMP_SIZE").is_some() { eprintln!("TMPSIZE serve future {} bytes", std::mem::size_of_val(&fut)); }
+            fut.await;
             drop(permit);
             drop(done);
         });

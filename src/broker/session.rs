@@ -8,7 +8,7 @@
 
 use super::message::{Message, patch_publish};
 use crate::protocol::{
-    self, Ack, ByteStr, Disconnect, Packet, ProtocolVersion, QoS, SubscriptionOptions,
+    self, Ack, ByteStr, Disconnect, Packet, Properties, ProtocolVersion, QoS, SubscriptionOptions,
 };
 use bytes::BytesMut;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -41,6 +41,8 @@ pub struct Link {
     pub generation: u64,
     /// Protocol version of the connection.
     pub version: ProtocolVersion,
+    /// The client's Maximum Packet Size (0 = none) [MQTT-3.1.2-24].
+    pub max_packet_size: usize,
     /// Wakes the writer.
     pub wake: Notify,
     /// Signalled by the writer after each write (the reader waits on it when its
@@ -54,23 +56,31 @@ pub struct Link {
 pub const CONTROL_LIMIT: usize = 256 * 1024;
 
 impl Link {
-    /// A link for a new connection.
-    pub fn new(generation: u64, version: ProtocolVersion) -> Link {
+    /// A link for a new connection to a client whose Maximum Packet Size is
+    /// `max_packet_size` (0 = none).
+    pub fn new(generation: u64, version: ProtocolVersion, max_packet_size: usize) -> Link {
         Link {
             generation,
             version,
+            max_packet_size,
             wake: Notify::new(),
             drained: Notify::new(),
             outbox: Mutex::new(Outbox::default()),
         }
     }
 
-    /// Queue a control packet for the writer. Returns the control queue length.
+    /// Queue a control packet for the writer (within the client's Maximum Packet
+    /// Size, see [`encode_for_client`]). Returns the control queue length.
     pub fn send(&self, packet: &Packet) -> usize {
         let len = {
             let mut ob = lock(&self.outbox);
-            // Packets built by the broker always encode; a failure would only drop it.
-            let _ = protocol::encode(packet, self.version, &mut ob.control);
+            if !encode_for_client(packet, self.version, self.max_packet_size, &mut ob.control) {
+                tracing::debug!(
+                    "{} not sent: larger than the client's Maximum Packet Size {}",
+                    packet.packet_type().name(),
+                    self.max_packet_size
+                );
+            }
             ob.control.len()
         };
         self.wake.notify_one();
@@ -86,6 +96,74 @@ impl Link {
             }
         }
         self.wake.notify_one();
+    }
+}
+
+/// Append a packet the broker sends to `out`, never larger than the client's Maximum
+/// Packet Size `max` (0 = none) [MQTT-3.1.2-24]. When it would be larger, the Reason
+/// String is left out, then the User Properties too ([MQTT-3.2.2-19],
+/// [MQTT-3.2.2-20], [MQTT-3.4.2-2], [MQTT-3.4.2-3], [MQTT-3.9.2-1], [MQTT-3.9.2-2],
+/// [MQTT-3.11.2-1], [MQTT-3.11.2-2], [MQTT-3.14.2-3], [MQTT-3.14.2-4], and the same
+/// for PUBREC, PUBREL, PUBCOMP and AUTH); a packet that still does not fit is
+/// discarded [MQTT-3.1.2-25] — except a CONNACK, sent without them anyway: the
+/// client cannot do anything without one [MQTT-3.2.0-1] and a CONNACK without a
+/// Reason String or User Properties is as small as the broker can make it. Returns
+/// whether it was appended.
+pub fn encode_for_client(
+    packet: &Packet,
+    version: ProtocolVersion,
+    max: usize,
+    out: &mut BytesMut,
+) -> bool {
+    let start = out.len();
+    let encoded = protocol::encode(packet, version, out).is_ok();
+    if encoded && (max == 0 || out.len() - start <= max) {
+        return true;
+    }
+    out.truncate(start);
+    if !encoded || !version.is_v5() {
+        return false;
+    }
+    // The slow path: only for a client with a tiny limit.
+    let mut slim = packet.clone();
+    // First without the Reason String, then without the User Properties too.
+    for step in 0..2 {
+        let Some(props) = optional_properties(&mut slim) else {
+            break;
+        };
+        let changed = if step == 0 {
+            props.reason_string.take().is_some()
+        } else {
+            !std::mem::take(&mut props.user_properties).is_empty()
+        };
+        if changed {
+            if protocol::encode(&slim, version, out).is_ok() && out.len() - start <= max {
+                return true;
+            }
+            out.truncate(start);
+        }
+    }
+    if matches!(slim, Packet::ConnAck(_)) && protocol::encode(&slim, version, out).is_ok() {
+        return true;
+    }
+    out.truncate(start);
+    false
+}
+
+/// The properties of a packet whose Reason String and User Properties the broker
+/// may leave out; `None` for PUBLISH, whose properties are the application
+/// message's [MQTT-3.3.2-17], and for packets without properties.
+fn optional_properties(packet: &mut Packet) -> Option<&mut Properties> {
+    match packet {
+        Packet::ConnAck(p) => Some(&mut p.properties),
+        Packet::PubAck(a) | Packet::PubRec(a) | Packet::PubRel(a) | Packet::PubComp(a) => {
+            Some(&mut a.properties)
+        }
+        Packet::SubAck(p) => Some(&mut p.properties),
+        Packet::UnsubAck(p) => Some(&mut p.properties),
+        Packet::Disconnect(p) => Some(&mut p.properties),
+        Packet::Auth(p) => Some(&mut p.properties),
+        _ => None,
     }
 }
 
@@ -337,8 +415,12 @@ impl SessionState {
                     }
                 }
                 OutState::AwaitComp => {
-                    let _ =
-                        protocol::encode(&Packet::PubRel(Ack::new(f.packet_id)), caps.version, out);
+                    encode_for_client(
+                        &Packet::PubRel(Ack::new(f.packet_id)),
+                        caps.version,
+                        caps.max_packet_size,
+                        out,
+                    );
                 }
             }
         }
@@ -462,10 +544,8 @@ fn encode_delivery(
         publish.packet_id = packet_id;
         publish.dup = dup;
     }
-    let packet_len = protocol::encoded_len(&Packet::Publish(publish.clone()), caps.version);
-    if caps.max_packet_size > 0 && packet_len > caps.max_packet_size {
-        return false;
-    }
+    // A topic alias assigned here, taken back if the packet is not sent.
+    let mut new_alias = None;
     if caps.topic_alias_max > 0 {
         if let Some(&alias) = aliases.map.get(&publish.topic) {
             publish.properties.topic_alias = Some(alias);
@@ -475,7 +555,28 @@ fn encode_delivery(
             let alias = u16::try_from(aliases.map.len() + 1).unwrap_or(caps.topic_alias_max);
             aliases.map.insert(publish.topic.clone(), alias);
             publish.properties.topic_alias = Some(alias);
+            new_alias = Some(publish.topic.clone());
         }
     }
-    protocol::encode(&Packet::Publish(publish), caps.version, out).is_ok()
+    let mut packet = Packet::Publish(publish);
+    let start = out.len();
+    let fits =
+        |out: &BytesMut| caps.max_packet_size == 0 || out.len() - start <= caps.max_packet_size;
+    if protocol::encode(&packet, caps.version, out).is_ok() && fits(out) {
+        return true;
+    }
+    out.truncate(start);
+    let Some(topic) = new_alias else {
+        return false;
+    };
+    // Without the new alias (3 bytes) it may still fit.
+    aliases.map.remove(&topic);
+    if let Packet::Publish(p) = &mut packet {
+        p.properties.topic_alias = None;
+    }
+    if protocol::encode(&packet, caps.version, out).is_ok() && fits(out) {
+        return true;
+    }
+    out.truncate(start);
+    false
 }

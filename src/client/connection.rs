@@ -11,7 +11,7 @@ use super::handshake::{Established, our_max_packet_size};
 use super::reconnect::fail_command;
 use super::state::{AckReply, Awaiting, Outgoing, QueuedPublish, Session};
 use super::transport::Transport;
-use super::{Command, ConnectOptions, Error, Event};
+use super::{Command, ConnectOptions, Direction, Error, Event};
 use crate::protocol::{
     Ack, ByteStr, ConnAck, Disconnect, Packet, Publish, QoS, decode, encode, encoded_len,
 };
@@ -68,6 +68,7 @@ pub(super) fn spawn(
         last_in: Instant::now(),
         last_out: Instant::now(),
         blocked: None,
+        settle_waiters: Vec::new(),
     };
     tokio::spawn(ev.run(first));
 }
@@ -120,6 +121,8 @@ pub(super) struct EventLoop {
     pub(super) last_in: Instant,
     pub(super) last_out: Instant,
     pub(super) blocked: Option<Blocked>,
+    /// `settle_incoming` callers waiting for `session.incoming_qos2` to empty.
+    pub(super) settle_waiters: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl EventLoop {
@@ -363,6 +366,9 @@ impl EventLoop {
         })?;
         self.encoded += (self.wbuf.len() - before) as u64;
         self.need_flush = true;
+        if let Some(trace) = &self.opts.packet_trace {
+            trace.call(Direction::Sent, packet);
+        }
         Ok(())
     }
 
@@ -450,6 +456,20 @@ impl EventLoop {
                 // Handled by the loop; not reached.
                 let _ = reply.send(Ok(()));
             }
+            Command::Settle { reply } => {
+                self.settle_waiters.push(reply);
+                self.release_settled();
+            }
+        }
+    }
+
+    /// Answer the `settle_incoming` callers once no incoming QoS 2 message awaits
+    /// its PUBREL.
+    pub(super) fn release_settled(&mut self) {
+        if self.session.incoming_qos2.is_empty() && self.blocked.is_none() {
+            for w in self.settle_waiters.drain(..) {
+                let _ = w.send(());
+            }
         }
     }
 
@@ -492,7 +512,12 @@ impl EventLoop {
     fn process(&mut self, rbuf: &mut BytesMut) -> Result<(), Error> {
         while self.blocked.is_none() {
             match decode(rbuf, self.opts.version, self.our_max_packet)? {
-                Some(packet) => self.on_packet(packet)?,
+                Some(packet) => {
+                    if let Some(trace) = &self.opts.packet_trace {
+                        trace.call(Direction::Received, &packet);
+                    }
+                    self.on_packet(packet)?
+                }
                 None => break,
             }
         }

@@ -2,7 +2,7 @@
 //! CONNACK (section 3.1.4), all within the connect timeout.
 
 use super::transport::{self, Transport};
-use super::{ConnectOptions, Error, tls};
+use super::{ConnectOptions, Direction, Error, tls};
 use crate::protocol::{self, ConnAck, Connect, Packet, decode, encode};
 use bytes::BytesMut;
 use std::io;
@@ -46,8 +46,12 @@ pub(super) async fn establish(
         properties,
     };
     let mut buf = BytesMut::new();
-    encode(&Packet::Connect(Box::new(connect)), v, &mut buf)
+    let connect = Packet::Connect(Box::new(connect));
+    encode(&connect, v, &mut buf)
         .map_err(|e| Error::Invalid(format!("cannot encode CONNECT: {e}")))?;
+    if let Some(trace) = &opts.packet_trace {
+        trace.call(Direction::Sent, &connect);
+    }
     let server = opts.host_port();
     let io_err = |e: io::Error, what: &str| {
         if tls::is_tls_error(&e) {
@@ -82,6 +86,9 @@ pub(super) async fn establish(
     })
     .await
     .map_err(|_| Error::Timeout("waiting for CONNACK"))??;
+    if let Some(trace) = &opts.packet_trace {
+        trace.call(Direction::Received, &packet);
+    }
     match packet {
         Packet::ConnAck(connack) if connack.reason.is_error() => Err(Error::ConnectionRefused {
             reason: connack.reason,

@@ -231,7 +231,9 @@ impl EventLoop {
         if !self.session.incoming_qos2.remove(&id) && self.opts.version.is_v5() {
             comp.reason = ReasonCode::PACKET_IDENTIFIER_NOT_FOUND;
         }
-        self.send(&Packet::PubComp(comp))
+        let sent = self.send(&Packet::PubComp(comp));
+        self.release_settled();
+        sent
     }
 
     /// SUBACK: one code per filter, in order [MQTT-3.9.3-1].

@@ -51,12 +51,15 @@ mod handshake;
 mod incoming;
 mod options;
 mod reconnect;
+mod socks5;
 mod state;
 mod tls;
 mod transport;
 
 pub use error::Error;
-pub use options::{Backoff, ConnectOptions, Scheme, TlsOptions};
+pub use options::{
+    Backoff, ConnectOptions, Direction, PacketTrace, Proxy, Scheme, TlsOptions, TlsVersion, TraceFn,
+};
 
 use crate::protocol::{
     Ack, ConnAck, Disconnect, Properties, ProtocolVersion, Publish, QoS, SubAck, Subscribe,
@@ -124,6 +127,8 @@ pub(crate) enum Command {
         disconnect: Disconnect,
         reply: oneshot::Sender<Result<(), Error>>,
     },
+    /// Reply once no incoming QoS 2 message awaits its PUBREL.
+    Settle { reply: oneshot::Sender<()> },
 }
 
 /// What the handles share: the first CONNACK and the inflight window.
@@ -360,6 +365,18 @@ impl Client {
 
     /// DISCONNECT with a reason code and properties (5.0; e.g. 0x04 to have the will
     /// published, or a new Session Expiry Interval), then close.
+    /// Wait (at most `limit`) until every incoming QoS 2 message received so far has
+    /// been released by the server (PUBREL answered with PUBCOMP, [MQTT-4.3.3-11]), so
+    /// that a disconnect right after does not cut the exchange short. Returns whether
+    /// that happened within `limit` (false also when the connection is closed).
+    pub async fn settle_incoming(&self, limit: std::time::Duration) -> bool {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Command::Settle { reply }).await.is_err() {
+            return false;
+        }
+        matches!(tokio::time::timeout(limit, rx).await, Ok(Ok(())))
+    }
+
     pub async fn disconnect_with(&self, disconnect: Disconnect) -> Result<(), Error> {
         let (reply, rx) = oneshot::channel();
         self.tx

@@ -2,9 +2,10 @@
 //! (`mqtt://[user[:pass]@]host[:port][/topic]`, `mqtts://`, `ws://`, `wss://`).
 
 use super::Error;
-use crate::protocol::{Properties, ProtocolVersion, Will};
+use crate::protocol::{Packet, Properties, ProtocolVersion, Will};
 use bytes::Bytes;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The transport a URL names.
@@ -62,10 +63,168 @@ pub struct TlsOptions {
     pub cert_file: Option<PathBuf>,
     /// Client private key (PEM).
     pub key_file: Option<PathBuf>,
-    /// Skip the verification of the server's certificate and host name (`--insecure`).
+    /// Skip the check of the server's host name against its certificate (`--insecure`,
+    /// as mosquitto); the certificate chain is still verified against the trusted CAs.
     pub insecure: bool,
     /// ALPN protocol names to offer.
     pub alpn: Vec<String>,
+    /// A directory of CA certificates (PEM): every certificate in every file is
+    /// trusted, as well as `ca_file` (`--capath`).
+    pub ca_path: Option<PathBuf>,
+    /// The only TLS version to offer (`--tls-version`); `None` = TLS 1.2 and 1.3.
+    pub version: Option<TlsVersion>,
+    /// Trust the operating system's CA bundle (`--tls-use-os-certs`): on Unix the
+    /// PEM bundle named by `SSL_CERT_FILE` or found at the usual places
+    /// (`/etc/ssl/certs/ca-certificates.crt`, ...); not supported yet on Windows.
+    pub os_certs: bool,
+}
+
+/// A TLS protocol version (rustls speaks 1.2 and 1.3 only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsVersion {
+    /// TLS 1.2.
+    Tls12,
+    /// TLS 1.3.
+    Tls13,
+}
+
+impl TlsVersion {
+    /// Parse mosquitto's spelling: `tlsv1.3` or `tlsv1.2` (older versions are refused:
+    /// rustls does not implement them).
+    pub fn parse(s: &str) -> Result<TlsVersion, Error> {
+        match s {
+            "tlsv1.3" => Ok(TlsVersion::Tls13),
+            "tlsv1.2" => Ok(TlsVersion::Tls12),
+            "tlsv1.1" | "tlsv1" => Err(Error::Tls(format!(
+                "TLS version {s} is not supported: mq speaks TLS 1.2 and 1.3 only (use tlsv1.2 or tlsv1.3)"
+            ))),
+            _ => Err(Error::Tls(format!(
+                "invalid TLS version '{s}': use tlsv1.3 or tlsv1.2"
+            ))),
+        }
+    }
+}
+
+/// A SOCKS5 proxy (`socks5h://[user:pass@]host:port`): the proxy resolves the broker's
+/// host name (RFC 1928), with optional user name/password authentication (RFC 1929).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proxy {
+    /// The proxy's host.
+    pub host: String,
+    /// The proxy's port (default 1080).
+    pub port: u16,
+    /// User name for RFC 1929 authentication.
+    pub username: Option<String>,
+    /// Password for RFC 1929 authentication.
+    pub password: Option<String>,
+}
+
+impl Proxy {
+    /// Parse `socks5h://[user[:pass]@]host[:port]` (IPv6 in brackets; user and password
+    /// percent-decoded, each at most 255 bytes as RFC 1929 requires).
+    pub fn from_url(url: &str) -> Result<Proxy, Error> {
+        let bad = |why: &str| Error::InvalidUrl(format!("proxy {url}: {why}"));
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| bad("expected socks5h://host:port"))?;
+        if !scheme.eq_ignore_ascii_case("socks5h") {
+            return Err(bad(&format!(
+                "unsupported proxy scheme '{scheme}' (only socks5h:// is supported)"
+            )));
+        }
+        let authority = rest.trim_end_matches('/');
+        if authority.contains('/') {
+            return Err(bad("a proxy URL has no path"));
+        }
+        let (userinfo, hostport) = match authority.rfind('@') {
+            Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
+            None => (None, authority),
+        };
+        let (mut username, mut password) = (None, None);
+        if let Some(info) = userinfo {
+            let (u, p) = match info.split_once(':') {
+                Some((u, p)) => (u, Some(p)),
+                None => (info, None),
+            };
+            let u = percent_decode(u).map_err(|e| bad(&e))?;
+            let p = match p {
+                Some(p) => percent_decode(p).map_err(|e| bad(&e))?,
+                None => String::new(),
+            };
+            if u.is_empty() || u.len() > 255 || p.len() > 255 {
+                return Err(bad(
+                    "the user name must be 1-255 bytes and the password at most 255 (RFC 1929)",
+                ));
+            }
+            username = Some(u);
+            password = Some(p);
+        }
+        let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {
+            let end = inner.find(']').ok_or_else(|| bad("unclosed '['"))?;
+            let port = inner[end + 1..].strip_prefix(':');
+            if port.is_none() && !inner[end + 1..].is_empty() {
+                return Err(bad("expected ':port' after ']'"));
+            }
+            (&inner[..end], port)
+        } else {
+            match hostport.split_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (hostport, None),
+            }
+        };
+        if host.is_empty() {
+            return Err(bad("no host"));
+        }
+        let port = match port {
+            None => 1080,
+            Some(p) => match p.parse::<u16>() {
+                Ok(n) if n > 0 => n,
+                _ => return Err(bad(&format!("invalid port '{p}'"))),
+            },
+        };
+        Ok(Proxy {
+            host: host.to_string(),
+            port,
+            username,
+            password,
+        })
+    }
+}
+
+/// Which way a traced packet went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Written to the server.
+    Sent,
+    /// Read from the server.
+    Received,
+}
+
+/// A hook called with every control packet sent or received (CONNECT and CONNACK
+/// included), in order, from the task that reads and writes the connection. Keep it
+/// quick: it runs inline. Used by `mq pub -d` and `mq sub -d`.
+#[derive(Clone)]
+pub struct PacketTrace(pub Arc<TraceFn>);
+
+/// The function a [`PacketTrace`] calls.
+pub type TraceFn = dyn Fn(Direction, &Packet) + Send + Sync;
+
+impl PacketTrace {
+    /// Wrap a closure.
+    pub fn new(f: impl Fn(Direction, &Packet) + Send + Sync + 'static) -> PacketTrace {
+        PacketTrace(Arc::new(f))
+    }
+
+    /// Call the hook.
+    pub fn call(&self, dir: Direction, packet: &Packet) {
+        (self.0)(dir, packet)
+    }
+}
+
+impl std::fmt::Debug for PacketTrace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PacketTrace(..)")
+    }
 }
 
 /// Automatic reconnect: the delay starts at `initial` and doubles up to `max`.
@@ -128,6 +287,18 @@ pub struct ConnectOptions {
     pub max_inflight: u16,
     /// The `/topic` part of an `mqtt://` URL, if any.
     pub url_topic: Option<String>,
+    /// Bind the outgoing TCP socket to this local address (`-A`): an IP address or a
+    /// host name resolving to one.
+    pub bind_address: Option<String>,
+    /// Connect over this Unix domain socket instead of TCP (`--unix`; Unix only).
+    /// `host` is still used for TLS and the WebSocket `Host` header.
+    pub unix_socket: Option<PathBuf>,
+    /// Connect through a SOCKS5 proxy (`--proxy`).
+    pub proxy: Option<Proxy>,
+    /// Disable Nagle's algorithm on TCP (default true: MQTT packets are small).
+    pub nodelay: bool,
+    /// Called with every control packet sent or received (`-d`).
+    pub packet_trace: Option<PacketTrace>,
 }
 
 impl Default for ConnectOptions {
@@ -151,6 +322,11 @@ impl Default for ConnectOptions {
             reconnect: None,
             max_inflight: 20,
             url_topic: None,
+            bind_address: None,
+            unix_socket: None,
+            proxy: None,
+            nodelay: true,
+            packet_trace: None,
         }
     }
 }
@@ -401,6 +577,35 @@ mod tests {
                 "{url}"
             );
         }
+    }
+
+    #[test]
+    fn proxy_urls() {
+        let p = Proxy::from_url("socks5h://u:p%40ss@proxy.example:1081").unwrap();
+        assert_eq!(p.host, "proxy.example");
+        assert_eq!(p.port, 1081);
+        assert_eq!(p.username.as_deref(), Some("u"));
+        assert_eq!(p.password.as_deref(), Some("p@ss"));
+        let p = Proxy::from_url("socks5h://[::1]").unwrap();
+        assert_eq!((p.host.as_str(), p.port, p.username), ("::1", 1080, None));
+        for bad in [
+            "socks5://h:1",
+            "http://h:1",
+            "h:1",
+            "socks5h://",
+            "socks5h://h:0",
+        ] {
+            assert!(Proxy::from_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tls_versions() {
+        assert_eq!(TlsVersion::parse("tlsv1.3").unwrap(), TlsVersion::Tls13);
+        assert_eq!(TlsVersion::parse("tlsv1.2").unwrap(), TlsVersion::Tls12);
+        let e = TlsVersion::parse("tlsv1.1").unwrap_err().to_string();
+        assert!(e.contains("not supported"), "{e}");
+        assert!(TlsVersion::parse("ssl3").is_err());
     }
 
     #[test]

@@ -63,6 +63,7 @@ impl EventLoop {
     pub(super) fn resume(&mut self, session_present: bool) {
         if !session_present {
             self.session.incoming_qos2.clear();
+            self.release_settled();
         }
         for id in self.session.ids_in_order() {
             let packet = match self.session.get_mut(id) {
@@ -140,6 +141,9 @@ pub(super) fn fail_command(cmd: Command, err: &Error) {
         }
         Command::Disconnect { reply, .. } => {
             let _ = reply.send(Ok(()));
+        }
+        Command::Settle { reply } => {
+            let _ = reply.send(());
         }
     }
 }

@@ -259,6 +259,161 @@ pub fn json_message(msg: &Publish, now: SystemTime) -> Json {
     Json::Object(fields)
 }
 
+/// The `-d` packet trace of `mq pub`/`mq sub`/`mq rr`: one line per control packet,
+/// worded as mosquitto_pub/mosquitto_sub 2.0 word them (`Client <id> sending CONNECT`,
+/// `Client <id> received PUBACK (Mid: 1, RC:0)`...), printed on stdout as they do.
+/// Built from the packets the client really sends and receives.
+pub struct DebugTrace {
+    /// The client identifier; `(null)` until known (mosquitto's spelling).
+    id: String,
+    /// The last message id shown: QoS 0 messages carry none on the wire, mosquitto
+    /// shows the next one of its counter.
+    last_mid: u16,
+    version: crate::protocol::ProtocolVersion,
+}
+
+impl DebugTrace {
+    /// A trace for a client that starts as `client_id` ("" = not known yet).
+    pub fn new(client_id: &str, version: crate::protocol::ProtocolVersion) -> DebugTrace {
+        DebugTrace {
+            id: if client_id.is_empty() {
+                "(null)".to_string()
+            } else {
+                client_id.to_string()
+            },
+            last_mid: 0,
+            version,
+        }
+    }
+
+    /// A hook for [`crate::client::ConnectOptions::packet_trace`] printing every line on
+    /// stdout.
+    pub fn hook(
+        client_id: &str,
+        version: crate::protocol::ProtocolVersion,
+    ) -> crate::client::PacketTrace {
+        let state = std::sync::Mutex::new(DebugTrace::new(client_id, version));
+        crate::client::PacketTrace::new(move |dir, packet| {
+            // A poisoned lock only means an earlier print panicked; keep tracing.
+            let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+            let lines = state.lines(dir, packet);
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            for line in lines {
+                let _ = std::io::Write::write_all(&mut out, line.as_bytes());
+                let _ = std::io::Write::write_all(&mut out, b"\n");
+            }
+            let _ = std::io::Write::flush(&mut out);
+        })
+    }
+
+    /// The lines for one packet (SUBSCRIBE and UNSUBSCRIBE give one per filter).
+    pub fn lines(
+        &mut self,
+        dir: crate::client::Direction,
+        packet: &crate::protocol::Packet,
+    ) -> Vec<String> {
+        use crate::client::Direction;
+        use crate::protocol::Packet;
+        let verb = match dir {
+            Direction::Sent => "sending",
+            Direction::Received => "received",
+        };
+        let what: Vec<String> = match (dir, packet) {
+            (_, Packet::Connect(c)) => {
+                if !c.client_id.is_empty() {
+                    self.id = c.client_id.clone();
+                }
+                vec!["CONNECT".into()]
+            }
+            (_, Packet::ConnAck(c)) => {
+                if let Some(id) = &c.properties.assigned_client_identifier {
+                    self.id = id.clone();
+                }
+                let code = if self.version.is_v5() {
+                    c.reason.0
+                } else {
+                    c.reason.to_v3_connack()
+                };
+                vec![format!("CONNACK ({code})")]
+            }
+            (_, Packet::Publish(p)) => {
+                let mid = if p.packet_id == 0 {
+                    self.last_mid.wrapping_add(1).max(1)
+                } else {
+                    p.packet_id
+                };
+                self.last_mid = mid;
+                vec![format!(
+                    "PUBLISH (d{}, q{}, r{}, m{mid}, '{}', ... ({} bytes))",
+                    u8::from(p.dup),
+                    p.qos.as_u8(),
+                    u8::from(p.retain),
+                    &*p.topic,
+                    p.payload.len()
+                )]
+            }
+            (Direction::Sent, Packet::PubAck(a)) => {
+                vec![format!("PUBACK (m{}, rc{})", a.packet_id, a.reason.0)]
+            }
+            (Direction::Sent, Packet::PubRec(a)) => {
+                vec![format!("PUBREC (m{}, rc{})", a.packet_id, a.reason.0)]
+            }
+            (Direction::Sent, Packet::PubRel(a)) => vec![format!("PUBREL (m{})", a.packet_id)],
+            (Direction::Sent, Packet::PubComp(a)) => vec![format!("PUBCOMP (m{})", a.packet_id)],
+            (Direction::Received, Packet::PubAck(a)) => {
+                vec![format!("PUBACK (Mid: {}, RC:{})", a.packet_id, a.reason.0)]
+            }
+            (Direction::Received, Packet::PubRec(a)) => {
+                vec![format!("PUBREC (Mid: {})", a.packet_id)]
+            }
+            (Direction::Received, Packet::PubRel(a)) => {
+                vec![format!("PUBREL (Mid: {})", a.packet_id)]
+            }
+            (Direction::Received, Packet::PubComp(a)) => {
+                vec![format!("PUBCOMP (Mid: {}, RC:{})", a.packet_id, a.reason.0)]
+            }
+            (_, Packet::Subscribe(s)) => {
+                self.last_mid = s.packet_id;
+                s.filters
+                    .iter()
+                    .map(|f| {
+                        let o = &f.options;
+                        let options = (u8::from(o.no_local) << 2)
+                            | (u8::from(o.retain_as_published) << 3)
+                            | ((o.retain_handling as u8) << 4);
+                        format!(
+                            "SUBSCRIBE (Mid: {}, Topic: {}, QoS: {}, Options: 0x{options:02x})",
+                            s.packet_id,
+                            f.filter,
+                            o.qos.as_u8()
+                        )
+                    })
+                    .collect()
+            }
+            (_, Packet::SubAck(_)) => vec!["SUBACK".into()],
+            (_, Packet::Unsubscribe(u)) => {
+                self.last_mid = u.packet_id;
+                u.filters
+                    .iter()
+                    .map(|f| format!("UNSUBSCRIBE (Mid: {}, Topic: {f})", u.packet_id))
+                    .collect()
+            }
+            (_, Packet::UnsubAck(_)) => vec!["UNSUBACK".into()],
+            (_, Packet::PingReq) => vec!["PINGREQ".into()],
+            (_, Packet::PingResp) => vec!["PINGRESP".into()],
+            (Direction::Sent, Packet::Disconnect(_)) => vec!["DISCONNECT".into()],
+            (Direction::Received, Packet::Disconnect(d)) => {
+                vec![format!("DISCONNECT ({})", d.reason.0)]
+            }
+            (_, Packet::Auth(_)) => vec!["AUTH".into()],
+        };
+        what.into_iter()
+            .map(|w| format!("Client {} {verb} {w}", self.id))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 
 use crate::cli::PubArgs;
 use crate::cmd::json::{self, Json};
+use crate::cmd::output::DebugTrace;
 use crate::cmd::session::{self, Role, Trace};
 use crate::cmd::subscribe::shutdown_signal;
 use crate::protocol::{Ack, ByteStr, Publish, QoS, topic};
@@ -79,10 +80,21 @@ pub async fn run(args: PubArgs) -> anyhow::Result<i32> {
         Role::Publish,
         version,
     )?;
-    let mut opts = session::options(base, &args.connect, &args.client, Role::Publish, &props)?;
+    let mut opts = session::options(
+        base,
+        &args.connect,
+        &args.client.without_transport(),
+        Role::Publish,
+        &props,
+    )?;
+    args.client.apply_transport(&mut opts)?;
+    if args.client.debug {
+        // -d: mosquitto's packet lines on stdout, built from the real packets.
+        opts.packet_trace = Some(DebugTrace::hook(&opts.client_id, opts.version));
+    }
     opts.max_inflight = args.max_inflight;
 
-    let mut trace = Trace::new(args.client.debug, &opts.client_id);
+    let mut trace = Trace::new(false, &opts.client_id);
     let (client, _events) = session::connect(opts, &mut trace).await?;
     let template = Publish {
         topic: ByteStr::from(topic_name.clone().unwrap_or_default()),

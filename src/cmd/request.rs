@@ -5,6 +5,7 @@
 //! correlation data (a stale or foreign reply) is ignored.
 
 use crate::cli::RrArgs;
+use crate::cmd::output::DebugTrace;
 use crate::cmd::output::Printer;
 use crate::cmd::session::{self, Role, Trace};
 use crate::cmd::subscribe::{EXIT_TIMED_OUT, shutdown_signal};
@@ -68,7 +69,18 @@ pub async fn run(args: RrArgs) -> anyhow::Result<i32> {
         Role::Publish,
         version,
     )?;
-    let opts = session::options(base, &connect, &args.client, Role::Publish, &props)?;
+    let mut opts = session::options(
+        base,
+        &connect,
+        &args.client.without_transport(),
+        Role::Publish,
+        &props,
+    )?;
+    args.client.apply_transport(&mut opts)?;
+    if args.client.debug {
+        // -d: mosquitto's packet lines on stdout, built from the real packets.
+        opts.packet_trace = Some(DebugTrace::hook(&opts.client_id, opts.version));
+    }
 
     // A -W too large to represent is no deadline at all.
     let deadline = args
@@ -99,7 +111,7 @@ async fn exchange(
     printer: &Printer,
 ) -> anyhow::Result<i32> {
     let version = opts.version;
-    let mut trace = Trace::new(args.client.debug, &opts.client_id);
+    let mut trace = Trace::new(false, &opts.client_id);
     let (client, mut events) = session::connect(opts, &mut trace).await?;
     let suback = client
         .subscribe(

@@ -4,6 +4,7 @@
 
 use crate::cli::SubArgs;
 use crate::client::Backoff;
+use crate::cmd::output::DebugTrace;
 use crate::cmd::output::Printer;
 use crate::cmd::session::{self, Role, Trace};
 use crate::protocol::{
@@ -65,7 +66,18 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
         Role::Subscribe,
         version,
     )?;
-    let mut opts = session::options(base, &args.connect, &args.client, Role::Subscribe, &props)?;
+    let mut opts = session::options(
+        base,
+        &args.connect,
+        &args.client.without_transport(),
+        Role::Subscribe,
+        &props,
+    )?;
+    args.client.apply_transport(&mut opts)?;
+    if args.client.debug {
+        // -d: mosquitto's packet lines on stdout, built from the real packets.
+        opts.packet_trace = Some(DebugTrace::hook(&opts.client_id, opts.version));
+    }
     // Like mosquitto_sub: once connected, a lost connection is re-established (and the
     // subscriptions restored) until -C, -W or Ctrl-C ends the command.
     opts.reconnect = Some(Backoff {
@@ -80,7 +92,7 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
     let deadline = args
         .timeout
         .and_then(|w| started.checked_add(Duration::from_secs(w)));
-    let mut trace = Trace::new(args.client.debug, &opts.client_id);
+    let mut trace = Trace::new(false, &opts.client_id);
     let connected = match deadline {
         Some(d) => {
             match tokio::time::timeout_at(d.into(), session::connect(opts, &mut trace)).await {
@@ -124,7 +136,7 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
             .iter()
             .map(|c| c.0.to_string())
             .collect();
-        eprintln!(
+        println!(
             "Subscribed (mid: {}): {}",
             suback.packet_id,
             codes.join(", ")
@@ -289,8 +301,11 @@ async fn receive(
     }
 }
 
-/// Graceful DISCONNECT (with `-D disconnect` properties), traced.
+/// Graceful DISCONNECT (with `-D disconnect` properties), traced. Like mosquitto_sub,
+/// first let the server finish releasing the QoS 2 messages already received (PUBREL /
+/// PUBCOMP, [MQTT-4.3.3-11]), for at most a second.
 async fn disconnect(client: &crate::client::Client, props: &Properties, trace: &Trace) {
+    client.settle_incoming(Duration::from_secs(1)).await;
     trace.line(format_args!("sending DISCONNECT"));
     let d = crate::protocol::Disconnect {
         properties: props.clone(),
