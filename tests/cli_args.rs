@@ -235,11 +235,17 @@ fn environment_supplies_the_defaults() {
 
 #[test]
 fn unsupported_flags_are_refused_not_ignored() {
+    // Only what rustls cannot do (and DNS SRV) is refused; --unix, --proxy, -A,
+    // --capath and --tls-version are honoured (tests/cli_flags.rs).
     for flag in [
-        &["--unix", "/tmp/x.sock"][..],
-        &["--proxy", "socks5h://x"],
-        &["-A", "127.0.0.1"],
-        &["--capath", "/etc/ssl"],
+        &["--psk", "00"][..],
+        &["--psk-identity", "x"],
+        &["--tls-engine", "e"],
+        &["--keyform", "engine"],
+        &["--ciphers", "x"],
+        &["--tls-engine-kpass-sha1", "x"],
+        &["--tls-version", "tlsv1.1"],
+        &["-S"],
     ] {
         let mut args = vec!["pub", "-t", "a", "-m", "x"];
         args.extend_from_slice(flag);

@@ -19,10 +19,12 @@ fn mq_cmd() -> Command {
     c
 }
 
-/// `mq broker -p 0`, killed (by PID) on drop.
+/// `mq broker -p 0 -v`, killed (by PID) on drop; its log lines after the port line
+/// are readable with [`Broker::wait_log`].
 struct Broker {
     child: Child,
     port: u16,
+    log_rx: mpsc::Receiver<String>,
 }
 
 impl Broker {
@@ -33,7 +35,7 @@ impl Broker {
     /// `mq broker -p <port>` (0 = a free port).
     fn start_on(port: u16) -> Broker {
         let mut child = mq_cmd()
-            .args(["broker", "-p", &port.to_string()])
+            .args(["broker", "-v", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -41,6 +43,7 @@ impl Broker {
             .expect("spawn mq broker");
         let stderr = child.stderr.take().expect("stderr");
         let (tx, rx) = mpsc::channel();
+        let (log_tx, log_rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stderr).lines() {
@@ -52,12 +55,18 @@ impl Broker {
                             sent = true;
                         }
                     }
+                } else {
+                    let _ = log_tx.send(line);
                 }
                 // Keep draining so the broker never blocks on a full pipe.
             }
         });
         match rx.recv_timeout(Duration::from_secs(15)) {
-            Ok(port) => Broker { child, port },
+            Ok(port) => Broker {
+                child,
+                port,
+                log_rx,
+            },
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -69,6 +78,19 @@ impl Broker {
     fn port(&self) -> String {
         self.port.to_string()
     }
+
+    /// Wait (bounded) for a broker log line containing `text`.
+    fn wait_log(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.log_rx.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return,
+                Ok(_) => {}
+                Err(_) => panic!("the broker never logged {text:?}"),
+            }
+        }
+    }
 }
 
 impl Drop for Broker {
@@ -78,7 +100,7 @@ impl Drop for Broker {
     }
 }
 
-/// A running `mq sub`, started with `-d` and returned once its SUBACK arrived.
+/// A running `mq sub`, returned once the broker sent its SUBACK.
 struct Sub {
     child: Child,
     stderr_rx: mpsc::Receiver<String>,
@@ -86,7 +108,7 @@ struct Sub {
 
 fn start_sub(broker: &Broker, args: &[&str]) -> Sub {
     let mut child = mq_cmd()
-        .args(["sub", "-h", "127.0.0.1", "-p", &broker.port(), "-d"])
+        .args(["sub", "-h", "127.0.0.1", "-p", &broker.port()])
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -103,20 +125,7 @@ fn start_sub(broker: &Broker, args: &[&str]) -> Sub {
             }
         }
     });
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut seen = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) if line.starts_with("Subscribed (mid:") => break,
-            Ok(line) => seen.push(line),
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("mq sub never subscribed; stderr: {seen:?}");
-            }
-        }
-    }
+    broker.wait_log("Sending SUBACK to");
     Sub {
         child,
         stderr_rx: rx,
@@ -124,19 +133,6 @@ fn start_sub(broker: &Broker, args: &[&str]) -> Sub {
 }
 
 impl Sub {
-    /// Wait (bounded) for a `-d` trace line containing `text`.
-    fn wait_trace(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.stderr_rx.recv_timeout(left) {
-                Ok(line) if line.contains(text) => return,
-                Ok(_) => {}
-                Err(_) => panic!("mq sub never printed {text:?}"),
-            }
-        }
-    }
-
     /// Wait (bounded) for the process to exit; returns (code, stdout, stderr lines).
     fn finish(mut self) -> (Option<i32>, Vec<u8>, Vec<String>) {
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -529,11 +525,11 @@ fn url_and_environment_defaults() {
 }
 
 #[test]
-fn debug_trace_goes_to_stderr() {
+fn debug_trace_goes_to_stdout_like_mosquitto_pub() {
     let broker = Broker::start();
     let out = publish(&broker, &["-t", "d", "-m", "x", "-q", "1", "-d"]);
-    assert!(out.stdout.is_empty());
-    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.stderr.is_empty());
+    let err = String::from_utf8_lossy(&out.stdout);
     assert!(err.contains("sending CONNECT"), "{err}");
     assert!(err.contains("received CONNACK (0)"), "{err}");
     assert!(err.contains("received PUBACK"), "{err}");
@@ -547,7 +543,7 @@ fn unsubscribe_after_subscribe() {
         &broker,
         &["-t", "keep", "-t", "drop", "-U", "drop", "-C", "1", "-v"],
     );
-    sub.wait_trace("received UNSUBACK");
+    broker.wait_log("Sending UNSUBACK to");
     publish(&broker, &["-t", "drop", "-m", "gone"]);
     publish(&broker, &["-t", "keep", "-m", "kept"]);
     let (code, out, _) = sub.finish();
@@ -717,7 +713,7 @@ fn sub_reconnects_after_the_broker_restarts() {
     let sub = start_sub(&broker, &["-t", "back", "-C", "1", "-W", "20"]);
     drop(broker);
     let broker = Broker::start_on(port);
-    sub.wait_trace("reconnected");
+    broker.wait_log("Sending SUBACK to");
     publish(&broker, &["-t", "back", "-m", "again"]);
     let (code, out, err) = sub.finish();
     assert_eq!((code, out), (Some(0), b"again\n".to_vec()), "{err:?}");
@@ -727,16 +723,16 @@ fn sub_reconnects_after_the_broker_restarts() {
 fn id_prefix_and_explicit_id() {
     let broker = Broker::start();
     let out = publish(&broker, &["-t", "i", "-m", "x", "-I", "pfx-", "-d"]);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = String::from_utf8_lossy(&out.stdout);
     assert!(err.contains("Client pfx-"), "{err}");
     let out = publish(
         &broker,
         &["-t", "i", "-m", "x", "-i", "exact-id", "-d", "-V", "5"],
     );
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = String::from_utf8_lossy(&out.stdout);
     assert!(err.contains("Client exact-id sending CONNECT"), "{err}");
     // Without -i under 3.1.1 the client sends its own `mq-pub-<random>` identifier.
     let out = publish(&broker, &["-t", "i", "-m", "x", "-d"]);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = String::from_utf8_lossy(&out.stdout);
     assert!(err.contains("Client mq-pub-"), "{err}");
 }
