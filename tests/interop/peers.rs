@@ -50,7 +50,14 @@ impl Mosquitto {
                     break; // port taken in the meantime: try another
                 }
                 if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
-                    return Mosquitto { child, port, dir };
+                    // Another test's broker may hold the same port (the free port was
+                    // released before ours bound it): ours then exits at once, so
+                    // check it is still alive before trusting the connection.
+                    std::thread::sleep(Duration::from_millis(100));
+                    if let Ok(None) = child.try_wait() {
+                        return Mosquitto { child, port, dir };
+                    }
+                    break;
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
