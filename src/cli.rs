@@ -481,16 +481,6 @@ impl ClientArgs {
         opts.nodelay = true;
         Ok(())
     }
-
-    /// A copy without the transport flags that [`ClientArgs::apply_transport`] handles.
-    pub fn without_transport(&self) -> ClientArgs {
-        ClientArgs {
-            bind_address: None,
-            unix: None,
-            proxy: None,
-            ..self.clone()
-        }
-    }
 }
 
 /// When to colour the output.

@@ -32,6 +32,7 @@ fn target(handle: &BrokerHandle) -> Target {
         keep_alive: 30,
         client_id_prefix: "bench-test-".into(),
         connect_timeout: Duration::from_secs(5),
+        transport: None,
     }
 }
 

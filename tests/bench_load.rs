@@ -28,6 +28,7 @@ fn plan(handle: &BrokerHandle, mode: &'static str, qos: QoS, version: ProtocolVe
             keep_alive: 30,
             client_id_prefix: format!("bench-{mode}-"),
             connect_timeout: Duration::from_secs(5),
+            transport: None,
         },
         publishers: 2,
         subscribers: if mode == "pub" { 0 } else { 1 },
@@ -226,10 +227,15 @@ fn command_line_shapes() {
     };
     assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
     let wss = parse(&["pub", "-L", "wss://127.0.0.1:1/mqtt"]).expect("parses");
-    let Err(err) = plan_from(&wss.mode) else {
-        panic!("TLS load is refused");
+    let Ok(plan) = plan_from(&wss.mode) else {
+        panic!("WebSocket over TLS load is accepted");
     };
-    assert!(err.to_string().contains("not supported yet"), "{err}");
+    let transport = plan.target.transport.as_ref().expect("wss uses the client transport");
+    assert!(transport.scheme.is_tls() && transport.scheme.is_websocket());
+    assert_eq!(plan.target.display(), "wss://127.0.0.1:1/mqtt");
+    let tcp = parse(&["pub", "-L", "mqtt://127.0.0.1:1"]).expect("parses");
+    let plan = plan_from(&tcp.mode).expect("plain TCP");
+    assert!(plan.target.transport.is_none(), "plain mqtt:// takes the bare TCP path");
 }
 
 #[test]
@@ -370,6 +376,7 @@ async fn conn_storm_connects_every_client_and_reports_connect_times() {
             keep_alive: 30,
             client_id_prefix: "storm-".into(),
             connect_timeout: Duration::from_secs(5),
+            transport: None,
         },
         clients: 200,
         conn_rate: Some(2_000.0),
@@ -445,6 +452,7 @@ async fn sub_without_a_broker_ends_as_failed_instead_of_waiting_forever() {
             keep_alive: 30,
             client_id_prefix: "nobody-".into(),
             connect_timeout: Duration::from_secs(2),
+            transport: None,
         },
         publishers: 0,
         subscribers: 2,

@@ -306,7 +306,12 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, B
         session,
         link,
         keep_alive,
-        will: c.will,
+        // Kept for the whole connection: in its own allocations, not slices of the
+        // read buffer that held the CONNECT.
+        will: c.will.map(|mut w| {
+            super::inbound::unshare(&mut w.topic, &mut w.payload, &mut w.properties);
+            w
+        }),
         caps,
         topic_alias_max: if v5 { config.max_topic_alias } else { 0 },
         receive_max,

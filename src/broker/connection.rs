@@ -192,18 +192,6 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
         }
     };
 
-    if std::env::var_os("MQ_TMP_SIZE").is_some() {
-        let mut ib = Inbound::new(&state, &info);
-        eprintln!("TMPSIZE read_loop {}", std::mem::size_of_val(&read_loop(&state, &info, &mut rd, &mut rbuf)));
-        eprintln!("TMPSIZE write_loop {}", std::mem::size_of_val(&write_loop(&state, &info, &mut wr)));
-        eprintln!("TMPSIZE handle {}", std::mem::size_of_val(&ib.handle(Packet::PingReq)));
-        eprintln!("TMPSIZE read_packet {}", std::mem::size_of_val(&read_packet(&state, &mut rd, &mut rbuf, version, 0)));
-        let m = std::sync::Arc::new(super::message::Message::new(Default::default(), Default::default(), crate::protocol::QoS::AtMostOnce, false, Default::default(), None));
-        eprintln!("TMPSIZE state.publish {}", std::mem::size_of_val(&state.publish(m.clone())));
-        eprintln!("TMPSIZE teardown {}", std::mem::size_of_val(&teardown(&state, ConnInfo { version, client_id: info.client_id.clone(), session: info.session.clone(), link: info.link.clone(), keep_alive: 0, will: None, caps: info.caps, topic_alias_max: 0, receive_max: 0, expiry_at_connect: 0, max_packet_in: 0 }, Exit::Eof)));
-        ib.tmp_sizes();
-        eprintln!("TMPSIZE drain {}", std::mem::size_of_val(&drain(&state, &mut rd, &mut rbuf)));
-    }
     let exit = {
         let reader = read_loop(&state, &info, &mut rd, &mut rbuf);
         let writer = write_loop(&state, &info, &mut wr);

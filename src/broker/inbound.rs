@@ -10,9 +10,10 @@ use super::router::Subscriber;
 use super::session::{CONTROL_LIMIT, Delivery, SubEntry, lock};
 use super::state::State;
 use crate::protocol::{
-    Ack, ByteStr, Packet, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe, UnsubAck,
-    Unsubscribe, topic,
+    Ack, ByteStr, Packet, Properties, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe,
+    UnsubAck, Unsubscribe, topic,
 };
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -45,6 +46,16 @@ pub struct Inbound<'a> {
     pub info: &'a ConnInfo,
     /// Topic aliases the client set (client to server) [MQTT-3.3.2-12].
     pub aliases: HashMap<u16, ByteStr>,
+}
+
+/// Copy a message's topic, payload and correlation data out of the read buffer they
+/// were decoded from, for a message the broker keeps (retained message, will).
+pub fn unshare(topic: &mut ByteStr, payload: &mut Bytes, properties: &mut Properties) {
+    *topic = ByteStr::from(topic.as_str());
+    *payload = Bytes::copy_from_slice(payload);
+    if let Some(d) = properties.correlation_data.as_mut() {
+        *d = Bytes::copy_from_slice(d);
+    }
 }
 
 fn protocol_error(reason: ReasonCode, why: &str) -> Exit {
@@ -222,14 +233,6 @@ impl<'a> Inbound<'a> {
         }
     }
 
-    /// tmp
-    pub fn tmp_sizes(&mut self) {
-        eprintln!("TMPSIZE publish {}", std::mem::size_of_val(&self.publish(Publish::default())));
-        eprintln!("TMPSIZE subscribe {}", std::mem::size_of_val(&self.subscribe(Default::default())));
-        eprintln!("TMPSIZE unsubscribe {}", std::mem::size_of_val(&self.unsubscribe(Default::default())));
-        eprintln!("TMPSIZE send {}", std::mem::size_of_val(&self.send(Packet::PingResp)));
-    }
-
     async fn publish(&mut self, mut p: Publish) -> Result<(), Exit> {
         let state = self.state;
         let info = self.info;
@@ -343,6 +346,11 @@ impl<'a> Inbound<'a> {
         {
             reason = ReasonCode::PAYLOAD_FORMAT_INVALID;
         } else {
+            if p.retain {
+                // A retained message may stay for long: in its own allocations, not
+                // slices of (and keeping alive) a whole read buffer.
+                unshare(&mut p.topic, &mut p.payload, &mut p.properties);
+            }
             let msg = Message::new(
                 p.topic,
                 p.payload,

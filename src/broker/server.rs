@@ -121,9 +121,7 @@ pub async fn accept_loop(
         let state = state.clone();
         let done = done.clone();
         tokio::spawn(async move {
-            let fut = connection::serve(state, stream, peer, port);
-            if std::env::var_os("MQ_TMP_SIZE").is_some() { eprintln!("TMPSIZE serve future {} bytes", std::mem::size_of_val(&fut)); }
-            fut.await;
+            connection::serve(state, stream, peer, port).await;
             drop(permit);
             drop(done);
         });

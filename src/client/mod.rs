@@ -54,7 +54,7 @@ mod reconnect;
 mod socks5;
 mod state;
 mod tls;
-mod transport;
+pub mod transport;
 
 pub use error::Error;
 pub use options::{

@@ -6,9 +6,7 @@
 
 use crate::cli::PubArgs;
 use crate::cmd::json::{self, Json};
-use crate::cmd::output::DebugTrace;
-use crate::cmd::session::{self, Role, Trace};
-use crate::cmd::subscribe::shutdown_signal;
+use crate::cmd::session::{self, Role};
 use crate::protocol::{Ack, ByteStr, Publish, QoS, topic};
 use anyhow::{Context, bail};
 use bytes::Bytes;
@@ -74,28 +72,11 @@ pub async fn run(args: PubArgs) -> anyhow::Result<i32> {
     if args.max_inflight == 0 {
         bail!("-M must be at least 1");
     }
-    let version = base.version;
-    let props = session::parse_properties(
-        &session::group_properties(&args.client.property)?,
-        Role::Publish,
-        version,
-    )?;
-    let mut opts = session::options(
-        base,
-        &args.connect,
-        &args.client.without_transport(),
-        Role::Publish,
-        &props,
-    )?;
-    args.client.apply_transport(&mut opts)?;
-    if args.client.debug {
-        // -d: mosquitto's packet lines on stdout, built from the real packets.
-        opts.packet_trace = Some(DebugTrace::hook(&opts.client_id, opts.version));
-    }
+    let props = session::parse_properties(&args.client.property, Role::Publish, base.version)?;
+    let mut opts = session::options(base, &args.connect, &args.client, Role::Publish, &props)?;
     opts.max_inflight = args.max_inflight;
 
-    let mut trace = Trace::new(false, &opts.client_id);
-    let (client, _events) = session::connect(opts, &mut trace).await?;
+    let (client, _events) = crate::client::Client::connect(opts).await?;
     let template = Publish {
         topic: ByteStr::from(topic_name.clone().unwrap_or_default()),
         qos: args.qos,
@@ -114,7 +95,7 @@ pub async fn run(args: PubArgs) -> anyhow::Result<i32> {
                     payload: payload.clone(),
                     ..template.clone()
                 };
-                if let Err(e) = publish_one(&client, msg, &trace).await {
+                if let Err(e) = publish_one(&client, msg).await {
                     r = Err(e);
                     break;
                 }
@@ -124,12 +105,11 @@ pub async fn run(args: PubArgs) -> anyhow::Result<i32> {
         Source::Lines | Source::JsonLines => {
             let json = matches!(source, Source::JsonLines);
             tokio::select! {
-                r = stream_lines(&client, &template, json, &trace) => r,
-                _ = shutdown_signal() => Ok(()),
+                r = stream_lines(&client, &template, json) => r,
+                _ = crate::shutdown::signal() => Ok(()),
             }
         }
     };
-    trace.line(format_args!("sending DISCONNECT"));
     let d = crate::protocol::Disconnect {
         properties: props.disconnect.clone(),
         ..Default::default()
@@ -148,42 +128,13 @@ fn validate_topic(t: &str) -> anyhow::Result<()> {
 }
 
 /// Publish one message and wait for its acknowledgement.
-async fn publish_one(
-    client: &crate::client::Client,
-    msg: Publish,
-    trace: &Trace,
-) -> anyhow::Result<()> {
-    let line = describe(&msg);
-    let qos = msg.qos;
+async fn publish_one(client: &crate::client::Client, msg: Publish) -> anyhow::Result<()> {
     let ack = client.publish(msg).await?;
-    trace.line(format_args!("sending PUBLISH ({line}, m{})", ack.packet_id));
-    check_ack(qos, &ack, trace)
-}
-
-/// The `-d` description of a PUBLISH (without the message id).
-fn describe(msg: &Publish) -> String {
-    format!(
-        "d0, q{}, r{}, '{}', ... ({} bytes)",
-        msg.qos,
-        u8::from(msg.retain),
-        msg.topic,
-        msg.payload.len()
-    )
+    check_ack(&ack)
 }
 
 /// A v5 PUBACK/PUBREC with a reason code >= 0x80 is a failure.
-fn check_ack(qos: QoS, ack: &Ack, trace: &Trace) -> anyhow::Result<()> {
-    match qos {
-        QoS::AtMostOnce => {}
-        QoS::AtLeastOnce => trace.line(format_args!(
-            "received PUBACK (Mid: {}, RC:{})",
-            ack.packet_id, ack.reason.0
-        )),
-        QoS::ExactlyOnce => trace.line(format_args!(
-            "received PUBCOMP (Mid: {}, RC:{})",
-            ack.packet_id, ack.reason.0
-        )),
-    }
+fn check_ack(ack: &Ack) -> anyhow::Result<()> {
     if ack.reason.is_error() {
         let mut text = format!("the broker refused the message: {}", ack.reason);
         if let Some(r) = &ack.properties.reason_string {
@@ -200,11 +151,10 @@ async fn stream_lines(
     client: &crate::client::Client,
     template: &Publish,
     json: bool,
-    trace: &Trace,
 ) -> anyhow::Result<()> {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).split(b'\n');
     let progress = progress_bar();
-    let mut pending: JoinSet<(QoS, Result<Ack, crate::client::Error>)> = JoinSet::new();
+    let mut pending: JoinSet<Result<Ack, crate::client::Error>> = JoinSet::new();
     let mut line_no = 0u64;
     while let Some(line) = lines.next_segment().await.context("cannot read stdin")? {
         line_no += 1;
@@ -223,18 +173,14 @@ async fn stream_lines(
                 ..template.clone()
             }
         };
-        let qos = msg.qos;
-        trace.line(format_args!("sending PUBLISH ({})", describe(&msg)));
         let token = client.start_publish(msg).await?;
-        pending.spawn(async move { (qos, token.wait().await) });
+        pending.spawn(token.wait());
         while let Some(done) = pending.try_join_next() {
-            let (qos, ack) = done.context("publish task failed")?;
-            check_ack(qos, &ack?, trace)?;
+            check_ack(&done.context("publish task failed")??)?;
         }
     }
     while let Some(done) = pending.join_next().await {
-        let (qos, ack) = done.context("publish task failed")?;
-        check_ack(qos, &ack?, trace)?;
+        check_ack(&done.context("publish task failed")??)?;
     }
     if let Some(bar) = progress {
         bar.finish_and_clear();

@@ -5,10 +5,9 @@
 //! correlation data (a stale or foreign reply) is ignored.
 
 use crate::cli::RrArgs;
-use crate::cmd::output::DebugTrace;
 use crate::cmd::output::Printer;
-use crate::cmd::session::{self, Role, Trace};
-use crate::cmd::subscribe::{EXIT_TIMED_OUT, shutdown_signal};
+use crate::cmd::session::{self, Role};
+use crate::cmd::subscribe::EXIT_TIMED_OUT;
 use crate::protocol::{ByteStr, Publish, SubscribeFilter, SubscriptionOptions, topic};
 use anyhow::{Context, bail};
 use bytes::Bytes;
@@ -64,23 +63,8 @@ pub async fn run(args: RrArgs) -> anyhow::Result<i32> {
         bail!("you must give a request payload (-m, -f, -s or -n)");
     };
     let version = base.version;
-    let props = session::parse_properties(
-        &session::group_properties(&args.client.property)?,
-        Role::Publish,
-        version,
-    )?;
-    let mut opts = session::options(
-        base,
-        &connect,
-        &args.client.without_transport(),
-        Role::Publish,
-        &props,
-    )?;
-    args.client.apply_transport(&mut opts)?;
-    if args.client.debug {
-        // -d: mosquitto's packet lines on stdout, built from the real packets.
-        opts.packet_trace = Some(DebugTrace::hook(&opts.client_id, opts.version));
-    }
+    let props = session::parse_properties(&args.client.property, Role::Publish, version)?;
+    let opts = session::options(base, &connect, &args.client, Role::Publish, &props)?;
 
     // A -W too large to represent is no deadline at all.
     let deadline = args
@@ -111,8 +95,7 @@ async fn exchange(
     printer: &Printer,
 ) -> anyhow::Result<i32> {
     let version = opts.version;
-    let mut trace = Trace::new(false, &opts.client_id);
-    let (client, mut events) = session::connect(opts, &mut trace).await?;
+    let (client, mut events) = crate::client::Client::connect(opts).await?;
     let suback = client
         .subscribe(
             vec![SubscribeFilter {
@@ -122,7 +105,6 @@ async fn exchange(
             props.subscribe.clone(),
         )
         .await?;
-    trace.line(format_args!("received SUBACK"));
     if suback.reason_codes.iter().any(|c| c.is_error()) {
         let _ = client.disconnect().await;
         bail!(
@@ -146,12 +128,11 @@ async fn exchange(
     }
     let expected = request.properties.correlation_data.clone();
     let ack = client.publish(request).await?;
-    trace.line(format_args!("sending PUBLISH (m{})", ack.packet_id));
     if ack.reason.is_error() {
         let _ = client.disconnect().await;
         bail!("the broker refused the request: {}", ack.reason);
     }
-    let shutdown = shutdown_signal();
+    let shutdown = crate::shutdown::signal();
     tokio::pin!(shutdown);
     let response = loop {
         let event = tokio::select! {
@@ -197,7 +178,6 @@ async fn exchange(
         .write_all(&out)
         .and_then(|_| stdout.flush())
         .context("cannot write to stdout")?;
-    trace.line(format_args!("sending DISCONNECT"));
     let _ = client.disconnect().await;
     Ok(0)
 }

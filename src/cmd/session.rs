@@ -1,10 +1,11 @@
-//! What `mq pub` and `mq sub` share beyond the connection flags: the client
+//! What `mq pub`, `mq sub` and `mq rr` share beyond the connection flags: the client
 //! identifier default, clean session / session expiry, the will, `-D` MQTT 5
-//! properties per packet, connecting with a `-d` trace, and the refusal of flags we
-//! cannot honour yet.
+//! properties per packet, the transport flags, the `-d` packet trace, and the refusal
+//! of the flag we cannot honour yet (`-S`).
 
 use crate::cli::{ClientArgs, ConnectArgs};
-use crate::client::{Client, ConnectOptions, Events};
+use crate::client::ConnectOptions;
+use crate::cmd::output::DebugTrace;
 use crate::protocol::{ByteStr, Properties, PropertyContext, PropertyId, ProtocolVersion, Will};
 use anyhow::{Context, bail};
 use bytes::Bytes;
@@ -73,7 +74,7 @@ pub fn random_suffix(len: usize) -> String {
 
 /// Complete the client options for `mq pub`/`mq sub`/`mq rr`: `opts` comes from
 /// [`ConnectArgs::to_options`] (called once: `-P -` reads stdin), the rest from the
-/// session flags.
+/// session, transport and `-d` flags.
 pub fn options(
     mut opts: ConnectOptions,
     connect: &ConnectArgs,
@@ -81,15 +82,8 @@ pub fn options(
     role: Role,
     props: &CommandProperties,
 ) -> anyhow::Result<ConnectOptions> {
-    for (set, flag) in [
-        (client.bind_address.is_some(), "-A"),
-        (client.unix.is_some(), "--unix"),
-        (client.proxy.is_some(), "--proxy"),
-        (client.srv, "-S"),
-    ] {
-        if set {
-            bail!("{flag} is not supported yet");
-        }
+    if client.srv {
+        bail!("-S is not supported yet");
     }
     if let Some(prefix) = &client.id_prefix {
         opts.client_id = format!("{prefix}{}", std::process::id());
@@ -130,12 +124,17 @@ pub fn options(
         });
     }
     opts.properties = props.connect.clone();
+    client.apply_transport(&mut opts)?;
+    if client.debug {
+        // -d: mosquitto's packet lines on stdout, built from the real packets.
+        opts.packet_trace = Some(DebugTrace::hook(&opts.client_id, opts.version));
+    }
     Ok(opts)
 }
 
 /// Split the flat `-D` values into one group per flag: `user-property` takes a key
 /// and a value, every other property one value.
-pub fn group_properties(flat: &[String]) -> anyhow::Result<Vec<Vec<String>>> {
+fn group_properties(flat: &[String]) -> anyhow::Result<Vec<Vec<String>>> {
     let mut groups = Vec::new();
     let mut rest = flat;
     while !rest.is_empty() {
@@ -153,8 +152,18 @@ pub fn group_properties(flat: &[String]) -> anyhow::Result<Vec<Vec<String>>> {
     Ok(groups)
 }
 
-/// Parse every `-D COMMAND NAME VALUE` (`-D COMMAND user-property KEY VALUE`).
+/// Parse every `-D COMMAND NAME VALUE` (`-D COMMAND user-property KEY VALUE`), given
+/// as the flat list of values clap collects.
 pub fn parse_properties(
+    flat: &[String],
+    role: Role,
+    version: ProtocolVersion,
+) -> anyhow::Result<CommandProperties> {
+    parse_groups(&group_properties(flat)?, role, version)
+}
+
+/// [`parse_properties`] on the values already split one group per `-D`.
+fn parse_groups(
     raw: &[Vec<String>],
     role: Role,
     version: ProtocolVersion,
@@ -255,53 +264,6 @@ fn set_property(p: &mut Properties, id: PropertyId, values: &[String]) -> anyhow
     Ok(())
 }
 
-/// Prints mosquitto-style `-d` trace lines (`Client X sending CONNECT`) on stderr.
-#[derive(Clone, Debug)]
-pub struct Trace {
-    on: bool,
-    id: String,
-}
-
-impl Trace {
-    /// A trace that prints only when `on`.
-    pub fn new(on: bool, client_id: &str) -> Trace {
-        Trace {
-            on,
-            id: if client_id.is_empty() {
-                "(null)".into()
-            } else {
-                client_id.into()
-            },
-        }
-    }
-
-    /// Print one line (`Client <id> <what>`).
-    pub fn line(&self, what: std::fmt::Arguments<'_>) {
-        if self.on {
-            eprintln!("Client {} {what}", self.id);
-        }
-    }
-
-    /// Use the identifier the broker assigned.
-    pub fn set_id(&mut self, id: &str) {
-        if !id.is_empty() {
-            self.id = id.into();
-        }
-    }
-}
-
-/// Connect, with the `-d` trace of CONNECT/CONNACK.
-pub async fn connect(opts: ConnectOptions, trace: &mut Trace) -> anyhow::Result<(Client, Events)> {
-    trace.line(format_args!("sending CONNECT"));
-    let (client, events) = Client::connect(opts).await?;
-    trace.set_id(client.client_id());
-    trace.line(format_args!(
-        "received CONNACK ({})",
-        client.connack().reason.0
-    ));
-    Ok((client, events))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,7 +274,7 @@ mod tests {
 
     #[test]
     fn properties_by_command() {
-        let p = parse_properties(
+        let p = parse_groups(
             &[
                 d(&["publish", "user-property", "k", "v"]),
                 d(&["publish", "content-type", "text/plain"]),
@@ -333,7 +295,7 @@ mod tests {
     fn properties_rejected_where_not_allowed() {
         // [MQTT-2.2.2-2]: a property only in the packets that define it.
         assert!(
-            parse_properties(
+            parse_groups(
                 &[d(&["connect", "content-type", "x"])],
                 Role::Publish,
                 ProtocolVersion::V5
@@ -341,7 +303,7 @@ mod tests {
             .is_err()
         );
         assert!(
-            parse_properties(
+            parse_groups(
                 &[d(&["subscribe", "content-type", "x"])],
                 Role::Publish,
                 ProtocolVersion::V5
@@ -349,7 +311,7 @@ mod tests {
             .is_err()
         );
         assert!(
-            parse_properties(
+            parse_groups(
                 &[d(&["publish", "no-such", "x"])],
                 Role::Publish,
                 ProtocolVersion::V5
@@ -357,7 +319,7 @@ mod tests {
             .is_err()
         );
         assert!(
-            parse_properties(
+            parse_groups(
                 &[d(&["publish", "topic-alias", "x"])],
                 Role::Publish,
                 ProtocolVersion::V5
@@ -365,7 +327,7 @@ mod tests {
             .is_err()
         );
         assert!(
-            parse_properties(
+            parse_groups(
                 &[d(&["publish", "content-type", "x"])],
                 Role::Publish,
                 ProtocolVersion::V311

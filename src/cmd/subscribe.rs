@@ -3,10 +3,9 @@
 //! connection lost after the first CONNACK is re-established, as mosquitto_sub does).
 
 use crate::cli::SubArgs;
-use crate::client::Backoff;
-use crate::cmd::output::DebugTrace;
+use crate::client::{Backoff, Client};
 use crate::cmd::output::Printer;
-use crate::cmd::session::{self, Role, Trace};
+use crate::cmd::session::{self, Role};
 use crate::protocol::{
     ByteStr, Properties, Publish, QoS, SubscribeFilter, SubscriptionOptions, topic,
 };
@@ -61,23 +60,8 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
         bail!("--retained-only and -R cannot be used together");
     }
     let version = base.version;
-    let props = session::parse_properties(
-        &session::group_properties(&args.client.property)?,
-        Role::Subscribe,
-        version,
-    )?;
-    let mut opts = session::options(
-        base,
-        &args.connect,
-        &args.client.without_transport(),
-        Role::Subscribe,
-        &props,
-    )?;
-    args.client.apply_transport(&mut opts)?;
-    if args.client.debug {
-        // -d: mosquitto's packet lines on stdout, built from the real packets.
-        opts.packet_trace = Some(DebugTrace::hook(&opts.client_id, opts.version));
-    }
+    let props = session::parse_properties(&args.client.property, Role::Subscribe, version)?;
+    let mut opts = session::options(base, &args.connect, &args.client, Role::Subscribe, &props)?;
     // Like mosquitto_sub: once connected, a lost connection is re-established (and the
     // subscriptions restored) until -C, -W or Ctrl-C ends the command.
     opts.reconnect = Some(Backoff {
@@ -92,18 +76,15 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
     let deadline = args
         .timeout
         .and_then(|w| started.checked_add(Duration::from_secs(w)));
-    let mut trace = Trace::new(false, &opts.client_id);
     let connected = match deadline {
-        Some(d) => {
-            match tokio::time::timeout_at(d.into(), session::connect(opts, &mut trace)).await {
-                Ok(r) => r?,
-                Err(_) => {
-                    eprintln!("Timed out");
-                    return Ok(EXIT_TIMED_OUT);
-                }
+        Some(d) => match tokio::time::timeout_at(d.into(), Client::connect(opts)).await {
+            Ok(r) => r?,
+            Err(_) => {
+                eprintln!("Timed out");
+                return Ok(EXIT_TIMED_OUT);
             }
-        }
-        None => session::connect(opts, &mut trace).await?,
+        },
+        None => Client::connect(opts).await?,
     };
     let (client, mut events) = connected;
 
@@ -118,18 +99,9 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
             },
         })
         .collect();
-    for f in &subscribe_filters {
-        trace.line(format_args!(
-            "sending SUBSCRIBE (Topic: {}, QoS: {}, Options: 0x{:02x})",
-            f.filter,
-            f.options.qos,
-            u8::from(f.options.retain_as_published) << 3
-        ));
-    }
     let suback = client
         .subscribe(subscribe_filters, props.subscribe.clone())
         .await?;
-    trace.line(format_args!("received SUBACK"));
     if args.client.debug {
         let codes: Vec<String> = suback
             .reason_codes
@@ -157,19 +129,17 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
         bail!("all subscription requests were denied");
     }
     if !args.unsubscribe.is_empty() {
-        trace.line(format_args!("sending UNSUBSCRIBE"));
         client
             .unsubscribe(args.unsubscribe.clone(), props.unsubscribe.clone())
             .await?;
-        trace.line(format_args!("received UNSUBACK"));
     }
     if args.exit_after_subscribe {
-        disconnect(&client, &props.disconnect, &trace).await;
+        disconnect(&client, &props.disconnect).await;
         return Ok(0);
     }
 
-    let stop = receive(&args, &printer, &client, &mut events, deadline, &trace).await?;
-    disconnect(&client, &props.disconnect, &trace).await;
+    let stop = receive(&args, &printer, &client, &mut events, deadline).await?;
+    disconnect(&client, &props.disconnect).await;
     match stop {
         Stop::Done => Ok(0),
         Stop::TimedOut => {
@@ -197,10 +167,9 @@ fn printer(args: &SubArgs) -> anyhow::Result<Printer> {
 async fn receive(
     args: &SubArgs,
     printer: &Printer,
-    client: &crate::client::Client,
+    client: &Client,
     events: &mut crate::client::Events,
     deadline: Option<Instant>,
-    trace: &Trace,
 ) -> anyhow::Result<Stop> {
     let mut count: u64 = 0;
     let mut out = Vec::with_capacity(4096);
@@ -213,7 +182,7 @@ async fn receive(
         }
     };
     tokio::pin!(timeout);
-    let shutdown = shutdown_signal();
+    let shutdown = crate::shutdown::signal();
     tokio::pin!(shutdown);
     loop {
         let event = tokio::select! {
@@ -223,33 +192,16 @@ async fn receive(
         };
         let msg = match event {
             Some(crate::client::Event::Message(m)) => m,
-            Some(crate::client::Event::Disconnected(e)) => {
-                trace.line(format_args!("lost the connection: {e}; reconnecting"));
-                continue;
-            }
-            Some(crate::client::Event::ServerDisconnect(d)) => {
-                trace.line(format_args!("received DISCONNECT ({})", d.reason));
-                continue;
-            }
-            Some(crate::client::Event::Reconnected { session_present }) => {
-                trace.line(format_args!(
-                    "reconnected (session present: {})",
-                    u8::from(session_present)
-                ));
-                continue;
-            }
+            // The client re-establishes a lost connection (opts.reconnect) and the
+            // -d hook prints the packets: nothing more to do here.
+            Some(
+                crate::client::Event::Disconnected(_)
+                | crate::client::Event::ServerDisconnect(_)
+                | crate::client::Event::Reconnected { .. },
+            ) => continue,
             None => bail!("the connection was closed"),
         };
         let now = SystemTime::now();
-        trace.line(format_args!(
-            "received PUBLISH (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
-            u8::from(msg.dup),
-            msg.qos,
-            u8::from(msg.retain),
-            msg.packet_id,
-            msg.topic,
-            msg.payload.len()
-        ));
         if args
             .filter_out
             .iter()
@@ -301,40 +253,16 @@ async fn receive(
     }
 }
 
-/// Graceful DISCONNECT (with `-D disconnect` properties), traced. Like mosquitto_sub,
+/// Graceful DISCONNECT (with `-D disconnect` properties). Like mosquitto_sub,
 /// first let the server finish releasing the QoS 2 messages already received (PUBREL /
 /// PUBCOMP, [MQTT-4.3.3-11]), for at most a second.
-async fn disconnect(client: &crate::client::Client, props: &Properties, trace: &Trace) {
+async fn disconnect(client: &Client, props: &Properties) {
     client.settle_incoming(Duration::from_secs(1)).await;
-    trace.line(format_args!("sending DISCONNECT"));
     let d = crate::protocol::Disconnect {
         properties: props.clone(),
         ..Default::default()
     };
     let _ = client.disconnect_with(d).await;
-}
-
-/// Resolves on Ctrl-C (and SIGTERM on Unix).
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 /// `--random-filter`: keep about PCT percent of the messages (xorshift, seeded from

@@ -15,8 +15,12 @@
 //!   are decoded by the codec from one read buffer, many per `read`. The client layer
 //!   ([`crate::client`]) puts a channel and an event-loop task between the caller and
 //!   the socket and acknowledges through that task, which costs throughput the bench
-//!   cannot afford at QoS 0. These modes therefore speak plain `mqtt://` only; TLS and
-//!   WebSocket load is refused with a clear "not supported yet" error.
+//!   cannot afford at QoS 0. The load modes still take every transport the shared
+//!   connection flags name: plain `mqtt://` is a bare `TcpStream`, while TLS
+//!   (`mqtts://`), WebSocket (`ws://`, `wss://`, binary frames with the `mqtt`
+//!   subprotocol [MQTT-6.0.0-1] [MQTT-6.0.0-3]), `--unix`, `--proxy` and `-A` are
+//!   opened by the client layer's transport code ([`crate::client::transport`]) and
+//!   driven by the same raw loop; only the byte stream differs.
 //! - **`check` uses [`crate::client`]**: it measures correctness and capability, not
 //!   throughput, and gets TLS, WebSocket and every protocol detail from the one client
 //!   implementation.
@@ -310,30 +314,30 @@ pub struct CheckArgs {
     pub help: Option<bool>,
 }
 
-/// The load modes' connection target from the shared connection flags. Only plain
-/// TCP: see the module doc for why.
-pub fn target_from(conn: &ConnectArgs, what: &str) -> anyhow::Result<Target> {
+/// The load modes' connection target from the shared connection flags. Plain
+/// `mqtt://` without `--unix`, `--proxy` or `-A` connects with a bare `TcpStream`;
+/// anything else goes through the client layer's transport (see `raw.rs`).
+pub fn target_from(conn: &ConnectArgs) -> anyhow::Result<Target> {
     let opts = conn.to_options()?;
-    if opts.scheme != Scheme::Mqtt {
-        bail!(
-            "mq bench {what} over {} is not supported yet: the load modes speak plain MQTT over TCP (mqtt://); `mq bench check` supports TLS and WebSocket",
-            opts.scheme.as_str()
-        );
-    }
     let prefix = if opts.client_id.is_empty() {
         format!("mq-bench-{:08x}-", template::run_id())
     } else {
         format!("{}-", opts.client_id)
     };
+    let plain_tcp = opts.scheme == Scheme::Mqtt
+        && opts.unix_socket.is_none()
+        && opts.proxy.is_none()
+        && opts.bind_address.is_none();
     Ok(Target {
-        host: opts.host,
+        host: opts.host.clone(),
         port: opts.port,
         version: opts.version,
-        username: opts.username,
-        password: opts.password,
+        username: opts.username.clone(),
+        password: opts.password.clone(),
         keep_alive: opts.keep_alive,
         client_id_prefix: prefix,
         connect_timeout: opts.connect_timeout,
+        transport: if plain_tcp { None } else { Some(opts) },
     })
 }
 
@@ -363,7 +367,7 @@ pub fn plan_from(mode: &Mode) -> anyhow::Result<LoadPlan> {
             let (interval, target_rate) = interval_of(&a.publish)?;
             LoadPlan {
                 mode: "pub",
-                target: target_from(&a.conn, "pub")?,
+                target: target_from(&a.conn)?,
                 publishers: a.publish.clients,
                 subscribers: 0,
                 topic: a.publish.topic.clone(),
@@ -384,7 +388,7 @@ pub fn plan_from(mode: &Mode) -> anyhow::Result<LoadPlan> {
         }
         Mode::Sub(a) => LoadPlan {
             mode: "sub",
-            target: target_from(&a.conn, "sub")?,
+            target: target_from(&a.conn)?,
             publishers: 0,
             subscribers: a.clients,
             topic: "bench".into(),
@@ -406,7 +410,7 @@ pub fn plan_from(mode: &Mode) -> anyhow::Result<LoadPlan> {
             let (interval, target_rate) = interval_of(&a.publish)?;
             LoadPlan {
                 mode: "pubsub",
-                target: target_from(&a.conn, "pubsub")?,
+                target: target_from(&a.conn)?,
                 publishers: a.publish.clients,
                 subscribers: a.subscribers,
                 topic: a.publish.topic.clone(),
@@ -455,7 +459,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<i32> {
         }
         Mode::Conn(a) => {
             let plan = ConnPlan {
-                target: target_from(&a.conn, "conn")?,
+                target: target_from(&a.conn)?,
                 clients: a.clients,
                 conn_rate: a.conn_rate,
                 hold: a.hold,

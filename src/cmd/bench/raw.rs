@@ -1,18 +1,30 @@
-//! A deliberately small MQTT connection over plain TCP, driven directly by
-//! [`crate::protocol`]: CONNECT/CONNACK, SUBSCRIBE/SUBACK, then the caller takes the
-//! socket and its read buffer and runs its own event loop (see `load.rs`). No task,
-//! channel or lock stands between the bench and the socket.
+//! A deliberately small MQTT connection driven directly by [`crate::protocol`]:
+//! CONNECT/CONNACK, SUBSCRIBE/SUBACK, then the caller takes the socket and its read
+//! buffer and runs its own event loop (see `load.rs`). No task, channel or lock stands
+//! between the bench and the socket.
+//!
+//! Plain `mqtt://` (no `--unix`, `--proxy` or `-A`) is a bare [`TcpStream`]; every
+//! other transport (TLS, WebSocket [MQTT-6.0.0-1], Unix socket, SOCKS5, bound source
+//! address) is opened by [`crate::client::transport::connect`], the same code the
+//! client uses, and carried boxed. [`BenchStream`] holds either, and splits each
+//! variant its own way so the TCP path stays exactly as cheap as before.
 
 use crate::protocol::{
     self, ConnAck, Connect, Packet, ProtocolVersion, QoS, ReasonCode, SubAck, Subscribe,
     SubscribeFilter, SubscriptionOptions,
 };
+use crate::client::ConnectOptions;
+use crate::client::transport::{self, Transport};
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::fmt;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::net::tcp;
 
 /// Where and how the load modes connect.
 #[derive(Clone, Debug)]
@@ -33,11 +45,18 @@ pub struct Target {
     pub client_id_prefix: String,
     /// Time allowed for TCP connect + CONNECT/CONNACK.
     pub connect_timeout: Duration,
+    /// `None`: plain TCP to `host:port` (the fast path). `Some`: open the transport
+    /// these options describe (TLS, WebSocket, `--unix`, `--proxy`, `-A`) with the
+    /// client layer; only their transport fields are used, the MQTT fields above win.
+    pub transport: Option<ConnectOptions>,
 }
 
 impl Target {
-    /// `mqtt://host:port` for messages.
+    /// `mqtt://host:port` (or the transport's URL) for messages.
     pub fn display(&self) -> String {
+        if let Some(opts) = &self.transport {
+            return opts.server_display();
+        }
         if self.host.contains(':') {
             format!("mqtt://[{}]:{}", self.host, self.port)
         } else {
@@ -61,6 +80,9 @@ pub enum ConnError {
     Closed,
     /// The broker sent DISCONNECT.
     Disconnected(ReasonCode),
+    /// Opening the transport failed (DNS, TLS, WebSocket, proxy): the client layer's
+    /// message.
+    Transport(String),
 }
 
 impl ConnError {
@@ -91,6 +113,7 @@ impl ConnError {
             ConnError::Protocol(_) => "protocol error".to_string(),
             ConnError::Closed => "closed by broker".to_string(),
             ConnError::Disconnected(r) => format!("disconnected: {r}"),
+            ConnError::Transport(m) => m.clone(),
         }
     }
 }
@@ -111,6 +134,16 @@ impl From<std::io::Error> for ConnError {
     }
 }
 
+impl From<crate::client::Error> for ConnError {
+    fn from(e: crate::client::Error) -> Self {
+        match e {
+            crate::client::Error::Io(e) => ConnError::Io(e),
+            crate::client::Error::Timeout(step) => ConnError::Timeout(step),
+            other => ConnError::Transport(other.to_string()),
+        }
+    }
+}
+
 impl From<protocol::Error> for ConnError {
     fn from(e: protocol::Error) -> Self {
         ConnError::Protocol(e.to_string())
@@ -120,8 +153,8 @@ impl From<protocol::Error> for ConnError {
 /// One connected client: the socket, the bytes read but not yet decoded, and packets
 /// that arrived while waiting for a specific reply.
 pub struct RawConn {
-    /// The socket (Nagle off).
-    pub stream: TcpStream,
+    /// The socket (Nagle off unless `--nodelay false`).
+    pub stream: BenchStream,
     /// Undecoded input.
     pub rbuf: BytesMut,
     /// Packets received before the caller's event loop started.
@@ -139,8 +172,17 @@ impl RawConn {
     pub async fn connect(target: &Target, client_id: &str) -> Result<RawConn, ConnError> {
         let started = Instant::now();
         let work = async {
-            let stream = TcpStream::connect((target.host.as_str(), target.port)).await?;
-            stream.set_nodelay(true)?;
+            let stream = match &target.transport {
+                None => {
+                    let tcp = TcpStream::connect((target.host.as_str(), target.port)).await?;
+                    tcp.set_nodelay(true)?;
+                    BenchStream::Tcp(tcp)
+                }
+                Some(opts) => {
+                    let deadline = tokio::time::Instant::now() + target.connect_timeout;
+                    BenchStream::Boxed(transport::connect(opts, deadline).await?)
+                }
+            };
             let mut conn = RawConn {
                 stream,
                 rbuf: BytesMut::with_capacity(4096),
@@ -185,6 +227,8 @@ impl RawConn {
         let mut out = BytesMut::new();
         protocol::encode(packet, self.version, &mut out)?;
         self.stream.write_all(&out).await?;
+        // A WebSocket write queues a frame until flushed; TCP's flush is a no-op.
+        self.stream.flush().await?;
         Ok(())
     }
 
@@ -237,5 +281,136 @@ impl RawConn {
             .map_err(|_| ConnError::Timeout("waiting for SUBACK"))?;
         self.pending.extend(held);
         res
+    }
+}
+
+/// The bench's socket: bare TCP on the fast path, any other transport boxed.
+pub enum BenchStream {
+    /// Plain `mqtt://`.
+    Tcp(TcpStream),
+    /// TLS, WebSocket, Unix socket, proxy or bound TCP, from the client layer.
+    Boxed(Transport),
+}
+
+impl BenchStream {
+    /// Borrow independent read and write halves, for one `select!` loop that reads
+    /// and writes at once. TCP splits for free; the boxed transport goes through
+    /// [`tokio::io::split`].
+    pub fn split(&mut self) -> (BenchRead<'_>, BenchWrite<'_>) {
+        match self {
+            BenchStream::Tcp(s) => {
+                let (r, w) = s.split();
+                (BenchRead::Tcp(r), BenchWrite::Tcp(w))
+            }
+            BenchStream::Boxed(s) => {
+                let (r, w) = tokio::io::split(s);
+                (BenchRead::Boxed(r), BenchWrite::Boxed(w))
+            }
+        }
+    }
+}
+
+/// The read half of a [`BenchStream`].
+pub enum BenchRead<'a> {
+    /// TCP.
+    Tcp(tcp::ReadHalf<'a>),
+    /// Any other transport.
+    Boxed(tokio::io::ReadHalf<&'a mut Transport>),
+}
+
+/// The write half of a [`BenchStream`].
+pub enum BenchWrite<'a> {
+    /// TCP.
+    Tcp(tcp::WriteHalf<'a>),
+    /// Any other transport.
+    Boxed(tokio::io::WriteHalf<&'a mut Transport>),
+}
+
+impl BenchWrite<'_> {
+    /// Whether written bytes may wait in a buffer until `flush` (a WebSocket frame,
+    /// TLS records): the event loops flush once their write buffer is empty. A TCP
+    /// write is on the wire already, so the fast path never flushes.
+    pub fn needs_flush(&self) -> bool {
+        matches!(self, BenchWrite::Boxed(_))
+    }
+}
+
+impl AsyncRead for BenchStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            BenchStream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            BenchStream::Boxed(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for BenchStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            BenchStream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            BenchStream::Boxed(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            BenchStream::Tcp(s) => Pin::new(s).poll_flush(cx),
+            BenchStream::Boxed(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            BenchStream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            BenchStream::Boxed(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+impl AsyncRead for BenchRead<'_> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            BenchRead::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            BenchRead::Boxed(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for BenchWrite<'_> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            BenchWrite::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            BenchWrite::Boxed(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            BenchWrite::Tcp(s) => Pin::new(s).poll_flush(cx),
+            BenchWrite::Boxed(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            BenchWrite::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            BenchWrite::Boxed(s) => Pin::new(s).poll_shutdown(cx),
+        }
     }
 }

@@ -146,6 +146,8 @@ async fn publish_loop(
     let mut exhausted = false;
     let mut deadline = Instant::now() + Duration::from_secs(365 * 24 * 3600);
     let (mut rd, mut wr) = conn.stream.split();
+    let needs_flush = wr.needs_flush();
+    let mut unflushed = false;
 
     loop {
         let finishing = stopping || exhausted;
@@ -212,6 +214,11 @@ async fn publish_loop(
                 let n = r?;
                 wbuf.advance(n);
                 last_send = Instant::now();
+                unflushed = needs_flush;
+            }
+            r = wr.flush(), if unflushed && wbuf.is_empty() => {
+                r?;
+                unflushed = false;
             }
             _ = stop.changed(), if !stopping => {
                 stopping = true;
@@ -365,6 +372,8 @@ async fn subscribe_loop(
     let mut last_send = Instant::now();
     let mut lat_batch: Vec<u64> = Vec::new();
     let (mut rd, mut wr) = conn.stream.split();
+    let needs_flush = wr.needs_flush();
+    let mut unflushed = false;
     loop {
         if !pending.is_empty() || !rbuf.is_empty() {
             let now_ns = ctx.clock.now_ns();
@@ -444,6 +453,11 @@ async fn subscribe_loop(
             r = wr.write(&wbuf), if !wbuf.is_empty() => {
                 wbuf.advance(r?);
                 last_send = Instant::now();
+                unflushed = needs_flush;
+            }
+            r = wr.flush(), if unflushed && wbuf.is_empty() => {
+                r?;
+                unflushed = false;
             }
             _ = sleep_until(ping_at), if !keep_alive.is_zero() => {
                 protocol::encode(&Packet::PingReq, version, &mut wbuf)?;
