@@ -42,8 +42,12 @@ pub async fn run(args: BrokerArgs) -> anyhow::Result<i32> {
         config.log_types = LogTypes::ALL;
     }
     config.port = args.port;
+    // Watch for the signals before the listeners open, so a SIGTERM sent as soon as
+    // the port is announced is a clean shutdown, not the default abrupt exit.
+    let stop = tokio::spawn(crate::shutdown::signal());
+    tokio::task::yield_now().await;
     let handle = Broker::builder().config(config).start().await?;
-    crate::shutdown::signal().await;
+    let _ = stop.await;
     handle.shutdown().await;
     Ok(0)
 }
