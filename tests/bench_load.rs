@@ -230,12 +230,19 @@ fn command_line_shapes() {
     let Ok(plan) = plan_from(&wss.mode) else {
         panic!("WebSocket over TLS load is accepted");
     };
-    let transport = plan.target.transport.as_ref().expect("wss uses the client transport");
+    let transport = plan
+        .target
+        .transport
+        .as_ref()
+        .expect("wss uses the client transport");
     assert!(transport.scheme.is_tls() && transport.scheme.is_websocket());
     assert_eq!(plan.target.display(), "wss://127.0.0.1:1/mqtt");
     let tcp = parse(&["pub", "-L", "mqtt://127.0.0.1:1"]).expect("parses");
     let plan = plan_from(&tcp.mode).expect("plain TCP");
-    assert!(plan.target.transport.is_none(), "plain mqtt:// takes the bare TCP path");
+    assert!(
+        plan.target.transport.is_none(),
+        "plain mqtt:// takes the bare TCP path"
+    );
 }
 
 #[test]

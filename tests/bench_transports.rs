@@ -131,14 +131,13 @@ async fn ws_relay(broker: SocketAddr) -> u16 {
                 let (mut up_rx, mut up_tx) = up.into_split();
                 let to_broker = async move {
                     while let Some(Ok(msg)) = ws_rx.next().await {
-                        match msg {
-                            Message::Binary(b) => {
-                                if up_tx.write_all(&b).await.is_err() {
-                                    break;
-                                }
-                            }
-                            Message::Close(_) => break,
-                            _ => {}
+                        let ok = match msg {
+                            Message::Binary(b) => up_tx.write_all(&b).await.is_ok(),
+                            Message::Close(_) => false,
+                            _ => true,
+                        };
+                        if !ok {
+                            break;
                         }
                     }
                     let _ = up_tx.shutdown().await;
@@ -170,9 +169,7 @@ async fn ws_relay(broker: SocketAddr) -> u16 {
 fn pubsub_200(conn_args: &[&str], broker_url: &str) {
     let mut args = vec!["bench", "pubsub"];
     args.extend_from_slice(conn_args);
-    args.extend_from_slice(&[
-        "-c", "2", "-q", "1", "--limit", "200", "--json", "--quiet",
-    ]);
+    args.extend_from_slice(&["-c", "2", "-q", "1", "--limit", "200", "--json", "--quiet"]);
     let out = assert_cmd::Command::cargo_bin("mq")
         .expect("mq binary")
         .args(&args)
@@ -249,4 +246,32 @@ fn tls_untrusted_certificate_is_reported() {
     );
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("TLS"), "{text}");
+}
+
+/// A connection storm over WebSocket: every CONNECT gets its CONNACK through the
+/// client layer's transport and the counts add up.
+#[test]
+fn conn_over_websocket_connects_all() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let handle = rt.block_on(broker());
+    let port = rt.block_on(ws_relay(handle.local_addr()));
+    let url = format!("ws://127.0.0.1:{port}/mqtt");
+    let out = assert_cmd::Command::cargo_bin("mq")
+        .expect("mq binary")
+        .args(["bench", "conn", "-L", &url, "-c", "8", "--json", "--quiet"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "stdout: {}, stderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["mode"], "conn");
+    assert_eq!(v["broker"], url);
+    assert_eq!(v["connections"]["attempted"], 8);
+    assert_eq!(v["connections"]["succeeded"], 8);
+    assert_eq!(v["connections"]["failed"], 0);
 }

@@ -1,6 +1,7 @@
 //! `mq bench conn`: a connection storm. Opens `-c` connections at `--conn-rate`,
-//! measures TCP connect to CONNACK per connection, counts failures by reason, holds
-//! the connections for `--hold` (answering keep alive), then disconnects them all.
+//! measures connect (TCP and any TLS / WebSocket handshake) to CONNACK per
+//! connection, counts failures by reason, holds the connections for `--hold`
+//! (answering keep alive), then disconnects them all.
 //!
 //! Each connection needs a file descriptor, so the open-file limit is checked first
 //! and raised where the OS allows (see [`ensure_open_files`]).

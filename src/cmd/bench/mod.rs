@@ -46,7 +46,7 @@
 //! ```text
 //! schema            "mq-bench/1"
 //! mode              "pub" | "sub" | "pubsub" | "conn"
-//! broker            "mqtt://host:port"
+//! broker            "mqtt://host:port" (or mqtts://, ws://host:port/path, ...)
 //! protocol          "3.1" | "3.1.1" | "5.0"
 //! qos               0 | 1 | 2 | null (conn)
 //! payload_bytes     integer | null (sub, conn)

@@ -9,12 +9,12 @@
 //! client uses, and carried boxed. [`BenchStream`] holds either, and splits each
 //! variant its own way so the TCP path stays exactly as cheap as before.
 
+use crate::client::ConnectOptions;
+use crate::client::transport::{self, Transport};
 use crate::protocol::{
     self, ConnAck, Connect, Packet, ProtocolVersion, QoS, ReasonCode, SubAck, Subscribe,
     SubscribeFilter, SubscriptionOptions,
 };
-use crate::client::ConnectOptions;
-use crate::client::transport::{self, Transport};
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::fmt;

@@ -210,7 +210,7 @@ pub struct Connections {
     pub failed: u64,
     /// Connections established per second during the ramp (`conn` mode; 0 otherwise).
     pub per_s: f64,
-    /// TCP connect to CONNACK, µs.
+    /// Connect (TCP, plus any TLS / WebSocket handshake) to CONNACK, µs.
     pub connect_us: Option<LatencySummary>,
 }
 
@@ -245,7 +245,7 @@ pub struct Summary {
     pub schema: &'static str,
     /// `pub`, `sub`, `pubsub` or `conn`.
     pub mode: &'static str,
-    /// `mqtt://host:port`.
+    /// `mqtt://host:port`, or the URL of another transport (`mqtts://`, `ws://...`).
     pub broker: String,
     /// `3.1`, `3.1.1` or `5.0`.
     pub protocol: &'static str,

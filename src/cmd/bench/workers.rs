@@ -4,7 +4,7 @@
 
 use super::load::LoadPlan;
 use super::payload::Header;
-use super::raw::{ConnError, RawConn};
+use super::raw::{BenchWrite, ConnError, RawConn};
 use super::report::Live;
 use super::stats::{Latency, SeqTracker};
 use super::template::{Clock, PublishTemplate, TopicTemplate};
@@ -210,15 +210,15 @@ async fn publish_loop(
                 res.acked += acked;
                 Live::add(&ctx.live.acked, acked);
             }
-            r = wr.write(&wbuf), if !wbuf.is_empty() => {
+            r = write_or_flush(&mut wr, &wbuf), if !wbuf.is_empty() || unflushed => {
                 let n = r?;
-                wbuf.advance(n);
-                last_send = Instant::now();
-                unflushed = needs_flush;
-            }
-            r = wr.flush(), if unflushed && wbuf.is_empty() => {
-                r?;
-                unflushed = false;
+                if n == 0 {
+                    unflushed = false;
+                } else {
+                    wbuf.advance(n);
+                    last_send = Instant::now();
+                    unflushed = needs_flush;
+                }
             }
             _ = stop.changed(), if !stopping => {
                 stopping = true;
@@ -450,14 +450,15 @@ async fn subscribe_loop(
                     return Err(ConnError::Closed);
                 }
             }
-            r = wr.write(&wbuf), if !wbuf.is_empty() => {
-                wbuf.advance(r?);
-                last_send = Instant::now();
-                unflushed = needs_flush;
-            }
-            r = wr.flush(), if unflushed && wbuf.is_empty() => {
-                r?;
-                unflushed = false;
+            r = write_or_flush(&mut wr, &wbuf), if !wbuf.is_empty() || unflushed => {
+                let n = r?;
+                if n == 0 {
+                    unflushed = false;
+                } else {
+                    wbuf.advance(n);
+                    last_send = Instant::now();
+                    unflushed = needs_flush;
+                }
             }
             _ = sleep_until(ping_at), if !keep_alive.is_zero() => {
                 protocol::encode(&Packet::PingReq, version, &mut wbuf)?;
@@ -473,4 +474,18 @@ async fn subscribe_loop(
     let _ = tokio::time::timeout(Duration::from_secs(1), wr.write_all(&wbuf)).await;
     let _ = wr.shutdown().await;
     Ok(())
+}
+
+/// Write some of `buf`; with nothing left to write, flush what the transport holds
+/// back (see [`BenchWrite::needs_flush`]) and return 0. A write of 0 bytes from a
+/// non-empty buffer is an error, so 0 always means "flushed".
+async fn write_or_flush(wr: &mut BenchWrite<'_>, buf: &[u8]) -> std::io::Result<usize> {
+    if buf.is_empty() {
+        wr.flush().await?;
+        return Ok(0);
+    }
+    match wr.write(buf).await? {
+        0 => Err(std::io::ErrorKind::WriteZero.into()),
+        n => Ok(n),
+    }
 }
