@@ -49,12 +49,11 @@ impl Broker {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 if !sent {
-                    if let Some(rest) = line.split("Opening ipv4 listen socket on port ").nth(1) {
-                        if let Ok(port) = rest.trim_end_matches('.').trim().parse::<u16>() {
+                    if let Some(rest) = line.split("Opening ipv4 listen socket on port ").nth(1)
+                        && let Ok(port) = rest.trim_end_matches('.').trim().parse::<u16>() {
                             let _ = tx.send(port);
                             sent = true;
                         }
-                    }
                 } else {
                     let _ = log_tx.send(line);
                 }

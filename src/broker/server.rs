@@ -37,11 +37,10 @@ pub async fn bind(
     let mut group_ports: Vec<(usize, u16)> = Vec::new();
     for b in binds {
         let mut addr = b.addr;
-        if addr.port() == 0 {
-            if let Some((_, p)) = group_ports.iter().find(|(g, _)| *g == b.group) {
+        if addr.port() == 0
+            && let Some((_, p)) = group_ports.iter().find(|(g, _)| *g == b.group) {
                 addr.set_port(*p);
             }
-        }
         let listener = match TcpListener::bind(addr).await {
             Ok(l) => l,
             Err(e) if b.optional => {
@@ -120,10 +119,12 @@ pub async fn accept_loop(
         state.stats.connections.fetch_add(1, Ordering::Relaxed);
         let state = state.clone();
         let done = done.clone();
-        tokio::spawn(async move {
+        let fut = async move {
             connection::serve(state, stream, peer, port).await;
             drop(permit);
             drop(done);
-        });
+        };
+        eprintln!("DBGSIZE task {}", std::mem::size_of_val(&fut));
+        tokio::spawn(fut);
     }
 }

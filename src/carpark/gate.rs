@@ -206,13 +206,11 @@ fn watch_display(
     let (tx, rx) = watch::channel(None);
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
-            if let Event::Message(p) = event {
-                if p.topic == display_topic.as_str() {
-                    if let Ok(state) = DisplayState::parse(&p.payload) {
+            if let Event::Message(p) = event
+                && p.topic == display_topic.as_str()
+                    && let Ok(state) = DisplayState::parse(&p.payload) {
                         tx.send_replace(Some(state));
                     }
-                }
-            }
         }
     });
     rx

@@ -35,11 +35,10 @@ impl RecentIds {
         if self.set.contains(id) {
             return false;
         }
-        if self.order.len() == self.limit {
-            if let Some(oldest) = self.order.pop_front() {
+        if self.order.len() == self.limit
+            && let Some(oldest) = self.order.pop_front() {
                 self.set.remove(&oldest);
             }
-        }
         self.order.push_back(id.to_string());
         self.set.insert(id.to_string());
         true

@@ -91,15 +91,14 @@ impl EventLoop {
                 if self.session.incoming_qos2.contains(&id) {
                     return self.send(&Packet::PubRec(Ack::new(id)));
                 }
-                if let Some(max) = self.opts.properties.receive_maximum {
-                    if self.opts.version.is_v5()
+                if let Some(max) = self.opts.properties.receive_maximum
+                    && self.opts.version.is_v5()
                         && self.session.incoming_qos2.len() >= usize::from(max)
                     {
                         return Err(violation(
                             "the server exceeded the Receive Maximum the client announced [MQTT-3.3.4-9]",
                         ));
                     }
-                }
                 self.deliver(p, Some(Packet::PubRec(Ack::new(id))), Some(id))
             }
         }

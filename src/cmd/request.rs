@@ -150,11 +150,10 @@ async fn exchange(
                 if args.no_retained && m.retain {
                     continue;
                 }
-                if let (Some(want), Some(got)) = (&expected, &m.properties.correlation_data) {
-                    if want != got {
+                if let (Some(want), Some(got)) = (&expected, &m.properties.correlation_data)
+                    && want != got {
                         continue;
                     }
-                }
                 break m;
             }
             Some(crate::client::Event::Disconnected(e)) => return Err(e.into()),

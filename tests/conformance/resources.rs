@@ -35,11 +35,10 @@ impl BrokerProcess {
             let mut tx = Some(tx);
             for line in std::io::BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                if let Some(rest) = line.split("Opening ipv4 listen socket on port ").nth(1) {
-                    if let (Some(t), Ok(port)) = (tx.take(), rest.trim_end_matches('.').parse()) {
+                if let Some(rest) = line.split("Opening ipv4 listen socket on port ").nth(1)
+                    && let (Some(t), Ok(port)) = (tx.take(), rest.trim_end_matches('.').parse()) {
                         let _ = t.send(port);
                     }
-                }
             }
         });
         let port: u16 = match rx.recv_timeout(Duration::from_secs(10)) {

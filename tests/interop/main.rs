@@ -3,6 +3,7 @@
 //! `#[ignore = "needs mosquitto; run by .ci/run"]`; `.ci/run` installs the peers and
 //! runs them with `--include-ignored`.
 
+mod bench;
 mod broker;
 mod cli;
 mod client;
