@@ -398,7 +398,7 @@ async fn check_version(plan: &CheckPlan, version: ProtocolVersion) -> VersionRep
         connack: None,
     };
     let start = Instant::now();
-    let (client, mut events) = match Client::connect(opts).await {
+    let (client, mut events) = match Client::connect(opts.clone()).await {
         Ok(c) => c,
         Err(e) => {
             report.connect.detail = e.to_string();
@@ -420,14 +420,29 @@ async fn check_version(plan: &CheckPlan, version: ProtocolVersion) -> VersionRep
             .qos
             .push(round_trip(&client, &mut events, &base, qos, plan.count, plan.timeout).await);
     }
-    report.retained = Some(check_retained(&client, &mut events, &base, plan.timeout).await);
-    report.wildcards = Some(check_wildcards(&client, &mut events, &base, plan.timeout).await);
-    report.shared_subscriptions =
-        Some(check_shared(&client, &mut events, &base, plan.timeout).await);
+    let mut conn = (client, events);
+    let retained = check_retained(&conn.0, &mut conn.1, &base, plan.timeout).await;
+    fresh_after_failure(retained.ok, &opts, &mut conn).await;
+    report.retained = Some(retained);
+    let wildcards = check_wildcards(&conn.0, &mut conn.1, &base, plan.timeout).await;
+    fresh_after_failure(wildcards.ok, &opts, &mut conn).await;
+    report.wildcards = Some(wildcards);
+    let shared = check_shared(&conn.0, &mut conn.1, &base, plan.timeout).await;
+    fresh_after_failure(shared.ok, &opts, &mut conn).await;
+    report.shared_subscriptions = Some(shared);
     report.payload =
-        Some(probe_payload(&client, &mut events, &base, plan.max_payload, plan.timeout).await);
-    let _ = tokio::time::timeout(plan.timeout, client.disconnect()).await;
+        Some(probe_payload(&conn.0, &mut conn.1, &base, plan.max_payload, plan.timeout).await);
+    let _ = tokio::time::timeout(plan.timeout, conn.0.disconnect()).await;
     report
+}
+
+/// A broker may close the connection when a check fails (mosquitto does on a
+/// refused retained publish under 3.1.1): the next checks get a fresh connection,
+/// so one failure is not reported as several.
+async fn fresh_after_failure(ok: bool, opts: &ConnectOptions, conn: &mut (Client, Events)) {
+    if !ok && let Ok(fresh) = Client::connect(opts.clone()).await {
+        *conn = fresh;
+    }
 }
 
 /// Run the check.
