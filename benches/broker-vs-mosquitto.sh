@@ -73,7 +73,9 @@ start_mq() { # -> sets STARTED_PID STARTED_PORT
 }
 start_mosquitto() { # -> sets STARTED_PID STARTED_PORT
     STARTED_PORT=$(free_port)
-    printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$STARTED_PORT" >"$WORK/mosquitto-$STARTED_PORT.conf"
+    # set_tcp_nodelay: mq broker always disables Nagle; without this mosquitto's
+    # small writes can wait ~40 ms for delayed ACKs, which would skew the latency rows.
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n' "$STARTED_PORT" >"$WORK/mosquitto-$STARTED_PORT.conf"
     mosquitto -c "$WORK/mosquitto-$STARTED_PORT.conf" 2>>"$WORK/mosquitto.log" &
     STARTED_PID=$!
     PIDS+=("$STARTED_PID")

@@ -50,10 +50,11 @@ impl Broker {
                 let Ok(line) = line else { break };
                 if !sent {
                     if let Some(rest) = line.split("Opening ipv4 listen socket on port ").nth(1)
-                        && let Ok(port) = rest.trim_end_matches('.').trim().parse::<u16>() {
-                            let _ = tx.send(port);
-                            sent = true;
-                        }
+                        && let Ok(port) = rest.trim_end_matches('.').trim().parse::<u16>()
+                    {
+                        let _ = tx.send(port);
+                        sent = true;
+                    }
                 } else {
                     let _ = log_tx.send(line);
                 }
@@ -734,4 +735,65 @@ fn id_prefix_and_explicit_id() {
     let out = publish(&broker, &["-t", "i", "-m", "x", "-d"]);
     let err = String::from_utf8_lossy(&out.stdout);
     assert!(err.contains("Client mq-pub-"), "{err}");
+}
+
+#[test]
+fn will_retain_keeps_the_will_for_a_late_subscriber() {
+    let broker = Broker::start();
+    let mut doomed = start_sub(
+        &broker,
+        &[
+            "-t",
+            "x",
+            "--will-topic",
+            "wills/kept",
+            "--will-payload",
+            "gone",
+            "--will-retain",
+        ],
+    );
+    // Killed without a DISCONNECT: the will is published, retained [MQTT-3.1.2-17].
+    doomed.child.kill().expect("kill");
+    broker.wait_log("Client mq-sub");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let late = start_sub(
+            &broker,
+            &["-t", "wills/#", "-C", "1", "-W", "1", "-F", "%t %p %r"],
+        );
+        let (code, out, _) = late.finish();
+        if code == Some(0) {
+            assert_eq!(out, b"wills/kept gone 1\n".to_vec());
+            break;
+        }
+        assert!(Instant::now() < deadline, "the retained will never arrived");
+    }
+}
+
+#[test]
+fn retain_as_published_keeps_the_retain_flag_v5() {
+    // [MQTT-3.3.1-12]: with Retain As Published the forwarded message keeps RETAIN=1;
+    // without it the broker clears the flag on normal forwarding [MQTT-3.3.1-13].
+    let broker = Broker::start();
+    let rap = start_sub(
+        &broker,
+        &[
+            "-V",
+            "5",
+            "-t",
+            "rap/#",
+            "--retain-as-published",
+            "-C",
+            "1",
+            "-F",
+            "%p %r",
+        ],
+    );
+    let plain = start_sub(
+        &broker,
+        &["-V", "5", "-t", "rap/#", "-C", "1", "-F", "%p %r"],
+    );
+    publish(&broker, &["-V", "5", "-t", "rap/x", "-m", "m", "-r"]);
+    assert_eq!(rap.finish().1, b"m 1\n".to_vec());
+    assert_eq!(plain.finish().1, b"m 0\n".to_vec());
 }
