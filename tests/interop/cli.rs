@@ -207,10 +207,11 @@ fn strip_times(b: &[u8]) -> String {
         out.push_str(&rest[..skip_ws]);
         rest = &rest[skip_ws..];
         if let Some(r) = rest.strip_prefix('"')
-            && let Some(end) = r.find('"') {
-                out.push_str("\"T\"");
-                rest = &r[end + 1..];
-            }
+            && let Some(end) = r.find('"')
+        {
+            out.push_str("\"T\"");
+            rest = &r[end + 1..];
+        }
     }
     out.push_str(rest);
     out
@@ -670,8 +671,9 @@ fn pub_fails_on_a_refused_v5_publish() {
     );
 }
 
-/// PEM files for TLS tests: a CA, a second unrelated CA, and a server certificate
-/// for `localhost` only (so connecting to 127.0.0.1 is a hostname mismatch).
+/// PEM files for TLS tests: a CA, a second unrelated CA, a server certificate for
+/// `localhost` only (so connecting to 127.0.0.1 is a hostname mismatch), and a client
+/// certificate signed by the CA.
 struct TestPki {
     dir: tempfile::TempDir,
 }
@@ -698,11 +700,19 @@ impl TestPki {
             .push(DnType::CommonName, "localhost");
         let key = KeyPair::generate().expect("key");
         let cert = params.signed_by(&key, &ca).expect("sign");
+        let mut client = CertificateParams::new(Vec::<String>::new()).expect("params");
+        client
+            .distinguished_name
+            .push(DnType::CommonName, "mq test client");
+        let client_key = KeyPair::generate().expect("key");
+        let client_cert = client.signed_by(&client_key, &ca).expect("sign");
         for (name, text) in [
             ("ca.pem", ca.pem()),
             ("other.pem", other.pem()),
             ("server.pem", cert.pem()),
             ("server.key", key.serialize_pem()),
+            ("client.pem", client_cert.pem()),
+            ("client.key", client_key.serialize_pem()),
         ] {
             std::fs::write(dir.path().join(name), text).expect("write pem");
         }
@@ -811,6 +821,46 @@ fn tls_pub_sub_like_mosquitto() {
     );
     let (code, err) = failure("127.0.0.1", &ca, &["--insecure"]);
     assert_eq!(code, Some(0), "{err}");
+}
+
+/// `--cert`/`--key`: a broker that requires client certificates accepts `mq pub` with
+/// one signed by its CA and refuses it without.
+#[test]
+#[ignore = "needs mosquitto; run by .ci/run"]
+fn tls_client_certificate() {
+    let pki = TestPki::new();
+    let conf = format!(
+        "cafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
+        pki.path("ca.pem"),
+        pki.path("server.pem"),
+        pki.path("server.key")
+    );
+    let m = Logged::start(&conf);
+    let port = m.port();
+    let ca = pki.path("ca.pem");
+    let publish = |extra: &[String]| {
+        let out = Command::new(MQ)
+            .args(["pub", "-h", "localhost", "-p", &port, "--cafile", &ca])
+            .args(["-t", "tls/cert", "-m", "x", "-q", "1"])
+            .args(extra)
+            .output()
+            .expect("mq pub");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let with = [
+        "--cert".to_string(),
+        pki.path("client.pem"),
+        "--key".to_string(),
+        pki.path("client.key"),
+    ];
+    let (code, err) = publish(&with);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, err) = publish(&[]);
+    assert_ne!(code, Some(0), "accepted without a client certificate");
+    assert!(err.starts_with("mq: "), "{err}");
 }
 
 /// Secrets off the command line: `-P -` (stdin), `--password-file` and `MQ_PASSWORD`
