@@ -28,6 +28,12 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 const WRITE_BUDGET: usize = 64 * 1024;
 /// Buffers larger than this are released after use.
 const KEEP_BUFFER: usize = 4 * 1024;
+/// First read into an empty buffer.
+const READ_FIRST: usize = 1024;
+/// Later reads, while a packet is incomplete or several arrive at once.
+const READ_MORE: usize = 16 * 1024;
+/// The read buffer grows when less than this is free.
+const READ_MIN_SPARE: usize = 512;
 /// The reader yields to other tasks after this many packets in a row.
 const YIELD_EVERY: u32 = 32;
 /// How long a closing connection may take to flush its last packets.
@@ -65,9 +71,20 @@ async fn read_packet(
                 return Err(Exit::Protocol(e.reason_code(), e.to_string()));
             }
         }
+        // An idle connection holds no read buffer.
+        if buf.is_empty() && buf.capacity() > 0 {
+            *buf = BytesMut::new();
+        }
         rd.readable().await.map_err(|e| Exit::Io(e.to_string()))?;
-        if buf.capacity() - buf.len() < 1024 {
-            buf.reserve(16 * 1024);
+        if buf.capacity() - buf.len() < READ_MIN_SPARE {
+            // Start small, since most packets are and decoded packets share this
+            // allocation (a retained message or a will would pin it); grow once a
+            // read leaves a partial packet.
+            buf.reserve(if buf.is_empty() {
+                READ_FIRST
+            } else {
+                READ_MORE
+            });
         }
         match rd.try_read_buf(buf) {
             Ok(0) => return Ok(None),
@@ -284,7 +301,7 @@ async fn read_loop(
                 // Fairness: a publisher flooding a full read buffer must not keep the
                 // worker thread from the subscribers' writers for long.
                 handled += 1;
-                if handled % YIELD_EVERY == 0 {
+                if handled.is_multiple_of(YIELD_EVERY) {
                     tokio::task::yield_now().await;
                 }
             }

@@ -38,9 +38,10 @@ pub async fn bind(
     for b in binds {
         let mut addr = b.addr;
         if addr.port() == 0
-            && let Some((_, p)) = group_ports.iter().find(|(g, _)| *g == b.group) {
-                addr.set_port(*p);
-            }
+            && let Some((_, p)) = group_ports.iter().find(|(g, _)| *g == b.group)
+        {
+            addr.set_port(*p);
+        }
         let listener = match TcpListener::bind(addr).await {
             Ok(l) => l,
             Err(e) if b.optional => {
@@ -119,12 +120,10 @@ pub async fn accept_loop(
         state.stats.connections.fetch_add(1, Ordering::Relaxed);
         let state = state.clone();
         let done = done.clone();
-        let fut = async move {
+        tokio::spawn(async move {
             connection::serve(state, stream, peer, port).await;
             drop(permit);
             drop(done);
-        };
-        eprintln!("DBGSIZE task {}", std::mem::size_of_val(&fut));
-        tokio::spawn(fut);
+        });
     }
 }
