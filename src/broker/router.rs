@@ -229,11 +229,10 @@ fn collect<'a>(
     while let Some((node, at)) = stack.pop() {
         // A filter starting with a wildcard does not match `$` topics [MQTT-4.7.2-1].
         let wild_ok = !(dollar && std::ptr::eq(node, root));
-        if wild_ok
-            && let Some(h) = node.children.get("#") {
-                // `#` also matches the parent level: `a/#` matches `a` [MQTT-4.7.1-2].
-                add(h);
-            }
+        if wild_ok && let Some(h) = node.children.get("#") {
+            // `#` also matches the parent level: `a/#` matches `a` [MQTT-4.7.1-2].
+            add(h);
+        }
         let Some(start) = at else {
             add(node);
             continue;
@@ -244,10 +243,9 @@ fn collect<'a>(
             None => (rest, None),
         };
         // Pushed in reverse so the exact level is explored before `+`.
-        if wild_ok
-            && let Some(c) = node.children.get("+") {
-                stack.push((c, next));
-            }
+        if wild_ok && let Some(c) = node.children.get("+") {
+            stack.push((c, next));
+        }
         if let Some(c) = node.children.get(level) {
             stack.push((c, next));
         }

@@ -208,9 +208,10 @@ fn watch_display(
         while let Some(event) = events.recv().await {
             if let Event::Message(p) = event
                 && p.topic == display_topic.as_str()
-                    && let Ok(state) = DisplayState::parse(&p.payload) {
-                        tx.send_replace(Some(state));
-                    }
+                && let Ok(state) = DisplayState::parse(&p.payload)
+            {
+                tx.send_replace(Some(state));
+            }
         }
     });
     rx

@@ -36,9 +36,10 @@ impl RecentIds {
             return false;
         }
         if self.order.len() == self.limit
-            && let Some(oldest) = self.order.pop_front() {
-                self.set.remove(&oldest);
-            }
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.set.remove(&oldest);
+        }
         self.order.push_back(id.to_string());
         self.set.insert(id.to_string());
         true

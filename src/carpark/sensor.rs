@@ -84,9 +84,10 @@ impl SensorArgs {
     /// The configuration these flags describe.
     pub fn to_config(&self) -> anyhow::Result<SensorConfig> {
         if let Some(s) = &self.sensor
-            && (s.is_empty() || s.contains(['/', '+', '#'])) {
-                anyhow::bail!("invalid sensor name {s:?}: no '/', '+' or '#'");
-            }
+            && (s.is_empty() || s.contains(['/', '+', '#']))
+        {
+            anyhow::bail!("invalid sensor name {s:?}: no '/', '+' or '#'");
+        }
         if self.interval.is_zero() {
             anyhow::bail!("--interval must be above 0");
         }

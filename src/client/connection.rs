@@ -220,9 +220,10 @@ impl EventLoop {
         tokio::pin!(sleep);
         loop {
             if self.blocked.is_none()
-                && let Err(e) = self.process(&mut rbuf) {
-                    return self.abort(&mut wr, e).await;
-                }
+                && let Err(e) = self.process(&mut rbuf)
+            {
+                return self.abort(&mut wr, e).await;
+            }
             sleep.as_mut().reset(self.next_deadline());
             if rbuf.is_empty() && rbuf.capacity() > IDLE_BUFFER_MAX {
                 rbuf = BytesMut::new();
@@ -526,12 +527,13 @@ impl EventLoop {
     /// A protocol error: tell a 5.0 server why (section 4.13.1), then drop the link.
     async fn abort<W: AsyncWrite>(&mut self, wr: &mut WriteHalf<W>, err: Error) -> Exit {
         if let Error::Protocol(e) = &err
-            && self.opts.version.is_v5() {
-                let _ = self.send(&Packet::Disconnect(Disconnect::with_reason(
-                    e.reason_code(),
-                )));
-                let _ = timeout(Duration::from_secs(1), write_all_out(wr, &mut self.wbuf)).await;
-            }
+            && self.opts.version.is_v5()
+        {
+            let _ = self.send(&Packet::Disconnect(Disconnect::with_reason(
+                e.reason_code(),
+            )));
+            let _ = timeout(Duration::from_secs(1), write_all_out(wr, &mut self.wbuf)).await;
+        }
         Exit::Lost(err)
     }
 

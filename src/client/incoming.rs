@@ -93,12 +93,12 @@ impl EventLoop {
                 }
                 if let Some(max) = self.opts.properties.receive_maximum
                     && self.opts.version.is_v5()
-                        && self.session.incoming_qos2.len() >= usize::from(max)
-                    {
-                        return Err(violation(
-                            "the server exceeded the Receive Maximum the client announced [MQTT-3.3.4-9]",
-                        ));
-                    }
+                    && self.session.incoming_qos2.len() >= usize::from(max)
+                {
+                    return Err(violation(
+                        "the server exceeded the Receive Maximum the client announced [MQTT-3.3.4-9]",
+                    ));
+                }
                 self.deliver(p, Some(Packet::PubRec(Ack::new(id))), Some(id))
             }
         }

@@ -151,9 +151,10 @@ async fn exchange(
                     continue;
                 }
                 if let (Some(want), Some(got)) = (&expected, &m.properties.correlation_data)
-                    && want != got {
-                        continue;
-                    }
+                    && want != got
+                {
+                    continue;
+                }
                 break m;
             }
             Some(crate::client::Event::Disconnected(e)) => return Err(e.into()),

@@ -52,9 +52,10 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
         bail!("-C must be greater than 0");
     }
     if let Some(pct) = args.random_filter
-        && !(0.1..=100.0).contains(&pct) {
-            bail!("--random-filter must be between 0.1 and 100");
-        }
+        && !(0.1..=100.0).contains(&pct)
+    {
+        bail!("--random-filter must be between 0.1 and 100");
+    }
     if args.retained_only && args.no_retained {
         bail!("--retained-only and -R cannot be used together");
     }

@@ -254,7 +254,11 @@ const MONTHS: [&str; 12] = [
 pub fn strftime(c: char, t: &Civil) -> String {
     let day_name = DAYS[t.weekday as usize % 7];
     let month_name = MONTHS[(t.month as usize + 11) % 12];
-    let hour12 = if t.hour.is_multiple_of(12) { 12 } else { t.hour % 12 };
+    let hour12 = if t.hour.is_multiple_of(12) {
+        12
+    } else {
+        t.hour % 12
+    };
     match c {
         'a' => day_name[..3].to_string(),
         'A' => day_name.to_string(),

@@ -303,12 +303,13 @@ async fn wildcard_topic_name_disconnects(version: ProtocolVersion, topic: &str) 
         .await;
     let reason = c.expect_disconnect(WAIT).await;
     if version == V5
-        && let Some(r) = reason {
-            assert!(
-                r.is_error(),
-                "DISCONNECT reason must be an error, got {r:?}"
-            );
-        }
+        && let Some(r) = reason
+    {
+        assert!(
+            r.is_error(),
+            "DISCONNECT reason must be an error, got {r:?}"
+        );
+    }
     // The broker is fine afterwards.
     let mut ok = Raw::client(b.addr, version, "ok").await;
     ok.ping().await;

@@ -36,9 +36,10 @@ impl BrokerProcess {
             for line in std::io::BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 if let Some(rest) = line.split("Opening ipv4 listen socket on port ").nth(1)
-                    && let (Some(t), Ok(port)) = (tx.take(), rest.trim_end_matches('.').parse()) {
-                        let _ = t.send(port);
-                    }
+                    && let (Some(t), Ok(port)) = (tx.take(), rest.trim_end_matches('.').parse())
+                {
+                    let _ = t.send(port);
+                }
             }
         });
         let port: u16 = match rx.recv_timeout(Duration::from_secs(10)) {

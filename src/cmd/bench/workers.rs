@@ -254,11 +254,12 @@ async fn publish_loop(
                 None => None,
             };
             if let Some(limit) = plan.limit
-                && ctx.claimed.fetch_add(1, Ordering::Relaxed) >= limit {
-                    exhausted = true;
-                    deadline = deadline.min(Instant::now() + plan.drain);
-                    break;
-                }
+                && ctx.claimed.fetch_add(1, Ordering::Relaxed) >= limit
+            {
+                exhausted = true;
+                deadline = deadline.min(Instant::now() + plan.drain);
+                break;
+            }
             let header = Header {
                 run_id: ctx.run_id,
                 publisher: index,
