@@ -284,13 +284,22 @@ impl RawConn {
     }
 }
 
-/// The bench's socket: bare TCP on the fast path, any other transport boxed.
-pub enum BenchStream {
-    /// Plain `mqtt://`.
-    Tcp(TcpStream),
+/// A plain TCP stream (or one of its halves) on the fast path, or the boxed
+/// transport of the client layer (or one of its halves) for everything else. One
+/// generic type so the I/O traits are implemented once for the stream and both halves.
+pub enum Either<T, B> {
+    /// Plain TCP: `mqtt://` without `--unix`, `--proxy` or `-A`.
+    Tcp(T),
     /// TLS, WebSocket, Unix socket, proxy or bound TCP, from the client layer.
-    Boxed(Transport),
+    Boxed(B),
 }
+
+/// A bench connection's socket.
+pub type BenchStream = Either<TcpStream, Transport>;
+/// The read half of a [`BenchStream`].
+pub type BenchRead<'a> = Either<tcp::ReadHalf<'a>, tokio::io::ReadHalf<&'a mut Transport>>;
+/// The write half of a [`BenchStream`].
+pub type BenchWrite<'a> = Either<tcp::WriteHalf<'a>, tokio::io::WriteHalf<&'a mut Transport>>;
 
 impl BenchStream {
     /// Borrow independent read and write halves, for one `select!` loop that reads
@@ -298,119 +307,63 @@ impl BenchStream {
     /// [`tokio::io::split`].
     pub fn split(&mut self) -> (BenchRead<'_>, BenchWrite<'_>) {
         match self {
-            BenchStream::Tcp(s) => {
+            Either::Tcp(s) => {
                 let (r, w) = s.split();
-                (BenchRead::Tcp(r), BenchWrite::Tcp(w))
+                (Either::Tcp(r), Either::Tcp(w))
             }
-            BenchStream::Boxed(s) => {
+            Either::Boxed(s) => {
                 let (r, w) = tokio::io::split(s);
-                (BenchRead::Boxed(r), BenchWrite::Boxed(w))
+                (Either::Boxed(r), Either::Boxed(w))
             }
         }
     }
 }
 
-/// The read half of a [`BenchStream`].
-pub enum BenchRead<'a> {
-    /// TCP.
-    Tcp(tcp::ReadHalf<'a>),
-    /// Any other transport.
-    Boxed(tokio::io::ReadHalf<&'a mut Transport>),
-}
-
-/// The write half of a [`BenchStream`].
-pub enum BenchWrite<'a> {
-    /// TCP.
-    Tcp(tcp::WriteHalf<'a>),
-    /// Any other transport.
-    Boxed(tokio::io::WriteHalf<&'a mut Transport>),
-}
-
-impl BenchWrite<'_> {
+impl<T, B> Either<T, B> {
     /// Whether written bytes may wait in a buffer until `flush` (a WebSocket frame,
     /// TLS records): the event loops flush once their write buffer is empty. A TCP
     /// write is on the wire already, so the fast path never flushes.
     pub fn needs_flush(&self) -> bool {
-        matches!(self, BenchWrite::Boxed(_))
+        matches!(self, Either::Boxed(_))
     }
 }
 
-impl AsyncRead for BenchStream {
+impl<T: AsyncRead + Unpin, B: AsyncRead + Unpin> AsyncRead for Either<T, B> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            BenchStream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            BenchStream::Boxed(s) => Pin::new(s).poll_read(cx, buf),
+            Either::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Either::Boxed(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
 }
 
-impl AsyncWrite for BenchStream {
+impl<T: AsyncWrite + Unpin, B: AsyncWrite + Unpin> AsyncWrite for Either<T, B> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
-            BenchStream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
-            BenchStream::Boxed(s) => Pin::new(s).poll_write(cx, buf),
+            Either::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Either::Boxed(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            BenchStream::Tcp(s) => Pin::new(s).poll_flush(cx),
-            BenchStream::Boxed(s) => Pin::new(s).poll_flush(cx),
+            Either::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Either::Boxed(s) => Pin::new(s).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
-            BenchStream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
-            BenchStream::Boxed(s) => Pin::new(s).poll_shutdown(cx),
-        }
-    }
-}
-
-impl AsyncRead for BenchRead<'_> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            BenchRead::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            BenchRead::Boxed(s) => Pin::new(s).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for BenchWrite<'_> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            BenchWrite::Tcp(s) => Pin::new(s).poll_write(cx, buf),
-            BenchWrite::Boxed(s) => Pin::new(s).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            BenchWrite::Tcp(s) => Pin::new(s).poll_flush(cx),
-            BenchWrite::Boxed(s) => Pin::new(s).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            BenchWrite::Tcp(s) => Pin::new(s).poll_shutdown(cx),
-            BenchWrite::Boxed(s) => Pin::new(s).poll_shutdown(cx),
+            Either::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Either::Boxed(s) => Pin::new(s).poll_shutdown(cx),
         }
     }
 }
