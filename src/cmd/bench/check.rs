@@ -221,21 +221,8 @@ async fn check_wildcards(
             options: SubscriptionOptions::qos(QoS::AtLeastOnce),
         },
     ];
-    match client.subscribe(filters, Properties::default()).await {
-        Ok(ack) => {
-            if let Some(c) = ack.reason_codes.iter().find(|c| c.is_error()) {
-                return Outcome {
-                    ok: false,
-                    detail: format!("subscription refused: {c}"),
-                };
-            }
-        }
-        Err(e) => {
-            return Outcome {
-                ok: false,
-                detail: format!("subscribe failed: {e}"),
-            };
-        }
+    if let Err(failed) = subscribe_all(client, filters).await {
+        return failed;
     }
     let _ = client
         .publish(publish(
@@ -273,6 +260,18 @@ async fn check_wildcards(
     out
 }
 
+/// Subscribe and check every filter was granted; a failure is the check's outcome.
+async fn subscribe_all(client: &Client, filters: Vec<SubscribeFilter>) -> Result<(), Outcome> {
+    let refused = |detail: String| Outcome { ok: false, detail };
+    match client.subscribe(filters, Properties::default()).await {
+        Ok(ack) => match ack.reason_codes.iter().find(|c| c.is_error()) {
+            Some(c) => Err(refused(format!("subscription refused: {c}"))),
+            None => Ok(()),
+        },
+        Err(e) => Err(refused(format!("subscribe failed: {e}"))),
+    }
+}
+
 async fn check_shared(
     client: &Client,
     events: &mut Events,
@@ -281,24 +280,8 @@ async fn check_shared(
 ) -> Outcome {
     let topic = format!("{base}/shared");
     let f = format!("$share/mqcheck/{topic}");
-    match client
-        .subscribe(filter(&f, QoS::AtLeastOnce), Properties::default())
-        .await
-    {
-        Ok(ack) => {
-            if let Some(c) = ack.reason_codes.iter().find(|c| c.is_error()) {
-                return Outcome {
-                    ok: false,
-                    detail: format!("subscription refused: {c}"),
-                };
-            }
-        }
-        Err(e) => {
-            return Outcome {
-                ok: false,
-                detail: format!("subscribe failed: {e}"),
-            };
-        }
+    if let Err(failed) = subscribe_all(client, filter(&f, QoS::AtLeastOnce)).await {
+        return failed;
     }
     let _ = client
         .publish(publish(
