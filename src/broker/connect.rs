@@ -25,8 +25,9 @@ pub struct ConnInfo {
     pub link: Arc<Link>,
     /// Keep alive in force (seconds, 0 = none).
     pub keep_alive: u16,
-    /// The will, until a normal DISCONNECT deletes it.
-    pub will: Option<Will>,
+    /// The will, until a normal DISCONNECT deletes it. Boxed: most clients have
+    /// none, and it is kept in every connection's task for the whole connection.
+    pub will: Option<Box<Will>>,
     /// What may be sent to the client.
     pub caps: Caps,
     /// Topic Alias Maximum we granted (client to server).
@@ -310,7 +311,7 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, B
         // read buffer that held the CONNECT.
         will: c.will.map(|mut w| {
             super::inbound::unshare(&mut w.topic, &mut w.payload, &mut w.properties);
-            w
+            Box::new(w)
         }),
         caps,
         topic_alias_max: if v5 { config.max_topic_alias } else { 0 },

@@ -119,94 +119,19 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
     let (mut rd, mut wr) = stream.into_split();
     let mut rbuf = BytesMut::new();
     let mut shutdown = state.shutdown.clone();
-    let max_in = state.max_packet_in();
-
-    // The first packet must be a CONNECT [MQTT-3.1.0-1], within the connect timeout.
-    let first = tokio::select! {
-        r = tokio::time::timeout(
-            state.config.connect_timeout,
-            read_packet(&state, &mut rd, &mut rbuf, ProtocolVersion::V311, max_in),
-        ) => r,
-        _ = super::state::stopped(&mut shutdown) => return,
-    };
-    let connect = match first {
-        Ok(Ok(Some(Packet::Connect(c)))) => c,
-        Ok(Err(Exit::Protocol(rc, why))) => {
-            // Unsupported protocol level: CONNACK 0x01 (3.1.1) before closing
-            // [MQTT-3.1.2-2].
-            let refused = rc == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION;
-            if refused {
-                let mut out = BytesMut::new();
-                let ack = Packet::ConnAck(ConnAck {
-                    reason: rc,
-                    ..ConnAck::default()
-                });
-                let _ = protocol::encode(&ack, ProtocolVersion::V311, &mut out);
-                let _ = wr.write_all(&out).await;
-                let _ = wr.shutdown().await;
-            }
-            blog!(
-                state.log,
-                LogTypes::NOTICE,
-                "Client <unknown> disconnected due to malformed packet ({why})."
-            );
-            if refused {
-                drain(&state, &mut rd, &mut rbuf).await;
-            }
-            return;
-        }
-        Ok(Ok(Some(_))) => {
-            blog!(
-                state.log,
-                LogTypes::NOTICE,
-                "Client <unknown> disconnected due to protocol error."
-            );
-            return;
-        }
-        Ok(Ok(None)) | Ok(Err(_)) => {
-            blog!(
-                state.log,
-                LogTypes::NOTICE,
-                "Client <unknown> closed its connection."
-            );
-            return;
-        }
-        Err(_) => {
-            blog!(
-                state.log,
-                LogTypes::NOTICE,
-                "Client <unknown> has exceeded timeout, disconnecting."
-            );
-            return;
-        }
-    };
-    let version = connect.protocol;
-    let client_max = connect::client_max_packet_size(&connect);
-    let info = match connect::accept(&state, *connect, peer) {
-        Ok(info) => info,
-        Err(mut ack) => {
-            blog!(
-                state.log,
-                LogTypes::DEBUG,
-                "Sending CONNACK to <unknown> (0, {})",
-                if version.is_v5() {
-                    ack.reason.0
-                } else {
-                    ack.reason.to_v3_connack()
-                }
-            );
-            if !version.is_v5() {
-                ack.properties = Default::default();
-            }
-            // Without its Reason String if that would make it too large for the
-            // client [MQTT-3.2.2-19].
-            let mut out = BytesMut::new();
-            encode_for_client(&Packet::ConnAck(*ack), version, client_max, &mut out);
-            let _ = wr.write_all(&out).await;
-            let _ = wr.shutdown().await;
-            drain(&state, &mut rd, &mut rbuf).await;
-            return;
-        }
+    // Boxed: the handshake's future is large, and needed only until CONNACK; inline,
+    // it would be part of every connection's task for the connection's lifetime.
+    let Some(info) = Box::pin(handshake(
+        &state,
+        &mut rd,
+        &mut wr,
+        &mut rbuf,
+        &mut shutdown,
+        peer,
+    ))
+    .await
+    else {
+        return;
     };
 
     let exit = {
@@ -237,7 +162,108 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
     // Boxed: its future is large and only needed once, at the end.
     Box::pin(teardown(&state, info, exit)).await;
     if broker_closed {
-        drain(&state, &mut rd, &mut rbuf).await;
+        Box::pin(drain(&state, &mut rd, &mut rbuf)).await;
+    }
+}
+
+/// Wait for the CONNECT (within the connect timeout) and accept or refuse it:
+/// `None` when the connection is over.
+async fn handshake(
+    state: &Arc<State>,
+    rd: &mut OwnedReadHalf,
+    wr: &mut OwnedWriteHalf,
+    rbuf: &mut BytesMut,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+    peer: SocketAddr,
+) -> Option<ConnInfo> {
+    let max_in = state.max_packet_in();
+
+    // The first packet must be a CONNECT [MQTT-3.1.0-1], within the connect timeout.
+    let first = tokio::select! {
+        r = tokio::time::timeout(
+            state.config.connect_timeout,
+            read_packet(state, rd, rbuf, ProtocolVersion::V311, max_in),
+        ) => r,
+        _ = super::state::stopped(shutdown) => return None,
+    };
+    let connect = match first {
+        Ok(Ok(Some(Packet::Connect(c)))) => c,
+        Ok(Err(Exit::Protocol(rc, why))) => {
+            // Unsupported protocol level: CONNACK 0x01 (3.1.1) before closing
+            // [MQTT-3.1.2-2].
+            let refused = rc == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION;
+            if refused {
+                let mut out = BytesMut::new();
+                let ack = Packet::ConnAck(ConnAck {
+                    reason: rc,
+                    ..ConnAck::default()
+                });
+                let _ = protocol::encode(&ack, ProtocolVersion::V311, &mut out);
+                let _ = wr.write_all(&out).await;
+                let _ = wr.shutdown().await;
+            }
+            blog!(
+                state.log,
+                LogTypes::NOTICE,
+                "Client <unknown> disconnected due to malformed packet ({why})."
+            );
+            if refused {
+                drain(state, rd, rbuf).await;
+            }
+            return None;
+        }
+        Ok(Ok(Some(_))) => {
+            blog!(
+                state.log,
+                LogTypes::NOTICE,
+                "Client <unknown> disconnected due to protocol error."
+            );
+            return None;
+        }
+        Ok(Ok(None)) | Ok(Err(_)) => {
+            blog!(
+                state.log,
+                LogTypes::NOTICE,
+                "Client <unknown> closed its connection."
+            );
+            return None;
+        }
+        Err(_) => {
+            blog!(
+                state.log,
+                LogTypes::NOTICE,
+                "Client <unknown> has exceeded timeout, disconnecting."
+            );
+            return None;
+        }
+    };
+    let version = connect.protocol;
+    let client_max = connect::client_max_packet_size(&connect);
+    match connect::accept(state, *connect, peer) {
+        Ok(info) => Some(info),
+        Err(mut ack) => {
+            blog!(
+                state.log,
+                LogTypes::DEBUG,
+                "Sending CONNACK to <unknown> (0, {})",
+                if version.is_v5() {
+                    ack.reason.0
+                } else {
+                    ack.reason.to_v3_connack()
+                }
+            );
+            if !version.is_v5() {
+                ack.properties = Default::default();
+            }
+            // Without its Reason String if that would make it too large for the
+            // client [MQTT-3.2.2-19].
+            let mut out = BytesMut::new();
+            encode_for_client(&Packet::ConnAck(*ack), version, client_max, &mut out);
+            let _ = wr.write_all(&out).await;
+            let _ = wr.shutdown().await;
+            drain(state, rd, rbuf).await;
+            None
+        }
     }
 }
 
@@ -461,14 +487,14 @@ async fn teardown(state: &Arc<State>, info: ConnInfo, exit: Exit) {
         if delay == 0 || !current || expiry == 0 {
             // Taken over: a new connection arrived, so a delayed will is cancelled.
             if delay == 0 || current {
-                state.publish_will(will, id).await;
+                state.publish_will(*will, id).await;
             }
         } else {
             lock(&info.session.state).will_pending = true;
             spawn_delayed_will(
                 state.clone(),
                 info.session.clone(),
-                will,
+                *will,
                 id.clone(),
                 attach_count,
                 delay.min(expiry),
