@@ -201,3 +201,23 @@ fn daemon_mode_is_refused() {
         .failure()
         .stderr(contains("daemon mode is not supported"));
 }
+
+/// A `listener PORT` line without an address serves IPv4 and IPv6 on the same port,
+/// whatever the system's dual-stack default (the IPv6 socket is bound IPv6-only).
+#[test]
+fn listener_without_address_serves_ipv4_and_ipv6() {
+    let ipv6 = std::net::TcpListener::bind("[::1]:0").is_ok();
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("m.conf");
+    std::fs::write(&conf, "listener 0\nallow_anonymous true\n").unwrap();
+    let mut b = Running::start(&["-c", conf.to_str().unwrap()]);
+    connect_publish_disconnect(b.port);
+    if ipv6 {
+        let line = b.wait_for("Opening ipv6 listen socket on port ");
+        assert!(line.ends_with(&format!("port {}.", b.port)), "{line}");
+        let s = TcpStream::connect(("::1", b.port));
+        assert!(s.is_ok(), "no IPv6 listener: {s:?}");
+    } else {
+        eprintln!("no IPv6 loopback on this machine: only IPv4 checked");
+    }
+}

@@ -29,6 +29,29 @@ pub struct Bind {
 
 /// Bind every address. Port 0 in a group resolves to the port of its first bound
 /// address.
+/// Open a listening socket. The IPv6 wildcard address is bound IPv6-only, so that a
+/// `listener PORT` line can serve both `0.0.0.0` and `[::]` on the same port
+/// whatever the system's dual-stack default is.
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let domain = if addr.is_ipv4() {
+        Domain::IPV4
+    } else {
+        Domain::IPV6
+    };
+    let socket = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    // As tokio's own bind: a restarted broker can reuse its port at once.
+    #[cfg(not(windows))]
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    TcpListener::from_std(socket.into())
+}
+
 pub async fn bind(
     state: &State,
     binds: &[Bind],
@@ -42,7 +65,7 @@ pub async fn bind(
         {
             addr.set_port(*p);
         }
-        let listener = match TcpListener::bind(addr).await {
+        let listener = match listen(addr) {
             Ok(l) => l,
             Err(e) if b.optional => {
                 tracing::debug!("not listening on {addr}: {e}");
