@@ -8,5 +8,6 @@ pub mod cli;
 pub mod client;
 pub mod cmd;
 pub mod protocol;
+pub mod random;
 pub mod shutdown;
 pub mod units;

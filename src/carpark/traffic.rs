@@ -3,63 +3,12 @@
 //! repeatable.
 
 use super::flags::Rate;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-/// A SplitMix64 pseudo-random generator: tiny, fast, and good enough for traffic.
-/// Not for anything secret.
-#[derive(Debug, Clone)]
-pub struct Rng {
-    state: u64,
-}
+pub use crate::random::Rng;
 
+/// The car-park uses of the generator.
 impl Rng {
-    /// A generator whose sequence is fixed by `seed`.
-    pub fn new(seed: u64) -> Rng {
-        Rng { state: seed }
-    }
-
-    /// A generator seeded from the clock and the process id (different on every run).
-    pub fn from_entropy() -> Rng {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
-        Rng::new(nanos ^ (u64::from(std::process::id()) << 32))
-    }
-
-    /// A generator for a `--seed` flag: seeded when given, otherwise from the clock.
-    pub fn from_seed_flag(seed: Option<u64>) -> Rng {
-        seed.map(Rng::new).unwrap_or_else(Rng::from_entropy)
-    }
-
-    /// An independent generator derived from this one (one per simulated device).
-    pub fn fork(&mut self, stream: u64) -> Rng {
-        Rng::new(self.next_u64() ^ stream.wrapping_mul(0xA076_1D64_78BD_642F))
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform float in `[0, 1)`.
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// A uniform integer in `0..n` (`n` > 0; 0 gives 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            return 0;
-        }
-        // Multiply-shift: unbiased enough for simulation purposes.
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
     /// A roughly normal value with mean 0 and standard deviation 1 (sum of 12 uniforms).
     pub fn gaussian(&mut self) -> f64 {
         (0..12).map(|_| self.next_f64()).sum::<f64>() - 6.0
@@ -102,25 +51,6 @@ mod tests {
         }
         assert_ne!(Rng::new(1).next_u64(), Rng::new(2).next_u64());
         assert_eq!(Rng::new(7).plate(), Rng::new(7).plate());
-    }
-
-    #[test]
-    fn splitmix64_reference_values() {
-        // First outputs of SplitMix64 seeded with 0 (published reference values).
-        let mut r = Rng::new(0);
-        assert_eq!(r.next_u64(), 0xE220_A839_7B1D_CDAF);
-        assert_eq!(r.next_u64(), 0x6E78_9E6A_A1B9_65F4);
-    }
-
-    #[test]
-    fn ranges() {
-        let mut r = Rng::new(42);
-        for _ in 0..10_000 {
-            let f = r.next_f64();
-            assert!((0.0..1.0).contains(&f));
-            assert!(r.below(6) < 6);
-        }
-        assert_eq!(r.below(0), 0);
     }
 
     #[test]

@@ -390,11 +390,5 @@ impl Client {
 /// `mq-` and 16 hex digits: unique enough per process and instant, within the 23
 /// characters every 3.1 server accepts [MQTT-3.1.3-5].
 fn random_client_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    if let Ok(d) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        h.write_u128(d.as_nanos());
-    }
-    format!("mq-{:016x}", h.finish())
+    format!("mq-{:016x}", crate::random::entropy())
 }

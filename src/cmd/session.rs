@@ -9,7 +9,6 @@ use crate::cmd::output::DebugTrace;
 use crate::protocol::{ByteStr, Properties, PropertyContext, PropertyId, ProtocolVersion, Will};
 use anyhow::{Context, bail};
 use bytes::Bytes;
-use std::hash::{BuildHasher, Hasher};
 
 /// `-D` properties sorted by the packet they go in.
 #[derive(Clone, Debug, Default)]
@@ -46,30 +45,13 @@ impl Role {
     }
 }
 
-/// A random alphanumeric string (no extra crate: the std hasher's random keys, the
-/// time and the process id).
+/// A random alphanumeric string (see [`crate::random`]).
 pub fn random_suffix(len: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let mut out = String::with_capacity(len);
-    let mut n = 0u64;
-    while out.len() < len {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(n);
-        h.write_u32(std::process::id());
-        if let Ok(d) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-            h.write_u128(d.as_nanos());
-        }
-        let mut v = h.finish();
-        for _ in 0..8 {
-            if out.len() == len {
-                break;
-            }
-            out.push(ALPHABET[(v % ALPHABET.len() as u64) as usize] as char);
-            v /= ALPHABET.len() as u64;
-        }
-        n += 1;
-    }
-    out
+    let mut rng = crate::random::Rng::from_entropy();
+    (0..len)
+        .map(|_| char::from(ALPHABET[rng.below(ALPHABET.len() as u64) as usize]))
+        .collect()
 }
 
 /// Complete the client options for `mq pub`/`mq sub`/`mq rr`: `opts` comes from

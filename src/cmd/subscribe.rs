@@ -265,23 +265,18 @@ async fn disconnect(client: &Client, props: &Properties) {
     let _ = client.disconnect_with(d).await;
 }
 
-/// `--random-filter`: keep about PCT percent of the messages (xorshift, seeded from
-/// the clock; statistical, not cryptographic).
+/// `--random-filter`: keep about PCT percent of the messages (statistical, not
+/// cryptographic).
 struct RandomFilter {
     threshold: Option<u64>,
-    state: u64,
+    rng: crate::random::Rng,
 }
 
 impl RandomFilter {
     fn new(pct: Option<f64>) -> RandomFilter {
-        let seed = session::random_suffix(8)
-            .bytes()
-            .fold(0x9E37_79B9_7F4A_7C15u64, |a, b| {
-                a.rotate_left(7) ^ u64::from(b)
-            });
         RandomFilter {
             threshold: pct.map(|p| (p * 100.0) as u64),
-            state: seed | 1,
+            rng: crate::random::Rng::from_entropy(),
         }
     }
 
@@ -289,9 +284,6 @@ impl RandomFilter {
         let Some(t) = self.threshold else {
             return true;
         };
-        self.state ^= self.state << 13;
-        self.state ^= self.state >> 7;
-        self.state ^= self.state << 17;
-        self.state % 10_000 < t
+        self.rng.below(10_000) < t
     }
 }

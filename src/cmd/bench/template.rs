@@ -49,16 +49,7 @@ impl Default for Clock {
 /// A random-enough 32-bit id for this run, without a random-number crate: the std
 /// hasher is randomly keyed per process.
 pub fn run_id() -> u32 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.write_u32(std::process::id());
-    h.finish() as u32
+    crate::random::entropy() as u32
 }
 
 /// A topic template: `%i` client index, `%c` client id, `%s` message sequence, `%%`.
