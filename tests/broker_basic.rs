@@ -914,6 +914,69 @@ async fn slow_subscriber_drops_qos0_and_does_not_stall_others() {
     b.shutdown().await;
 }
 
+/// Issue 4: "bounded per-session queues with backpressure on the publisher's read
+/// side". A subscriber that does not acknowledge fills its in-flight window and its
+/// queue; the publisher's next QoS 1 message then waits, unacknowledged, and the
+/// broker reads nothing more from that publisher until the subscriber catches up.
+/// Nothing is lost and the order is kept [MQTT-4.6.0-6].
+#[tokio::test]
+async fn full_subscriber_queue_holds_back_the_publisher_puback_and_keeps_order() {
+    const INFLIGHT: usize = 4;
+    const QUEUED: usize = 3;
+    const COUNT: u16 = 20;
+    let b = broker_with(Config {
+        max_inflight_messages: INFLIGHT as u16,
+        max_queued_messages: QUEUED,
+        ..Config::default()
+    })
+    .await;
+    let mut sub = Client::connect(b.local_addr(), V311, "sub").await;
+    sub.subscribe("bp", QoS::AtLeastOnce).await;
+    let mut publ = Client::connect(b.local_addr(), V311, "pub").await;
+    for i in 1..=COUNT {
+        publ.send(Packet::Publish(Publish {
+            qos: QoS::AtLeastOnce,
+            topic: ByteStr::from("bp"),
+            packet_id: i,
+            payload: Bytes::from(i.to_string()),
+            ..Publish::default()
+        }))
+        .await;
+    }
+    // The subscriber acknowledges nothing yet: the window and the queue take
+    // INFLIGHT + QUEUED messages, and the next one holds back its PUBACK.
+    let mut acked = Vec::new();
+    while let Some(p) = publ.try_recv(Duration::from_millis(300)).await {
+        let Packet::PubAck(a) = p else {
+            panic!("{p:?}")
+        };
+        acked.push(a.packet_id);
+    }
+    assert_eq!(acked.len(), INFLIGHT + QUEUED, "acknowledged: {acked:?}");
+    // Now the subscriber reads and acknowledges: everything arrives, in order.
+    let mut got = Vec::new();
+    while got.len() < usize::from(COUNT) {
+        let Some(p) = sub.try_recv(WAIT).await else {
+            panic!("only {got:?} arrived")
+        };
+        let Packet::Publish(p) = p else {
+            panic!("{p:?}")
+        };
+        sub.send(Packet::PubAck(Ack::new(p.packet_id))).await;
+        got.push(String::from_utf8(p.payload.to_vec()).unwrap());
+    }
+    let want: Vec<String> = (1..=COUNT).map(|i| i.to_string()).collect();
+    assert_eq!(got, want);
+    while acked.len() < usize::from(COUNT) {
+        match publ.recv().await {
+            Packet::PubAck(a) => acked.push(a.packet_id),
+            p => panic!("{p:?}"),
+        }
+    }
+    assert_eq!(acked, (1..=COUNT).collect::<Vec<_>>());
+    b.shutdown().await;
+}
+
 #[tokio::test]
 async fn many_retained_messages_all_delivered_on_subscribe() {
     let b = broker_with(Config {

@@ -6,7 +6,7 @@ use super::log::{LogTypes, blog};
 use super::session::{Caps, Link, Session, lock};
 use super::state::State;
 use crate::protocol::{
-    ConnAck, Connect, Disconnect, Packet, Properties, ProtocolVersion, QoS, ReasonCode, Will,
+    ConnAck, Connect, Packet, Properties, ProtocolVersion, QoS, ReasonCode, Will,
 };
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -184,9 +184,7 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, B
                         LogTypes::NOTICE,
                         "Client {client_id} already connected, closing old connection."
                     );
-                    l.close(Some(Disconnect::with_reason(
-                        ReasonCode::SESSION_TAKEN_OVER,
-                    )));
+                    l.close(Some(ReasonCode::SESSION_TAKEN_OVER));
                 }
                 if c.clean_start {
                     to_end = Some(old);

@@ -8,7 +8,7 @@
 //! released when idle, so an idle connection costs its session and little else.
 
 use super::connect::{self, ConnInfo};
-use super::inbound::{Exit, Inbound};
+use super::inbound::{Exit, Inbound, Wait};
 use super::log::{LogTypes, blog};
 use super::session::{OutAliases, encode_for_client, lock};
 use super::state::State;
@@ -141,18 +141,18 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
         tokio::pin!(writer);
         tokio::select! {
             exit = &mut reader => {
-                let disconnect = match &exit {
-                    Exit::Protocol(rc, _) => Some(Disconnect::with_reason(*rc)),
-                    Exit::KeepAlive => Some(Disconnect::with_reason(ReasonCode::KEEP_ALIVE_TIMEOUT)),
+                let reason = match &exit {
+                    Exit::Protocol(rc, _) => Some(*rc),
+                    Exit::KeepAlive => Some(ReasonCode::KEEP_ALIVE_TIMEOUT),
                     _ => None,
                 };
-                info.link.close(disconnect);
+                info.link.close(reason);
                 let _ = tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await;
                 exit
             }
             () = &mut writer => Exit::Closed,
             _ = super::state::stopped(&mut shutdown) => {
-                info.link.close(Some(Disconnect::with_reason(ReasonCode::SERVER_SHUTTING_DOWN)));
+                info.link.close(Some(ReasonCode::SERVER_SHUTTING_DOWN));
                 let _ = tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await;
                 Exit::Closed
             }
@@ -299,6 +299,18 @@ async fn drain(state: &State, rd: &mut OwnedReadHalf, buf: &mut BytesMut) {
     }
 }
 
+/// Handle what [`read_packet`] returned: end of stream is [`Exit::Eof`].
+fn handle<'a>(
+    inbound: &'a mut Inbound<'_>,
+    read: Result<Option<Packet>, Exit>,
+) -> Result<Option<Wait<'a>>, Exit> {
+    match read {
+        Ok(Some(p)) => inbound.handle(p),
+        Ok(None) => Err(Exit::Eof),
+        Err(e) => Err(e),
+    }
+}
+
 async fn read_loop(
     state: &State,
     info: &ConnInfo,
@@ -312,27 +324,29 @@ async fn read_loop(
         (info.keep_alive > 0).then(|| Duration::from_millis(u64::from(info.keep_alive) * 1500));
     loop {
         let next = read_packet(state, rd, rbuf, info.version, info.max_packet_in);
-        let packet = match grace {
+        // The packet is handled within the match, so that no decoded packet is kept
+        // in this future's state across an await.
+        let handled_now = match grace {
             Some(g) => match tokio::time::timeout(g, next).await {
-                Ok(r) => r,
+                Ok(r) => handle(&mut inbound, r),
                 Err(_) => return Exit::KeepAlive,
             },
-            None => next.await,
+            None => handle(&mut inbound, next.await),
         };
-        match packet {
-            Ok(Some(p)) => {
-                if let Err(exit) = inbound.handle(p).await {
+        match handled_now {
+            Ok(None) => {}
+            Ok(Some(wait)) => {
+                if let Err(exit) = wait.await {
                     return exit;
                 }
-                // Fairness: a publisher flooding a full read buffer must not keep the
-                // worker thread from the subscribers' writers for long.
-                handled += 1;
-                if handled.is_multiple_of(YIELD_EVERY) {
-                    tokio::task::yield_now().await;
-                }
             }
-            Ok(None) => return Exit::Eof,
-            Err(e) => return e,
+            Err(exit) => return exit,
+        }
+        // Fairness: a publisher flooding a full read buffer must not keep the worker
+        // thread from the subscribers' writers for long.
+        handled += 1;
+        if handled.is_multiple_of(YIELD_EVERY) {
+            tokio::task::yield_now().await;
         }
     }
 }
@@ -412,9 +426,9 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut OwnedWriteHalf) {
                     .is_some_and(|l| l.generation == link.generation);
                 (!current || st.ended).then_some(None)
             });
-            if let Some(Some(d)) = &close {
+            if let Some(Some(rc)) = close {
                 encode_for_client(
-                    &Packet::Disconnect(d.clone()),
+                    &Packet::Disconnect(Disconnect::with_reason(rc)),
                     info.version,
                     info.caps.max_packet_size,
                     &mut buf,

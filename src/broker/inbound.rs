@@ -15,6 +15,7 @@ use crate::protocol::{
 };
 use bytes::Bytes;
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -37,6 +38,9 @@ pub enum Exit {
     /// The writer closed the connection (takeover, server shutdown).
     Closed,
 }
+
+/// The rest of a packet's handling that has to wait (see [`Inbound::handle`]).
+pub type Wait<'a> = Pin<Box<dyn Future<Output = Result<(), Exit>> + Send + 'a>>;
 
 /// The reader's state for one connection.
 pub struct Inbound<'a> {
@@ -72,15 +76,22 @@ impl<'a> Inbound<'a> {
         }
     }
 
-    /// Queue a control packet, waiting for the writer if the client is not reading.
-    /// The packet is encoded at once, so the returned future does not hold it (this
-    /// keeps every connection task small).
-    fn send(&self, packet: Packet) -> impl Future<Output = ()> + '_ {
-        let over = self.info.link.send(&packet) > CONTROL_LIMIT;
-        async move {
-            if over {
+    /// Queue a control packet. When the client is not reading and the control queue
+    /// is over its limit, the returned future waits for the writer.
+    fn send(&self, packet: Packet) -> Option<Wait<'_>> {
+        (self.info.link.send(&packet) > CONTROL_LIMIT).then(|| {
+            let wait: Wait<'_> = Box::pin(async move {
                 self.wait_for_writer().await;
-            }
+                Ok(())
+            });
+            wait
+        })
+    }
+
+    /// [`Inbound::send`], waiting for the writer at once.
+    async fn send_now(&self, packet: Packet) {
+        if let Some(wait) = self.send(packet) {
+            let _ = wait.await;
         }
     }
 
@@ -98,13 +109,17 @@ impl<'a> Inbound<'a> {
         }
     }
 
-    /// Handle one packet.
-    pub async fn handle(&mut self, packet: Packet) -> Result<(), Exit> {
+    /// Handle one packet. Most packets are handled at once; a packet whose handling
+    /// must wait (for room in a subscriber's queue, for the writer, or any SUBSCRIBE
+    /// and UNSUBSCRIBE) returns the rest as a boxed future, for the reader to await
+    /// before it reads the next packet. Handling synchronously keeps that waiting out
+    /// of the state every connection task carries while idle.
+    pub fn handle(&mut self, packet: Packet) -> Result<Option<Wait<'_>>, Exit> {
         let id = &self.info.client_id;
         let log = &self.state.log;
         let v5 = self.info.version.is_v5();
         match packet {
-            Packet::Publish(p) => self.publish(p).await,
+            Packet::Publish(p) => self.publish(p),
             Packet::PubAck(a) => {
                 blog!(
                     log,
@@ -116,7 +131,7 @@ impl<'a> Inbound<'a> {
                 if lock(&self.info.session.state).puback(a.packet_id) {
                     self.info.link.wake.notify_one();
                 }
-                Ok(())
+                Ok(None)
             }
             Packet::PubRec(a) => {
                 blog!(
@@ -129,7 +144,7 @@ impl<'a> Inbound<'a> {
                 let found = lock(&self.info.session.state).pubrec(a.packet_id, error);
                 if error {
                     self.info.link.wake.notify_one();
-                    return Ok(());
+                    return Ok(None);
                 }
                 let mut rel = Ack::new(a.packet_id);
                 if !found && v5 {
@@ -141,8 +156,7 @@ impl<'a> Inbound<'a> {
                     "Sending PUBREL to {id} (m{})",
                     a.packet_id
                 );
-                self.send(Packet::PubRel(rel)).await;
-                Ok(())
+                Ok(self.send(Packet::PubRel(rel)))
             }
             Packet::PubRel(a) => {
                 blog!(
@@ -164,8 +178,7 @@ impl<'a> Inbound<'a> {
                     "Sending PUBCOMP to {id} (m{})",
                     a.packet_id
                 );
-                self.send(Packet::PubComp(comp)).await;
-                Ok(())
+                Ok(self.send(Packet::PubComp(comp)))
             }
             Packet::PubComp(a) => {
                 blog!(
@@ -178,23 +191,22 @@ impl<'a> Inbound<'a> {
                 if lock(&self.info.session.state).pubcomp(a.packet_id) {
                     self.info.link.wake.notify_one();
                 }
-                Ok(())
+                Ok(None)
             }
-            // Boxed: rare packets with large futures, kept out of the state every
+            // Rare packets with large futures, kept out of the state every
             // connection task carries.
-            Packet::Subscribe(s) => {
-                Box::pin(self.subscribe(s)).await;
+            Packet::Subscribe(s) => Ok(Some(Box::pin(async move {
+                self.subscribe(s).await;
                 Ok(())
-            }
-            Packet::Unsubscribe(u) => {
-                Box::pin(self.unsubscribe(u)).await;
+            }))),
+            Packet::Unsubscribe(u) => Ok(Some(Box::pin(async move {
+                self.unsubscribe(u).await;
                 Ok(())
-            }
+            }))),
             Packet::PingReq => {
                 blog!(log, LogTypes::DEBUG, "Received PINGREQ from {id}");
                 blog!(log, LogTypes::DEBUG, "Sending PINGRESP to {id}");
-                self.send(Packet::PingResp).await;
-                Ok(())
+                Ok(self.send(Packet::PingResp))
             }
             Packet::Disconnect(d) => {
                 blog!(log, LogTypes::DEBUG, "Received DISCONNECT from {id}");
@@ -233,7 +245,7 @@ impl<'a> Inbound<'a> {
         }
     }
 
-    async fn publish(&mut self, mut p: Publish) -> Result<(), Exit> {
+    fn publish(&mut self, mut p: Publish) -> Result<Option<Wait<'_>>, Exit> {
         let state = self.state;
         let info = self.info;
         let v5 = info.version.is_v5();
@@ -314,8 +326,7 @@ impl<'a> Inbound<'a> {
                     "Sending PUBREC to {id} (m{}, rc0)",
                     p.packet_id
                 );
-                self.send(Packet::PubRec(Ack::new(p.packet_id))).await;
-                return Ok(());
+                return Ok(self.send(Packet::PubRec(Ack::new(p.packet_id))));
             }
             if v5 && unacked >= usize::from(info.receive_max) {
                 // [MQTT-3.3.4-9]
@@ -326,7 +337,7 @@ impl<'a> Inbound<'a> {
             }
         }
         let limit = state.config.message_size_limit;
-        let mut reason = ReasonCode::SUCCESS;
+        let (qos, packet_id) = (p.qos, p.packet_id);
         if limit > 0 && p.payload.len() > limit {
             blog!(
                 state.log,
@@ -339,63 +350,85 @@ impl<'a> Inbound<'a> {
                 p.topic,
                 p.payload.len()
             );
-            reason = ReasonCode::PACKET_TOO_LARGE;
-        } else if v5
+            return Ok(self.acknowledge(qos, packet_id, ReasonCode::PACKET_TOO_LARGE));
+        }
+        if v5
             && p.properties.payload_format_indicator == Some(1)
             && std::str::from_utf8(&p.payload).is_err()
         {
-            reason = ReasonCode::PAYLOAD_FORMAT_INVALID;
-        } else {
-            if p.retain {
-                // A retained message may stay for long: in its own allocations, not
-                // slices of (and keeping alive) a whole read buffer.
-                unshare(&mut p.topic, &mut p.payload, &mut p.properties);
-            }
-            let msg = Message::new(
-                p.topic,
-                p.payload,
-                p.qos,
-                p.retain,
-                p.properties,
-                Some(id.clone()),
-            );
-            let n = state.publish(Arc::new(msg)).await;
-            if n == 0 && v5 {
-                reason = ReasonCode::NO_MATCHING_SUBSCRIBERS;
-            }
+            return Ok(self.acknowledge(qos, packet_id, ReasonCode::PAYLOAD_FORMAT_INVALID));
         }
+        if p.retain {
+            // A retained message may stay for long: in its own allocations, not
+            // slices of (and keeping alive) a whole read buffer.
+            unshare(&mut p.topic, &mut p.payload, &mut p.properties);
+        }
+        let msg = Message::new(
+            p.topic,
+            p.payload,
+            p.qos,
+            p.retain,
+            p.properties,
+            Some(id.clone()),
+        );
+        let (n, waiting) = state.route(Arc::new(msg));
+        let reason = if n == 0 && v5 {
+            ReasonCode::NO_MATCHING_SUBSCRIBERS
+        } else {
+            ReasonCode::SUCCESS
+        };
+        if waiting.is_empty() {
+            return Ok(self.acknowledge(qos, packet_id, reason));
+        }
+        // Backpressure: a subscriber's queue is full. The acknowledgement waits until
+        // the message is queued everywhere, and the reader reads nothing meanwhile.
+        Ok(Some(Box::pin(async move {
+            for (session, d) in waiting {
+                state.deliver(&session, d, true).await;
+            }
+            if let Some(wait) = self.acknowledge(qos, packet_id, reason) {
+                wait.await?;
+            }
+            Ok(())
+        })))
+    }
+
+    /// PUBACK or PUBREC for a received PUBLISH (nothing for QoS 0); a PUBREC that is
+    /// not an error records the packet identifier until PUBREL [MQTT-4.3.3-9].
+    fn acknowledge(&self, qos: QoS, packet_id: u16, reason: ReasonCode) -> Option<Wait<'_>> {
+        let id = &self.info.client_id;
+        let log = &self.state.log;
         let ack = Ack {
-            packet_id: p.packet_id,
+            packet_id,
             reason,
             properties: Default::default(),
         };
-        match p.qos {
-            QoS::AtMostOnce => {}
+        match qos {
+            QoS::AtMostOnce => None,
             QoS::AtLeastOnce => {
                 blog!(
-                    state.log,
+                    log,
                     LogTypes::DEBUG,
-                    "Sending PUBACK to {id} (m{}, rc{})",
-                    p.packet_id,
+                    "Sending PUBACK to {id} (m{packet_id}, rc{})",
                     reason.0
                 );
-                self.send(Packet::PubAck(ack)).await;
+                self.send(Packet::PubAck(ack))
             }
             QoS::ExactlyOnce => {
                 if !reason.is_error() {
-                    lock(&session.state).incoming_qos2.insert(p.packet_id);
+                    lock(&self.info.session.state)
+                        .incoming_qos2
+                        .insert(packet_id);
                 }
                 blog!(
-                    state.log,
+                    log,
                     LogTypes::DEBUG,
-                    "Sending PUBREC to {id} (m{}, rc{})",
-                    p.packet_id,
+                    "Sending PUBREC to {id} (m{packet_id}, rc{})",
                     reason.0
                 );
-                self.send(Packet::PubRec(ack)).await;
+                self.send(Packet::PubRec(ack))
             }
         }
-        Ok(())
     }
 
     async fn subscribe(&mut self, s: Subscribe) {
@@ -475,7 +508,7 @@ impl<'a> Inbound<'a> {
             }
         }
         blog!(log, LogTypes::DEBUG, "Sending SUBACK to {id}");
-        self.send(Packet::SubAck(SubAck {
+        self.send_now(Packet::SubAck(SubAck {
             packet_id: s.packet_id,
             reason_codes: codes,
             properties: Default::default(),
@@ -510,7 +543,7 @@ impl<'a> Inbound<'a> {
             });
         }
         blog!(log, LogTypes::DEBUG, "Sending UNSUBACK to {id}");
-        self.send(Packet::UnsubAck(UnsubAck {
+        self.send_now(Packet::UnsubAck(UnsubAck {
             packet_id: u.packet_id,
             reason_codes: codes,
             properties: Default::default(),

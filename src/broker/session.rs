@@ -8,7 +8,7 @@
 
 use super::message::{Message, patch_publish};
 use crate::protocol::{
-    self, Ack, ByteStr, Disconnect, Packet, Properties, ProtocolVersion, QoS, SubscriptionOptions,
+    self, Ack, ByteStr, Packet, Properties, ProtocolVersion, QoS, ReasonCode, SubscriptionOptions,
 };
 use bytes::BytesMut;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -28,9 +28,9 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct Outbox {
     /// Encoded control packets (CONNACK, PUBACK, SUBACK, PINGRESP...).
     pub control: BytesMut,
-    /// Close the connection after sending everything queued, with this DISCONNECT
-    /// (sent to 5.0 clients only; `None` inside = close without one).
-    pub close: Option<Option<Disconnect>>,
+    /// Close the connection after sending everything queued, with a DISCONNECT with
+    /// this reason code (sent to 5.0 clients only; `None` inside = close without one).
+    pub close: Option<Option<ReasonCode>>,
 }
 
 /// The connection attached to a session: how publishers and the reader wake its
@@ -87,12 +87,13 @@ impl Link {
         len
     }
 
-    /// Ask the writer to flush and close, with a DISCONNECT for 5.0 clients.
-    pub fn close(&self, disconnect: Option<Disconnect>) {
+    /// Ask the writer to flush and close, with a DISCONNECT with reason code `reason`
+    /// for 5.0 clients.
+    pub fn close(&self, reason: Option<ReasonCode>) {
         {
             let mut ob = lock(&self.outbox);
             if ob.close.is_none() {
-                ob.close = Some(disconnect.filter(|_| self.version.is_v5()));
+                ob.close = Some(reason.filter(|_| self.version.is_v5()));
             }
         }
         self.wake.notify_one();

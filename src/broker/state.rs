@@ -86,9 +86,22 @@ impl State {
     }
 
     /// Route a message to every matching subscription (and the retained store when
-    /// it is retained). Runs in the publisher's task; waits while a QoS 1/2
-    /// subscriber queue is full (backpressure). Returns the number of subscribers.
+    /// it is retained), waiting while a QoS 1/2 subscriber queue is full
+    /// (backpressure). Returns the number of subscribers.
     pub async fn publish(&self, msg: Arc<Message>) -> usize {
+        let (n, waiting) = self.route(msg);
+        for (session, d) in waiting {
+            self.deliver(&session, d, true).await;
+        }
+        n
+    }
+
+    /// Route a message without waiting: queue it for every subscriber with room and
+    /// return the number of subscribers and the deliveries that found a QoS 1/2 queue
+    /// full, for the publisher to wait on ([`State::deliver`]). Runs in the
+    /// publisher's task, synchronously, so that the common case costs no future state
+    /// in every connection task.
+    pub fn route(&self, msg: Arc<Message>) -> (usize, Vec<(Arc<Session>, Delivery)>) {
         if msg.retain && self.config.retain_available {
             // [MQTT-3.3.1-5], [MQTT-3.3.1-10]
             match self.retained.write() {
@@ -101,6 +114,7 @@ impl State {
             router.route(&msg.topic, msg.origin.as_deref())
         };
         let n = targets.len();
+        let mut waiting = Vec::new();
         for t in targets {
             let d = Delivery {
                 msg: msg.clone(),
@@ -113,31 +127,51 @@ impl State {
             // A publisher never waits for its own queue: its reader would stop
             // reading the acknowledgements that drain it.
             let own = msg.origin.as_deref() == Some(&*t.session.client_id);
-            self.deliver(&t.session, d, !own).await;
+            if let Some(d) = self.offer(&t.session, d, !own) {
+                waiting.push((t.session, d));
+            }
         }
-        n
+        (n, waiting)
+    }
+
+    /// Try to queue one delivery: `Some` gives it back when the queue is full and
+    /// the caller may `wait` for room; otherwise it is queued, or dropped and counted.
+    fn offer(&self, session: &Session, d: Delivery, wait: bool) -> Option<Delivery> {
+        match session.enqueue(d, self.queue_limits()) {
+            Enqueue::Queued => None,
+            Enqueue::Dropped => {
+                self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+            Enqueue::Full(back) if wait => Some(back),
+            Enqueue::Full(_) => {
+                self.give_up(session);
+                None
+            }
+        }
+    }
+
+    /// A full queue did not drain in time: drop the message and mark the subscriber
+    /// congested, so one stuck subscriber cannot stall publishers.
+    fn give_up(&self, session: &Session) {
+        lock(&session.state).congested = true;
+        self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Queue one delivery, waiting (bounded, if `wait`) for space when QoS 1/2 finds
     /// the queue full; otherwise the message is dropped and counted.
     pub async fn deliver(&self, session: &Session, mut d: Delivery, wait: bool) {
-        let limits = self.queue_limits();
         let deadline = tokio::time::Instant::now() + QUEUE_WAIT;
         loop {
             let notified = session.space.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            match session.enqueue(d, limits) {
-                Enqueue::Queued => return,
-                Enqueue::Dropped => {
-                    self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
-                    return;
-                }
-                Enqueue::Full(back) => {
+            match self.offer(session, d, wait) {
+                None => return,
+                Some(back) => {
                     d = back;
-                    if !wait || tokio::time::timeout_at(deadline, notified).await.is_err() {
-                        lock(&session.state).congested = true;
-                        self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
+                    if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                        self.give_up(session);
                         return;
                     }
                 }
