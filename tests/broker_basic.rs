@@ -977,6 +977,53 @@ async fn full_subscriber_queue_holds_back_the_publisher_puback_and_keeps_order()
     b.shutdown().await;
 }
 
+/// Issue 4: "max queued messages per client (QoS 0 dropped first when full)". With
+/// the subscriber's window full and its queue full, a QoS 1 message takes the place
+/// of the oldest queued QoS 0 message, so its publisher is acknowledged at once.
+#[tokio::test]
+async fn full_queue_drops_queued_qos0_first_to_make_room_for_qos1() {
+    let b = broker_with(Config {
+        max_inflight_messages: 2,
+        max_queued_messages: 4,
+        ..Config::default()
+    })
+    .await;
+    let mut sub = Client::connect(b.local_addr(), V311, "sub").await;
+    sub.subscribe("q", QoS::AtLeastOnce).await;
+    let mut publ = Client::connect(b.local_addr(), V311, "pub").await;
+    // Two QoS 1 messages fill the window; the third waits at the head of the queue,
+    // and the QoS 0 messages queue behind it (order is kept [MQTT-4.6.0-6]).
+    for (payload, qos) in [
+        ("1", QoS::AtLeastOnce),
+        ("2", QoS::AtLeastOnce),
+        ("3", QoS::AtLeastOnce),
+        ("a", QoS::AtMostOnce),
+        ("b", QoS::AtMostOnce),
+        ("c", QoS::AtMostOnce),
+    ] {
+        publ.publish("q", payload, qos, false).await;
+    }
+    // The queue is full: "4" replaces "a" instead of waiting for room.
+    let started = std::time::Instant::now();
+    publ.publish("q", "4", QoS::AtLeastOnce, false).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the QoS 1 publisher waited for room while QoS 0 messages held the queue"
+    );
+    let mut got = Vec::new();
+    while let Some(p) = sub.try_recv(Duration::from_millis(500)).await {
+        let Packet::Publish(p) = p else {
+            panic!("{p:?}")
+        };
+        if p.qos == QoS::AtLeastOnce {
+            sub.send(Packet::PubAck(Ack::new(p.packet_id))).await;
+        }
+        got.push(String::from_utf8(p.payload.to_vec()).unwrap());
+    }
+    assert_eq!(got, ["1", "2", "3", "b", "c", "4"]);
+    b.shutdown().await;
+}
+
 #[tokio::test]
 async fn many_retained_messages_all_delivered_on_subscribe() {
     let b = broker_with(Config {

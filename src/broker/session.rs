@@ -280,6 +280,8 @@ pub struct Session {
 pub enum Enqueue {
     /// Queued.
     Queued,
+    /// Queued in place of the oldest queued QoS 0 message, which was dropped.
+    QueuedDroppingQos0,
     /// Dropped (queue full for QoS 0, session offline, or ended).
     Dropped,
     /// Queue full: a QoS 1/2 publisher should wait for [`Session::space`] and retry.
@@ -319,7 +321,9 @@ impl Session {
         }
     }
 
-    /// Queue a message for this session's client.
+    /// Queue a message for this session's client. When the queue is full, QoS 0
+    /// goes first: a QoS 1/2 message takes the place of the oldest queued QoS 0 one;
+    /// a QoS 0 message is dropped.
     pub fn enqueue(&self, d: Delivery, limits: QueueLimits) -> Enqueue {
         let mut s = lock(&self.state);
         if s.ended {
@@ -329,17 +333,25 @@ impl Session {
         if !online && d.qos == QoS::AtMostOnce && !limits.queue_qos0 {
             return Enqueue::Dropped;
         }
+        let mut queued = Enqueue::Queued;
         if s.pending.len() >= limits.max_queued {
-            if d.qos == QoS::AtMostOnce || !online || s.congested {
+            if d.qos == QoS::AtMostOnce {
                 return Enqueue::Dropped;
             }
-            return Enqueue::Full(d);
+            match s.pending.iter().position(|q| q.qos == QoS::AtMostOnce) {
+                Some(i) => {
+                    s.pending.remove(i);
+                    queued = Enqueue::QueuedDroppingQos0;
+                }
+                None if !online || s.congested => return Enqueue::Dropped,
+                None => return Enqueue::Full(d),
+            }
         }
         s.pending.push_back(d);
         if let Some(link) = &s.link {
             link.wake.notify_one();
         }
-        Enqueue::Queued
+        queued
     }
 
     /// Attach a connection: mark every in-flight message for redelivery with DUP

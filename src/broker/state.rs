@@ -139,7 +139,7 @@ impl State {
     fn offer(&self, session: &Session, d: Delivery, wait: bool) -> Option<Delivery> {
         match session.enqueue(d, self.queue_limits()) {
             Enqueue::Queued => None,
-            Enqueue::Dropped => {
+            Enqueue::Dropped | Enqueue::QueuedDroppingQos0 => {
                 self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
                 None
             }
