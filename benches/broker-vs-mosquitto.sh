@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Compare `mq broker` with Debian's mosquitto, using `mq bench` as the load generator.
+# Compare `mq broker` with Debian's mosquitto (and rumqttd when it is installed), using
+# `mq bench` as the load generator.
 #
-# Starts both brokers on free loopback ports, runs the same scenarios against each,
-# alternating A B A B for $ROUNDS rounds (default 3), and prints the median of each
-# figure with the ratio mq/mosquitto. Stops everything it started (by PID) on exit.
+# Starts the brokers on free loopback ports, runs the same scenarios against each,
+# alternating A B (C) A B (C) for $ROUNDS rounds (default 3), and prints the median of
+# each figure with the ratios mq/mosquitto (and mq/rumqttd). Stops everything it
+# started (by PID) on exit.
 #
 #   benches/broker-vs-mosquitto.sh            # builds target/release/mq if needed
 #   MQ=/path/to/mq ROUNDS=5 DUR=5s benches/broker-vs-mosquitto.sh
+#   RUMQTTD=/path/to/rumqttd benches/broker-vs-mosquitto.sh   # `cargo install rumqttd`
 #
 # Scenarios (each run with `mq bench ... --json --quiet`):
 #   fan-in QoS 0    4 publishers -> 1 subscriber, 64 B, as fast as possible: received msg/s
@@ -29,6 +32,7 @@ if [[ ! -x $MQ ]]; then
     (cd "$ROOT" && cargo build --release --quiet)
 fi
 command -v mosquitto >/dev/null || { echo "mosquitto is not installed" >&2; exit 1; }
+RUMQTTD=${RUMQTTD:-$(command -v rumqttd || true)}
 command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
 
 WORK=$(mktemp -d)
@@ -81,6 +85,33 @@ start_mosquitto() { # -> sets STARTED_PID STARTED_PORT
     PIDS+=("$STARTED_PID")
     wait_port "$STARTED_PORT"
 }
+start_rumqttd() { # -> sets STARTED_PID STARTED_PORT
+    STARTED_PORT=$(free_port)
+    # rumqttd's sample configuration (MQTT 3.1.1 listener), on loopback, without its
+    # connection-rate delay and without the metrics endpoint.
+    cat >"$WORK/rumqttd-$STARTED_PORT.toml" <<EOF
+id = 0
+[router]
+id = 0
+max_connections = 10010
+max_outgoing_packet_count = 200
+max_segment_size = 104857600
+max_segment_count = 10
+[v4.1]
+name = "v4-1"
+listen = "127.0.0.1:$STARTED_PORT"
+next_connection_delay_ms = 0
+    [v4.1.connections]
+    connection_timeout_ms = 60000
+    max_payload_size = 20480
+    max_inflight_count = 100
+    dynamic_filters = true
+EOF
+    "$RUMQTTD" -q -c "$WORK/rumqttd-$STARTED_PORT.toml" >>"$WORK/rumqttd.log" 2>&1 &
+    STARTED_PID=$!
+    PIDS+=("$STARTED_PID")
+    wait_port "$STARTED_PORT"
+}
 stop_broker() { # pid: stop one broker this script started, and forget its PID
     kill "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
@@ -94,6 +125,12 @@ start_mq
 MQ_PID=$STARTED_PID MQ_PORT=$STARTED_PORT
 start_mosquitto
 MOSQ_PID=$STARTED_PID MOSQ_PORT=$STARTED_PORT
+BROKERS="mq mosquitto"
+if [[ -n $RUMQTTD ]]; then
+    start_rumqttd
+    RUMQTTD_PID=$STARTED_PID RUMQTTD_PORT=$STARTED_PORT
+    BROKERS="mq mosquitto rumqttd"
+fi
 
 TICKS=$(getconf CLK_TCK)
 cpu_ticks() { # pid -> utime+stime in clock ticks
@@ -163,10 +200,15 @@ for round in $(seq 1 "$ROUNDS"); do
     run_round mq "$MQ_PORT" "$MQ_PID"
     echo "round $round/$ROUNDS: mosquitto" >&2
     run_round mosquitto "$MOSQ_PORT" "$MOSQ_PID"
+    if [[ -n $RUMQTTD ]]; then
+        echo "round $round/$ROUNDS: rumqttd" >&2
+        run_round rumqttd "$RUMQTTD_PORT" "$RUMQTTD_PID"
+    fi
 done
 
-python3 - "$RESULTS" "$ROUNDS" <<'PY'
+python3 - "$RESULTS" "$ROUNDS" "$BROKERS" <<'PY'
 import statistics, sys
+brokers = sys.argv[3].split()
 rows = {}
 for line in open(sys.argv[1]):
     b, f, v = line.split()
@@ -183,13 +225,22 @@ figures = [
     ("cpu_per_m", "broker CPU s per million delivered (fan-in QoS 0)", "{:.2f}"),
     ("cpu_per_m_q1", "broker CPU s per million delivered (fan-in QoS 1)", "{:.2f}"),
 ]
-print(f"medians of {sys.argv[2]} rounds, alternating mq / mosquitto")
-print(f"| {'figure':<52} | {'mq broker':>10} | {'mosquitto':>10} | {'mq/mosquitto':>12} |")
-print(f"|{'-'*54}|{'-'*12}|{'-'*12}|{'-'*14}|")
+others = brokers[1:]
+print(f"medians of {sys.argv[2]} rounds, alternating {' / '.join(brokers)}")
+head = f"| {'figure':<52} | {'mq broker':>10} |" + "".join(f" {b:>10} |" for b in others)
+head += "".join(f" {'mq/' + b:>12} |" for b in others)
+print(head)
+print(f"|{'-'*54}|{'-'*12}|" + f"{'-'*12}|" * len(others) + f"{'-'*14}|" * len(others))
+def median(key, b):
+    v = rows.get(key, {}).get(b)
+    return statistics.median(v) if v else float("nan")
 for key, label, fmt in figures:
-    d = rows.get(key, {})
-    a = statistics.median(d["mq"]) if d.get("mq") else float("nan")
-    b = statistics.median(d["mosquitto"]) if d.get("mosquitto") else float("nan")
-    ratio = f"{a / b:.2f}" if b else "-"
-    print(f"| {label:<52} | {fmt.format(a):>10} | {fmt.format(b):>10} | {ratio:>12} |")
+    a = median(key, "mq")
+    line = f"| {label:<52} | {fmt.format(a):>10} |"
+    line += "".join(f" {fmt.format(median(key, b)):>10} |" for b in others)
+    for b in others:
+        m = median(key, b)
+        ratio = f"{a / m:.2f}" if m else "-"
+        line += f" {ratio:>12} |"
+    print(line)
 PY
