@@ -1,22 +1,17 @@
 //! `mq bench check` against the embedded broker: the report says what the broker
 //! really does and announces (the MQTT 5.0 CONNACK properties [MQTT-3.2.2.3]).
 
+mod common;
+
 use bytes::BytesMut;
-use mq::broker::{Broker, BrokerHandle};
+use common::{embedded_broker, unused_port};
+use mq::broker::BrokerHandle;
 use mq::client::ConnectOptions;
 use mq::cmd::bench::{CheckPlan, run_check};
 use mq::protocol::{self, Connect, Packet, Properties, ProtocolVersion};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-async fn broker() -> BrokerHandle {
-    Broker::builder()
-        .listen("127.0.0.1:0".parse().expect("address"))
-        .start()
-        .await
-        .expect("embedded broker starts")
-}
 
 /// The CONNACK properties the broker sends to a plain 5.0 CONNECT, read on a raw socket.
 async fn announced(handle: &BrokerHandle) -> Properties {
@@ -49,7 +44,7 @@ async fn announced(handle: &BrokerHandle) -> Properties {
 
 #[tokio::test]
 async fn check_reports_what_the_broker_does_and_announces() {
-    let handle = broker().await;
+    let handle = embedded_broker().await;
     let addr = handle.local_addr();
     let plan = CheckPlan {
         options: ConnectOptions::new(addr.ip().to_string(), addr.port()),
@@ -138,11 +133,7 @@ async fn check_reports_what_the_broker_does_and_announces() {
 
 #[tokio::test]
 async fn check_of_a_closed_port_fails_clearly() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
-    let mut options = ConnectOptions::new("127.0.0.1", port);
+    let mut options = ConnectOptions::new("127.0.0.1", unused_port());
     options.version = ProtocolVersion::V311;
     let plan = CheckPlan {
         options,

@@ -2,10 +2,13 @@
 //! over a raw socket with crafted sequence numbers, and the bench subscriber must
 //! report exactly the loss, duplicates and reordering that were injected.
 
+mod common;
+
 use bytes::{Bytes, BytesMut};
-use mq::broker::{Broker, BrokerHandle};
+use common::{bench_target, embedded_broker};
+use mq::broker::BrokerHandle;
 use mq::cmd::bench::payload::Header;
-use mq::cmd::bench::{LoadPlan, Summary, Target, run_load};
+use mq::cmd::bench::{LoadPlan, Summary, run_load};
 use mq::protocol::{self, ByteStr, Connect, Packet, ProtocolVersion, Publish, QoS};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,33 +16,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
-async fn broker() -> BrokerHandle {
-    Broker::builder()
-        .listen("127.0.0.1:0".parse().expect("address"))
-        .start()
-        .await
-        .expect("embedded broker starts")
-}
-
-fn target(handle: &BrokerHandle) -> Target {
-    let addr = handle.local_addr();
-    Target {
-        host: addr.ip().to_string(),
-        port: addr.port(),
-        version: ProtocolVersion::V311,
-        username: None,
-        password: None,
-        keep_alive: 30,
-        client_id_prefix: "bench-test-".into(),
-        connect_timeout: Duration::from_secs(5),
-        transport: None,
-    }
-}
-
 fn sub_plan(handle: &BrokerHandle, limit: u64, ready: Arc<Notify>) -> LoadPlan {
     LoadPlan {
         mode: "sub",
-        target: target(handle),
+        target: bench_target(handle.local_addr(), ProtocolVersion::V311, "bench-test-"),
         publishers: 0,
         subscribers: 1,
         topic: "bench".into(),
@@ -174,7 +154,7 @@ async fn run_sub_with(
 
 #[tokio::test]
 async fn late_subscriber_reports_the_messages_it_missed_as_lost() {
-    let handle = broker().await;
+    let handle = embedded_broker().await;
     let before: Vec<_> = (0..5).map(|s| (7, 0, s)).collect();
     let after: Vec<_> = (5..15).map(|s| (7, 0, s)).collect();
     let summary = run_sub_with(&handle, 10, &before, &after).await;
@@ -188,7 +168,7 @@ async fn late_subscriber_reports_the_messages_it_missed_as_lost() {
 
 #[tokio::test]
 async fn injected_duplicates_and_reordering_are_reported_exactly() {
-    let handle = broker().await;
+    let handle = embedded_broker().await;
     // Publisher A: 0 1 2 2 4 3 5 5 6 -> 7 unique, 2 duplicates, 1 reordered (3), 0 lost.
     // Publisher B (another run): 0 2 3 -> 3 unique, 1 lost (1).
     let seq_a = [0u64, 1, 2, 2, 4, 3, 5, 5, 6];

@@ -2,34 +2,20 @@
 //! `--limit` and `--duration`, counts what it sends and receives exactly, and prints
 //! the documented `--json` summary (schema `mq-bench/1`).
 
-use mq::broker::{Broker, BrokerHandle};
+mod common;
+
+use common::{
+    bench_json, bench_target, embedded_broker, run_bench, stdout_json, text, unused_port,
+};
+use mq::broker::BrokerHandle;
 use mq::cmd::bench::{BenchArgs, LoadPlan, Mode, Target, plan_from, run_load};
 use mq::protocol::{ProtocolVersion, QoS};
 use std::time::{Duration, Instant};
 
-async fn broker() -> BrokerHandle {
-    Broker::builder()
-        .listen("127.0.0.1:0".parse().expect("address"))
-        .start()
-        .await
-        .expect("embedded broker starts")
-}
-
 fn plan(handle: &BrokerHandle, mode: &'static str, qos: QoS, version: ProtocolVersion) -> LoadPlan {
-    let addr = handle.local_addr();
     LoadPlan {
         mode,
-        target: Target {
-            host: addr.ip().to_string(),
-            port: addr.port(),
-            version,
-            username: None,
-            password: None,
-            keep_alive: 30,
-            client_id_prefix: format!("bench-{mode}-"),
-            connect_timeout: Duration::from_secs(5),
-            transport: None,
-        },
+        target: bench_target(handle.local_addr(), version, &format!("bench-{mode}-")),
         publishers: 2,
         subscribers: if mode == "pub" { 0 } else { 1 },
         topic: "bench/%i".into(),
@@ -51,7 +37,7 @@ fn plan(handle: &BrokerHandle, mode: &'static str, qos: QoS, version: ProtocolVe
 
 #[tokio::test]
 async fn pubsub_limit_delivers_every_message_once_at_each_qos() {
-    let handle = broker().await;
+    let handle = embedded_broker().await;
     for (qos, version) in [
         (QoS::AtMostOnce, ProtocolVersion::V311),
         (QoS::AtLeastOnce, ProtocolVersion::V5),
@@ -93,7 +79,7 @@ async fn pubsub_limit_delivers_every_message_once_at_each_qos() {
 
 #[tokio::test]
 async fn duration_stops_a_paced_publisher_on_time() {
-    let handle = broker().await;
+    let handle = embedded_broker().await;
     let mut p = plan(&handle, "pub", QoS::AtMostOnce, ProtocolVersion::V311);
     p.duration = Some(Duration::from_millis(600));
     // 2 publishers, 500 msg/s in total: 2 ms per publisher... 4 ms interval each.
@@ -123,7 +109,7 @@ async fn duration_stops_a_paced_publisher_on_time() {
 
 #[tokio::test]
 async fn interrupt_still_produces_a_summary() {
-    let handle = broker().await;
+    let handle = embedded_broker().await;
     let p = plan(&handle, "pubsub", QoS::AtMostOnce, ProtocolVersion::V311);
     let ctrl_c = tokio::time::sleep(Duration::from_millis(300));
     let (s, _) = tokio::time::timeout(Duration::from_secs(15), run_load(p, ctrl_c))
@@ -143,7 +129,7 @@ async fn interrupt_still_produces_a_summary() {
 
 #[tokio::test]
 async fn sub_limit_stops_the_subscriber() {
-    let handle = broker().await;
+    let handle = embedded_broker().await;
     let mut sub = plan(&handle, "sub", QoS::AtMostOnce, ProtocolVersion::V311);
     sub.publishers = 0;
     sub.limit = Some(500);
@@ -248,12 +234,10 @@ fn command_line_shapes() {
 #[test]
 fn json_summary_schema_from_the_binary() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let handle = rt.block_on(broker());
+    let handle = rt.block_on(embedded_broker());
     let port = handle.local_addr().port().to_string();
-    let out = assert_cmd::Command::cargo_bin("mq")
-        .expect("mq binary")
-        .args([
-            "bench",
+    let v = bench_json(
+        &[
             "pubsub",
             "-h",
             "127.0.0.1",
@@ -267,16 +251,9 @@ fn json_summary_schema_from_the_binary() {
             "300",
             "--json",
             "--quiet",
-        ])
-        .timeout(Duration::from_secs(30))
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        Duration::from_secs(30),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(v["schema"], "mq-bench/1");
     assert_eq!(v["mode"], "pubsub");
     assert_eq!(v["broker"], format!("mqtt://127.0.0.1:{port}"));
@@ -322,14 +299,12 @@ fn json_summary_schema_from_the_binary() {
 #[test]
 fn csv_series_has_a_header_and_one_row_per_second() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let handle = rt.block_on(broker());
+    let handle = rt.block_on(embedded_broker());
     let port = handle.local_addr().port().to_string();
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = dir.path().join("series.csv");
-    let out = assert_cmd::Command::cargo_bin("mq")
-        .expect("mq binary")
-        .args([
-            "bench",
+    let out = run_bench(
+        &[
             "pubsub",
             "-h",
             "127.0.0.1",
@@ -340,17 +315,12 @@ fn csv_series_has_a_header_and_one_row_per_second() {
             "--duration",
             "2200ms",
             "--csv",
-        ])
-        .arg(&csv)
-        .timeout(Duration::from_secs(30))
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+            csv.to_str().expect("UTF-8 path"),
+        ],
+        Duration::from_secs(30),
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "stderr: {stderr}");
     assert!(
         stderr.lines().filter(|l| l.contains("sent=")).count() >= 2,
         "plain progress lines: {stderr}"
@@ -371,20 +341,9 @@ fn csv_series_has_a_header_and_one_row_per_second() {
 #[tokio::test]
 async fn conn_storm_connects_every_client_and_reports_connect_times() {
     use mq::cmd::bench::{ConnPlan, run_conn};
-    let handle = broker().await;
-    let addr = handle.local_addr();
+    let handle = embedded_broker().await;
     let plan = ConnPlan {
-        target: Target {
-            host: addr.ip().to_string(),
-            port: addr.port(),
-            version: ProtocolVersion::V5,
-            username: None,
-            password: None,
-            keep_alive: 30,
-            client_id_prefix: "storm-".into(),
-            connect_timeout: Duration::from_secs(5),
-            transport: None,
-        },
+        target: bench_target(handle.local_addr(), ProtocolVersion::V5, "storm-"),
         clients: 200,
         conn_rate: Some(2_000.0),
         hold: Duration::from_millis(200),
@@ -414,29 +373,23 @@ async fn conn_storm_connects_every_client_and_reports_connect_times() {
 
 #[test]
 fn conn_to_a_closed_port_counts_failures_by_reason() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let out = assert_cmd::Command::cargo_bin("mq")
-        .expect("mq binary")
-        .args([
-            "bench",
+    let port = unused_port().to_string();
+    let out = run_bench(
+        &[
             "conn",
             "-h",
             "127.0.0.1",
             "-p",
-            &port.to_string(),
+            &port,
             "-c",
             "5",
             "--json",
             "--quiet",
-        ])
-        .timeout(Duration::from_secs(30))
-        .output()
-        .expect("runs");
+        ],
+        Duration::from_secs(30),
+    );
     assert_eq!(out.status.code(), Some(1), "no connection succeeded");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    let v = stdout_json(&out);
     assert_eq!(v["stopped_by"], "failed");
     assert_eq!(v["connections"]["failed"], 5);
     assert_eq!(v["errors"]["io: connection refused"], 5);
@@ -444,22 +397,12 @@ fn conn_to_a_closed_port_counts_failures_by_reason() {
 
 #[tokio::test]
 async fn sub_without_a_broker_ends_as_failed_instead_of_waiting_forever() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let nobody = ([127, 0, 0, 1], unused_port()).into();
     let p = LoadPlan {
         mode: "sub",
         target: Target {
-            host: "127.0.0.1".into(),
-            port,
-            version: ProtocolVersion::V311,
-            username: None,
-            password: None,
-            keep_alive: 30,
-            client_id_prefix: "nobody-".into(),
             connect_timeout: Duration::from_secs(2),
-            transport: None,
+            ..bench_target(nobody, ProtocolVersion::V311, "nobody-")
         },
         publishers: 0,
         subscribers: 2,

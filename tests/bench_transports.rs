@@ -6,11 +6,13 @@
 // tungstenite's handshake callback returns its large `Result` type.
 #![allow(clippy::result_large_err)]
 
+mod common;
+
 use bytes::Bytes;
+use common::{TestCa, bench_json, embedded_broker, run_bench, text};
 use futures_util::{SinkExt, StreamExt};
-use mq::broker::{Broker, BrokerHandle};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use mq::broker::BrokerHandle;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,14 +26,6 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 /// Most connections a relay accepts before it stops listening.
 const MAX_ACCEPTS: usize = 32;
 
-async fn broker() -> BrokerHandle {
-    Broker::builder()
-        .listen("127.0.0.1:0".parse().expect("address"))
-        .start()
-        .await
-        .expect("embedded broker starts")
-}
-
 /// A CA and a certificate for `localhost` signed by it; the CA's PEM is written into
 /// `dir`. Returns (CA path, server chain, server key).
 fn make_certs(
@@ -41,22 +35,11 @@ fn make_certs(
     Vec<CertificateDer<'static>>,
     PrivateKeyDer<'static>,
 ) {
-    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "bench test CA");
-    let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("CA");
+    let ca = TestCa::new("bench test CA");
     let ca_path = dir.path().join("ca.pem");
     std::fs::write(&ca_path, ca.pem()).expect("write CA");
-    let mut params = CertificateParams::new(vec!["localhost".to_string()]).expect("params");
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
-    let key = KeyPair::generate().expect("key");
-    let cert = params.signed_by(&key, &ca).expect("sign");
-    let der_key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    (ca_path, vec![cert.der().clone()], der_key)
+    let server = ca.issue("localhost", &["localhost"]);
+    (ca_path, server.chain(), server.private_key())
 }
 
 /// A TLS terminator on 127.0.0.1:0 that relays every connection to `broker`.
@@ -164,26 +147,31 @@ async fn ws_relay(broker: SocketAddr) -> u16 {
     port
 }
 
+/// The embedded broker behind [`tls_relay`]: (broker, CA file, `mqtts://localhost:PORT`).
+fn broker_behind_tls(
+    rt: &tokio::runtime::Runtime,
+    dir: &tempfile::TempDir,
+) -> (BrokerHandle, PathBuf, String) {
+    let (ca_path, chain, key) = make_certs(dir);
+    let handle = rt.block_on(embedded_broker());
+    let port = rt.block_on(tls_relay(chain, key, handle.local_addr()));
+    (handle, ca_path, format!("mqtts://localhost:{port}"))
+}
+
+/// The embedded broker behind [`ws_relay`]: (broker, `ws://127.0.0.1:PORT/mqtt`).
+fn broker_behind_websocket(rt: &tokio::runtime::Runtime) -> (BrokerHandle, String) {
+    let handle = rt.block_on(embedded_broker());
+    let port = rt.block_on(ws_relay(handle.local_addr()));
+    (handle, format!("ws://127.0.0.1:{port}/mqtt"))
+}
+
 /// Run `mq bench pubsub --limit 200 --json` with these connection flags and check
 /// that every message made it through exactly once.
 fn pubsub_200(conn_args: &[&str], broker_url: &str) {
-    let mut args = vec!["bench", "pubsub"];
+    let mut args = vec!["pubsub"];
     args.extend_from_slice(conn_args);
     args.extend_from_slice(&["-c", "2", "-q", "1", "--limit", "200", "--json", "--quiet"]);
-    let out = assert_cmd::Command::cargo_bin("mq")
-        .expect("mq binary")
-        .args(&args)
-        .timeout(Duration::from_secs(30))
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "status {:?}, stdout: {}, stderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let v = bench_json(&args, Duration::from_secs(30));
     assert_eq!(v["broker"], broker_url);
     assert_eq!(v["stopped_by"], "limit");
     assert_eq!(v["connections"]["failed"], 0);
@@ -202,10 +190,7 @@ fn pubsub_200(conn_args: &[&str], broker_url: &str) {
 fn pubsub_over_tls_loses_nothing() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let (ca_path, chain, key) = make_certs(&dir);
-    let handle = rt.block_on(broker());
-    let port = rt.block_on(tls_relay(chain, key, handle.local_addr()));
-    let url = format!("mqtts://localhost:{port}");
+    let (_broker, ca_path, url) = broker_behind_tls(&rt, &dir);
     let ca = ca_path.to_str().expect("UTF-8 path");
     pubsub_200(&["-L", &url, "--cafile", ca], &url);
 }
@@ -215,9 +200,7 @@ fn pubsub_over_tls_loses_nothing() {
 #[test]
 fn pubsub_over_websocket_loses_nothing() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let handle = rt.block_on(broker());
-    let port = rt.block_on(ws_relay(handle.local_addr()));
-    let url = format!("ws://127.0.0.1:{port}/mqtt");
+    let (_broker, url) = broker_behind_websocket(&rt);
     pubsub_200(&["-L", &url], &url);
 }
 
@@ -227,25 +210,16 @@ fn pubsub_over_websocket_loses_nothing() {
 fn tls_untrusted_certificate_is_reported() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
-    let (_ca_path, chain, key) = make_certs(&dir);
-    let handle = rt.block_on(broker());
-    let port = rt.block_on(tls_relay(chain, key, handle.local_addr()));
-    let url = format!("mqtts://localhost:{port}");
-    let out = assert_cmd::Command::cargo_bin("mq")
-        .expect("mq binary")
-        .args([
-            "bench", "pub", "-L", &url, "-c", "1", "--limit", "10", "--json", "--quiet",
-        ])
-        .timeout(Duration::from_secs(30))
-        .output()
-        .expect("runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (_broker, _ca_path, url) = broker_behind_tls(&rt, &dir);
+    let out = run_bench(
+        &[
+            "pub", "-L", &url, "-c", "1", "--limit", "10", "--json", "--quiet",
+        ],
+        Duration::from_secs(30),
     );
-    assert!(!out.status.success(), "{text}");
-    assert!(text.contains("TLS"), "{text}");
+    let output = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!out.status.success(), "{output}");
+    assert!(output.contains("TLS"), "{output}");
 }
 
 /// A connection storm over WebSocket: every CONNECT gets its CONNACK through the
@@ -253,22 +227,11 @@ fn tls_untrusted_certificate_is_reported() {
 #[test]
 fn conn_over_websocket_connects_all() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let handle = rt.block_on(broker());
-    let port = rt.block_on(ws_relay(handle.local_addr()));
-    let url = format!("ws://127.0.0.1:{port}/mqtt");
-    let out = assert_cmd::Command::cargo_bin("mq")
-        .expect("mq binary")
-        .args(["bench", "conn", "-L", &url, "-c", "8", "--json", "--quiet"])
-        .timeout(Duration::from_secs(30))
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "stdout: {}, stderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (_broker, url) = broker_behind_websocket(&rt);
+    let v = bench_json(
+        &["conn", "-L", &url, "-c", "8", "--json", "--quiet"],
+        Duration::from_secs(30),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(v["mode"], "conn");
     assert_eq!(v["broker"], url);
     assert_eq!(v["connections"]["attempted"], 8);

@@ -2,79 +2,38 @@
 //! words, `-c` configuration errors (file:line and a suggestion, "not supported
 //! yet"), `-d` refused, and a clean exit 0 on SIGTERM.
 
+mod common;
+
 use assert_cmd::Command as AssertCommand;
+use common::{MqBroker, mq_command, wait_until_exit};
 use predicates::str::contains;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
 
-/// A running `mq broker`, killed (by PID) when dropped.
-struct Running {
-    child: Child,
-    port: u16,
-    lines: mpsc::Receiver<String>,
+/// How long a test waits for one log line.
+const LOG_WAIT: Duration = Duration::from_secs(5);
+
+/// A configuration file holding `text`, in a temporary directory kept while the
+/// returned guard lives.
+fn config_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("m.conf");
+    std::fs::write(&conf, text).unwrap();
+    (dir, conf)
 }
 
-impl Running {
-    fn start(args: &[&str]) -> Running {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("mq"))
-            .arg("broker")
-            .args(args)
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn mq broker");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut r = Running {
-            child,
-            port: 0,
-            lines,
-        };
-        let line = r.wait_for("Opening ipv4 listen socket on port ");
-        let port = line
-            .rsplit("port ")
-            .next()
-            .and_then(|s| s.trim_end_matches('.').parse().ok())
-            .expect("port number");
-        r.port = port;
-        r
-    }
-
-    /// Read stderr lines until one contains `needle` (5 s at most).
-    fn wait_for(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let mut seen = Vec::new();
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    if line.contains(needle) {
-                        return line;
-                    }
-                    seen.push(line);
-                }
-                Err(_) => break,
-            }
-        }
-        panic!("no line with {needle:?} in {seen:#?}");
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `mq broker ARGS` run to its end (at most 10 s), for the cases where it refuses to
+/// start.
+fn refused_broker(args: &[&str]) -> assert_cmd::assert::Assert {
+    AssertCommand::from_std(mq_command())
+        .arg("broker")
+        .args(args)
+        .timeout(Duration::from_secs(10))
+        .assert()
+        .failure()
 }
 
 /// CONNECT (3.1.1, client id "cli-test", keep alive 60), PUBLISH QoS 1 on
@@ -100,106 +59,74 @@ fn connect_publish_disconnect(port: u16) {
 
 #[test]
 fn port_zero_prints_the_port_line_and_serves() {
-    let mut b = Running::start(&["-p", "0"]);
+    let b = MqBroker::start(&["-p", "0"]);
     assert!(b.port > 0);
     connect_publish_disconnect(b.port);
     // Without -v: connection messages only (mosquitto's default log types).
-    b.wait_for("New client connected from 127.0.0.1:");
-    b.wait_for("Client cli-test disconnected.");
+    b.wait_for("New client connected from 127.0.0.1:", LOG_WAIT);
+    b.wait_for("Client cli-test disconnected.", LOG_WAIT);
 }
 
 #[test]
 fn verbose_logs_in_mosquittos_words() {
-    let mut b = Running::start(&["-p", "0", "-v"]);
+    let b = MqBroker::start(&["-p", "0", "-v"]);
     connect_publish_disconnect(b.port);
-    let line = b.wait_for("New connection from 127.0.0.1:");
+    let line = b.wait_for("New connection from 127.0.0.1:", LOG_WAIT);
     assert!(line.ends_with(&format!(" on port {}.", b.port)), "{line}");
-    let line = b.wait_for("New client connected from");
+    let line = b.wait_for("New client connected from", LOG_WAIT);
     assert!(line.ends_with("as cli-test (p2, c1, k60)."), "{line}");
     // `<unix-seconds>: ` prefix.
     let (stamp, _) = line.split_once(": ").unwrap();
     assert!(stamp.parse::<u64>().is_ok(), "{line}");
-    b.wait_for("No will message specified.");
-    b.wait_for("Sending CONNACK to cli-test (0, 0)");
-    b.wait_for("Received PUBLISH from cli-test (d0, q1, r0, m1, 'carpark/entry', ... (3 bytes))");
-    b.wait_for("Sending PUBACK to cli-test (m1, rc0)");
-    b.wait_for("Received DISCONNECT from cli-test");
-    b.wait_for("Client cli-test disconnected.");
+    b.wait_for("No will message specified.", LOG_WAIT);
+    b.wait_for("Sending CONNACK to cli-test (0, 0)", LOG_WAIT);
+    b.wait_for(
+        "Received PUBLISH from cli-test (d0, q1, r0, m1, 'carpark/entry', ... (3 bytes))",
+        LOG_WAIT,
+    );
+    b.wait_for("Sending PUBACK to cli-test (m1, rc0)", LOG_WAIT);
+    b.wait_for("Received DISCONNECT from cli-test", LOG_WAIT);
+    b.wait_for("Client cli-test disconnected.", LOG_WAIT);
 }
 
 #[cfg(unix)]
 #[test]
 fn sigterm_exits_cleanly_with_code_0() {
-    let mut b = Running::start(&["-p", "0"]);
+    let mut b = MqBroker::start(&["-p", "0"]);
     let pid = b.child.id().to_string();
     let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        if let Some(code) = b.child.try_wait().unwrap() {
-            assert_eq!(code.code(), Some(0));
-            break;
-        }
-        assert!(Instant::now() < deadline, "broker did not exit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    b.wait_for("terminating");
+    let code = wait_until_exit(&mut b.child, Duration::from_secs(5)).expect("broker did not exit");
+    assert_eq!(code.code(), Some(0));
+    b.wait_for("terminating", LOG_WAIT);
 }
 
 #[test]
 fn config_unknown_option_names_file_line_and_suggestion() {
-    let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("m.conf");
-    std::fs::write(&conf, "listener 0 127.0.0.1\nmax_conections 10\n").unwrap();
-    AssertCommand::cargo_bin("mq")
-        .unwrap()
-        .args(["broker", "-c"])
-        .arg(&conf)
-        .timeout(Duration::from_secs(10))
-        .assert()
-        .failure()
+    let (_dir, conf) = config_file("listener 0 127.0.0.1\nmax_conections 10\n");
+    refused_broker(&["-c", conf.to_str().unwrap()])
         .stderr(contains("m.conf:2: unknown option 'max_conections'"))
         .stderr(contains("did you mean 'max_connections'"));
 }
 
 #[test]
 fn config_not_supported_yet_option_is_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("m.conf");
-    std::fs::write(&conf, "listener 0 127.0.0.1\ncertfile /etc/cert.pem\n").unwrap();
-    AssertCommand::cargo_bin("mq")
-        .unwrap()
-        .args(["broker", "-c"])
-        .arg(&conf)
-        .timeout(Duration::from_secs(10))
-        .assert()
-        .failure()
+    let (_dir, conf) = config_file("listener 0 127.0.0.1\ncertfile /etc/cert.pem\n");
+    refused_broker(&["-c", conf.to_str().unwrap()])
         .stderr(contains("option 'certfile' is not supported yet"));
 }
 
 #[test]
 fn config_file_listener_is_used() {
-    let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("m.conf");
-    std::fs::write(
-        &conf,
-        "listener 0 127.0.0.1\nallow_anonymous true\nsys_interval 1\n",
-    )
-    .unwrap();
-    let mut b = Running::start(&["-c", conf.to_str().unwrap()]);
+    let (_dir, conf) = config_file("listener 0 127.0.0.1\nallow_anonymous true\nsys_interval 1\n");
+    let b = MqBroker::start(&["-c", conf.to_str().unwrap()]);
     connect_publish_disconnect(b.port);
-    b.wait_for("Client cli-test disconnected.");
+    b.wait_for("Client cli-test disconnected.", LOG_WAIT);
 }
 
 #[test]
 fn daemon_mode_is_refused() {
-    AssertCommand::cargo_bin("mq")
-        .unwrap()
-        .args(["broker", "-d"])
-        .timeout(Duration::from_secs(10))
-        .assert()
-        .failure()
-        .stderr(contains("daemon mode is not supported"));
+    refused_broker(&["-d"]).stderr(contains("daemon mode is not supported"));
 }
 
 /// A `listener PORT` line without an address serves IPv4 and IPv6 on the same port,
@@ -207,13 +134,11 @@ fn daemon_mode_is_refused() {
 #[test]
 fn listener_without_address_serves_ipv4_and_ipv6() {
     let ipv6 = std::net::TcpListener::bind("[::1]:0").is_ok();
-    let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("m.conf");
-    std::fs::write(&conf, "listener 0\nallow_anonymous true\n").unwrap();
-    let mut b = Running::start(&["-c", conf.to_str().unwrap()]);
+    let (_dir, conf) = config_file("listener 0\nallow_anonymous true\n");
+    let b = MqBroker::start(&["-c", conf.to_str().unwrap()]);
     connect_publish_disconnect(b.port);
     if ipv6 {
-        let line = b.wait_for("Opening ipv6 listen socket on port ");
+        let line = b.wait_for("Opening ipv6 listen socket on port ", LOG_WAIT);
         assert!(line.ends_with(&format!("port {}.", b.port)), "{line}");
         let s = TcpStream::connect(("::1", b.port));
         assert!(s.is_ok(), "no IPv6 listener: {s:?}");

@@ -3,74 +3,48 @@
 //! will that marks a killed controller `offline`, gates and sensor from the command
 //! line, and `mq carpark demo` with a summary that adds up.
 
+mod common;
+
 use bytes::Bytes;
-use mq::broker::{Broker, BrokerHandle};
-use mq::client::{Client, ConnectOptions, Event, Events};
-use mq::protocol::{Properties, Publish, QoS, SubscribeFilter, SubscriptionOptions};
-use std::process::Stdio;
+use common::{embedded_broker, mq_command, next_message, watcher};
+use mq::broker::BrokerHandle;
+use mq::client::{Client, Events};
+use mq::protocol::{Publish, QoS};
+use std::process::{Output, Stdio};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
-const MQ: &str = env!("CARGO_BIN_EXE_mq");
 const STEP: Duration = Duration::from_secs(10);
 
-async fn broker() -> BrokerHandle {
-    Broker::builder()
-        .listen("127.0.0.1:0".parse().unwrap())
-        .start()
-        .await
-        .expect("start the embedded broker")
-}
-
-fn port(b: &BrokerHandle) -> String {
-    b.local_addr().port().to_string()
-}
-
-/// `mq carpark <role> <args> -h 127.0.0.1 -p PORT`.
-fn mq(b: &BrokerHandle, role: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(MQ);
+/// `mq carpark <ARGS>` (environment defaults cleared), killed if dropped.
+fn carpark(args: &[&str]) -> Command {
+    let mut c = Command::from(mq_command());
     c.arg("carpark")
-        .arg(role)
         .args(args)
-        .args(["-h", "127.0.0.1", "-p", &port(b)])
-        .env_remove("MQ_HOST")
-        .env_remove("MQ_PORT")
-        .env_remove("MQ_URL")
         .stdin(Stdio::null())
         .kill_on_drop(true);
     c
 }
 
-async fn watcher(b: &BrokerHandle, filters: &[&str]) -> (Client, Events) {
-    let opts = ConnectOptions::new("127.0.0.1", b.local_addr().port());
-    let (client, events) = Client::connect(opts).await.expect("connect");
-    if filters.is_empty() {
-        return (client, events);
-    }
-    let subs = filters
-        .iter()
-        .map(|f| SubscribeFilter {
-            filter: f.to_string(),
-            options: SubscriptionOptions::qos(QoS::AtLeastOnce),
-        })
-        .collect();
-    client
-        .subscribe(subs, Properties::default())
-        .await
-        .expect("subscribe");
-    (client, events)
+/// `mq carpark <role> <args> -h 127.0.0.1 -p PORT`.
+fn mq(b: &BrokerHandle, role: &str, args: &[&str]) -> Command {
+    let mut c = carpark(&[role]);
+    c.args(args)
+        .args(["-h", "127.0.0.1", "-p", &b.local_addr().port().to_string()]);
+    c
 }
 
-async fn next_message(events: &mut Events) -> Publish {
-    loop {
-        match tokio::time::timeout(STEP, events.recv()).await {
-            Ok(Some(Event::Message(p))) => return p,
-            Ok(Some(_)) => continue,
-            Ok(None) => panic!("connection closed"),
-            Err(_) => panic!("no message within {STEP:?}"),
-        }
-    }
+/// Run `cmd` to its end and assert that it exits 0.
+async fn run_ok(mut cmd: Command) -> Output {
+    let out = cmd.output().await.unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 async fn retain(client: &Client, topic: &str, payload: &str) {
@@ -115,19 +89,10 @@ fn has_clock_after(line: &str, prefix: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn display_once_prints_the_retained_state() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let (test, _events) = watcher(&b, &[]).await;
     retain(&test, "carpark/display", &display_json(120, 79, "18.5")).await;
-    let out = mq(&b, "display", &["--once", "--name", "Level 1"])
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(mq(&b, "display", &["--once", "--name", "Level 1"])).await;
     let text = String::from_utf8(out.stdout).unwrap();
     let line = text.trim_end_matches('\n');
     assert!(!line.contains('\n') && !line.contains('\u{1b}'), "{text:?}");
@@ -151,7 +116,7 @@ async fn display_once_prints_the_retained_state() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn display_once_exits_1_without_a_controller() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let started = std::time::Instant::now();
     let out = mq(&b, "display", &["--once", "-W", "1"])
         .output()
@@ -170,7 +135,7 @@ async fn display_once_exits_1_without_a_controller() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn piped_display_prints_one_plain_line_per_update() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let (test, _events) = watcher(&b, &[]).await;
     let mut child = mq(
         &b,
@@ -213,26 +178,26 @@ async fn piped_display_prints_one_plain_line_per_update() {
 async fn will_sets_status_offline_when_the_controller_is_killed() {
     // The will is published when the connection closes without DISCONNECT
     // [MQTT-3.1.2-8]; it is retained, so later subscribers see it too.
-    let b = broker().await;
+    let b = embedded_broker().await;
     let (_test, mut events) = watcher(&b, &["carpark/controller/status"]).await;
     let mut child = mq(&b, "controller", &["--reset", "--quiet", "--capacity", "5"])
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let p = next_message(&mut events).await;
+    let p = next_message(&mut events, STEP).await;
     assert_eq!(&p.payload[..], b"online");
     child.kill().await.unwrap(); // by PID, no DISCONNECT sent
-    let p = next_message(&mut events).await;
+    let p = next_message(&mut events, STEP).await;
     assert_eq!(&p.payload[..], b"offline");
     let (_late, mut late) = watcher(&b, &["carpark/controller/status"]).await;
-    let p = next_message(&mut late).await;
+    let p = next_message(&mut late, STEP).await;
     assert_eq!((&p.payload[..], p.retain), (&b"offline"[..], true));
     b.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gates_and_sensor_from_the_command_line() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let (_test, mut events) = watcher(&b, &["carpark/display"]).await;
     let mut controller = mq(&b, "controller", &["--reset", "--capacity", "4"])
         .stdout(Stdio::piped())
@@ -240,25 +205,17 @@ async fn gates_and_sensor_from_the_command_line() {
         .unwrap();
     let mut log = BufReader::new(controller.stdout.take().unwrap()).lines();
     let free = async |events: &mut Events| {
-        let p = next_message(events).await;
+        let p = next_message(events, STEP).await;
         let v: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
         (v["occupied"].as_u64().unwrap(), v["temperature"].as_f64())
     };
     assert_eq!(free(&mut events).await, (0, None));
-    let out = mq(
+    let out = run_ok(mq(
         &b,
         "entry",
         &["--gate", "north", "--count", "3", "--seed", "1"],
-    )
-    .output()
-    .await
-    .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ))
+    .await;
     assert_eq!(
         String::from_utf8_lossy(&out.stdout)
             .matches(" in\n")
@@ -268,22 +225,9 @@ async fn gates_and_sensor_from_the_command_line() {
     for n in 1..=3 {
         assert_eq!(free(&mut events).await.0, n);
     }
-    let out = mq(&b, "exit", &["--gate", "south", "--count", "1"])
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    run_ok(mq(&b, "exit", &["--gate", "south", "--count", "1"])).await;
     assert_eq!(free(&mut events).await.0, 2);
-    let out = mq(&b, "sensor", &["--value", "-2.5", "--count", "1"])
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(mq(&b, "sensor", &["--value", "-2.5", "--count", "1"])).await;
     assert_eq!(free(&mut events).await, (2, Some(-2.5)));
     // The controller logs each car.
     let first = tokio::time::timeout(STEP, log.next_line())
@@ -323,13 +267,7 @@ fn summary_number(text: &str, label: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_runs_and_its_summary_adds_up() {
-    let out = Command::new(MQ)
-        .args(["carpark", "demo", "--duration", "3s", "--seed", "1"])
-        .env_remove("MQ_HOST")
-        .env_remove("MQ_PORT")
-        .env_remove("MQ_URL")
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
+    let out = carpark(&["demo", "--duration", "3s", "--seed", "1"])
         .output()
         .await
         .unwrap();
@@ -361,7 +299,7 @@ async fn demo_runs_and_its_summary_adds_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sensor_reads_one_temperature_per_stdin_line() {
     use tokio::io::AsyncWriteExt;
-    let b = broker().await;
+    let b = embedded_broker().await;
     let (_test, mut events) = watcher(&b, &["carpark/temperature/+"]).await;
     let mut sensor = mq(&b, "sensor", &["--stdin", "--sensor", "roof"])
         .stdin(Stdio::piped())
@@ -383,7 +321,7 @@ async fn sensor_reads_one_temperature_per_stdin_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("skipping \"warm\""), "{err}");
     for expected in ["18.5", "3"] {
-        let p = next_message(&mut events).await;
+        let p = next_message(&mut events, STEP).await;
         assert_eq!(&*p.topic, "carpark/temperature/roof");
         assert_eq!(std::str::from_utf8(&p.payload).unwrap(), expected);
     }

@@ -2,17 +2,18 @@
 //! not only `mq broker`"), over MQTT 3.1.1 and 5.0: controller, gates, sensor and
 //! display from the command line, and the controller's will.
 
+mod common;
 #[path = "interop/peers.rs"]
 mod peers;
 
+use common::{KillOnDrop, mq_command};
 use peers::Mosquitto;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const MQ: &str = env!("CARGO_BIN_EXE_mq");
-
+/// `mq carpark <role> <args> -h 127.0.0.1 -p PORT -V <version>`.
 fn mq(broker: &Mosquitto, role: &str, version: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(MQ);
+    let mut c = mq_command();
     c.arg("carpark")
         .arg(role)
         .args(args)
@@ -24,21 +25,14 @@ fn mq(broker: &Mosquitto, role: &str, version: &str, args: &[&str]) -> Command {
             "-V",
             version,
         ])
-        .env_remove("MQ_HOST")
-        .env_remove("MQ_PORT")
-        .env_remove("MQ_URL")
         .stdin(Stdio::null());
     c
 }
 
-/// A child process killed (by PID) when dropped, so a failing test leaves none behind.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// Run `cmd` to its end and assert that it succeeds.
+fn run_ok(mut cmd: Command) {
+    let status = cmd.status().unwrap();
+    assert!(status.success());
 }
 
 /// Run `mq carpark display --once` until its line satisfies `ok` (bounded).
@@ -62,7 +56,7 @@ fn wait_for_display(broker: &Mosquitto, version: &str, ok: impl Fn(&str) -> bool
 
 fn roles_against_mosquitto(version: &str) {
     let broker = Mosquitto::start();
-    let mut controller = Running(
+    let mut controller = KillOnDrop(
         mq(
             &broker,
             "controller",
@@ -76,31 +70,25 @@ fn roles_against_mosquitto(version: &str) {
     wait_for_display(&broker, version, |l| {
         l.starts_with("Car park | 3 free of 3 | -- °C")
     });
-    let status = mq(
+    run_ok(mq(
         &broker,
         "entry",
         version,
         &["--gate", "north", "--count", "2", "--quiet"],
-    )
-    .status()
-    .unwrap();
-    assert!(status.success());
-    let status = mq(
+    ));
+    run_ok(mq(
         &broker,
         "sensor",
         version,
         &["--value", "12.5", "--count", "1", "--quiet"],
-    )
-    .status()
-    .unwrap();
-    assert!(status.success());
+    ));
     wait_for_display(&broker, version, |l| {
         l.starts_with("Car park | 1 free of 3 | 12.5 °C")
     });
 
     // Killed without DISCONNECT: mosquitto publishes the retained will [MQTT-3.1.2-8].
-    controller.0.kill().unwrap();
-    controller.0.wait().unwrap();
+    controller.kill().unwrap();
+    controller.wait().unwrap();
     wait_for_display(&broker, version, |l| {
         l.ends_with(" UTC | controller offline\n")
     });
@@ -122,7 +110,7 @@ fn carpark_roles_against_mosquitto_v5() {
 #[ignore = "needs mosquitto; run by .ci/run"]
 fn carpark_demo_against_mosquitto() {
     let broker = Mosquitto::start();
-    let out = Command::new(MQ)
+    let out = mq_command()
         .args([
             "carpark",
             "demo",

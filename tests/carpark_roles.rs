@@ -3,56 +3,20 @@
 //! of cars, restoring the count after a restart, the clock interval, and a gate turning
 //! cars away while the car park is full.
 
+mod common;
+
 use bytes::Bytes;
-use mq::broker::{Broker, BrokerHandle};
+use common::{client_options, embedded_broker, next_message, watcher};
+use mq::broker::BrokerHandle;
 use mq::carpark::Shutdown;
 use mq::carpark::controller::{self, ControllerConfig, ControllerReport};
 use mq::carpark::gate::{self, GateConfig, Kind, Mode};
 use mq::carpark::messages::{Alert, AlertKind, DisplayState, Topics};
-use mq::client::{Client, ConnectOptions, Event, Events};
-use mq::protocol::{Properties, Publish, QoS, SubscribeFilter, SubscriptionOptions};
+use mq::client::{Client, Events};
+use mq::protocol::{Publish, QoS};
 use std::time::{Duration, Instant, SystemTime};
 
 const STEP: Duration = Duration::from_secs(5);
-
-async fn broker() -> BrokerHandle {
-    Broker::builder()
-        .listen("127.0.0.1:0".parse().unwrap())
-        .start()
-        .await
-        .expect("start the embedded broker")
-}
-
-fn options(b: &BrokerHandle) -> ConnectOptions {
-    ConnectOptions::new("127.0.0.1", b.local_addr().port())
-}
-
-async fn watcher(b: &BrokerHandle, filters: &[&str]) -> (Client, Events) {
-    let (client, events) = Client::connect(options(b)).await.expect("connect");
-    let subs = filters
-        .iter()
-        .map(|f| SubscribeFilter {
-            filter: f.to_string(),
-            options: SubscriptionOptions::qos(QoS::AtLeastOnce),
-        })
-        .collect();
-    client
-        .subscribe(subs, Properties::default())
-        .await
-        .expect("subscribe");
-    (client, events)
-}
-
-async fn next_message(events: &mut Events) -> Publish {
-    loop {
-        match tokio::time::timeout(STEP, events.recv()).await {
-            Ok(Some(Event::Message(p))) => return p,
-            Ok(Some(_)) => continue,
-            Ok(None) => panic!("connection closed"),
-            Err(_) => panic!("no message within {STEP:?}"),
-        }
-    }
-}
 
 async fn send(client: &Client, topic: &str, payload: &[u8]) {
     let p = Publish {
@@ -67,20 +31,20 @@ async fn send(client: &Client, topic: &str, payload: &[u8]) {
 /// (capacity, occupied, free, full, temperature) of the next message, which must be
 /// a display update.
 async fn next_display(events: &mut Events) -> (u32, u32, u32, bool, Option<f64>) {
-    let p = next_message(events).await;
+    let p = next_message(events, STEP).await;
     assert_eq!(&*p.topic, "carpark/display", "expected a display update");
     let s = DisplayState::parse(&p.payload).expect("display JSON");
     (s.capacity, s.occupied, s.free, s.full, s.temperature)
 }
 
 async fn next_alert(events: &mut Events) -> Alert {
-    let p = next_message(events).await;
+    let p = next_message(events, STEP).await;
     assert_eq!(&*p.topic, "carpark/alerts", "expected an alert");
     serde_json::from_slice(&p.payload).expect("alert JSON")
 }
 
 fn controller_config(b: &BrokerHandle, capacity: u32) -> ControllerConfig {
-    let mut c = ControllerConfig::new(options(b), capacity);
+    let mut c = ControllerConfig::new(client_options(b), capacity);
     c.restore_wait = Duration::from_millis(300);
     c
 }
@@ -97,7 +61,7 @@ fn spawn_controller(
 
 #[tokio::test]
 async fn scripted_cars_give_exact_display_states() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let (test, mut events) = watcher(&b, &["carpark/display", "carpark/alerts"]).await;
     let mut config = controller_config(&b, 2);
     config.reset = true;
@@ -172,7 +136,7 @@ async fn scripted_cars_give_exact_display_states() {
 
 #[tokio::test]
 async fn controller_restart_keeps_the_count() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let (test, mut events) = watcher(&b, &["carpark/display"]).await;
     let mut first = controller_config(&b, 10);
     first.reset = true;
@@ -216,7 +180,7 @@ async fn controller_restart_keeps_the_count() {
 async fn state_file_restores_the_count_without_a_retained_display() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("carpark.json");
-    let b = broker().await;
+    let b = embedded_broker().await;
     let (test, mut events) = watcher(&b, &["carpark/display"]).await;
     let mut first = controller_config(&b, 5);
     first.reset = true;
@@ -240,7 +204,7 @@ async fn state_file_restores_the_count_without_a_retained_display() {
         ..Publish::default()
     };
     test.publish(clear).await.unwrap();
-    let empty = next_message(&mut events).await;
+    let empty = next_message(&mut events, STEP).await;
     assert!(empty.payload.is_empty());
     let mut second = controller_config(&b, 5);
     second.state_file = Some(path.clone());
@@ -253,7 +217,7 @@ async fn state_file_restores_the_count_without_a_retained_display() {
 
 #[tokio::test]
 async fn clock_arrives_at_the_configured_interval() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let (_test, mut events) = watcher(&b, &["carpark/time"]).await;
     let mut config = controller_config(&b, 1);
     config.reset = true;
@@ -261,7 +225,7 @@ async fn clock_arrives_at_the_configured_interval() {
     let (stop, task) = spawn_controller(config);
     let mut arrivals = Vec::new();
     for _ in 0..6 {
-        let p = next_message(&mut events).await;
+        let p = next_message(&mut events, STEP).await;
         arrivals.push(Instant::now());
         let text = std::str::from_utf8(&p.payload).unwrap();
         assert!(text.ends_with("+00:00"), "{text}");
@@ -289,25 +253,25 @@ async fn clock_arrives_at_the_configured_interval() {
 
 #[tokio::test]
 async fn status_is_retained_online_then_offline() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let mut config = controller_config(&b, 1);
     config.reset = true;
     let (stop, task) = spawn_controller(config);
     let (_t, mut display) = watcher(&b, &["carpark/display"]).await;
     next_display(&mut display).await;
     let (_s, mut status) = watcher(&b, &["carpark/controller/status"]).await;
-    let p = next_message(&mut status).await;
+    let p = next_message(&mut status, STEP).await;
     assert_eq!((&p.payload[..], p.retain), (&b"online"[..], true));
     stop.trigger();
     task.await.unwrap().unwrap();
-    let p = next_message(&mut status).await;
+    let p = next_message(&mut status, STEP).await;
     assert_eq!(&p.payload[..], b"offline");
     b.shutdown().await;
 }
 
 #[tokio::test]
 async fn entry_gate_turns_cars_away_when_full() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let (_test, mut events) = watcher(&b, &["carpark/display"]).await;
     let mut config = controller_config(&b, 2);
     config.reset = true;
@@ -315,7 +279,7 @@ async fn entry_gate_turns_cars_away_when_full() {
     assert_eq!(next_display(&mut events).await.1, 0);
     let topics = Topics::new("carpark").unwrap();
     let gate_config = |count| GateConfig {
-        connect: options(&b),
+        connect: client_options(&b),
         topics: topics.clone(),
         kind: Kind::Entry,
         gate: "north".into(),

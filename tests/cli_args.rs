@@ -2,32 +2,22 @@
 //! (exit 1, as mosquitto_pub/sub), `-h` as the host, and connection failures printed
 //! as one `mq: <reason>` line.
 
+mod common;
+
 use assert_cmd::Command;
+use common::{mq_command, one_mq_line, unused_port};
 use predicates::prelude::*;
 
 /// `mq`, with the `MQ_*` environment defaults cleared.
 fn mq() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mq"));
-    for var in ["MQ_HOST", "MQ_PORT", "MQ_URL", "MQ_USERNAME", "MQ_PASSWORD"] {
-        c.env_remove(var);
-    }
-    c
+    Command::from_std(mq_command())
 }
 
-/// A loopback port where nothing listens: bind port 0, read it back, release it.
-fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = l.local_addr().expect("addr").port();
-    drop(l);
-    port
-}
-
-/// The stderr of a failed run is exactly one line starting with `mq: `.
-fn one_mq_line(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr).to_string();
-    assert!(text.starts_with("mq: "), "stderr: {text:?}");
-    assert_eq!(text.trim_end().lines().count(), 1, "stderr: {text:?}");
-    text
+/// Run `cmd`, assert that it exits with 1, and return its stderr, which must be one
+/// `mq: ` line.
+fn exit_1_with_one_line(cmd: &mut Command) -> String {
+    let out = cmd.assert().code(1).get_output().clone();
+    one_mq_line(&out.stderr)
 }
 
 #[test]
@@ -52,7 +42,7 @@ fn help_is_long_only_and_lists_the_flags() {
 
 #[test]
 fn dash_h_is_the_host_not_help() {
-    let port = closed_port().to_string();
+    let port = unused_port().to_string();
     let out = mq()
         .args(["pub", "-h", "127.0.0.1", "-p", &port, "-t", "a", "-m", "x"])
         .assert()
@@ -69,45 +59,33 @@ fn dash_h_is_the_host_not_help() {
 
 #[test]
 fn pub_to_a_closed_port_fails_with_one_line() {
-    let port = closed_port().to_string();
+    let port = unused_port().to_string();
     for v in ["311", "5"] {
-        let out = mq()
-            .args([
-                "pub",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "-t",
-                "a",
-                "-m",
-                "x",
-                "-V",
-                v,
-            ])
-            .assert()
-            .code(1)
-            .get_output()
-            .clone();
-        one_mq_line(&out.stderr);
+        exit_1_with_one_line(mq().args([
+            "pub",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-t",
+            "a",
+            "-m",
+            "x",
+            "-V",
+            v,
+        ]));
     }
 }
 
 #[test]
 fn sub_to_a_closed_port_fails_with_one_line() {
-    let port = closed_port().to_string();
-    let out = mq()
-        .args(["sub", "-h", "127.0.0.1", "-p", &port, "-t", "a"])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    one_mq_line(&out.stderr);
+    let port = unused_port().to_string();
+    exit_1_with_one_line(mq().args(["sub", "-h", "127.0.0.1", "-p", &port, "-t", "a"]));
 }
 
 #[test]
 fn quiet_hides_runtime_errors() {
-    let port = closed_port().to_string();
+    let port = unused_port().to_string();
     mq().args([
         "pub",
         "-h",
@@ -220,16 +198,12 @@ fn bad_arguments_exit_1() {
 #[test]
 fn environment_supplies_the_defaults() {
     // MQ_HOST/MQ_PORT point at a closed port: the error names that address.
-    let port = closed_port();
-    let out = mq()
-        .args(["pub", "-t", "a", "-m", "x"])
-        .env("MQ_HOST", "127.0.0.1")
-        .env("MQ_PORT", port.to_string())
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let err = one_mq_line(&out.stderr);
+    let port = unused_port();
+    let err = exit_1_with_one_line(
+        mq().args(["pub", "-t", "a", "-m", "x"])
+            .env("MQ_HOST", "127.0.0.1")
+            .env("MQ_PORT", port.to_string()),
+    );
     assert!(err.contains(&port.to_string()), "{err}");
 }
 

@@ -4,11 +4,12 @@
 //! RFC 1929), `--capath`, `--tls-version`, `--tls-alpn` (an in-process TLS relay with
 //! rcgen certificates) and the `-d` packet trace on stdout.
 
-use mq::broker::{Broker, BrokerHandle};
-use mq::client::{Client, ConnectOptions, Event, Events};
-use mq::protocol::{Properties, QoS, SubscribeFilter, SubscriptionOptions};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+mod common;
+
+use common::{TestCa, client_options, embedded_broker, mq_command, text, watcher};
+use mq::client::{Client, Events};
+use mq::protocol::QoS;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::process::Output;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,64 +18,34 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
-const MQ: &str = env!("CARGO_BIN_EXE_mq");
 const STEP: Duration = Duration::from_secs(10);
 
-async fn broker() -> BrokerHandle {
-    Broker::builder()
-        .listen("127.0.0.1:0".parse().expect("addr"))
-        .start()
-        .await
-        .expect("start the embedded broker")
+/// `mq` (environment defaults cleared) as a tokio command, killed if dropped.
+fn mq_tokio() -> tokio::process::Command {
+    let mut c = tokio::process::Command::from(mq_command());
+    c.kill_on_drop(true);
+    c
 }
 
-/// Run `mq` with `args` (environment defaults cleared), at most 20 s.
+/// Run `mq` with `args`, at most 20 s.
 async fn mq(args: &[&str]) -> Output {
-    let mut c = tokio::process::Command::new(MQ);
-    for var in ["MQ_HOST", "MQ_PORT", "MQ_URL", "MQ_USERNAME", "MQ_PASSWORD"] {
-        c.env_remove(var);
-    }
-    c.args(args).kill_on_drop(true);
-    timeout(Duration::from_secs(20), c.output())
+    timeout(Duration::from_secs(20), mq_tokio().args(args).output())
         .await
         .expect("mq finished in time")
         .expect("run mq")
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// A subscriber on the broker itself, to check what `mq pub` delivered.
-async fn watcher(b: &BrokerHandle, filter: &str) -> (Client, Events) {
-    let (client, events) = Client::connect(ConnectOptions::new("127.0.0.1", b.local_addr().port()))
-        .await
-        .expect("connect watcher");
-    client
-        .subscribe(
-            vec![SubscribeFilter {
-                filter: filter.to_string(),
-                options: SubscriptionOptions::qos(QoS::AtLeastOnce),
-            }],
-            Properties::default(),
-        )
-        .await
-        .expect("subscribe");
-    (client, events)
+/// Assert that a run exited with 1 and said `needle` on stderr.
+fn assert_fails_saying(out: &Output, needle: &str) {
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains(needle), "{err}");
 }
 
 /// The next message's (topic, payload).
 async fn next_message(events: &mut Events) -> (String, Vec<u8>) {
-    loop {
-        match timeout(STEP, events.recv())
-            .await
-            .expect("a message in time")
-        {
-            Some(Event::Message(m)) => return (m.topic.to_string(), m.payload.to_vec()),
-            Some(_) => continue,
-            None => panic!("watcher closed"),
-        }
-    }
+    let m = common::next_message(events, STEP).await;
+    (m.topic.to_string(), m.payload.to_vec())
 }
 
 /// Pipe `a` and `b` together until either side closes.
@@ -89,7 +60,7 @@ where
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unix_socket_publishes_through_a_relay_to_the_broker() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let sock = dir.path().join("mq.sock");
     let listener = tokio::net::UnixListener::bind(&sock).expect("bind unix socket");
@@ -107,7 +78,7 @@ async fn unix_socket_publishes_through_a_relay_to_the_broker() {
             tokio::spawn(pipe(s, tcp));
         }
     });
-    let (_w, mut events) = watcher(&b, "unix/#").await;
+    let (_w, mut events) = watcher(&b, &["unix/#"]).await;
     let sock_s = sock.to_string_lossy().into_owned();
     // -h/-p point nowhere useful: --unix wins.
     let out = mq(&[
@@ -134,9 +105,9 @@ async fn unix_socket_publishes_through_a_relay_to_the_broker() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bind_address_local_connects_and_foreign_fails_clearly() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let port = b.local_addr().port().to_string();
-    let (_w, mut events) = watcher(&b, "bind/#").await;
+    let (_w, mut events) = watcher(&b, &["bind/#"]).await;
     let out = mq(&[
         "pub",
         "-A",
@@ -174,12 +145,7 @@ async fn bind_address_local_connects_and_foreign_fails_clearly() {
         "x",
     ])
     .await;
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("cannot bind to local address 192.0.2.1"),
-        "{err}"
-    );
+    assert_fails_saying(&out, "cannot bind to local address 192.0.2.1");
 }
 
 /// What the in-process SOCKS5 server saw: the destination address form and value.
@@ -289,10 +255,10 @@ async fn socks5_server(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socks5h_proxy_sends_the_host_name_and_authenticates() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let (proxy_port, mut seen) =
         socks5_server(b.local_addr().port(), Some(("alice", "s3cret"))).await;
-    let (_w, mut events) = watcher(&b, "proxy/#").await;
+    let (_w, mut events) = watcher(&b, &["proxy/#"]).await;
     let proxy = format!("socks5h://alice:s3cret@127.0.0.1:{proxy_port}");
     let out = mq(&[
         "pub",
@@ -332,9 +298,7 @@ async fn socks5h_proxy_sends_the_host_name_and_authenticates() {
         "pub", "--proxy", &proxy, "-h", "x", "-t", "proxy/t", "-m", "no",
     ])
     .await;
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    assert!(err.contains("authentication failed"), "{err}");
+    assert_fails_saying(&out, "authentication failed");
 
     // Only socks5h:// is understood.
     let out = mq(&[
@@ -347,17 +311,12 @@ async fn socks5h_proxy_sends_the_host_name_and_authenticates() {
         "no",
     ])
     .await;
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("socks5h"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_fails_saying(&out, "socks5h");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn socks5h_proxy_without_authentication() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let (proxy_port, mut seen) = socks5_server(b.local_addr().port(), None).await;
     let proxy = format!("socks5h://127.0.0.1:{proxy_port}");
     let out = mq(&[
@@ -388,22 +347,10 @@ fn make_pki(
     dir: &std::path::Path,
     name: &str,
 ) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
-    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("CA");
+    let ca = TestCa::new(name);
     std::fs::write(dir.join(format!("{name}.pem")), ca.pem()).expect("write CA");
-    let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-        .expect("params");
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "localhost");
-    let key = KeyPair::generate().expect("key");
-    let cert = params.signed_by(&key, &ca).expect("sign");
-    (
-        vec![cert.der().clone()],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-    )
+    let server = ca.issue("localhost", &["localhost", "127.0.0.1"]);
+    (server.chain(), server.private_key())
 }
 
 /// A TLS relay on 127.0.0.1:0 in front of the broker: only `versions`, offering
@@ -454,7 +401,7 @@ async fn tls_relay(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn capath_trusts_every_pem_in_the_directory() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let cas = dir.path().join("cas");
     std::fs::create_dir(&cas).expect("mkdir");
@@ -470,7 +417,7 @@ async fn capath_trusts_every_pem_in_the_directory() {
         &[],
     )
     .await;
-    let (_w, mut events) = watcher(&b, "tls/#").await;
+    let (_w, mut events) = watcher(&b, &["tls/#"]).await;
     let cas_s = cas.to_string_lossy().into_owned();
     let port_s = port.to_string();
     let out = mq(&[
@@ -520,17 +467,12 @@ async fn capath_trusts_every_pem_in_the_directory() {
         "x",
     ])
     .await;
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("unknown CA"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_fails_saying(&out, "unknown CA");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_version_restricts_and_alpn_is_offered() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let (chain, key) = make_pki(dir.path(), "ca");
     let ca = dir.path().join("ca.pem").to_string_lossy().into_owned();
@@ -561,12 +503,8 @@ async fn tls_version_restricts_and_alpn_is_offered() {
     let mut args = base.to_vec();
     args.extend(["--tls-version", "tlsv1.3"]);
     let out = mq(&args).await;
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "TLS 1.3 only against a 1.2 server"
-    );
-    assert!(text(&out.stderr).contains("TLS"), "{}", text(&out.stderr));
+    // TLS 1.3 only against a 1.2 server.
+    assert_fails_saying(&out, "TLS");
 
     let mut args = base.to_vec();
     args.extend(["--tls-version", "tlsv1.2", "--tls-alpn", "mqtt"]);
@@ -582,18 +520,13 @@ async fn tls_version_restricts_and_alpn_is_offered() {
     let mut args = base.to_vec();
     args.extend(["--tls-version", "tlsv1.1"]);
     let out = mq(&args).await;
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        text(&out.stderr).contains("not supported"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_fails_saying(&out, "not supported");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debug_trace_of_a_qos2_publish_on_stdout() {
     // [MQTT-4.3.3]: PUBLISH, PUBREC, PUBREL, PUBCOMP, traced in mosquitto_pub's words.
-    let b = broker().await;
+    let b = embedded_broker().await;
     let port = b.local_addr().port().to_string();
     let out = mq(&[
         "pub",
@@ -628,9 +561,9 @@ async fn debug_trace_of_a_qos2_publish_on_stdout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debug_trace_of_a_qos2_subscriber() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let port = b.local_addr().port().to_string();
-    let mut sub = tokio::process::Command::new(MQ);
+    let mut sub = mq_tokio();
     sub.args([
         "sub",
         "-d",
@@ -649,16 +582,10 @@ async fn debug_trace_of_a_qos2_subscriber() {
         "-W",
         "15",
     ])
-    .env_remove("MQ_HOST")
-    .env_remove("MQ_PORT")
-    .env_remove("MQ_URL")
-    .stdout(std::process::Stdio::piped())
-    .kill_on_drop(true);
+    .stdout(std::process::Stdio::piped());
     let child = sub.spawn().expect("spawn mq sub");
     // Wait until the subscription exists, then publish at QoS 2.
-    let (publisher, _e) = Client::connect(ConnectOptions::new("127.0.0.1", b.local_addr().port()))
-        .await
-        .expect("connect");
+    let (publisher, _e) = Client::connect(client_options(&b)).await.expect("connect");
     let mut out = None;
     let started = std::time::Instant::now();
     let mut child = Some(child);
@@ -716,7 +643,7 @@ async fn debug_trace_of_a_qos2_subscriber() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_use_os_certs_reads_the_system_bundle() {
-    let b = broker().await;
+    let b = embedded_broker().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let (chain, key) = make_pki(dir.path(), "ca");
     let (port, mut seen) = tls_relay(
@@ -727,28 +654,23 @@ async fn tls_use_os_certs_reads_the_system_bundle() {
         &[],
     )
     .await;
-    let (_w, mut events) = watcher(&b, "os/#").await;
+    let (_w, mut events) = watcher(&b, &["os/#"]).await;
     // SSL_CERT_FILE names the system bundle (as OpenSSL reads it): here, our CA.
-    let mut c = tokio::process::Command::new(MQ);
-    c.env("SSL_CERT_FILE", dir.path().join("ca.pem"))
-        .env_remove("MQ_HOST")
-        .env_remove("MQ_PORT")
-        .env_remove("MQ_URL")
-        .args([
-            "pub",
-            "--tls-use-os-certs",
-            "-h",
-            "localhost",
-            "-p",
-            &port.to_string(),
-            "-t",
-            "os/t",
-            "-m",
-            "system CAs",
-            "-q",
-            "1",
-        ])
-        .kill_on_drop(true);
+    let mut c = mq_tokio();
+    c.env("SSL_CERT_FILE", dir.path().join("ca.pem")).args([
+        "pub",
+        "--tls-use-os-certs",
+        "-h",
+        "localhost",
+        "-p",
+        &port.to_string(),
+        "-t",
+        "os/t",
+        "-m",
+        "system CAs",
+        "-q",
+        "1",
+    ]);
     let out = timeout(Duration::from_secs(20), c.output())
         .await
         .expect("in time")

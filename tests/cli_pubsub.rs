@@ -3,208 +3,85 @@
 //! round trips at QoS 0, 1 and 2 under MQTT 3.1.1 and 5.0, and the flags that shape
 //! what `mq sub` prints and when it exits.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStderr, Command, Output, Stdio};
+mod common;
+
+use common::{KillOnDrop, MqBroker, lines_of, mq_command, mq_pub, wait_until_exit};
+use std::io::Read;
+use std::process::{Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const MQ: &str = env!("CARGO_BIN_EXE_mq");
+/// How long a test waits for one broker log line: `mq sub` reconnects after a broker
+/// restart with a backoff of 1, 2 and 4 s.
+const LOG_WAIT: Duration = Duration::from_secs(10);
 
-/// The `mq` binary with the `MQ_*` environment defaults cleared.
-fn mq_cmd() -> Command {
-    let mut c = Command::new(MQ);
-    for var in ["MQ_HOST", "MQ_PORT", "MQ_URL", "MQ_USERNAME", "MQ_PASSWORD"] {
-        c.env_remove(var);
-    }
-    c
+/// `mq broker -v -p <port>` (0 = a free port): `-v` logs the SUBACKs that
+/// [`start_sub`] waits for.
+fn start_broker_on(port: u16) -> MqBroker {
+    MqBroker::start(&["-v", "-p", &port.to_string()])
 }
 
-/// `mq broker -p 0 -v`, killed (by PID) on drop; its log lines after the port line
-/// are readable with [`Broker::wait_log`].
-struct Broker {
-    child: Child,
-    port: u16,
-    log_rx: mpsc::Receiver<String>,
-}
-
-impl Broker {
-    fn start() -> Broker {
-        Broker::start_on(0)
-    }
-
-    /// `mq broker -p <port>` (0 = a free port).
-    fn start_on(port: u16) -> Broker {
-        let mut child = mq_cmd()
-            .args(["broker", "-v", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn mq broker");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        let (log_tx, log_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if !sent {
-                    if let Some(rest) = line.split("Opening ipv4 listen socket on port ").nth(1)
-                        && let Ok(port) = rest.trim_end_matches('.').trim().parse::<u16>()
-                    {
-                        let _ = tx.send(port);
-                        sent = true;
-                    }
-                } else {
-                    let _ = log_tx.send(line);
-                }
-                // Keep draining so the broker never blocks on a full pipe.
-            }
-        });
-        match rx.recv_timeout(Duration::from_secs(15)) {
-            Ok(port) => Broker {
-                child,
-                port,
-                log_rx,
-            },
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("mq broker -p {port} did not print its port");
-            }
-        }
-    }
-
-    fn port(&self) -> String {
-        self.port.to_string()
-    }
-
-    /// Wait (bounded) for a broker log line containing `text`.
-    fn wait_log(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.log_rx.recv_timeout(left) {
-                Ok(line) if line.contains(text) => return,
-                Ok(_) => {}
-                Err(_) => panic!("the broker never logged {text:?}"),
-            }
-        }
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn start_broker() -> MqBroker {
+    start_broker_on(0)
 }
 
 /// A running `mq sub`, returned once the broker sent its SUBACK.
 struct Sub {
-    child: Child,
-    stderr_rx: mpsc::Receiver<String>,
+    child: KillOnDrop,
+    stderr: mpsc::Receiver<String>,
 }
 
-fn start_sub(broker: &Broker, args: &[&str]) -> Sub {
-    let mut child = mq_cmd()
-        .args(["sub", "-h", "127.0.0.1", "-p", &broker.port()])
+fn start_sub(broker: &MqBroker, args: &[&str]) -> Sub {
+    let mut child = broker
+        .command("sub")
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn mq sub");
-    let stderr: ChildStderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    broker.wait_log("Sending SUBACK to");
-    Sub {
-        child,
-        stderr_rx: rx,
-    }
+    let stderr = lines_of(child.stderr.take().expect("stderr"));
+    let child = KillOnDrop(child);
+    broker.wait_for("Sending SUBACK to", LOG_WAIT);
+    Sub { child, stderr }
 }
 
 impl Sub {
     /// Wait (bounded) for the process to exit; returns (code, stdout, stderr lines).
     fn finish(mut self) -> (Option<i32>, Vec<u8>, Vec<String>) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let status = loop {
-            if let Some(s) = self.child.try_wait().expect("try_wait") {
-                break s;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!("mq sub did not exit");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status =
+            wait_until_exit(&mut self.child, Duration::from_secs(15)).expect("mq sub did not exit");
         let mut out = Vec::new();
         if let Some(mut o) = self.child.stdout.take() {
             o.read_to_end(&mut out).expect("read stdout");
         }
-        let err: Vec<String> = self.stderr_rx.try_iter().collect();
+        let err: Vec<String> = self.stderr.try_iter().collect();
         (status.code(), out, err)
     }
-}
 
-impl Drop for Sub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// Wait for the process and assert that it exited 0 having printed `expected`.
+    fn assert_prints(self, expected: &str) {
+        let (code, out, err) = self.finish();
+        assert_eq!(
+            (code, String::from_utf8_lossy(&out).into_owned()),
+            (Some(0), expected.to_string()),
+            "stderr: {err:?}"
+        );
     }
 }
 
 /// Run `mq pub` to the broker and assert it succeeds.
-fn publish(broker: &Broker, args: &[&str]) -> Output {
-    let out = mq_cmd()
-        .args(["pub", "-h", "127.0.0.1", "-p", &broker.port()])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run mq pub");
-    assert!(
-        out.status.success(),
-        "mq pub {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+fn publish(broker: &MqBroker, args: &[&str]) -> Output {
+    mq_pub(broker.port, args, None)
 }
 
-/// Run `mq pub` with `input` on stdin.
-fn publish_stdin(broker: &Broker, args: &[&str], input: &[u8]) {
-    let mut child = mq_cmd()
-        .args(["pub", "-h", "127.0.0.1", "-p", &broker.port()])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn mq pub");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input)
-        .expect("write stdin");
-    let out = child.wait_with_output().expect("wait mq pub");
-    assert!(
-        out.status.success(),
-        "mq pub {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// Run `mq pub` with `input` on stdin and assert it succeeds.
+fn publish_stdin(broker: &MqBroker, args: &[&str], input: &[u8]) {
+    mq_pub(broker.port, args, Some(input));
 }
 
 fn round_trip(version: &str) {
-    let broker = Broker::start();
+    let broker = start_broker();
     let sub = start_sub(
         &broker,
         &[
@@ -219,12 +96,7 @@ fn round_trip(version: &str) {
             &["-t", &topic, "-m", &payload, "-q", qos, "-V", version],
         );
     }
-    let (code, out, err) = sub.finish();
-    assert_eq!(code, Some(0), "stderr: {err:?}");
-    assert_eq!(
-        String::from_utf8(out).expect("utf-8"),
-        "a/q0 Grüße 🚗 qos 0\na/q1 Grüße 🚗 qos 1\na/q2 Grüße 🚗 qos 2\n"
-    );
+    sub.assert_prints("a/q0 Grüße 🚗 qos 0\na/q1 Grüße 🚗 qos 1\na/q2 Grüße 🚗 qos 2\n");
 }
 
 #[test]
@@ -239,19 +111,18 @@ fn round_trip_qos_0_1_2_v5() {
 
 #[test]
 fn round_trip_v31() {
-    let broker = Broker::start();
+    let broker = start_broker();
     let sub = start_sub(&broker, &["-t", "x", "-C", "1", "-q", "1", "-V", "31"]);
     publish(
         &broker,
         &["-t", "x", "-m", "old", "-q", "1", "-V", "mqttv31"],
     );
-    let (code, out, _) = sub.finish();
-    assert_eq!((code, out), (Some(0), b"old\n".to_vec()));
+    sub.assert_prints("old\n");
 }
 
 #[test]
 fn sub_timeout_exits_27_with_timed_out() {
-    let broker = Broker::start();
+    let broker = start_broker();
     let sub = start_sub(&broker, &["-t", "nothing/here", "-W", "1"]);
     let (code, out, err) = sub.finish();
     assert_eq!(code, Some(27));
@@ -261,19 +132,18 @@ fn sub_timeout_exits_27_with_timed_out() {
 
 #[test]
 fn sub_count_stops_after_n_messages() {
-    let broker = Broker::start();
+    let broker = start_broker();
     let sub = start_sub(&broker, &["-t", "c", "-C", "2", "-q", "1"]);
     for m in ["one", "two", "three"] {
         publish(&broker, &["-t", "c", "-m", m, "-q", "1"]);
     }
-    let (code, out, _) = sub.finish();
-    assert_eq!((code, out), (Some(0), b"one\ntwo\n".to_vec()));
+    sub.assert_prints("one\ntwo\n");
 }
 
 #[test]
 fn null_message_prints_like_mosquitto_sub() {
     // With -v an empty payload prints `topic (null)`; without -v it prints nothing.
-    let broker = Broker::start();
+    let broker = start_broker();
     let verbose = start_sub(&broker, &["-t", "n", "-v", "-C", "2"]);
     let plain = start_sub(&broker, &["-t", "n", "-C", "2"]);
     publish(&broker, &["-t", "n", "-n"]);
@@ -284,11 +154,10 @@ fn null_message_prints_like_mosquitto_sub() {
 
 #[test]
 fn retained_message_is_delivered_to_a_late_subscriber() {
-    let broker = Broker::start();
+    let broker = start_broker();
     publish(&broker, &["-t", "r/1", "-m", "kept", "-r", "-q", "1"]);
     let sub = start_sub(&broker, &["-t", "r/#", "-C", "1", "-F", "%t %p %r"]);
-    let (code, out, _) = sub.finish();
-    assert_eq!((code, out), (Some(0), b"r/1 kept 1\n".to_vec()));
+    sub.assert_prints("r/1 kept 1\n");
 
     // -R hides retained (stale) messages.
     let sub = start_sub(&broker, &["-t", "r/#", "-R", "-W", "1"]);
@@ -298,8 +167,7 @@ fn retained_message_is_delivered_to_a_late_subscriber() {
     // --retained-only prints the retained ones and exits on the first fresh one.
     let sub = start_sub(&broker, &["-t", "r/#", "--retained-only", "-v", "-W", "10"]);
     publish(&broker, &["-t", "r/2", "-m", "fresh"]);
-    let (code, out, _) = sub.finish();
-    assert_eq!((code, out), (Some(0), b"r/1 kept\n".to_vec()));
+    sub.assert_prints("r/1 kept\n");
 
     // --remove-retained clears it: a later subscriber gets nothing.
     let sub = start_sub(&broker, &["-t", "r/#", "--remove-retained", "-C", "1"]);
@@ -311,18 +179,17 @@ fn retained_message_is_delivered_to_a_late_subscriber() {
 
 #[test]
 fn filter_out_and_no_newline() {
-    let broker = Broker::start();
+    let broker = start_broker();
     let sub = start_sub(&broker, &["-t", "f/#", "-T", "f/skip/#", "-N", "-C", "2"]);
     publish(&broker, &["-t", "f/skip/x", "-m", "hidden"]);
     publish(&broker, &["-t", "f/a", "-m", "A"]);
     publish(&broker, &["-t", "f/b", "-m", "B"]);
-    let (code, out, _) = sub.finish();
-    assert_eq!((code, out), (Some(0), b"AB".to_vec()));
+    sub.assert_prints("AB");
 }
 
 #[test]
 fn format_string_and_hex() {
-    let broker = Broker::start();
+    let broker = start_broker();
     let sub = start_sub(
         &broker,
         &[
@@ -337,17 +204,12 @@ fn format_string_and_hex() {
         ],
     );
     publish(&broker, &["-t", "fmt", "-m", "\u{1}az", "-q", "1"]);
-    let (code, out, _) = sub.finish();
-    assert_eq!(code, Some(0));
-    assert_eq!(
-        String::from_utf8(out).unwrap(),
-        "fmt|3|1|01617a|01617A|\u{1}az   |\t@\n"
-    );
+    sub.assert_prints("fmt|3|1|01617a|01617A|\u{1}az   |\t@\n");
 }
 
 #[test]
 fn json_output_is_one_object_per_message() {
-    let broker = Broker::start();
+    let broker = start_broker();
     let sub = start_sub(&broker, &["-t", "j/#", "-C", "2", "--json", "-V", "5"]);
     publish(
         &broker,
@@ -383,7 +245,7 @@ fn json_output_is_one_object_per_message() {
 
 #[test]
 fn pub_json_replays_sub_json() {
-    let broker = Broker::start();
+    let broker = start_broker();
     let recorder = start_sub(
         &broker,
         &["-t", "rec/#", "-C", "2", "--json", "-q", "1", "-V", "5"],
@@ -425,17 +287,12 @@ fn pub_json_replays_sub_json() {
         ],
     );
     publish_stdin(&broker, &["--json", "-V", "5"], &recorded);
-    let (code, out, _) = replay.finish();
-    assert_eq!(code, Some(0));
-    assert_eq!(
-        String::from_utf8(out).unwrap(),
-        "rec/a 6669727374 1 \nrec/b 000162696e 0 k:v\n"
-    );
+    replay.assert_prints("rec/a 6669727374 1 \nrec/b 000162696e 0 k:v\n");
 }
 
 #[test]
 fn pub_input_modes() {
-    let broker = Broker::start();
+    let broker = start_broker();
     let sub = start_sub(&broker, &["-t", "in", "-C", "8", "-q", "2"]);
     // -l: one message per line (an empty line is an empty message: counted by -C,
     // not printed).
@@ -465,28 +322,15 @@ fn pub_input_modes() {
             "0.01",
         ],
     );
-    let (code, out, _) = sub.finish();
-    assert_eq!(code, Some(0));
-    assert_eq!(
-        String::from_utf8(out).unwrap(),
-        "line 1\nline 2\nline 3\nwhole\ninput\nfrom file\nagain\nagain\n"
-    );
+    sub.assert_prints("line 1\nline 2\nline 3\nwhole\ninput\nfrom file\nagain\nagain\n");
 }
 
 #[test]
 fn exit_after_subscribe() {
-    let broker = Broker::start();
-    let out = mq_cmd()
-        .args([
-            "sub",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &broker.port(),
-            "-t",
-            "e",
-            "-E",
-        ])
+    let broker = start_broker();
+    let out = broker
+        .command("sub")
+        .args(["-t", "e", "-E"])
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(0));
@@ -494,7 +338,7 @@ fn exit_after_subscribe() {
 
 #[test]
 fn url_and_environment_defaults() {
-    let broker = Broker::start();
+    let broker = start_broker();
     let sub = start_sub(&broker, &["-t", "u/#", "-v", "-C", "2"]);
     publish(
         &broker,
@@ -505,10 +349,10 @@ fn url_and_environment_defaults() {
             "by url",
         ],
     );
-    let out = mq_cmd()
+    let out = mq_command()
         .args(["pub", "-t", "u/env", "-m", "by env"])
         .env("MQ_HOST", "127.0.0.1")
-        .env("MQ_PORT", broker.port())
+        .env("MQ_PORT", broker.port.to_string())
         .output()
         .expect("run");
     assert!(
@@ -516,17 +360,12 @@ fn url_and_environment_defaults() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (code, out, _) = sub.finish();
-    assert_eq!(code, Some(0));
-    assert_eq!(
-        String::from_utf8(out).unwrap(),
-        "u/url by url\nu/env by env\n"
-    );
+    sub.assert_prints("u/url by url\nu/env by env\n");
 }
 
 #[test]
 fn debug_trace_goes_to_stdout_like_mosquitto_pub() {
-    let broker = Broker::start();
+    let broker = start_broker();
     let out = publish(&broker, &["-t", "d", "-m", "x", "-q", "1", "-d"]);
     assert!(out.stderr.is_empty());
     let err = String::from_utf8_lossy(&out.stdout);
@@ -538,21 +377,20 @@ fn debug_trace_goes_to_stdout_like_mosquitto_pub() {
 
 #[test]
 fn unsubscribe_after_subscribe() {
-    let broker = Broker::start();
+    let broker = start_broker();
     let sub = start_sub(
         &broker,
         &["-t", "keep", "-t", "drop", "-U", "drop", "-C", "1", "-v"],
     );
-    broker.wait_log("Sending UNSUBACK to");
+    broker.wait_for("Sending UNSUBACK to", LOG_WAIT);
     publish(&broker, &["-t", "drop", "-m", "gone"]);
     publish(&broker, &["-t", "keep", "-m", "kept"]);
-    let (code, out, _) = sub.finish();
-    assert_eq!((code, out), (Some(0), b"keep kept\n".to_vec()));
+    sub.assert_prints("keep kept\n");
 }
 
 #[test]
 fn color_only_when_asked_or_on_a_terminal() {
-    let broker = Broker::start();
+    let broker = start_broker();
     let always = start_sub(
         &broker,
         &["-t", "col", "-v", "-C", "1", "-q", "1", "--color", "always"],
@@ -568,24 +406,15 @@ fn color_only_when_asked_or_on_a_terminal() {
 
 #[test]
 fn request_response_prints_the_matching_reply() {
-    let broker = Broker::start();
+    let broker = start_broker();
     // A watcher sees the request (with its MQTT 5 Response Topic) before we reply.
     let watcher = start_sub(
         &broker,
         &["-t", "svc/req", "-C", "1", "-V", "5", "-F", "%R %p"],
     );
-    let rr = mq_cmd()
-        .args([
-            "rr",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &broker.port(),
-            "-t",
-            "svc/req",
-            "-e",
-            "svc/resp",
-        ])
+    let rr = broker
+        .command("rr")
+        .args(["-t", "svc/req", "-e", "svc/resp"])
         .args(["-m", "ping", "-W", "10", "-v"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -622,19 +451,10 @@ fn request_response_prints_the_matching_reply() {
 
 #[test]
 fn request_response_times_out_with_27() {
-    let broker = Broker::start();
-    let out = mq_cmd()
-        .args([
-            "rr",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &broker.port(),
-            "-t",
-            "nobody",
-            "-e",
-            "never",
-        ])
+    let broker = start_broker();
+    let out = broker
+        .command("rr")
+        .args(["-t", "nobody", "-e", "never"])
         .args(["-m", "hello?", "-W", "1"])
         .output()
         .expect("mq rr");
@@ -644,7 +464,7 @@ fn request_response_times_out_with_27() {
 
 #[test]
 fn will_is_published_when_a_client_dies() {
-    let broker = Broker::start();
+    let broker = start_broker();
     let watcher = start_sub(&broker, &["-t", "wills/#", "-v", "-C", "1", "-q", "1"]);
     let mut doomed = start_sub(
         &broker,
@@ -661,19 +481,19 @@ fn will_is_published_when_a_client_dies() {
     );
     // Killed without a DISCONNECT: the broker publishes the will [MQTT-3.1.2-8].
     doomed.child.kill().expect("kill");
-    let (code, out, _) = watcher.finish();
-    assert_eq!((code, out), (Some(0), b"wills/doomed bye\n".to_vec()));
+    watcher.assert_prints("wills/doomed bye\n");
 }
 
 #[test]
 fn durable_session_keeps_messages_while_offline() {
-    let broker = Broker::start();
+    let broker = start_broker();
     for v in ["311", "5"] {
         let id = format!("durable-{v}");
         let topic = format!("dur/{v}");
         // -c -E: create the session and its subscription, then leave.
-        let out = mq_cmd()
-            .args(["sub", "-h", "127.0.0.1", "-p", &broker.port(), "-V", v])
+        let out = broker
+            .command("sub")
+            .args(["-V", v])
             .args(["-t", &topic, "-q", "1", "-c", "-i", &id, "-E"])
             .output()
             .expect("mq sub -E");
@@ -695,7 +515,7 @@ fn durable_session_keeps_messages_while_offline() {
 #[test]
 fn password_from_stdin() {
     // `-P -` reads the password from stdin, so it never shows in `ps`.
-    let broker = Broker::start();
+    let broker = start_broker();
     let sub = start_sub(&broker, &["-t", "pw", "-C", "1"]);
     publish_stdin(
         &broker,
@@ -708,20 +528,19 @@ fn password_from_stdin() {
 #[test]
 fn sub_reconnects_after_the_broker_restarts() {
     // mosquitto_sub keeps running across a broker restart and subscribes again.
-    let broker = Broker::start();
+    let broker = start_broker();
     let port = broker.port;
     let sub = start_sub(&broker, &["-t", "back", "-C", "1", "-W", "20"]);
     drop(broker);
-    let broker = Broker::start_on(port);
-    broker.wait_log("Sending SUBACK to");
+    let broker = start_broker_on(port);
+    broker.wait_for("Sending SUBACK to", LOG_WAIT);
     publish(&broker, &["-t", "back", "-m", "again"]);
-    let (code, out, err) = sub.finish();
-    assert_eq!((code, out), (Some(0), b"again\n".to_vec()), "{err:?}");
+    sub.assert_prints("again\n");
 }
 
 #[test]
 fn id_prefix_and_explicit_id() {
-    let broker = Broker::start();
+    let broker = start_broker();
     let out = publish(&broker, &["-t", "i", "-m", "x", "-I", "pfx-", "-d"]);
     let err = String::from_utf8_lossy(&out.stdout);
     assert!(err.contains("Client pfx-"), "{err}");
@@ -739,7 +558,7 @@ fn id_prefix_and_explicit_id() {
 
 #[test]
 fn will_retain_keeps_the_will_for_a_late_subscriber() {
-    let broker = Broker::start();
+    let broker = start_broker();
     let mut doomed = start_sub(
         &broker,
         &[
@@ -754,7 +573,7 @@ fn will_retain_keeps_the_will_for_a_late_subscriber() {
     );
     // Killed without a DISCONNECT: the will is published, retained [MQTT-3.1.2-17].
     doomed.child.kill().expect("kill");
-    broker.wait_log("Client mq-sub");
+    broker.wait_for("Client mq-sub", LOG_WAIT);
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let late = start_sub(
@@ -774,7 +593,7 @@ fn will_retain_keeps_the_will_for_a_late_subscriber() {
 fn retain_as_published_keeps_the_retain_flag_v5() {
     // [MQTT-3.3.1-12]: with Retain As Published the forwarded message keeps RETAIN=1;
     // without it the broker clears the flag on normal forwarding [MQTT-3.3.1-13].
-    let broker = Broker::start();
+    let broker = start_broker();
     let rap = start_sub(
         &broker,
         &[

@@ -2,24 +2,17 @@
 //! mosquitto's Unix socket listener, and the `-d` trace line for line as
 //! mosquitto_pub prints it (client ids aside) for QoS 0, 1 and 2.
 
+mod common;
 #[path = "interop/peers.rs"]
 mod peers;
 
+use common::{MQ, mq_command, text};
 use peers::Mosquitto;
 use std::process::{Command, Output};
 
-const MQ: &str = env!("CARGO_BIN_EXE_mq");
-
+/// Run `mq ARGS` to its end.
 fn mq(args: &[&str]) -> Output {
-    let mut c = Command::new(MQ);
-    for var in ["MQ_HOST", "MQ_PORT", "MQ_URL", "MQ_USERNAME", "MQ_PASSWORD"] {
-        c.env_remove(var);
-    }
-    c.args(args).output().expect("run mq")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    mq_command().args(args).output().expect("run mq")
 }
 
 #[cfg(unix)]
@@ -45,7 +38,7 @@ fn unix_socket_round_trip_through_mosquitto() {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let mut sub = Command::new(MQ)
+    let mut sub = mq_command()
         .args([
             "sub",
             "-h",

@@ -5,38 +5,17 @@
 //! (sections 4.3.2 and 4.3.3), in the order each publisher sent them (ordered topics,
 //! section 4.6).
 
-use crate::peers::Mosquitto;
-use assert_cmd::Command;
+use crate::common::{
+    self, assert_success, mq_command, run_bench, stdout_json, text, wait_until_exit,
+};
+use crate::peers::{LoggedMosquitto, Mosquitto};
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const MQ: &str = env!("CARGO_BIN_EXE_mq");
-
-/// mosquitto started as root drops to the `mosquitto` user and could not write its
-/// log into our private temporary directory; `user root` keeps it (a no-op when the
-/// tests do not run as root).
-const USER_LINE: &str = "user root\n";
-
-/// Run `mq bench ARGS` to completion (bounded) and parse its JSON summary.
+/// Run `mq bench ARGS` to completion (at most 60 s) and parse its JSON summary.
 fn bench_json(args: &[&str]) -> Value {
-    let out = Command::cargo_bin("mq")
-        .expect("mq binary")
-        .arg("bench")
-        .args(args)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .expect("run mq bench");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "mq bench {args:?} failed ({:?})\nstdout: {stdout}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("summary is not JSON ({e}): {stdout}"))
+    common::bench_json(args, Duration::from_secs(60))
 }
 
 fn u(v: &Value, path: &str) -> u64 {
@@ -51,6 +30,15 @@ fn assert_clean(v: &Value, mode: &str) {
     assert_eq!(v["mode"], mode, "{v}");
     assert_eq!(v["errors"], serde_json::json!({}), "errors reported: {v}");
     assert_eq!(u(v, "/connections/failed"), 0, "{v}");
+}
+
+/// The delivery counts of a summary: `unique` messages, none duplicated, lost or out
+/// of order.
+fn assert_each_once_in_order(v: &Value, unique: u64) {
+    assert_eq!(u(v, "/delivery/unique"), unique, "{v}");
+    assert_eq!(u(v, "/delivery/duplicates"), 0, "{v}");
+    assert_eq!(u(v, "/delivery/lost"), 0, "{v}");
+    assert_eq!(u(v, "/delivery/reordered"), 0, "{v}");
 }
 
 #[test]
@@ -84,11 +72,8 @@ fn pubsub_qos1_delivers_every_message_once() {
     assert_eq!(u(&v, "/messages/acked"), 200, "{v}");
     assert_eq!(u(&v, "/messages/received"), 200, "{v}");
     assert_eq!(u(&v, "/messages/foreign"), 0, "{v}");
-    assert_eq!(u(&v, "/delivery/unique"), 200, "{v}");
-    assert_eq!(u(&v, "/delivery/duplicates"), 0, "{v}");
-    assert_eq!(u(&v, "/delivery/lost"), 0, "{v}");
     // Ordered topics (section 4.6): one publisher's messages arrive in order.
-    assert_eq!(u(&v, "/delivery/reordered"), 0, "{v}");
+    assert_each_once_in_order(&v, 200);
     assert_eq!(u(&v, "/latency_us/count"), 200, "{v}");
     assert_eq!(u(&v, "/ack_latency_us/count"), 200, "{v}");
 }
@@ -125,50 +110,7 @@ fn pubsub_v5_qos2_fan_out_delivers_exactly_once() {
     assert_eq!(u(&v, "/messages/sent"), 100, "{v}");
     assert_eq!(u(&v, "/messages/acked"), 100, "{v}");
     assert_eq!(u(&v, "/messages/received"), 300, "{v}");
-    assert_eq!(u(&v, "/delivery/unique"), 300, "{v}");
-    assert_eq!(u(&v, "/delivery/duplicates"), 0, "{v}");
-    assert_eq!(u(&v, "/delivery/lost"), 0, "{v}");
-    assert_eq!(u(&v, "/delivery/reordered"), 0, "{v}");
-}
-
-/// A mosquitto that logs every packet to a file, so a test can wait until a separate
-/// `mq bench sub` process has its subscriptions in place.
-struct Logged {
-    broker: Mosquitto,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Logged {
-    fn start() -> Logged {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let log = dir.path().join("mosquitto.log");
-        let broker = Mosquitto::start_with(&format!(
-            "log_dest file {}\nlog_type all\n{USER_LINE}",
-            log.display()
-        ));
-        Logged {
-            broker,
-            log,
-            _dir: dir,
-        }
-    }
-
-    /// Wait (bounded) until the log shows `n` SUBACKs sent in total.
-    fn wait_subacks(&self, n: usize) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-            if text.matches("Sending SUBACK to").count() >= n {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "subscribers did not subscribe:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
+    assert_each_once_in_order(&v, 300);
 }
 
 #[test]
@@ -177,9 +119,9 @@ fn pub_and_a_concurrent_sub_finish_and_agree() {
     // Two `mq bench sub` clients on `bench/#` [MQTT-4.7.1-2], then three publishers
     // on `bench/%i` at QoS 1: 300 sent and acknowledged, and each subscriber
     // receives all 300 (600 in total), so `sub --limit 600` stops by itself.
-    let broker = Logged::start();
-    let port = broker.broker.port.to_string();
-    let mut sub = std::process::Command::new(MQ)
+    let broker = LoggedMosquitto::start("");
+    let port = broker.port();
+    let mut sub = mq_command()
         .args([
             "bench",
             "sub",
@@ -202,7 +144,7 @@ fn pub_and_a_concurrent_sub_finish_and_agree() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn mq bench sub");
-    broker.wait_subacks(2);
+    broker.wait_count("Sending SUBACK to", 2);
 
     let p = bench_json(&[
         "pub",
@@ -229,29 +171,18 @@ fn pub_and_a_concurrent_sub_finish_and_agree() {
     assert_eq!(u(&p, "/ack_latency_us/count"), 300, "{p}");
 
     // The subscriber must stop by itself once it has counted its limit.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while sub.try_wait().expect("try_wait").is_none() {
-        if Instant::now() > deadline {
-            let _ = sub.kill();
-            let out = sub.wait_with_output().expect("sub output");
-            panic!(
-                "mq bench sub did not stop at --limit\nstdout: {}\nstderr: {}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if wait_until_exit(&mut sub, Duration::from_secs(20)).is_none() {
+        let _ = sub.kill();
+        let out = sub.wait_with_output().expect("sub output");
+        panic!(
+            "mq bench sub did not stop at --limit\nstdout: {}\nstderr: {}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
     }
     let out = sub.wait_with_output().expect("sub output");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "mq bench sub failed ({:?})\nstdout: {stdout}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let s: Value = serde_json::from_str(stdout.trim())
-        .unwrap_or_else(|e| panic!("sub summary is not JSON ({e}): {stdout}"));
+    assert_success(&out, "mq bench sub");
+    let s = stdout_json(&out);
     assert_clean(&s, "sub");
     assert_eq!(s["stopped_by"], "limit", "{s}");
     assert_eq!(u(&s, "/subscribers"), 2);
@@ -259,10 +190,7 @@ fn pub_and_a_concurrent_sub_finish_and_agree() {
     assert_eq!(u(&s, "/messages/foreign"), 0, "{s}");
     // Sequence numbers from 0 per publisher, seen by subscribers that joined first:
     // no gap, no duplicate, no reordering.
-    assert_eq!(u(&s, "/delivery/unique"), 600, "{s}");
-    assert_eq!(u(&s, "/delivery/duplicates"), 0, "{s}");
-    assert_eq!(u(&s, "/delivery/lost"), 0, "{s}");
-    assert_eq!(u(&s, "/delivery/reordered"), 0, "{s}");
+    assert_each_once_in_order(&s, 600);
     assert_eq!(u(&s, "/latency_us/count"), 600, "{s}");
 }
 
@@ -292,11 +220,14 @@ fn conn_storm_connects_all_fifty() {
 
 /// Run `mq bench check --json` against `port` and return its exit success and report.
 fn check_json(port: u16) -> (bool, Value) {
-    let out = Command::cargo_bin("mq")
-        .expect("mq binary")
-        .args(["bench", "check", "-h", "127.0.0.1", "-p"])
-        .arg(port.to_string())
-        .args([
+    let port = port.to_string();
+    let out = run_bench(
+        &[
+            "check",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
             "-n",
             "5",
             "--max-payload",
@@ -304,17 +235,10 @@ fn check_json(port: u16) -> (bool, Value) {
             "--timeout",
             "3s",
             "--json",
-        ])
-        .timeout(Duration::from_secs(90))
-        .output()
-        .expect("run mq bench check");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let v: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-        panic!(
-            "check report is not JSON ({e}): {stdout}\nstderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+        ],
+        Duration::from_secs(90),
+    );
+    let v = stdout_json(&out);
     assert_eq!(v["schema"], "mq-bench-check/1", "{v}");
     (out.status.success(), v)
 }

@@ -3,53 +3,13 @@
 //! (`tests/interop/paho_broker.py`: QoS, retained, wills, persistent sessions,
 //! shared subscriptions, topic aliases, message expiry, under 3.1.1 and 5.0).
 
-use std::io::{BufRead, BufReader};
+use crate::common::MqBroker;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// `mq broker -p 0`, killed (by PID) when dropped.
-struct MqBroker {
-    child: Child,
-    port: u16,
-}
-
-impl MqBroker {
-    fn start() -> MqBroker {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mq"))
-            .args(["broker", "-p", "0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn mq broker");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            let Ok(line) = rx.recv_timeout(left) else {
-                break;
-            };
-            if let Some(rest) = line.split("Opening ipv4 listen socket on port ").nth(1) {
-                let port = rest.trim_end_matches('.').parse().expect("port");
-                return MqBroker { child, port };
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("mq broker did not print its port");
-    }
-}
-
-impl Drop for MqBroker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `mq broker -p 0`, killed when dropped.
+fn start_mq_broker() -> MqBroker {
+    MqBroker::start(&["-p", "0"])
 }
 
 fn mosquitto_sub(port: u16, args: &[&str]) -> Child {
@@ -84,7 +44,7 @@ fn output(child: Child) -> String {
 #[test]
 #[ignore = "needs mosquitto; run by .ci/run"]
 fn mosquitto_clients_qos_0_1_2_both_versions() {
-    let b = MqBroker::start();
+    let b = start_mq_broker();
     for v in ["mqttv311", "mqttv5"] {
         let sub = mosquitto_sub(b.port, &["-V", v, "-t", "i/#", "-q", "2", "-C", "3", "-v"]);
         std::thread::sleep(Duration::from_millis(300));
@@ -110,7 +70,7 @@ fn mosquitto_clients_qos_0_1_2_both_versions() {
 #[test]
 #[ignore = "needs mosquitto; run by .ci/run"]
 fn mosquitto_clients_retained_both_versions() {
-    let b = MqBroker::start();
+    let b = start_mq_broker();
     for v in ["mqttv311", "mqttv5"] {
         let topic = format!("ret/{v}");
         mosquitto_pub(
@@ -133,7 +93,7 @@ fn mosquitto_clients_retained_both_versions() {
 #[test]
 #[ignore = "needs mosquitto; run by .ci/run"]
 fn paho_clients_311_and_5() {
-    let b = MqBroker::start();
+    let b = start_mq_broker();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/paho_broker.py");
     let out = Command::new("python3")
         .arg(script)

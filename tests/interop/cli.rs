@@ -3,88 +3,23 @@
 //! must print byte for byte the same stdout and exit with the same code; `mq pub`
 //! and `mosquitto_pub` input modes must put the same messages on the wire.
 
-use crate::peers::Mosquitto;
-use std::io::{Read, Write};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use crate::common::{
+    KillOnDrop, MQ, TestPki, mq_pub, one_mq_line, output_with_stdin, wait_until_exit,
+};
+use crate::peers::{LoggedMosquitto, Mosquitto};
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-const MQ: &str = env!("CARGO_BIN_EXE_mq");
+/// The mosquitto log line of each SUBSCRIBE it receives.
+const SUBSCRIBED: &str = "Received SUBSCRIBE from";
 
-/// mosquitto started as root drops to the `mosquitto` user and could not write its
-/// log into our private temporary directory; `user root` keeps it (a no-op when the
-/// tests do not run as root).
-const USER_LINE: &str = "user root\n";
-
-/// A mosquitto that logs every packet to a file, so a test can wait until its
-/// subscribers are subscribed without adding anything to their output.
-struct Logged {
-    broker: Mosquitto,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Logged {
-    fn start(extra: &str) -> Logged {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let log = dir.path().join("mosquitto.log");
-        let broker = Mosquitto::start_with(&format!(
-            "log_dest file {}\nlog_type all\n{USER_LINE}{extra}",
-            log.display()
-        ));
-        Logged {
-            broker,
-            log,
-            _dir: dir,
-        }
-    }
-
-    fn port(&self) -> String {
-        self.broker.port.to_string()
-    }
-
-    /// Wait (bounded) until the log shows `n` SUBSCRIBEs in total.
-    fn wait_subscribes(&self, n: usize) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-            if text.matches("Received SUBSCRIBE from").count() >= n {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "subscribers did not subscribe:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn subscribes(&self) -> usize {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .matches("Received SUBSCRIBE from")
-            .count()
-    }
-}
-
-/// A spawned subscriber, killed (by PID) if a test fails before it exits.
-struct Running {
-    child: Child,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn(program: &str, args: &[String]) -> Running {
+fn spawn(program: &str, args: &[String]) -> KillOnDrop {
     spawn_tz(program, args, "UTC")
 }
 
 /// Spawn with the time zone `TZ` set (both tools print local times).
-fn spawn_tz(program: &str, args: &[String], tz: &str) -> Running {
+fn spawn_tz(program: &str, args: &[String], tz: &str) -> KillOnDrop {
     let child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -93,24 +28,13 @@ fn spawn_tz(program: &str, args: &[String], tz: &str) -> Running {
         .env("TZ", tz)
         .spawn()
         .unwrap_or_else(|e| panic!("spawn {program}: {e}"));
-    Running { child }
+    KillOnDrop(child)
 }
 
 /// Wait (bounded) for a subscriber; returns (exit code, stdout, stderr).
-fn finish(mut running: Running) -> Run {
-    let child = &mut running.child;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("try_wait") {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("a subscriber did not exit");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+fn finish(mut child: KillOnDrop) -> Run {
+    let status =
+        wait_until_exit(&mut child, Duration::from_secs(20)).expect("a subscriber did not exit");
     let mut out = Vec::new();
     let mut err = String::new();
     if let Some(mut o) = child.stdout.take() {
@@ -120,36 +44,6 @@ fn finish(mut running: Running) -> Run {
         e.read_to_string(&mut err).expect("stderr");
     }
     (status.code(), out, err)
-}
-
-/// `mq pub` with `args` (and `stdin`), asserting success.
-fn mq_pub(port: &str, args: &[&str], stdin: Option<&[u8]>) {
-    let mut child = Command::new(MQ)
-        .args(["pub", "-h", "127.0.0.1", "-p", port])
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn mq pub");
-    if let Some(data) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(data)
-            .expect("write");
-    }
-    let out = child.wait_with_output().expect("mq pub");
-    assert!(
-        out.status.success(),
-        "mq pub {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// One message to publish with `mq pub`.
@@ -178,19 +72,19 @@ fn side_by_side_tz(
     before: &[Pub<'_>],
     after: &[Pub<'_>],
 ) -> (Run, Run) {
-    let m = Logged::start(extra_conf);
+    let m = LoggedMosquitto::start(extra_conf);
     let port = m.port();
     for p in before {
-        mq_pub(&port, p, None);
+        mq_pub(m.broker.port, p, None);
     }
     let mut args: Vec<String> = vec!["-h".into(), "127.0.0.1".into(), "-p".into(), port.clone()];
     args.extend(flags.iter().map(|s| s.to_string()));
-    let already = m.subscribes();
+    let already = m.count(SUBSCRIBED);
     let ours = spawn_tz(MQ, &[vec!["sub".to_string()], args.clone()].concat(), tz);
     let theirs = spawn_tz("mosquitto_sub", &args, tz);
-    m.wait_subscribes(already + 2);
+    m.wait_count(SUBSCRIBED, already + 2);
     for p in after {
-        mq_pub(&port, p, None);
+        mq_pub(m.broker.port, p, None);
     }
     (finish(ours), finish(theirs))
 }
@@ -438,20 +332,20 @@ fn golden_retained_flags() {
 /// Run one subscriber (`mq sub` or `mosquitto_sub`) alone against its own broker,
 /// after publishing `before`; returns its run and the broker's port.
 fn alone(ours: bool, flags: &[&str], before: &[Pub<'_>]) -> (Run, String) {
-    let m = Logged::start("");
+    let m = LoggedMosquitto::start("");
     let port = m.port();
     for p in before {
-        mq_pub(&port, p, None);
+        mq_pub(m.broker.port, p, None);
     }
     let mut args: Vec<String> = vec!["-h".into(), "127.0.0.1".into(), "-p".into(), port.clone()];
     args.extend(flags.iter().map(|s| s.to_string()));
-    let already = m.subscribes();
+    let already = m.count(SUBSCRIBED);
     let running = if ours {
         spawn_tz(MQ, &[vec!["sub".to_string()], args].concat(), "UTC")
     } else {
         spawn_tz("mosquitto_sub", &args, "UTC")
     };
-    m.wait_subscribes(already + 1);
+    m.wait_count(SUBSCRIBED, already + 1);
     let run = finish(running);
     // It cleared the retained messages: a new subscriber on that broker gets nothing.
     let after = finish(spawn_tz(
@@ -555,7 +449,7 @@ fn refused_connection_exits_with_the_connack_code() {
 #[test]
 #[ignore = "needs mosquitto; run by .ci/run"]
 fn pub_input_modes_match_mosquitto_pub() {
-    let m = Logged::start("");
+    let m = LoggedMosquitto::start("");
     let port = m.port();
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("payload.bin");
@@ -589,13 +483,14 @@ fn pub_input_modes_match_mosquitto_pub() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let already = m.subscribes();
+        let already = m.count(SUBSCRIBED);
         let recorder = spawn("mosquitto_sub", &rec_args);
-        m.wait_subscribes(already + 1);
+        m.wait_count(SUBSCRIBED, already + 1);
         let mut ours_args = vec!["-t", "in/mq", "-q", "1"];
         ours_args.extend_from_slice(&mode);
-        mq_pub(&port, &ours_args, input);
-        let mut theirs = Command::new("mosquitto_pub")
+        mq_pub(m.broker.port, &ours_args, input);
+        let mut theirs = Command::new("mosquitto_pub");
+        theirs
             .args([
                 "-h",
                 "127.0.0.1",
@@ -606,23 +501,8 @@ fn pub_input_modes_match_mosquitto_pub() {
                 "-q",
                 "1",
             ])
-            .args(&mode)
-            .stdin(if input.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .spawn()
-            .expect("mosquitto_pub");
-        if let Some(data) = input {
-            theirs
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(data)
-                .expect("write");
-        }
-        assert!(theirs.wait().expect("wait").success());
+            .args(&mode);
+        assert!(output_with_stdin(theirs, input).status.success());
         let (_, out, _) = finish(recorder);
         let text = String::from_utf8_lossy(&out).to_string();
         let ours: Vec<&str> = text
@@ -636,8 +516,8 @@ fn pub_input_modes_match_mosquitto_pub() {
         assert!(!ours.is_empty(), "{mode:?}: nothing received: {text}");
         assert_eq!(ours, theirs, "{mode:?}");
         // Clear a retained message so the next round starts clean.
-        mq_pub(&port, &["-t", "in/mq", "-n", "-r"], None);
-        mq_pub(&port, &["-t", "in/mosquitto", "-n", "-r"], None);
+        mq_pub(m.broker.port, &["-t", "in/mq", "-n", "-r"], None);
+        mq_pub(m.broker.port, &["-t", "in/mosquitto", "-n", "-r"], None);
     }
 }
 
@@ -649,7 +529,7 @@ fn pub_fails_on_a_refused_v5_publish() {
     let dir = tempfile::tempdir().expect("tempdir");
     let acl = dir.path().join("acl");
     std::fs::write(&acl, "topic readwrite open/#\n").expect("write acl");
-    let m = Logged::start(&format!("acl_file {}", acl.display()));
+    let m = LoggedMosquitto::start(&format!("acl_file {}", acl.display()));
     let port = m.port();
     for qos in ["1", "2"] {
         let out = Command::new(MQ)
@@ -665,63 +545,10 @@ fn pub_fails_on_a_refused_v5_publish() {
         );
     }
     mq_pub(
-        &port,
+        m.broker.port,
         &["-V", "5", "-q", "1", "-t", "open/x", "-m", "yes"],
         None,
     );
-}
-
-/// PEM files for TLS tests: a CA, a second unrelated CA, a server certificate for
-/// `localhost` only (so connecting to 127.0.0.1 is a hostname mismatch), and a client
-/// certificate signed by the CA.
-struct TestPki {
-    dir: tempfile::TempDir,
-}
-
-impl TestPki {
-    fn new() -> TestPki {
-        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-        let dir = tempfile::tempdir().expect("tempdir");
-        let ca_params = |name: &str| {
-            let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
-            p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-            p.distinguished_name.push(DnType::CommonName, name);
-            p
-        };
-        let ca =
-            CertifiedIssuer::self_signed(ca_params("mq cli CA"), KeyPair::generate().expect("key"))
-                .expect("CA");
-        let other =
-            CertifiedIssuer::self_signed(ca_params("other CA"), KeyPair::generate().expect("key"))
-                .expect("CA");
-        let mut params = CertificateParams::new(vec!["localhost".to_string()]).expect("params");
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "localhost");
-        let key = KeyPair::generate().expect("key");
-        let cert = params.signed_by(&key, &ca).expect("sign");
-        let mut client = CertificateParams::new(Vec::<String>::new()).expect("params");
-        client
-            .distinguished_name
-            .push(DnType::CommonName, "mq test client");
-        let client_key = KeyPair::generate().expect("key");
-        let client_cert = client.signed_by(&client_key, &ca).expect("sign");
-        for (name, text) in [
-            ("ca.pem", ca.pem()),
-            ("other.pem", other.pem()),
-            ("server.pem", cert.pem()),
-            ("server.key", key.serialize_pem()),
-            ("client.pem", client_cert.pem()),
-            ("client.key", client_key.serialize_pem()),
-        ] {
-            std::fs::write(dir.path().join(name), text).expect("write pem");
-        }
-        TestPki { dir }
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.path().join(name).display().to_string()
-    }
 }
 
 /// `--cafile` switches to TLS (port 8883 style): `mq sub` and `mosquitto_sub` print the
@@ -730,16 +557,11 @@ impl TestPki {
 #[test]
 #[ignore = "needs mosquitto; run by .ci/run"]
 fn tls_pub_sub_like_mosquitto() {
-    let pki = TestPki::new();
-    let conf = format!(
-        "cafile {}\ncertfile {}\nkeyfile {}\n",
-        pki.path("ca.pem"),
-        pki.path("server.pem"),
-        pki.path("server.key")
-    );
-    let m = Logged::start(&conf);
+    // The server certificate names `localhost` only: 127.0.0.1 is a hostname mismatch.
+    let pki = TestPki::new(&["localhost"]);
+    let m = LoggedMosquitto::start(&pki.mosquitto_conf());
     let port = m.port();
-    let ca = pki.path("ca.pem");
+    let ca = pki.path("ca.pem").display().to_string();
     let sub_args: Vec<String> = [
         "-h",
         "localhost",
@@ -758,10 +580,10 @@ fn tls_pub_sub_like_mosquitto() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let already = m.subscribes();
+    let already = m.count(SUBSCRIBED);
     let ours = spawn(MQ, &[vec!["sub".to_string()], sub_args.clone()].concat());
     let theirs = spawn("mosquitto_sub", &sub_args);
-    m.wait_subscribes(already + 2);
+    m.wait_count(SUBSCRIBED, already + 2);
     for (topic, payload) in [("tls/a", "sécurité"), ("tls/b", "second")] {
         let out = Command::new(MQ)
             .args([
@@ -806,12 +628,13 @@ fn tls_pub_sub_like_mosquitto() {
             String::from_utf8_lossy(&out.stderr).to_string(),
         )
     };
-    let (code, err) = failure("localhost", &pki.path("other.pem"), &[]);
-    assert_eq!(code, Some(1));
-    assert!(
-        err.starts_with("mq: ") && err.trim_end().lines().count() == 1,
-        "{err}"
+    let (code, err) = failure(
+        "localhost",
+        &pki.path("other.pem").display().to_string(),
+        &[],
     );
+    assert_eq!(code, Some(1));
+    one_mq_line(err.as_bytes());
     assert!(err.to_lowercase().contains("unknown ca"), "{err}");
     let (code, err) = failure("127.0.0.1", &ca, &[]);
     assert_eq!(code, Some(1));
@@ -828,16 +651,11 @@ fn tls_pub_sub_like_mosquitto() {
 #[test]
 #[ignore = "needs mosquitto; run by .ci/run"]
 fn tls_client_certificate() {
-    let pki = TestPki::new();
-    let conf = format!(
-        "cafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\n",
-        pki.path("ca.pem"),
-        pki.path("server.pem"),
-        pki.path("server.key")
-    );
-    let m = Logged::start(&conf);
+    let pki = TestPki::new(&["localhost"]);
+    let conf = format!("{}require_certificate true\n", pki.mosquitto_conf());
+    let m = LoggedMosquitto::start(&conf);
     let port = m.port();
-    let ca = pki.path("ca.pem");
+    let ca = pki.path("ca.pem").display().to_string();
     let publish = |extra: &[String]| {
         let out = Command::new(MQ)
             .args(["pub", "-h", "localhost", "-p", &port, "--cafile", &ca])
@@ -852,9 +670,9 @@ fn tls_client_certificate() {
     };
     let with = [
         "--cert".to_string(),
-        pki.path("client.pem"),
+        pki.path("client.pem").display().to_string(),
         "--key".to_string(),
-        pki.path("client.key"),
+        pki.path("client.key").display().to_string(),
     ];
     let (code, err) = publish(&with);
     assert_eq!(code, Some(0), "{err}");
@@ -878,7 +696,7 @@ fn passwords_from_stdin_file_and_environment() {
         .status()
         .expect("mosquitto_passwd");
     assert!(status.success());
-    let m = Logged::start(&format!(
+    let m = LoggedMosquitto::start(&format!(
         "allow_anonymous false\npassword_file {}",
         pwfile.display()
     ));
@@ -901,27 +719,11 @@ fn passwords_from_stdin_file_and_environment() {
             "alice",
         ])
         .args(extra)
-        .env_remove("MQ_PASSWORD")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .env_remove("MQ_PASSWORD");
         if let Some(pw) = env {
             cmd.env("MQ_PASSWORD", pw);
         }
-        let mut child = cmd.spawn().expect("mq pub");
-        if let Some(data) = stdin {
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(data)
-                .expect("write");
-        }
-        let out = child.wait_with_output().expect("wait");
+        let out = output_with_stdin(cmd, stdin);
         (
             out.status.code(),
             String::from_utf8_lossy(&out.stderr).to_string(),

@@ -6,6 +6,7 @@
 //! (`tests/client_transports.rs`): mosquitto 2.0's websockets listener ignores the
 //! bind address and would listen on every interface, and these tests stay on loopback.
 
+use crate::common::TestPki;
 use crate::peers::Mosquitto;
 use bytes::Bytes;
 use mq::client::{Client, ConnectOptions, Error, Event, Events};
@@ -13,8 +14,6 @@ use mq::protocol::{
     Properties, ProtocolVersion, Publish, QoS, ReasonCode, SubscribeFilter, SubscriptionOptions,
     Will,
 };
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use std::path::PathBuf;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::time::timeout;
@@ -300,68 +299,18 @@ async fn persistent_session_v5() {
     publisher.disconnect().await.expect("disconnect");
 }
 
-/// Test certificates: a CA and a server certificate for 127.0.0.1, as PEM files.
-struct Pki {
-    dir: tempfile::TempDir,
-    ca: PathBuf,
-    other_ca: PathBuf,
-}
-
-fn pki() -> Pki {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let ca_params = |name: &str| {
-        let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
-        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        p.distinguished_name.push(DnType::CommonName, name);
-        p
-    };
-    let ca =
-        CertifiedIssuer::self_signed(ca_params("mq test CA"), KeyPair::generate().expect("key"))
-            .expect("CA");
-    let other =
-        CertifiedIssuer::self_signed(ca_params("other CA"), KeyPair::generate().expect("key"))
-            .expect("CA");
-    let mut params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .expect("params");
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "127.0.0.1");
-    let key = KeyPair::generate().expect("key");
-    let cert = params.signed_by(&key, &ca).expect("sign");
-    let write = |name: &str, text: String| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).expect("write pem");
-        path
-    };
-    let ca_path = write("ca.pem", ca.pem());
-    let other_ca = write("other.pem", other.pem());
-    write("server.pem", cert.pem());
-    write("server.key", key.serialize_pem());
-    Pki {
-        ca: ca_path,
-        other_ca,
-        dir,
-    }
-}
-
 /// TLS: mosquitto with a generated certificate; `mqtts://` with the CA file works, a
 /// different CA gives "unknown CA".
 #[tokio::test]
 #[ignore = "needs mosquitto; run by .ci/run"]
 async fn tls_with_generated_certificates() {
-    let pki = pki();
-    let conf = format!(
-        "cafile {}\ncertfile {}\nkeyfile {}\n",
-        pki.ca.display(),
-        pki.dir.path().join("server.pem").display(),
-        pki.dir.path().join("server.key").display()
-    );
-    let broker = Mosquitto::start_with(&conf);
+    let pki = TestPki::new(&["127.0.0.1", "localhost"]);
+    let broker = Mosquitto::start_with(&pki.mosquitto_conf());
     for version in [ProtocolVersion::V311, ProtocolVersion::V5] {
         let mut o =
             ConnectOptions::from_url(&format!("mqtts://127.0.0.1:{}", broker.port)).expect("url");
         o.version = version;
-        o.tls.ca_file = Some(pki.ca.clone());
+        o.tls.ca_file = Some(pki.path("ca.pem"));
         o.connect_timeout = STEP;
         let (c, mut events) = Client::connect(o).await.expect("TLS connect");
         subscribe(&c, "tls/#", QoS::ExactlyOnce).await;
@@ -374,7 +323,7 @@ async fn tls_with_generated_certificates() {
     }
     let mut o =
         ConnectOptions::from_url(&format!("mqtts://127.0.0.1:{}", broker.port)).expect("url");
-    o.tls.ca_file = Some(pki.other_ca.clone());
+    o.tls.ca_file = Some(pki.path("other.pem"));
     o.connect_timeout = STEP;
     match Client::connect(o).await {
         Err(e @ Error::Tls(_)) => assert!(e.to_string().contains("unknown CA"), "{e}"),

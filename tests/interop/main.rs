@@ -3,6 +3,9 @@
 //! `#[ignore = "needs mosquitto; run by .ci/run"]`; `.ci/run` installs the peers and
 //! runs them with `--include-ignored`.
 
+#[path = "../common/mod.rs"]
+mod common;
+
 mod bench;
 mod broker;
 mod cli;
