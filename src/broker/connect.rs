@@ -117,6 +117,17 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, B
             "anonymous access is not allowed",
         ));
     }
+    if v5
+        && c.properties.authentication_data.is_some()
+        && c.properties.authentication_method.is_none()
+    {
+        // Section 3.1.2.11.10: Authentication Data without an Authentication Method
+        // is a Protocol Error [MQTT-3.1.4-1].
+        return Err(refuse(
+            ReasonCode::PROTOCOL_ERROR,
+            "Authentication Data without an Authentication Method",
+        ));
+    }
     if v5 && c.properties.authentication_method.is_some() {
         // Enhanced authentication is not offered [MQTT-4.12.0-1].
         return Err(refuse(
@@ -177,7 +188,20 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, B
         let existing = sessions.get(&client_id).cloned();
         let resumed = match existing {
             Some(old) => {
-                let old_link = lock(&old.state).link.clone();
+                // A session with expiry 0 (3.1.1: clean session) lasts as long as its
+                // connection, so a takeover ends it, as does Clean Start 1: no session
+                // present (5.0 section 3.1.4, [MQTT-3.1.2-6]).
+                let (old_link, ends) = {
+                    let mut st = lock(&old.state);
+                    let ends = c.clean_start || st.expiry == 0;
+                    if ends {
+                        // Set before the old connection is closed, so that its
+                        // teardown sees the session ending and sends the will now,
+                        // whatever its delay [MQTT-3.1.2-8].
+                        st.expiry = 0;
+                    }
+                    (st.link.clone(), ends)
+                };
                 if let Some(l) = old_link {
                     blog!(
                         state.log,
@@ -186,7 +210,7 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, B
                     );
                     l.close(Some(ReasonCode::SESSION_TAKEN_OVER));
                 }
-                if c.clean_start {
+                if ends {
                     to_end = Some(old);
                     None
                 } else {

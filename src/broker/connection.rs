@@ -550,12 +550,34 @@ fn spawn_delayed_will(
     delay: u32,
 ) {
     tokio::spawn(async move {
-        let delay = Duration::from_secs(u64::from(delay));
-        if state.wait_unresumed(&session, attach_count, delay).await {
-            let due = std::mem::replace(&mut lock(&session.state).will_pending, false);
-            if due {
-                state.publish_will(will, &id).await;
+        // Due when the delay has passed or the session ends, whichever comes first
+        // [MQTT-3.1.2-8] (a Clean Start reconnection ends it early); cancelled when
+        // the session resumes (attached again, not ended) [MQTT-3.1.3-9].
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(u64::from(delay));
+        let mut shutdown = state.shutdown.clone();
+        loop {
+            let ended = session.space.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            {
+                let s = lock(&session.state);
+                if s.ended || !s.will_pending || s.attach_count != attach_count {
+                    break;
+                }
             }
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => break,
+                () = super::state::stopped(&mut shutdown) => break,
+                () = &mut ended => {}
+            }
+        }
+        let due = {
+            let mut s = lock(&session.state);
+            let resumed = s.attach_count != attach_count && !s.ended;
+            std::mem::replace(&mut s.will_pending, false) && !resumed
+        };
+        if due {
+            state.publish_will(will, &id).await;
         }
     });
 }

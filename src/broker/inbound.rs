@@ -2,6 +2,7 @@
 //! aliases, QoS 1/2 acknowledgements, receive maximum, routing), the QoS
 //! acknowledgements of outgoing messages, SUBSCRIBE (retained messages per Retain
 //! Handling), UNSUBSCRIBE, PINGREQ and DISCONNECT. Runs in the connection's reader.
+//! `$SYS` is the broker's own: clients may subscribe to it but not publish there.
 
 use super::connect::ConnInfo;
 use super::log::{LogTypes, blog};
@@ -309,6 +310,29 @@ impl<'a> Inbound<'a> {
                 "retained messages are not supported",
             ));
         }
+        if is_sys_topic(&p.topic) {
+            // `$SYS` belongs to the broker: clients may not publish there (section
+            // 4.7.2: the Server SHOULD prevent Clients from using `$` topics to
+            // exchange messages). Like mosquitto: acknowledged, not forwarded, with
+            // 0x87 Not authorized for 5.0.
+            blog!(
+                state.log,
+                LogTypes::DEBUG,
+                "Denied PUBLISH from {id} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+                u8::from(p.dup),
+                p.qos.as_u8(),
+                u8::from(p.retain),
+                p.packet_id,
+                p.topic,
+                p.payload.len()
+            );
+            let reason = if v5 {
+                ReasonCode::NOT_AUTHORIZED
+            } else {
+                ReasonCode::SUCCESS
+            };
+            return Ok(self.acknowledge(p.qos, p.packet_id, reason));
+        }
         let session = &info.session;
         if p.qos == QoS::ExactlyOnce {
             let (resent, unacked) = {
@@ -356,6 +380,15 @@ impl<'a> Inbound<'a> {
             && p.properties.payload_format_indicator == Some(1)
             && std::str::from_utf8(&p.payload).is_err()
         {
+            // Section 3.3.2.3.2: a payload that is not the UTF-8 its Payload Format
+            // Indicator announces is refused with 0x99: on the PUBACK / PUBREC, or,
+            // for QoS 0, which has none, with DISCONNECT (section 4.13).
+            if qos == QoS::AtMostOnce {
+                return Err(protocol_error(
+                    ReasonCode::PAYLOAD_FORMAT_INVALID,
+                    "payload is not UTF-8 but its Payload Format Indicator says it is",
+                ));
+            }
             return Ok(self.acknowledge(qos, packet_id, ReasonCode::PAYLOAD_FORMAT_INVALID));
         }
         if p.retain {
@@ -550,4 +583,10 @@ impl<'a> Inbound<'a> {
         }))
         .await;
     }
+}
+
+/// Whether a topic name is in the broker's `$SYS` tree, which clients may read but
+/// not publish to.
+fn is_sys_topic(topic_name: &str) -> bool {
+    topic_name == "$SYS" || topic_name.starts_with("$SYS/")
 }

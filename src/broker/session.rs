@@ -415,11 +415,18 @@ impl SessionState {
     ) -> (usize, bool) {
         let now = Instant::now();
         let mut sent = 0;
+        // Resent PUBLISH packets count against the client's Receive Maximum like new
+        // ones [MQTT-3.3.4-9]: the rest follow as acknowledgements come in.
+        let mut outstanding = self.inflight.iter().filter(|f| !f.resend).count();
         for f in self.inflight.iter_mut().filter(|f| f.resend) {
             if out.len() >= budget {
                 return (sent, true);
             }
+            if f.state == OutState::AwaitAck && outstanding >= caps.receive_max {
+                continue;
+            }
             f.resend = false;
+            outstanding += 1;
             match f.state {
                 OutState::AwaitAck => {
                     if encode_delivery(&f.delivery, f.packet_id, true, caps, aliases, now, out) {

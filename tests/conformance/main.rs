@@ -9,6 +9,8 @@
 mod broker;
 mod raw;
 
+mod audit_v311;
+mod audit_v5;
 mod connect;
 mod hostile;
 mod malformed;
