@@ -927,6 +927,8 @@ async fn full_subscriber_queue_holds_back_the_publisher_puback_and_keeps_order()
     let b = broker_with(Config {
         max_inflight_messages: INFLIGHT as u16,
         max_queued_messages: QUEUED,
+        // Long enough for this test's reading to start.
+        queue_wait: Duration::from_secs(30),
         ..Config::default()
     })
     .await;
@@ -985,6 +987,8 @@ async fn full_queue_drops_queued_qos0_first_to_make_room_for_qos1() {
     let b = broker_with(Config {
         max_inflight_messages: 2,
         max_queued_messages: 4,
+        // Without the QoS 0 rule the publisher would wait this long.
+        queue_wait: Duration::from_secs(30),
         ..Config::default()
     })
     .await;

@@ -78,6 +78,10 @@ pub struct Config {
     pub set_tcp_nodelay: bool,
     /// Close connections that do not send a CONNECT within this time.
     pub connect_timeout: Duration,
+    /// How long a QoS 1/2 publisher waits for room in a subscriber's full queue
+    /// (backpressure) before the message is dropped for that subscriber, which is
+    /// then marked congested: a stuck subscriber holds a publisher up once, briefly.
+    pub queue_wait: Duration,
     /// The configuration file, for the `Config loaded from` line.
     pub source: Option<String>,
 }
@@ -108,6 +112,7 @@ impl Default for Config {
             queue_qos0_messages: false,
             set_tcp_nodelay: true,
             connect_timeout: Duration::from_secs(10),
+            queue_wait: Duration::from_secs(1),
             source: None,
         }
     }

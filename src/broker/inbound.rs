@@ -416,9 +416,7 @@ impl<'a> Inbound<'a> {
         // Backpressure: a subscriber's queue is full. The acknowledgement waits until
         // the message is queued everywhere, and the reader reads nothing meanwhile.
         Ok(Some(Box::pin(async move {
-            for (session, d) in waiting {
-                state.deliver(&session, d, true).await;
-            }
+            state.deliver_waiting(waiting).await;
             if let Some(wait) = self.acknowledge(qos, packet_id, reason) {
                 wait.await?;
             }
@@ -549,7 +547,7 @@ impl<'a> Inbound<'a> {
         .await;
         for d in retained {
             state.wait_for_room(&info.session).await;
-            state.deliver(&info.session, d, false).await;
+            state.deliver_now(&info.session, d);
         }
     }
 

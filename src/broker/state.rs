@@ -17,11 +17,6 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// How long a QoS 1/2 publisher waits for space in a full subscriber queue before
-/// the message is dropped for that subscriber (which is then marked congested, so
-/// one stuck subscriber cannot stall publishers).
-const QUEUE_WAIT: Duration = Duration::from_secs(5);
-
 /// Hard cap of a session queue when `max_queued_messages` is 0 (no unbounded queue).
 const QUEUE_HARD_CAP: usize = 100_000;
 
@@ -90,10 +85,19 @@ impl State {
     /// (backpressure). Returns the number of subscribers.
     pub async fn publish(&self, msg: Arc<Message>) -> usize {
         let (n, waiting) = self.route(msg);
-        for (session, d) in waiting {
-            self.deliver(&session, d, true).await;
-        }
+        self.deliver_waiting(waiting).await;
         n
+    }
+
+    /// Queue the deliveries [`State::route`] found waiting for room, all against one
+    /// deadline: a message holds its publisher up for at most
+    /// [`Config::queue_wait`](super::Config::queue_wait), however many of its
+    /// subscribers are stuck.
+    pub async fn deliver_waiting(&self, waiting: Vec<(Arc<Session>, Delivery)>) {
+        let deadline = tokio::time::Instant::now() + self.config.queue_wait;
+        for (session, d) in waiting {
+            self.deliver_until(&session, d, deadline).await;
+        }
     }
 
     /// Route a message without waiting: queue it for every subscriber with room and
@@ -158,15 +162,24 @@ impl State {
         self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Queue one delivery, waiting (bounded, if `wait`) for space when QoS 1/2 finds
-    /// the queue full; otherwise the message is dropped and counted.
-    pub async fn deliver(&self, session: &Session, mut d: Delivery, wait: bool) {
-        let deadline = tokio::time::Instant::now() + QUEUE_WAIT;
+    /// Queue one delivery without waiting: dropped and counted if the queue is full.
+    pub fn deliver_now(&self, session: &Session, d: Delivery) {
+        self.offer(session, d, false);
+    }
+
+    /// Queue one delivery, waiting for space until `deadline` when QoS 1/2 finds the
+    /// queue full; then the message is dropped and counted.
+    async fn deliver_until(
+        &self,
+        session: &Session,
+        mut d: Delivery,
+        deadline: tokio::time::Instant,
+    ) {
         loop {
             let notified = session.space.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            match self.offer(session, d, wait) {
+            match self.offer(session, d, true) {
                 None => return,
                 Some(back) => {
                     d = back;
