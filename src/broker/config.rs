@@ -48,6 +48,10 @@ pub struct Config {
     pub max_inflight_messages: u16,
     /// Messages queued per client beyond those in flight (0 = no limit but a hard cap).
     pub max_queued_messages: usize,
+    /// Payload bytes queued per client beyond those in flight (0 = no limit but a
+    /// hard cap of 32 MiB, so that a client that does not read costs bounded memory
+    /// whatever the message sizes).
+    pub max_queued_bytes: usize,
     /// Largest keep alive accepted (5.0: sent as Server Keep Alive when exceeded).
     pub max_keepalive: u16,
     /// Whether retained messages are supported.
@@ -97,6 +101,7 @@ impl Default for Config {
             max_packet_size: 0,
             max_inflight_messages: 20,
             max_queued_messages: 1000,
+            max_queued_bytes: 0,
             max_keepalive: 65535,
             retain_available: true,
             sys_interval: Duration::from_secs(10),
@@ -150,6 +155,7 @@ const SUPPORTED: &[&str] = &[
     "max_packet_size",
     "max_inflight_messages",
     "max_queued_messages",
+    "max_queued_bytes",
     "max_keepalive",
     "retain_available",
     "sys_interval",
@@ -207,7 +213,6 @@ const NOT_YET: &[&str] = &[
     "mount_point",
     "bind_interface",
     "max_inflight_bytes",
-    "max_queued_bytes",
     "memory_limit",
     "upgrade_outgoing_qos",
     "log_timestamp_format",
@@ -353,6 +358,7 @@ fn apply(
         "max_packet_size" => config.max_packet_size = parse_num(key, value)?,
         "max_inflight_messages" => config.max_inflight_messages = parse_num(key, value)?,
         "max_queued_messages" => config.max_queued_messages = parse_num(key, value)?,
+        "max_queued_bytes" => config.max_queued_bytes = parse_num(key, value)?,
         "max_keepalive" => config.max_keepalive = parse_num(key, value)?,
         "retain_available" => config.retain_available = parse_bool(key, value)?,
         "sys_interval" => config.sys_interval = Duration::from_secs(parse_num(key, value)?),

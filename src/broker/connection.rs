@@ -151,6 +151,13 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
                 exit
             }
             () = &mut writer => Exit::Closed,
+            // Closed by the broker (takeover) while the writer may be stuck on a
+            // client that does not read: stop reading it too, and give the writer
+            // a bounded time to flush [MQTT-3.1.4-3].
+            () = info.link.closing.notified() => {
+                let _ = tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await;
+                Exit::Closed
+            }
             _ = super::state::stopped(&mut shutdown) => {
                 info.link.close(Some(ReasonCode::SERVER_SHUTTING_DOWN));
                 let _ = tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await;
@@ -336,7 +343,17 @@ async fn read_loop(
         match handled_now {
             Ok(None) => {}
             Ok(Some(wait)) => {
-                if let Err(exit) = wait.await {
+                // The keep alive runs on while handling waits: a client that stops
+                // reading makes the broker stop reading it, and then must not hold
+                // its connection for ever [MQTT-3.1.2-24].
+                let done = match grace {
+                    Some(g) => match tokio::time::timeout(g, wait).await {
+                        Ok(r) => r,
+                        Err(_) => return Exit::KeepAlive,
+                    },
+                    None => wait.await,
+                };
+                if let Err(exit) = done {
                     return exit;
                 }
             }
@@ -525,18 +542,7 @@ async fn teardown(state: &Arc<State>, info: ConnInfo, exit: Exit) {
         let session = info.session.clone();
         tokio::spawn(async move {
             let delay = Duration::from_secs(u64::from(expiry));
-            if state.wait_unresumed(&session, attach_count, delay).await
-                && !*state.shutdown.borrow()
-            {
-                state.stats.clients_expired.fetch_add(1, Ordering::Relaxed);
-                blog!(
-                    state.log,
-                    LogTypes::NOTICE,
-                    "Expiring client {} due to timeout.",
-                    session.client_id
-                );
-                state.end_session(&session);
-            }
+            state.expire(&session, attach_count, delay).await;
         });
     }
 }

@@ -50,6 +50,8 @@ pub struct Link {
     pub drained: Notify,
     /// Control packets and close request.
     pub outbox: Mutex<Outbox>,
+    /// Signalled once when the connection is to be closed (see [`Link::close`]).
+    pub closing: Notify,
 }
 
 /// Most control bytes a reader queues before waiting for its writer.
@@ -66,6 +68,7 @@ impl Link {
             wake: Notify::new(),
             drained: Notify::new(),
             outbox: Mutex::new(Outbox::default()),
+            closing: Notify::new(),
         }
     }
 
@@ -94,6 +97,8 @@ impl Link {
             let mut ob = lock(&self.outbox);
             if ob.close.is_none() {
                 ob.close = Some(reason.filter(|_| self.version.is_v5()));
+                // A permit: the connection sees it even if it is not waiting yet.
+                self.closing.notify_one();
             }
         }
         self.wake.notify_one();
@@ -239,8 +244,11 @@ pub struct SessionState {
     pub link: Option<Arc<Link>>,
     /// Subscriptions by full filter (including `$share/group/`).
     pub subscriptions: HashMap<String, SubEntry>,
-    /// Messages waiting to be sent.
+    /// Messages waiting to be sent (changed only through the methods that keep
+    /// `pending_bytes`).
     pub pending: VecDeque<Delivery>,
+    /// Payload bytes in `pending`.
+    pending_bytes: usize,
     /// Outgoing QoS 1/2 messages in flight, oldest first.
     pub inflight: VecDeque<Inflight>,
     /// Incoming QoS 2 packet identifiers PUBREC'd and awaiting PUBREL [MQTT-4.3.3-9].
@@ -293,6 +301,8 @@ pub enum Enqueue {
 pub struct QueueLimits {
     /// Most queued messages.
     pub max_queued: usize,
+    /// Most queued payload bytes.
+    pub max_bytes: usize,
     /// Queue QoS 0 for offline sessions.
     pub queue_qos0: bool,
 }
@@ -308,6 +318,7 @@ impl Session {
                 link: None,
                 subscriptions: HashMap::new(),
                 pending: VecDeque::new(),
+                pending_bytes: 0,
                 inflight: VecDeque::new(),
                 incoming_qos2: HashSet::new(),
                 next_packet_id: 0,
@@ -334,19 +345,22 @@ impl Session {
             return Enqueue::Dropped;
         }
         let mut queued = Enqueue::Queued;
-        if s.pending.len() >= limits.max_queued {
+        if s.queue_full(limits) {
             if d.qos == QoS::AtMostOnce {
                 return Enqueue::Dropped;
             }
             match s.pending.iter().position(|q| q.qos == QoS::AtMostOnce) {
                 Some(i) => {
-                    s.pending.remove(i);
+                    if let Some(old) = s.pending.remove(i) {
+                        s.pending_bytes -= old.msg.len();
+                    }
                     queued = Enqueue::QueuedDroppingQos0;
                 }
                 None if !online || s.congested => return Enqueue::Dropped,
                 None => return Enqueue::Full(d),
             }
         }
+        s.pending_bytes += d.msg.len();
         s.pending.push_back(d);
         if let Some(link) = &s.link {
             link.wake.notify_one();
@@ -367,6 +381,9 @@ impl Session {
         link.wake.notify_one();
         s.link = Some(link);
         self.online.store(true, Ordering::Release);
+        drop(s);
+        // Wakes the timers of a delayed will and of session expiry, which end here.
+        self.space.notify_waiters();
     }
 
     /// Detach connection `generation`; false if another connection has taken over.
@@ -377,6 +394,7 @@ impl Session {
             self.online.store(false, Ordering::Release);
             // Messages queued for an offline session: QoS 0 is not kept.
             s.pending.retain(|d| d.qos != QoS::AtMostOnce);
+            s.pending_bytes = s.pending.iter().map(|d| d.msg.len()).sum();
             drop(s);
             self.space.notify_waiters();
             true
@@ -387,6 +405,20 @@ impl Session {
 }
 
 impl SessionState {
+    /// Whether the queue is at its limit of messages or bytes. A queue under its
+    /// byte limit takes one more message of any size, so a message larger than the
+    /// limit is not refused for ever.
+    pub fn queue_full(&self, limits: QueueLimits) -> bool {
+        self.pending.len() >= limits.max_queued
+            || (self.pending_bytes >= limits.max_bytes && !self.pending.is_empty())
+    }
+
+    /// Empty the queue.
+    pub fn clear_pending(&mut self) {
+        self.pending.clear();
+        self.pending_bytes = 0;
+    }
+
     fn alloc_packet_id(&mut self) -> u16 {
         for _ in 0..=u16::MAX {
             self.next_packet_id = self.next_packet_id.wrapping_add(1);
@@ -454,6 +486,7 @@ impl SessionState {
             let Some(d) = self.pending.pop_front() else {
                 break;
             };
+            self.pending_bytes -= d.msg.len();
             // Expired messages are not delivered [MQTT-3.3.2-5].
             if d.msg.expired(now) {
                 continue;

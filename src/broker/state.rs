@@ -4,7 +4,7 @@
 //! ending a session, publishing a will.
 
 use super::config::Config;
-use super::log::Logger;
+use super::log::{LogTypes, Logger, blog};
 use super::message::Message;
 use super::retain::RetainedStore;
 use super::router::Router;
@@ -19,6 +19,9 @@ use tokio::sync::watch;
 
 /// Hard cap of a session queue when `max_queued_messages` is 0 (no unbounded queue).
 const QUEUE_HARD_CAP: usize = 100_000;
+
+/// Hard cap of a session queue's payload bytes when `max_queued_bytes` is 0.
+const QUEUE_HARD_CAP_BYTES: usize = 32 << 20;
 
 /// State shared by all connections of one broker.
 #[derive(Debug)]
@@ -74,6 +77,10 @@ impl State {
         QueueLimits {
             max_queued: match self.config.max_queued_messages {
                 0 => QUEUE_HARD_CAP,
+                n => n,
+            },
+            max_bytes: match self.config.max_queued_bytes {
+                0 => QUEUE_HARD_CAP_BYTES,
                 n => n,
             },
             queue_qos0: self.config.queue_qos0_messages,
@@ -196,7 +203,7 @@ impl State {
     /// queueing retained messages for a new subscription in the subscriber's own
     /// task, so its writer can drain the queue in between.
     pub async fn wait_for_room(&self, session: &Session) {
-        let max = self.queue_limits().max_queued;
+        let limits = self.queue_limits();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
         loop {
             let notified = session.space.notified();
@@ -204,7 +211,7 @@ impl State {
             notified.as_mut().enable();
             {
                 let s = lock(&session.state);
-                if s.pending.len() < max || s.link.is_none() || s.ended {
+                if !s.queue_full(limits) || s.link.is_none() || s.ended {
                     return;
                 }
             }
@@ -235,7 +242,7 @@ impl State {
         let subs = {
             let mut s = lock(&session.state);
             s.ended = true;
-            s.pending.clear();
+            s.clear_pending();
             s.inflight.clear();
             s.incoming_qos2.clear();
             std::mem::take(&mut s.subscriptions)
@@ -257,21 +264,56 @@ impl State {
         session.space.notify_waiters();
     }
 
-    /// Delay a will or session expiry: true when the session was not resumed within
-    /// `delay` (the broker shutting down counts as the time having passed).
-    pub async fn wait_unresumed(
-        &self,
-        session: &Session,
-        attach_count: u64,
-        delay: Duration,
-    ) -> bool {
+    /// Session expiry [MQTT-3.1.2-23]: end the session `delay` after its connection
+    /// closed, unless it was resumed or ended meanwhile. Returns as soon as either
+    /// happens (or the broker shuts down), so a client that comes back leaves no timer
+    /// behind.
+    pub async fn expire(&self, session: &Arc<Session>, attach_count: u64, delay: Duration) {
+        let deadline = tokio::time::Instant::now() + delay;
         let mut shutdown = self.shutdown.clone();
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = stopped(&mut shutdown) => {}
+        let unresumed = |s: &super::session::SessionState| {
+            s.link.is_none() && s.attach_count == attach_count && !s.ended
+        };
+        loop {
+            // `space` is also signalled when a connection attaches and when the
+            // session ends.
+            let changed = session.space.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if !unresumed(&lock(&session.state)) {
+                return;
+            }
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => break,
+                () = stopped(&mut shutdown) => return,
+                () = &mut changed => {}
+            }
         }
-        let s = lock(&session.state);
-        s.link.is_none() && s.attach_count == attach_count && !s.ended
+        {
+            // Checked and taken out of the table under the table's lock, where a
+            // CONNECT resuming the session claims it: either the CONNECT finds it
+            // gone and starts afresh, or this finds it resumed.
+            let mut sessions = lock(&self.sessions);
+            let mut s = lock(&session.state);
+            if !unresumed(&s) {
+                return;
+            }
+            s.ended = true;
+            if sessions
+                .get(&session.client_id)
+                .is_some_and(|t| t.key == session.key)
+            {
+                sessions.remove(&session.client_id);
+            }
+        }
+        self.stats.clients_expired.fetch_add(1, Ordering::Relaxed);
+        blog!(
+            self.log,
+            LogTypes::NOTICE,
+            "Expiring client {} due to timeout.",
+            session.client_id
+        );
+        self.end_session(session);
     }
 
     /// Largest packet accepted from clients (0 = the protocol's limit).
