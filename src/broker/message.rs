@@ -141,6 +141,47 @@ impl Message {
     }
 }
 
+/// Payloads up to this size are copied out of the read buffer they arrived in
+/// (see [`own_bytes`]); larger ones, which fill most of their buffer anyway, are kept
+/// where they are.
+pub const COPY_LIMIT: usize = 64 * 1024;
+
+/// Copy the parts of a received message that are slices of the connection's read
+/// buffer (topic, payload, Response Topic, Correlation Data) into one allocation of
+/// their own. A decoded packet shares the buffer it was read into with every other
+/// packet of the same read, so a message kept for long — queued for a subscriber
+/// that is away or slow, retained, a will — would otherwise keep that whole buffer
+/// alive.
+pub fn own_bytes(topic: &mut ByteStr, payload: &mut Bytes, properties: &mut Properties) {
+    let response = properties.response_topic.as_ref().map_or(0, |t| t.len());
+    let correlation = properties.correlation_data.as_ref().map_or(0, Bytes::len);
+    let mut all = BytesMut::with_capacity(topic.len() + payload.len() + response + correlation);
+    all.extend_from_slice(topic.as_bytes());
+    all.extend_from_slice(payload);
+    if let Some(t) = &properties.response_topic {
+        all.extend_from_slice(t.as_bytes());
+    }
+    if let Some(d) = &properties.correlation_data {
+        all.extend_from_slice(d);
+    }
+    let mut all = all.freeze();
+    let topic_bytes = all.split_to(topic.len());
+    *payload = all.split_to(payload.len());
+    // Invariant: the bytes were copied from valid UTF-8 strings, so the checks
+    // cannot fail; the originals are kept if they ever did.
+    if let Ok(t) = ByteStr::from_utf8(topic_bytes) {
+        *topic = t;
+    }
+    if let Some(t) = properties.response_topic.as_mut() {
+        if let Ok(copy) = ByteStr::from_utf8(all.split_to(response)) {
+            *t = copy;
+        }
+    }
+    if let Some(d) = properties.correlation_data.as_mut() {
+        *d = all.split_to(correlation);
+    }
+}
+
 /// Set the packet identifier and DUP flag of an encoded PUBLISH at the end of `buf`
 /// that starts at `start` (QoS 1/2 only) for topic length `topic_len`.
 pub fn patch_publish(buf: &mut [u8], start: usize, topic_len: usize, packet_id: u16, dup: bool) {
@@ -158,5 +199,43 @@ pub fn patch_publish(buf: &mut [u8], start: usize, topic_len: usize, packet_id: 
     let at = i + 1 + 2 + topic_len;
     if let Some(slot) = buf.get_mut(at..at + 2) {
         slot.copy_from_slice(&packet_id.to_be_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn within(part: &[u8], whole: &Bytes) -> bool {
+        let start = whole.as_ptr() as usize;
+        let p = part.as_ptr() as usize;
+        p >= start && p < start + whole.len()
+    }
+
+    #[test]
+    fn own_bytes_copies_every_slice_of_the_read_buffer() {
+        let read = Bytes::from_static(b"a/b hello r/t corr and the rest of a big read");
+        let mut topic = ByteStr::from_utf8(read.slice(0..3)).unwrap();
+        let mut payload = read.slice(4..9);
+        let mut properties = Properties {
+            response_topic: Some(ByteStr::from_utf8(read.slice(10..13)).unwrap()),
+            correlation_data: Some(read.slice(14..18)),
+            ..Properties::default()
+        };
+        own_bytes(&mut topic, &mut payload, &mut properties);
+        assert_eq!(&*topic, "a/b");
+        assert_eq!(&payload[..], b"hello");
+        let response = properties.response_topic.unwrap();
+        let correlation = properties.correlation_data.unwrap();
+        assert_eq!(&*response, "r/t");
+        assert_eq!(&correlation[..], b"corr");
+        for part in [
+            topic.as_bytes(),
+            &payload,
+            response.as_bytes(),
+            &correlation,
+        ] {
+            assert!(!within(part, &read), "still a slice of the read buffer");
+        }
     }
 }
