@@ -172,10 +172,10 @@ pub fn own_bytes(topic: &mut ByteStr, payload: &mut Bytes, properties: &mut Prop
     if let Ok(t) = ByteStr::from_utf8(topic_bytes) {
         *topic = t;
     }
-    if let Some(t) = properties.response_topic.as_mut() {
-        if let Ok(copy) = ByteStr::from_utf8(all.split_to(response)) {
-            *t = copy;
-        }
+    if let Some(t) = properties.response_topic.as_mut()
+        && let Ok(copy) = ByteStr::from_utf8(all.split_to(response))
+    {
+        *t = copy;
     }
     if let Some(d) = properties.correlation_data.as_mut() {
         *d = all.split_to(correlation);
