@@ -199,12 +199,13 @@ impl State {
         }
     }
 
-    /// Wait (at most a second) until the session's queue has room: used before
-    /// queueing retained messages for a new subscription in the subscriber's own
-    /// task, so its writer can drain the queue in between.
-    pub async fn wait_for_room(&self, session: &Session) {
+    /// Wait (at most [`Config::queue_wait`](super::Config::queue_wait)) until the
+    /// session's queue has room: used before queueing retained messages for a new
+    /// subscription in the subscriber's own task, so its writer can drain the queue
+    /// in between. False when the queue stayed full.
+    pub async fn wait_for_room(&self, session: &Session) -> bool {
         let limits = self.queue_limits();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+        let deadline = tokio::time::Instant::now() + self.config.queue_wait;
         loop {
             let notified = session.space.notified();
             tokio::pin!(notified);
@@ -212,11 +213,11 @@ impl State {
             {
                 let s = lock(&session.state);
                 if !s.queue_full(limits) || s.link.is_none() || s.ended {
-                    return;
+                    return true;
                 }
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return;
+                return false;
             }
         }
     }
