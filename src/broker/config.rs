@@ -464,7 +464,7 @@ mod tests {
     #[test]
     fn parses_supported_options() {
         let c = Config::parse(
-            "# comment\nlistener 1884 127.0.0.1\nmax_connections 5\nallow_anonymous true\nmax_queued_messages 10\nsys_interval 0\nlog_type all\npersistent_client_expiration 2h\n",
+            "# comment\nlistener 1884 127.0.0.1\nmax_connections 5\nallow_anonymous true\nmax_queued_messages 10\nmax_queued_bytes 4096\nsys_interval 0\nlog_type all\npersistent_client_expiration 2h\n",
             "m.conf",
         )
         .unwrap();
@@ -472,6 +472,7 @@ mod tests {
         assert_eq!(c.listeners[0].port, 1884);
         assert_eq!(c.listeners[0].max_connections, Some(5));
         assert_eq!(c.max_queued_messages, 10);
+        assert_eq!(c.max_queued_bytes, 4096);
         assert!(c.sys_interval.is_zero());
         assert_eq!(
             c.persistent_client_expiration,
