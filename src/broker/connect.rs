@@ -6,7 +6,7 @@ use super::log::{LogTypes, blog};
 use super::session::{Caps, Link, Session, lock};
 use super::state::State;
 use crate::protocol::{
-    ConnAck, Connect, Packet, Properties, ProtocolVersion, QoS, ReasonCode, Will,
+    self, ConnAck, Connect, Packet, Properties, ProtocolVersion, QoS, ReasonCode, Will,
 };
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -82,8 +82,107 @@ fn assigned_id(state: &State) -> String {
     )
 }
 
-/// Accept or refuse a CONNECT. On refusal, the CONNACK to send before closing.
+/// Accept or refuse a CONNECT. On refusal, the CONNACK to send before closing (its
+/// log lines are written here).
 pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, Box<ConnAck>> {
+    let version = c.protocol;
+    let client_id = c.client_id.clone();
+    let result = decide(state, c, peer);
+    if let Err(ack) = &result {
+        log_refusal(state, version, &client_id, peer, ack.reason);
+    }
+    result
+}
+
+/// mosquitto's lines for a refused CONNECT: the CONNACK, addressed to the client's
+/// IP address (mosquitto has not taken the client identifier yet, except when the
+/// authentication method is refused), then the connection's end.
+fn log_refusal(
+    state: &State,
+    version: ProtocolVersion,
+    client_id: &str,
+    peer: SocketAddr,
+    reason: ReasonCode,
+) {
+    let log = &state.log;
+    let code = if version.is_v5() {
+        reason.0
+    } else {
+        reason.to_v3_connack()
+    };
+    if reason == ReasonCode::BAD_AUTHENTICATION_METHOD && !client_id.is_empty() {
+        blog!(
+            log,
+            LogTypes::DEBUG,
+            "Sending CONNACK to {client_id} (0, {code})"
+        );
+    } else {
+        blog!(
+            log,
+            LogTypes::DEBUG,
+            "Sending CONNACK to {} (0, {code})",
+            peer.ip()
+        );
+    }
+    if reason == ReasonCode::NOT_AUTHORIZED || reason == ReasonCode::BAD_USER_NAME_OR_PASSWORD {
+        log.connection(format_args!(
+            "Client <unknown> disconnected, not authorised."
+        ));
+    } else {
+        log.connection(format_args!(
+            "Client <unknown> disconnected due to {}.",
+            super::inbound::cause(reason)
+        ));
+    }
+}
+
+/// mosquitto's lines for a connection whose first packet could not be decoded
+/// (`rc`, `why`: the decoding error): anything wrong before a CONNECT is accepted is
+/// a protocol error for mosquitto, and an unsupported protocol level gets CONNACK
+/// 0x01 [MQTT-3.1.2-2], which is logged here, before it is sent.
+pub fn log_bad_connect(state: &State, peer: SocketAddr, rc: ReasonCode, why: &str) {
+    let log = &state.log;
+    let ip = peer.ip();
+    if rc == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION {
+        if let Some(level) = unsupported_level(why) {
+            blog!(
+                log,
+                LogTypes::INFORMATION,
+                "Invalid protocol version {level} in CONNECT from {ip}."
+            );
+        }
+        blog!(
+            log,
+            LogTypes::DEBUG,
+            "Sending CONNACK to {ip} (0, {})",
+            rc.to_v3_connack()
+        );
+    } else if why == protocol::Error::InvalidProtocolName.to_string() {
+        // mosquitto quotes the protocol name, which the decoder does not keep.
+        blog!(
+            log,
+            LogTypes::INFORMATION,
+            "Invalid protocol in CONNECT from {ip}."
+        );
+    }
+    tracing::debug!("bad CONNECT from {ip}: {why}");
+    let cause = if rc == ReasonCode::PACKET_TOO_LARGE {
+        "oversize packet"
+    } else {
+        "protocol error"
+    };
+    log.connection(format_args!(
+        "Client <unknown> disconnected due to {cause}."
+    ));
+}
+
+/// The protocol level named by an [`protocol::Error::UnsupportedProtocolLevel`]
+/// message (the connection keeps only the error's text).
+fn unsupported_level(why: &str) -> Option<u8> {
+    (0..=u8::MAX).find(|&l| protocol::Error::UnsupportedProtocolLevel(l).to_string() == why)
+}
+
+fn decide(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, Box<ConnAck>> {
     let config = &state.config;
     let version = c.protocol;
     let v5 = version.is_v5();
@@ -185,7 +284,11 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, B
     let mut to_end = None;
     let (session, present) = {
         let mut sessions = lock(&state.sessions);
-        let existing = sessions.get(&client_id).cloned();
+        // A session that has just ended (expired) but is still in the table is gone.
+        let existing = sessions
+            .get(&client_id)
+            .filter(|s| !lock(&s.state).ended)
+            .cloned();
         let resumed = match existing {
             Some(old) => {
                 // A session with expiry 0 (3.1.1: clean session) lasts as long as its
@@ -203,11 +306,15 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, B
                     (st.link.clone(), ends)
                 };
                 if let Some(l) = old_link {
-                    blog!(
-                        state.log,
-                        LogTypes::NOTICE,
-                        "Client {client_id} already connected, closing old connection."
-                    );
+                    // A connection message, which mosquitto logs as an error.
+                    if state.log.connections(LogTypes::ERROR) {
+                        state.log.log(
+                            LogTypes::ERROR,
+                            format_args!(
+                                "Client {client_id} already connected, closing old connection."
+                            ),
+                        );
+                    }
                     l.close(Some(ReasonCode::SESSION_TAKEN_OVER));
                 }
                 if ends {
@@ -226,7 +333,13 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, B
                 false,
             ),
         };
-        lock(&session.state).expiry = expiry;
+        {
+            let mut st = lock(&session.state);
+            st.expiry = expiry;
+            // Claimed under the table's lock: a session expiry or will-delay timer
+            // that looks now sees the session resumed (see `State::expire`).
+            st.attach_count += 1;
+        }
         sessions.insert(client_id.clone(), session.clone());
         (session, present)
     };
@@ -287,7 +400,9 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, B
             ),
         );
     }
+    // The will lines belong to the connection messages.
     match &c.will {
+        _ if !state.config.connection_messages => {}
         Some(w) => {
             blog!(
                 log,
@@ -332,7 +447,7 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, B
         // Kept for the whole connection: in its own allocations, not slices of the
         // read buffer that held the CONNECT.
         will: c.will.map(|mut w| {
-            super::inbound::unshare(&mut w.topic, &mut w.payload, &mut w.properties);
+            super::message::own_bytes(&mut w.topic, &mut w.payload, &mut w.properties);
             Box::new(w)
         }),
         caps,
@@ -341,4 +456,16 @@ pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, B
         expiry_at_connect,
         max_packet_in: state.max_packet_in(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsupported_level_read_back_from_the_error_text() {
+        let why = protocol::Error::UnsupportedProtocolLevel(7).to_string();
+        assert_eq!(unsupported_level(&why), Some(7));
+        assert_eq!(unsupported_level("invalid protocol name in CONNECT"), None);
+    }
 }

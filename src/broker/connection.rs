@@ -9,7 +9,7 @@
 
 use super::connect::{self, ConnInfo};
 use super::inbound::{Exit, Inbound, Wait};
-use super::log::{LogTypes, blog};
+use super::log::LogTypes;
 use super::session::{OutAliases, encode_for_client, lock};
 use super::state::State;
 use crate::protocol::{
@@ -30,8 +30,11 @@ const WRITE_BUDGET: usize = 64 * 1024;
 const KEEP_BUFFER: usize = 4 * 1024;
 /// First read into an empty buffer.
 const READ_FIRST: usize = 1024;
-/// Later reads, while a packet is incomplete or several arrive at once.
+/// Later reads, while a packet is incomplete or several arrive at once: at most this
+/// much more at a time, and no more than the packet still needs.
 const READ_MORE: usize = 16 * 1024;
+/// The same before CONNECT, so that connections that never complete one cost little.
+const READ_MORE_CONNECT: usize = 4 * 1024;
 /// The read buffer grows when less than this is free.
 const READ_MIN_SPARE: usize = 512;
 /// The reader yields to other tasks after this many packets in a row.
@@ -46,13 +49,28 @@ const DRAIN_TIME_AT_SHUTDOWN: Duration = Duration::from_millis(200);
 /// Most bytes discarded while draining.
 const DRAIN_BYTES: usize = 1 << 20;
 
-/// Read until one packet is decoded. `Ok(None)` on end of stream.
+/// How many more bytes the packet at the start of `buf` needs, once its fixed header
+/// (type byte and Remaining Length) is complete.
+fn still_missing(buf: &[u8]) -> Option<usize> {
+    let mut remaining: usize = 0;
+    for (i, b) in buf.iter().skip(1).take(4).enumerate() {
+        remaining |= usize::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((2 + i + remaining).saturating_sub(buf.len()));
+        }
+    }
+    None
+}
+
+/// Read until one packet is decoded. `Ok(None)` on end of stream. The buffer grows
+/// by at most `grow` bytes at a time.
 async fn read_packet(
     state: &State,
     rd: &mut OwnedReadHalf,
     buf: &mut BytesMut,
     version: ProtocolVersion,
     max: usize,
+    grow: usize,
 ) -> Result<Option<Packet>, Exit> {
     loop {
         match decode(buf, version, max) {
@@ -83,7 +101,7 @@ async fn read_packet(
             buf.reserve(if buf.is_empty() {
                 READ_FIRST
             } else {
-                READ_MORE
+                still_missing(buf).map_or(grow, |m| m.clamp(READ_MIN_SPARE, grow))
             });
         }
         match rd.try_read_buf(buf) {
@@ -189,7 +207,7 @@ async fn handshake(
     let first = tokio::select! {
         r = tokio::time::timeout(
             state.config.connect_timeout,
-            read_packet(state, rd, rbuf, ProtocolVersion::V311, max_in),
+            read_packet(state, rd, rbuf, ProtocolVersion::V311, max_in, READ_MORE_CONNECT),
         ) => r,
         _ = super::state::stopped(shutdown) => return None,
     };
@@ -199,6 +217,7 @@ async fn handshake(
             // Unsupported protocol level: CONNACK 0x01 (3.1.1) before closing
             // [MQTT-3.1.2-2].
             let refused = rc == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION;
+            connect::log_bad_connect(state, peer, rc, &why);
             if refused {
                 let mut out = BytesMut::new();
                 let ack = Packet::ConnAck(ConnAck {
@@ -209,38 +228,27 @@ async fn handshake(
                 let _ = wr.write_all(&out).await;
                 let _ = wr.shutdown().await;
             }
-            blog!(
-                state.log,
-                LogTypes::NOTICE,
-                "Client <unknown> disconnected due to malformed packet ({why})."
-            );
             if refused {
                 drain(state, rd, rbuf).await;
             }
             return None;
         }
         Ok(Ok(Some(_))) => {
-            blog!(
-                state.log,
-                LogTypes::NOTICE,
+            state.log.connection(format_args!(
                 "Client <unknown> disconnected due to protocol error."
-            );
+            ));
             return None;
         }
         Ok(Ok(None)) | Ok(Err(_)) => {
-            blog!(
-                state.log,
-                LogTypes::NOTICE,
-                "Client <unknown> closed its connection."
-            );
+            state
+                .log
+                .connection(format_args!("Client <unknown> closed its connection."));
             return None;
         }
         Err(_) => {
-            blog!(
-                state.log,
-                LogTypes::NOTICE,
+            state.log.connection(format_args!(
                 "Client <unknown> has exceeded timeout, disconnecting."
-            );
+            ));
             return None;
         }
     };
@@ -249,16 +257,6 @@ async fn handshake(
     match connect::accept(state, *connect, peer) {
         Ok(info) => Some(info),
         Err(mut ack) => {
-            blog!(
-                state.log,
-                LogTypes::DEBUG,
-                "Sending CONNACK to <unknown> (0, {})",
-                if version.is_v5() {
-                    ack.reason.0
-                } else {
-                    ack.reason.to_v3_connack()
-                }
-            );
             if !version.is_v5() {
                 ack.properties = Default::default();
             }
@@ -330,7 +328,7 @@ async fn read_loop(
     let grace =
         (info.keep_alive > 0).then(|| Duration::from_millis(u64::from(info.keep_alive) * 1500));
     loop {
-        let next = read_packet(state, rd, rbuf, info.version, info.max_packet_in);
+        let next = read_packet(state, rd, rbuf, info.version, info.max_packet_in, READ_MORE);
         // The packet is handled within the match, so that no decoded packet is kept
         // in this future's state across an await.
         let handled_now = match grace {
@@ -489,21 +487,17 @@ async fn teardown(state: &Arc<State>, info: ConnInfo, exit: Exit) {
     let log = &state.log;
     let current = info.session.detach(info.link.generation);
     state.stats.client_disconnected();
+    if let Exit::Protocol(_, why) = &exit {
+        tracing::debug!("client {id} broke the protocol: {why}");
+    }
     if log.connections(LogTypes::NOTICE) {
-        let line = match &exit {
-            Exit::Disconnect { .. } => format!("Client {id} disconnected."),
-            Exit::Eof | Exit::Io(_) => format!("Client {id} closed its connection."),
-            Exit::KeepAlive => format!("Client {id} has exceeded timeout, disconnecting."),
-            Exit::Protocol(rc, why) if *rc == ReasonCode::MALFORMED_PACKET => {
-                format!("Client {id} disconnected due to malformed packet ({why}).")
-            }
-            Exit::Protocol(_, why) => {
-                tracing::debug!("client {id} broke the protocol: {why}");
-                format!("Client {id} disconnected due to protocol error.")
-            }
-            Exit::Closed => format!("Client {id} disconnected."),
-        };
-        log.log(LogTypes::NOTICE, format_args!("{line}"));
+        // Like mosquitto, no line for a connection taken over by a new one with the
+        // same client id (its session now has another link, or was ended by a
+        // Clean Start takeover) or closed at shutdown.
+        let quiet = !current || lock(&info.session.state).ended || *state.shutdown.borrow();
+        if let Some(line) = exit.log_line(id, quiet) {
+            log.log(LogTypes::NOTICE, format_args!("{line}"));
+        }
     }
     let will = match exit {
         Exit::Disconnect { will: false } => None,
@@ -586,4 +580,23 @@ fn spawn_delayed_will(
             state.publish_will(will, &id).await;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::still_missing;
+
+    #[test]
+    fn still_missing_reads_the_fixed_header() {
+        assert_eq!(still_missing(&[]), None);
+        assert_eq!(still_missing(&[0x10]), None);
+        // Remaining Length 10, 2 of 12 bytes here.
+        assert_eq!(still_missing(&[0x10, 10]), Some(10));
+        // Remaining Length 200 (0xC8 0x01), 3 + 200 bytes in all, 5 here.
+        assert_eq!(still_missing(&[0x30, 0xC8, 0x01, 0, 0]), Some(198));
+        // An unfinished Remaining Length.
+        assert_eq!(still_missing(&[0x30, 0xFF, 0xFF]), None);
+        // A whole packet and more: nothing missing.
+        assert_eq!(still_missing(&[0xC0, 0, 0xC0]), Some(0));
+    }
 }

@@ -6,15 +6,14 @@
 
 use super::connect::ConnInfo;
 use super::log::{LogTypes, blog};
-use super::message::Message;
+use super::message::{COPY_LIMIT, Message, own_bytes};
 use super::router::Subscriber;
 use super::session::{CONTROL_LIMIT, Delivery, SubEntry, lock};
 use super::state::State;
 use crate::protocol::{
-    Ack, ByteStr, Packet, Properties, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe,
-    UnsubAck, Unsubscribe, topic,
+    Ack, ByteStr, Packet, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe, UnsubAck,
+    Unsubscribe, topic,
 };
-use bytes::Bytes;
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -40,6 +39,34 @@ pub enum Exit {
     Closed,
 }
 
+impl Exit {
+    /// mosquitto's words for a connection of client `id` that ended this way, or
+    /// `None` where mosquitto prints nothing: when `quiet` (the connection was taken
+    /// over by a new one with the same client identifier, or closed because the
+    /// broker shuts down) and the connection simply closed.
+    pub fn log_line(&self, id: &str, quiet: bool) -> Option<String> {
+        Some(match self {
+            Exit::Disconnect { .. } => format!("Client {id} disconnected."),
+            Exit::Eof | Exit::Io(_) | Exit::Closed if quiet => return None,
+            Exit::Eof | Exit::Io(_) | Exit::Closed => format!("Client {id} closed its connection."),
+            Exit::KeepAlive => format!("Client {id} has exceeded timeout, disconnecting."),
+            Exit::Protocol(rc, _) => format!("Client {id} disconnected due to {}.", cause(*rc)),
+        })
+    }
+}
+
+/// How mosquitto names the reason of a connection it closes for a bad packet.
+pub fn cause(rc: ReasonCode) -> &'static str {
+    match rc {
+        ReasonCode::MALFORMED_PACKET | ReasonCode::TOPIC_FILTER_INVALID => "malformed packet",
+        ReasonCode::PACKET_TOO_LARGE => "oversize packet",
+        ReasonCode::QOS_NOT_SUPPORTED
+        | ReasonCode::RETAIN_NOT_SUPPORTED
+        | ReasonCode::BAD_AUTHENTICATION_METHOD => "QoS too high or retain not supported",
+        _ => "protocol error",
+    }
+}
+
 /// The rest of a packet's handling that has to wait (see [`Inbound::handle`]).
 pub type Wait<'a> = Pin<Box<dyn Future<Output = Result<(), Exit>> + Send + 'a>>;
 
@@ -51,16 +78,6 @@ pub struct Inbound<'a> {
     pub info: &'a ConnInfo,
     /// Topic aliases the client set (client to server) [MQTT-3.3.2-12].
     pub aliases: HashMap<u16, ByteStr>,
-}
-
-/// Copy a message's topic, payload and correlation data out of the read buffer they
-/// were decoded from, for a message the broker keeps (retained message, will).
-pub fn unshare(topic: &mut ByteStr, payload: &mut Bytes, properties: &mut Properties) {
-    *topic = ByteStr::from(topic.as_str());
-    *payload = Bytes::copy_from_slice(payload);
-    if let Some(d) = properties.correlation_data.as_mut() {
-        *d = Bytes::copy_from_slice(d);
-    }
 }
 
 fn protocol_error(reason: ReasonCode, why: &str) -> Exit {
@@ -143,6 +160,14 @@ impl<'a> Inbound<'a> {
                 );
                 let error = a.reason.is_error();
                 let found = lock(&self.info.session.state).pubrec(a.packet_id, error);
+                if !found && !error {
+                    blog!(
+                        log,
+                        LogTypes::WARNING,
+                        "Warning: Received PUBREC from {id} for an unknown packet identifier {}.",
+                        a.packet_id
+                    );
+                }
                 if error {
                     self.info.link.wake.notify_one();
                     return Ok(None);
@@ -231,10 +256,17 @@ impl<'a> Inbound<'a> {
                     will: d.reason != ReasonCode::SUCCESS,
                 })
             }
-            Packet::Connect(_) => Err(protocol_error(
-                ReasonCode::PROTOCOL_ERROR,
-                "second CONNECT [MQTT-3.1.0-2]",
-            )),
+            Packet::Connect(_) => {
+                blog!(
+                    log,
+                    LogTypes::NOTICE,
+                    "Bad client {id} sending multiple CONNECT messages."
+                );
+                Err(protocol_error(
+                    ReasonCode::PROTOCOL_ERROR,
+                    "second CONNECT [MQTT-3.1.0-2]",
+                ))
+            }
             Packet::Auth(_) => Err(protocol_error(
                 ReasonCode::PROTOCOL_ERROR,
                 "AUTH without an authentication method [MQTT-4.12.0-1]",
@@ -282,22 +314,18 @@ impl<'a> Inbound<'a> {
                     }
                 }
             } else {
-                self.aliases.insert(alias, p.topic.clone());
+                // A copy: the topic is a slice of the read buffer, which the alias
+                // table would otherwise keep alive for the whole connection.
+                self.aliases.insert(alias, ByteStr::from(p.topic.as_str()));
             }
         }
-        blog!(
-            state.log,
-            LogTypes::DEBUG,
-            "Received PUBLISH from {id} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
-            u8::from(p.dup),
-            p.qos.as_u8(),
-            u8::from(p.retain),
-            p.packet_id,
-            p.topic,
-            p.payload.len()
-        );
         if p.qos > state.config.max_qos {
             // [MQTT-3.2.2-11]
+            blog!(
+                state.log,
+                LogTypes::INFORMATION,
+                "Too high QoS in PUBLISH from {id}, disconnecting."
+            );
             return Err(protocol_error(
                 ReasonCode::QOS_NOT_SUPPORTED,
                 "QoS above the maximum QoS",
@@ -309,6 +337,25 @@ impl<'a> Inbound<'a> {
                 ReasonCode::RETAIN_NOT_SUPPORTED,
                 "retained messages are not supported",
             ));
+        }
+        let limit = state.config.message_size_limit;
+        let (qos, packet_id) = (p.qos, p.packet_id);
+        if limit > 0 && p.payload.len() > limit {
+            // Like mosquitto, checked before the topic: acknowledged with 0x95 (also
+            // in the 3.1.1 log line, although a 3.1.1 PUBACK carries no reason code)
+            // and not forwarded.
+            blog!(
+                state.log,
+                LogTypes::DEBUG,
+                "Dropped too large PUBLISH from {id} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+                u8::from(p.dup),
+                p.qos.as_u8(),
+                u8::from(p.retain),
+                p.packet_id,
+                p.topic,
+                p.payload.len()
+            );
+            return Ok(self.acknowledge(qos, packet_id, ReasonCode::PACKET_TOO_LARGE));
         }
         if is_sys_topic(&p.topic) {
             // `$SYS` belongs to the broker: clients may not publish there (section
@@ -326,21 +373,35 @@ impl<'a> Inbound<'a> {
                 p.topic,
                 p.payload.len()
             );
-            let reason = if v5 {
-                ReasonCode::NOT_AUTHORIZED
-            } else {
-                ReasonCode::SUCCESS
-            };
-            return Ok(self.acknowledge(p.qos, p.packet_id, reason));
+            // 3.1.1 acknowledgements carry no reason code: 0x87 shows only in the log
+            // line, as in mosquitto's.
+            return Ok(self.acknowledge(qos, packet_id, ReasonCode::NOT_AUTHORIZED));
         }
+        blog!(
+            state.log,
+            LogTypes::DEBUG,
+            "Received PUBLISH from {id} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+            u8::from(p.dup),
+            p.qos.as_u8(),
+            u8::from(p.retain),
+            p.packet_id,
+            p.topic,
+            p.payload.len()
+        );
         let session = &info.session;
         if p.qos == QoS::ExactlyOnce {
             let (resent, unacked) = {
-                let st = lock(&session.state);
-                (
-                    st.incoming_qos2.contains(&p.packet_id),
-                    st.incoming_qos2.len(),
-                )
+                let mut st = lock(&session.state);
+                let resent = st.incoming_qos2.contains(&p.packet_id);
+                let unacked = st.incoming_qos2.len();
+                if !resent && (!v5 || unacked < usize::from(info.receive_max)) {
+                    // Recorded before routing, which may wait, so that a copy resent
+                    // meanwhile (on this connection or a new one of the session) is
+                    // not routed again [MQTT-4.3.3-10]; taken back if the PUBREC
+                    // reports an error.
+                    st.incoming_qos2.insert(p.packet_id);
+                }
+                (resent, unacked)
             };
             if resent {
                 // A resent QoS 2 PUBLISH is not delivered again [MQTT-4.3.3-10].
@@ -360,22 +421,6 @@ impl<'a> Inbound<'a> {
                 ));
             }
         }
-        let limit = state.config.message_size_limit;
-        let (qos, packet_id) = (p.qos, p.packet_id);
-        if limit > 0 && p.payload.len() > limit {
-            blog!(
-                state.log,
-                LogTypes::NOTICE,
-                "Dropped too large PUBLISH from {id} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
-                u8::from(p.dup),
-                p.qos.as_u8(),
-                u8::from(p.retain),
-                p.packet_id,
-                p.topic,
-                p.payload.len()
-            );
-            return Ok(self.acknowledge(qos, packet_id, ReasonCode::PACKET_TOO_LARGE));
-        }
         if v5
             && p.properties.payload_format_indicator == Some(1)
             && std::str::from_utf8(&p.payload).is_err()
@@ -391,10 +436,12 @@ impl<'a> Inbound<'a> {
             }
             return Ok(self.acknowledge(qos, packet_id, ReasonCode::PAYLOAD_FORMAT_INVALID));
         }
-        if p.retain {
-            // A retained message may stay for long: in its own allocations, not
-            // slices of (and keeping alive) a whole read buffer.
-            unshare(&mut p.topic, &mut p.payload, &mut p.properties);
+        if p.retain || p.payload.len() <= COPY_LIMIT {
+            // A message may stay for long (retained, or queued for a subscriber
+            // that is away or slow): in its own allocation, not slices of (and
+            // keeping alive) a whole read buffer. Large payloads fill most of their
+            // buffer anyway and are not copied unless retained.
+            own_bytes(&mut p.topic, &mut p.payload, &mut p.properties);
         }
         let msg = Message::new(
             p.topic,
@@ -446,10 +493,10 @@ impl<'a> Inbound<'a> {
                 self.send(Packet::PubAck(ack))
             }
             QoS::ExactlyOnce => {
-                if !reason.is_error() {
+                if reason.is_error() {
                     lock(&self.info.session.state)
                         .incoming_qos2
-                        .insert(packet_id);
+                        .remove(&packet_id);
                 }
                 blog!(
                     log,
@@ -470,18 +517,21 @@ impl<'a> Inbound<'a> {
         blog!(log, LogTypes::DEBUG, "Received SUBSCRIBE from {id}");
         let sub_id = s.properties.subscription_identifiers.first().copied();
         let mut codes = Vec::with_capacity(s.filters.len());
-        let mut retained: Vec<Delivery> = Vec::new();
+        // Filters whose retained messages go out after the SUBACK, one filter at a
+        // time, each message as the queue has room: never all of them in memory.
+        let mut retained_for: Vec<(String, QoS)> = Vec::new();
         for f in s.filters {
+            let mut options = f.options;
+            // Granted QoS may be lower than requested [MQTT-3.9.3-1].
+            options.qos = state.grant(f.options.qos);
+            // The granted QoS, as mosquitto logs it.
             blog!(
                 log,
                 LogTypes::DEBUG,
                 "\t{} (QoS {})",
                 f.filter,
-                f.options.qos.as_u8()
+                options.qos.as_u8()
             );
-            let mut options = f.options;
-            // Granted QoS may be lower than requested [MQTT-3.9.3-1].
-            options.qos = state.grant(f.options.qos);
             let existed = {
                 let mut r = state.router.write().unwrap_or_else(|e| e.into_inner());
                 r.subscribe(
@@ -525,17 +575,7 @@ impl<'a> Inbound<'a> {
                 RetainHandling::DoNotSend => false,
             };
             if send && !topic::is_shared(&f.filter) && state.config.retain_available {
-                let msgs = state
-                    .retained
-                    .read()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .matching(&f.filter);
-                retained.extend(msgs.into_iter().map(|m| Delivery {
-                    qos: m.qos.min(options.qos),
-                    msg: m,
-                    retain: true,
-                    sub_ids: sub_id.into_iter().collect(),
-                }));
+                retained_for.push((f.filter, options.qos));
             }
         }
         blog!(log, LogTypes::DEBUG, "Sending SUBACK to {id}");
@@ -545,9 +585,27 @@ impl<'a> Inbound<'a> {
             properties: Default::default(),
         }))
         .await;
-        for d in retained {
-            state.wait_for_room(&info.session).await;
-            state.deliver_now(&info.session, d);
+        for (filter, qos) in retained_for {
+            let msgs = state
+                .retained
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .matching(&filter);
+            for m in msgs {
+                if !state.wait_for_room(&info.session).await {
+                    // The client does not read: the rest would be dropped at its full
+                    // queue anyway.
+                    state.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                let d = Delivery {
+                    qos: m.qos.min(qos),
+                    msg: m,
+                    retain: true,
+                    sub_ids: sub_id.into_iter().collect(),
+                };
+                state.deliver_now(&info.session, d);
+            }
         }
     }
 
@@ -587,4 +645,42 @@ impl<'a> Inbound<'a> {
 /// not publish to.
 fn is_sys_topic(topic_name: &str) -> bool {
     topic_name == "$SYS" || topic_name.starts_with("$SYS/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_of_connection_lines_in_mosquittos_words() {
+        let line = |e: Exit, quiet| e.log_line("c1", quiet);
+        assert_eq!(
+            line(Exit::Disconnect { will: false }, false).as_deref(),
+            Some("Client c1 disconnected.")
+        );
+        assert_eq!(
+            line(Exit::Eof, false).as_deref(),
+            Some("Client c1 closed its connection.")
+        );
+        // Taken over or shut down: nothing, as mosquitto.
+        assert_eq!(line(Exit::Eof, true), None);
+        assert_eq!(line(Exit::Closed, true), None);
+        assert_eq!(
+            line(Exit::KeepAlive, false).as_deref(),
+            Some("Client c1 has exceeded timeout, disconnecting.")
+        );
+        let protocol = |rc| line(Exit::Protocol(rc, String::new()), false);
+        assert_eq!(
+            protocol(ReasonCode::MALFORMED_PACKET).as_deref(),
+            Some("Client c1 disconnected due to malformed packet.")
+        );
+        assert_eq!(
+            protocol(ReasonCode::PACKET_TOO_LARGE).as_deref(),
+            Some("Client c1 disconnected due to oversize packet.")
+        );
+        assert_eq!(
+            protocol(ReasonCode::TOPIC_NAME_INVALID).as_deref(),
+            Some("Client c1 disconnected due to protocol error.")
+        );
+    }
 }

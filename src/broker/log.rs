@@ -1,6 +1,16 @@
 //! mosquitto-style log lines: `<unix-seconds>: <message>` in mosquitto's own words,
 //! filtered by `log_type`, written to stderr (or stdout) and also emitted as
 //! `tracing` events for programs that embed the broker.
+//!
+//! Each line has mosquitto 2.0's words, arguments and log type (the takeover line,
+//! for one, is an error), so `mosquitto -v` users see what they know;
+//! `tests/interop/logs.rs` compares both brokers' logs line for line. On purpose,
+//! mq names itself (`mq version ...`), says `malformed packet` where the
+//! specification does (mosquitto sometimes says `protocol error`), and replaces
+//! mosquitto's `Bad socket read/write on client X: ...` for a refused QoS or retain
+//! flag by its own `disconnected due to QoS too high or retain not supported`. Lines
+//! are coloured (dim timestamp, red errors, yellow warnings) only when the
+//! destination is a terminal and `NO_COLOR` is unset.
 
 use std::io::{IsTerminal, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -88,12 +98,11 @@ impl Logger {
             LogDest::Stdout => std::io::stdout().is_terminal(),
             LogDest::None => false,
         };
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Logger {
             types,
             dest,
             timestamp,
-            colour: terminal && !no_color,
+            colour: colour_wanted(terminal, std::env::var_os("NO_COLOR").as_deref()),
             connection_messages,
         }
     }
@@ -107,6 +116,14 @@ impl Logger {
     /// Whether connect/disconnect messages are logged.
     pub fn connections(&self, t: LogTypes) -> bool {
         self.connection_messages && self.enabled(t)
+    }
+
+    /// Write a connect/disconnect line (type notice), unless `connection_messages`
+    /// is off.
+    pub fn connection(&self, msg: std::fmt::Arguments<'_>) {
+        if self.connections(LogTypes::NOTICE) {
+            self.log(LogTypes::NOTICE, msg);
+        }
     }
 
     /// Write one line of type `t`.
@@ -150,6 +167,13 @@ impl Logger {
     }
 }
 
+/// Colour only on a terminal, and not when `NO_COLOR` is set to anything but the
+/// empty string (no-color.org). mosquitto never colours; mq dims the timestamp and
+/// shows errors in red and warnings in yellow.
+fn colour_wanted(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 /// Log a formatted line if its type is enabled: `blog!(logger, LogTypes::DEBUG, "...", args)`.
 macro_rules! blog {
     ($logger:expr, $t:expr, $($arg:tt)*) => {{
@@ -160,3 +184,28 @@ macro_rules! blog {
     }};
 }
 pub(crate) use blog;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(colour_wanted(true, None));
+        assert!(colour_wanted(true, Some(OsStr::new(""))));
+        assert!(!colour_wanted(true, Some(OsStr::new("1"))));
+        assert!(!colour_wanted(false, None));
+    }
+
+    #[test]
+    fn log_types_like_mosquitto() {
+        assert_eq!(LogTypes::from_name("all"), Some(LogTypes::ALL));
+        assert!(LogTypes::DEFAULT.contains(LogTypes::NOTICE));
+        assert!(LogTypes::DEFAULT.contains(LogTypes::INFORMATION));
+        assert!(!LogTypes::DEFAULT.contains(LogTypes::DEBUG));
+        assert!(!LogTypes::DEFAULT.contains(LogTypes::SUBSCRIBE));
+        assert!(!LogTypes::NONE.contains(LogTypes::NONE));
+        assert_eq!(LogTypes::from_name("informational"), None);
+    }
+}
