@@ -129,25 +129,29 @@ impl BrokerBuilder {
         );
         let (tx, _) = watch::channel(false);
         let version = env!("CARGO_PKG_VERSION");
-        blog!(logger, LogTypes::NOTICE, "mq version {version} starting");
+        blog!(
+            logger,
+            LogTypes::INFORMATION,
+            "mq version {version} starting"
+        );
         match &config.source {
-            Some(f) => blog!(logger, LogTypes::NOTICE, "Config loaded from {f}."),
-            None => blog!(logger, LogTypes::NOTICE, "Using default config."),
+            Some(f) => blog!(logger, LogTypes::INFORMATION, "Config loaded from {f}."),
+            None => blog!(logger, LogTypes::INFORMATION, "Using default config."),
         }
         if local_only {
             blog!(
                 logger,
-                LogTypes::NOTICE,
+                LogTypes::WARNING,
                 "Starting in local only mode. Connections will only be possible from clients running on this machine."
             );
             blog!(
                 logger,
-                LogTypes::NOTICE,
+                LogTypes::WARNING,
                 "Create a configuration file which defines a listener to allow remote access."
             );
             blog!(
                 logger,
-                LogTypes::NOTICE,
+                LogTypes::WARNING,
                 "For more details see https://mosquitto.org/documentation/authentication-methods/"
             );
         }
@@ -171,7 +175,11 @@ impl BrokerBuilder {
         if !sys_interval.is_zero() {
             tokio::spawn(sys::run(state.clone(), sys_interval));
         }
-        blog!(state.log, LogTypes::NOTICE, "mq version {version} running");
+        blog!(
+            state.log,
+            LogTypes::INFORMATION,
+            "mq version {version} running"
+        );
         Ok(BrokerHandle {
             addrs,
             shutdown: tx,
@@ -297,7 +305,7 @@ impl BrokerHandle {
         if first {
             blog!(
                 self.state.log,
-                LogTypes::NOTICE,
+                LogTypes::INFORMATION,
                 "mq version {} terminating",
                 env!("CARGO_PKG_VERSION")
             );

@@ -10,4 +10,5 @@ mod bench;
 mod broker;
 mod cli;
 mod client;
+mod logs;
 mod peers;
