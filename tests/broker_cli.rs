@@ -101,6 +101,24 @@ fn sigterm_exits_cleanly_with_code_0() {
     b.wait_for("terminating", LOG_WAIT);
 }
 
+/// SIGHUP asks mosquitto to reload its configuration; `mq broker` says that is not
+/// supported yet and keeps serving (a hang-up must not kill it).
+#[cfg(unix)]
+#[test]
+fn sighup_is_answered_and_the_broker_keeps_serving() {
+    let mut b = MqBroker::start(&["-p", "0"]);
+    let pid = b.child.id().to_string();
+    let status = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+    assert!(status.success());
+    b.wait_for("SIGHUP is not supported yet", LOG_WAIT);
+    connect_publish_disconnect(b.port);
+    assert!(b.child.try_wait().unwrap().is_none(), "the broker exited");
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    let code = wait_until_exit(&mut b.child, Duration::from_secs(5)).expect("broker did not exit");
+    assert_eq!(code.code(), Some(0));
+}
+
 #[test]
 fn config_unknown_option_names_file_line_and_suggestion() {
     let (_dir, conf) = config_file("listener 0 127.0.0.1\nmax_conections 10\n");

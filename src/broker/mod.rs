@@ -277,6 +277,12 @@ pub struct BrokerHandle {
 }
 
 impl BrokerHandle {
+    /// Write a line to the broker's log (when its type is enabled), in the same
+    /// format as the broker's own lines.
+    pub fn log(&self, types: LogTypes, msg: std::fmt::Arguments<'_>) {
+        self.state.log.log(types, msg);
+    }
+
     /// The first bound listener address (port 0 resolved).
     pub fn local_addr(&self) -> SocketAddr {
         // Invariant: `start` fails unless at least one listener is bound.

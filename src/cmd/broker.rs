@@ -45,9 +45,47 @@ pub async fn run(args: BrokerArgs) -> anyhow::Result<i32> {
     // Watch for the signals before the listeners open, so a SIGTERM sent as soon as
     // the port is announced is a clean shutdown, not the default abrupt exit.
     let stop = tokio::spawn(crate::shutdown::signal());
+    let hup = watch_hangups();
     tokio::task::yield_now().await;
     let handle = Broker::builder().config(config).start().await?;
-    let _ = stop.await;
+    tokio::select! {
+        _ = stop => {}
+        () = hangups(&handle, hup) => {}
+    }
     handle.shutdown().await;
     Ok(0)
+}
+
+/// SIGHUP, watched from before the listeners open like the stop signals.
+#[cfg(unix)]
+type Hangups = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangups = ();
+
+#[cfg(unix)]
+fn watch_hangups() -> Hangups {
+    use tokio::signal::unix::{SignalKind, signal};
+    signal(SignalKind::hangup()).ok()
+}
+#[cfg(not(unix))]
+fn watch_hangups() -> Hangups {}
+
+/// SIGHUP (a closed terminal, or `kill -HUP` to reload): mosquitto reloads its
+/// configuration; reloading is not supported yet, so the broker says so and keeps
+/// running with its current configuration instead of dying. Never resolves.
+#[cfg_attr(not(unix), allow(unused_variables, unused_mut))]
+async fn hangups(handle: &crate::broker::BrokerHandle, mut hup: Hangups) {
+    #[cfg(unix)]
+    if let Some(hup) = hup.as_mut() {
+        while hup.recv().await.is_some() {
+            handle.log(
+                LogTypes::WARNING,
+                format_args!(
+                    "Warning: reloading the configuration on SIGHUP is not supported yet; \
+                     keeping the current one."
+                ),
+            );
+        }
+    }
+    std::future::pending::<()>().await;
 }
