@@ -119,6 +119,70 @@ fn sighup_is_answered_and_the_broker_keeps_serving() {
     assert_eq!(code.code(), Some(0));
 }
 
+/// Send one packet and read the `expect` bytes that answer it.
+fn exchange(s: &mut TcpStream, packet: &[u8], expect: &[u8]) {
+    s.write_all(packet).unwrap();
+    let mut got = vec![0u8; expect.len()];
+    s.read_exact(&mut got).unwrap();
+    assert_eq!(got, expect);
+}
+
+/// A 3.1.1 CONNECT (clean session, keep alive 60) for `id`, and its CONNACK.
+fn connect_as(port: u16, id: &str) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut connect = vec![
+        0x10,
+        12 + id.len() as u8,
+        0,
+        4,
+        b'M',
+        b'Q',
+        b'T',
+        b'T',
+        4,
+        2,
+        0,
+        60,
+    ];
+    connect.extend_from_slice(&[0, id.len() as u8]);
+    connect.extend_from_slice(id.as_bytes());
+    exchange(&mut s, &connect, &[0x20, 2, 0, 0]);
+    s
+}
+
+/// Like mosquitto, the broker says once when a client's queue starts dropping
+/// messages (`max_queued_messages`).
+#[test]
+fn a_full_queue_logs_that_messages_are_dropped_like_mosquitto() {
+    let (_dir, conf) = config_file(
+        "listener 0 127.0.0.1\nallow_anonymous true\nmax_queued_messages 2\nmax_inflight_messages 1\n",
+    );
+    let b = MqBroker::start(&["-c", conf.to_str().unwrap()]);
+    // A QoS 1 subscriber that never acknowledges: one message in flight, two queued.
+    let mut sub = connect_as(b.port, "slow");
+    exchange(
+        &mut sub,
+        &[0x82, 6, 0, 1, 0, 1, b'q', 1],
+        &[0x90, 3, 0, 1, 1],
+    );
+    let mut publ = connect_as(b.port, "pub");
+    for id in 1..=3u8 {
+        exchange(
+            &mut publ,
+            &[0x32, 6, 0, 1, b'q', 0, id, b'x'],
+            &[0x40, 2, 0, id],
+        );
+    }
+    // The queue is full: a QoS 0 message is dropped, and that is logged.
+    publ.write_all(&[0x30, 4, 0, 1, b'q', b'y']).unwrap();
+    b.wait_for(
+        "Outgoing messages are being dropped for client slow.",
+        LOG_WAIT,
+    );
+    drop(sub);
+}
+
 #[test]
 fn config_unknown_option_names_file_line_and_suggestion() {
     let (_dir, conf) = config_file("listener 0 127.0.0.1\nmax_conections 10\n");

@@ -264,6 +264,9 @@ pub struct SessionState {
     pub ended: bool,
     /// A will waiting for its delay, cancelled by a reconnect [MQTT-3.1.3-9].
     pub will_pending: bool,
+    /// Messages for this client are being dropped (logged once per episode, cleared
+    /// when a message is queued without dropping one).
+    pub dropping: bool,
 }
 
 /// A session, shared by the broker's session table, the subscription tree and the
@@ -290,8 +293,10 @@ pub enum Enqueue {
     Queued,
     /// Queued in place of the oldest queued QoS 0 message, which was dropped.
     QueuedDroppingQos0,
-    /// Dropped (queue full for QoS 0, session offline, or ended).
+    /// Dropped: the queue is full.
     Dropped,
+    /// Not for this session: QoS 0 while it is away, or it has ended.
+    Discarded,
     /// Queue full: a QoS 1/2 publisher should wait for [`Session::space`] and retry.
     Full(Delivery),
 }
@@ -327,6 +332,7 @@ impl Session {
                 congested: false,
                 ended: false,
                 will_pending: false,
+                dropping: false,
             }),
             space: Notify::new(),
         }
@@ -338,11 +344,11 @@ impl Session {
     pub fn enqueue(&self, d: Delivery, limits: QueueLimits) -> Enqueue {
         let mut s = lock(&self.state);
         if s.ended {
-            return Enqueue::Dropped;
+            return Enqueue::Discarded;
         }
         let online = s.link.is_some();
         if !online && d.qos == QoS::AtMostOnce && !limits.queue_qos0 {
-            return Enqueue::Dropped;
+            return Enqueue::Discarded;
         }
         let mut queued = Enqueue::Queued;
         if s.queue_full(limits) {
@@ -359,6 +365,9 @@ impl Session {
                 None if !online || s.congested => return Enqueue::Dropped,
                 None => return Enqueue::Full(d),
             }
+        }
+        if matches!(queued, Enqueue::Queued) {
+            s.dropping = false;
         }
         s.pending_bytes += d.msg.len();
         s.pending.push_back(d);

@@ -150,8 +150,13 @@ impl State {
     fn offer(&self, session: &Session, d: Delivery, wait: bool) -> Option<Delivery> {
         match session.enqueue(d, self.queue_limits()) {
             Enqueue::Queued => None,
+            Enqueue::Discarded => {
+                self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
+                None
+            }
             Enqueue::Dropped | Enqueue::QueuedDroppingQos0 => {
                 self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
+                self.note_dropping(session);
                 None
             }
             Enqueue::Full(back) if wait => Some(back),
@@ -167,6 +172,19 @@ impl State {
     fn give_up(&self, session: &Session) {
         lock(&session.state).congested = true;
         self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
+        self.note_dropping(session);
+    }
+
+    /// Log, as mosquitto does, when a client's queue starts dropping messages.
+    fn note_dropping(&self, session: &Session) {
+        if !std::mem::replace(&mut lock(&session.state).dropping, true) {
+            blog!(
+                self.log,
+                LogTypes::NOTICE,
+                "Outgoing messages are being dropped for client {}.",
+                session.client_id
+            );
+        }
     }
 
     /// Queue one delivery without waiting: dropped and counted if the queue is full.
