@@ -347,13 +347,8 @@ impl<'a> Inbound<'a> {
             blog!(
                 state.log,
                 LogTypes::DEBUG,
-                "Dropped too large PUBLISH from {id} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
-                u8::from(p.dup),
-                p.qos.as_u8(),
-                u8::from(p.retain),
-                p.packet_id,
-                p.topic,
-                p.payload.len()
+                "Dropped too large PUBLISH from {id} {}",
+                PublishArgs(&p)
             );
             return Ok(self.acknowledge(qos, packet_id, ReasonCode::PACKET_TOO_LARGE));
         }
@@ -365,13 +360,8 @@ impl<'a> Inbound<'a> {
             blog!(
                 state.log,
                 LogTypes::DEBUG,
-                "Denied PUBLISH from {id} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
-                u8::from(p.dup),
-                p.qos.as_u8(),
-                u8::from(p.retain),
-                p.packet_id,
-                p.topic,
-                p.payload.len()
+                "Denied PUBLISH from {id} {}",
+                PublishArgs(&p)
             );
             // 3.1.1 acknowledgements carry no reason code: 0x87 shows only in the log
             // line, as in mosquitto's.
@@ -380,13 +370,8 @@ impl<'a> Inbound<'a> {
         blog!(
             state.log,
             LogTypes::DEBUG,
-            "Received PUBLISH from {id} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
-            u8::from(p.dup),
-            p.qos.as_u8(),
-            u8::from(p.retain),
-            p.packet_id,
-            p.topic,
-            p.payload.len()
+            "Received PUBLISH from {id} {}",
+            PublishArgs(&p)
         );
         let session = &info.session;
         if p.qos == QoS::ExactlyOnce {
@@ -638,6 +623,26 @@ impl<'a> Inbound<'a> {
             properties: Default::default(),
         }))
         .await;
+    }
+}
+
+/// The part of mosquitto's PUBLISH log lines after the client id:
+/// `(d0, q1, r0, m1, 'topic', ... (3 bytes))`.
+struct PublishArgs<'a>(&'a Publish);
+
+impl std::fmt::Display for PublishArgs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = self.0;
+        write!(
+            f,
+            "(d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
+            u8::from(p.dup),
+            p.qos.as_u8(),
+            u8::from(p.retain),
+            p.packet_id,
+            p.topic,
+            p.payload.len()
+        )
     }
 }
 
