@@ -155,7 +155,7 @@ async fn idle_connections_cost_little_memory() {
     if let (Some(before), Some(after)) = (before, broker.resident_bytes()) {
         let per = after.saturating_sub(before) / N as u64;
         eprintln!("mq broker: {} bytes per idle connection", per);
-        // About 3 KB here (2.6 KB in a release build); the bound leaves room
+        // About 3 KB here (2.8 KB in a release build); the bound leaves room
         // for allocator noise, not for a buffer held while idle.
         assert!(
             per < 6 * 1024,
