@@ -18,7 +18,7 @@ use crate::protocol::{
 use bytes::BytesMut;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -153,7 +153,8 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
     };
 
     let exit = {
-        let reader = read_loop(&state, &info, &mut rd, &mut rbuf);
+        let handling = AtomicBool::new(false);
+        let reader = read_loop(&state, &info, &mut rd, &mut rbuf, &handling);
         let writer = write_loop(&state, &info, &mut wr);
         tokio::pin!(reader);
         tokio::pin!(writer);
@@ -168,11 +169,15 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
                 let _ = tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await;
                 exit
             }
-            () = &mut writer => Exit::Closed,
+            () = &mut writer => {
+                finish_handling(&state, &handling, &mut reader).await;
+                Exit::Closed
+            }
             // Closed by the broker (takeover) while the writer may be stuck on a
             // client that does not read: stop reading it too, and give the writer
             // a bounded time to flush [MQTT-3.1.4-3].
             () = info.link.closing.notified() => {
+                finish_handling(&state, &handling, &mut reader).await;
                 let _ = tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await;
                 Exit::Closed
             }
@@ -188,6 +193,22 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
     Box::pin(teardown(&state, info, exit)).await;
     if broker_closed {
         Box::pin(drain(&state, &mut rd, &mut rbuf)).await;
+    }
+}
+
+/// Let a reader that is in the middle of a packet (a message waiting for room in
+/// subscriber queues) finish it before the connection closes, so the message is not
+/// half delivered: a resent copy would not be routed again [MQTT-4.3.3-10]. The
+/// reader stops by itself after that packet (its link is closed), within the
+/// backpressure deadline.
+async fn finish_handling(
+    state: &State,
+    handling: &AtomicBool,
+    reader: &mut (impl Future<Output = Exit> + Unpin),
+) {
+    if handling.load(Ordering::Acquire) {
+        let limit = state.config.queue_wait + FLUSH_TIMEOUT;
+        let _ = tokio::time::timeout(limit, reader).await;
     }
 }
 
@@ -304,11 +325,16 @@ async fn drain(state: &State, rd: &mut OwnedReadHalf, buf: &mut BytesMut) {
     }
 }
 
-/// Handle what [`read_packet`] returned: end of stream is [`Exit::Eof`].
+/// Handle what [`read_packet`] returned: end of stream is [`Exit::Eof`]. Nothing
+/// is handled once the broker closes the connection (a takeover may have happened
+/// while the reader waited for this packet).
 fn handle<'a>(
     inbound: &'a mut Inbound<'_>,
     read: Result<Option<Packet>, Exit>,
 ) -> Result<Option<Wait<'a>>, Exit> {
+    if inbound.info.link.closed.load(Ordering::Acquire) {
+        return Err(Exit::Closed);
+    }
     match read {
         Ok(Some(p)) => inbound.handle(p),
         Ok(None) => Err(Exit::Eof),
@@ -321,6 +347,7 @@ async fn read_loop(
     info: &ConnInfo,
     rd: &mut OwnedReadHalf,
     rbuf: &mut BytesMut,
+    handling: &AtomicBool,
 ) -> Exit {
     let mut inbound = Inbound::new(state, info);
     let mut handled: u32 = 0;
@@ -328,6 +355,11 @@ async fn read_loop(
     let grace =
         (info.keep_alive > 0).then(|| Duration::from_millis(u64::from(info.keep_alive) * 1500));
     loop {
+        // A connection the broker closes (takeover) reads nothing more: the new
+        // connection of the session carries on [MQTT-3.1.4-3].
+        if info.link.closed.load(Ordering::Acquire) {
+            return Exit::Closed;
+        }
         let next = read_packet(state, rd, rbuf, info.version, info.max_packet_in, READ_MORE);
         // The packet is handled within the match, so that no decoded packet is kept
         // in this future's state across an await.
@@ -344,6 +376,7 @@ async fn read_loop(
                 // The keep alive runs on while handling waits: a client that stops
                 // reading makes the broker stop reading it, and then must not hold
                 // its connection for ever [MQTT-3.1.2-24].
+                handling.store(true, Ordering::Release);
                 let done = match grace {
                     Some(g) => match tokio::time::timeout(g, wait).await {
                         Ok(r) => r,
@@ -351,6 +384,7 @@ async fn read_loop(
                     },
                     None => wait.await,
                 };
+                handling.store(false, Ordering::Release);
                 if let Err(exit) = done {
                     return exit;
                 }

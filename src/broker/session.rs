@@ -52,6 +52,8 @@ pub struct Link {
     pub outbox: Mutex<Outbox>,
     /// Signalled once when the connection is to be closed (see [`Link::close`]).
     pub closing: Notify,
+    /// Set when the connection is to be closed: its reader handles nothing more.
+    pub closed: AtomicBool,
 }
 
 /// Most control bytes a reader queues before waiting for its writer.
@@ -69,6 +71,7 @@ impl Link {
             drained: Notify::new(),
             outbox: Mutex::new(Outbox::default()),
             closing: Notify::new(),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -99,6 +102,7 @@ impl Link {
                 ob.close = Some(reason.filter(|_| self.version.is_v5()));
                 // A permit: the connection sees it even if it is not waiting yet.
                 self.closing.notify_one();
+                self.closed.store(true, Ordering::Release);
             }
         }
         self.wake.notify_one();
