@@ -8,7 +8,7 @@ use super::log::{LogTypes, Logger, blog};
 use super::message::Message;
 use super::retain::RetainedStore;
 use super::router::Router;
-use super::session::{Delivery, Enqueue, QueueLimits, Session, lock};
+use super::session::{Delivery, Enqueue, QueueLimits, Session, SessionState, lock};
 use super::sys::Stats;
 use crate::protocol::{QoS, Will};
 use std::collections::HashMap;
@@ -22,6 +22,17 @@ const QUEUE_HARD_CAP: usize = 100_000;
 
 /// Hard cap of a session queue's payload bytes when `max_queued_bytes` is 0.
 const QUEUE_HARD_CAP_BYTES: usize = 32 << 20;
+
+/// How [`State::watch`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watched {
+    /// The deadline passed.
+    Deadline,
+    /// The condition held.
+    Done,
+    /// The broker is shutting down.
+    Shutdown,
+}
 
 /// State shared by all connections of one broker.
 #[derive(Debug)]
@@ -288,25 +299,11 @@ impl State {
     /// happens (or the broker shuts down), so a client that comes back leaves no timer
     /// behind.
     pub async fn expire(&self, session: &Arc<Session>, attach_count: u64, delay: Duration) {
+        let unresumed =
+            |s: &SessionState| s.link.is_none() && s.attach_count == attach_count && !s.ended;
         let deadline = tokio::time::Instant::now() + delay;
-        let mut shutdown = self.shutdown.clone();
-        let unresumed = |s: &super::session::SessionState| {
-            s.link.is_none() && s.attach_count == attach_count && !s.ended
-        };
-        loop {
-            // `space` is also signalled when a connection attaches and when the
-            // session ends.
-            let changed = session.space.notified();
-            tokio::pin!(changed);
-            changed.as_mut().enable();
-            if !unresumed(&lock(&session.state)) {
-                return;
-            }
-            tokio::select! {
-                () = tokio::time::sleep_until(deadline) => break,
-                () = stopped(&mut shutdown) => return,
-                () = &mut changed => {}
-            }
+        if self.watch(session, deadline, |s| !unresumed(s)).await != Watched::Deadline {
+            return;
         }
         {
             // Checked and taken out of the table under the table's lock, where a
@@ -333,6 +330,32 @@ impl State {
             session.client_id
         );
         self.end_session(session);
+    }
+
+    /// Wait until `deadline`, until `done` holds for the session's state, or until
+    /// the broker shuts down. `done` is checked at first and whenever the session's
+    /// `space` is signalled, which also happens when a connection attaches and when
+    /// the session ends.
+    pub async fn watch(
+        &self,
+        session: &Session,
+        deadline: tokio::time::Instant,
+        done: impl Fn(&SessionState) -> bool,
+    ) -> Watched {
+        let mut shutdown = self.shutdown.clone();
+        loop {
+            let changed = session.space.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if done(&lock(&session.state)) {
+                return Watched::Done;
+            }
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => return Watched::Deadline,
+                () = stopped(&mut shutdown) => return Watched::Shutdown,
+                () = &mut changed => {}
+            }
+        }
     }
 
     /// Largest packet accepted from clients (0 = the protocol's limit).

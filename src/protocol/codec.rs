@@ -30,23 +30,9 @@ pub fn decode(
         return Ok(None);
     };
     check_fixed_header_flags(first, version)?;
-    let mut remaining: usize = 0;
-    let mut header_len = 1;
-    loop {
-        let Some(&b) = buf.get(header_len) else {
-            return Ok(None);
-        };
-        remaining |= usize::from(b & 0x7F) << (7 * (header_len - 1));
-        header_len += 1;
-        if b & 0x80 == 0 {
-            break;
-        }
-        if header_len == 5 {
-            return Err(Error::Malformed(
-                "Remaining Length longer than four bytes [MQTT-1.5.5-1]",
-            ));
-        }
-    }
+    let Some((header_len, remaining)) = fixed_header(buf)? else {
+        return Ok(None);
+    };
     let total = header_len + remaining;
     if max_packet_size > 0 && total > max_packet_size {
         return Err(Error::PacketTooLarge {
@@ -60,6 +46,40 @@ pub fn decode(
     let mut frame = buf.split_to(total).freeze();
     let body = frame.split_off(header_len);
     decode_body(first, body, version).map(Some)
+}
+
+/// The fixed header at the start of `buf`: its length and the Remaining Length, or
+/// `None` while it is incomplete. A Remaining Length over four bytes is malformed
+/// [MQTT-1.5.5-1].
+fn fixed_header(buf: &[u8]) -> Result<Option<(usize, usize)>, Error> {
+    let mut remaining: usize = 0;
+    let mut header_len = 1;
+    loop {
+        let Some(&b) = buf.get(header_len) else {
+            return Ok(None);
+        };
+        remaining |= usize::from(b & 0x7F) << (7 * (header_len - 1));
+        header_len += 1;
+        if b & 0x80 == 0 {
+            return Ok(Some((header_len, remaining)));
+        }
+        if header_len == 5 {
+            return Err(Error::Malformed(
+                "Remaining Length longer than four bytes [MQTT-1.5.5-1]",
+            ));
+        }
+    }
+}
+
+/// The whole size of the packet at the start of `buf` (fixed header and Remaining
+/// Length), once its fixed header is complete; `None` before that, or when the
+/// header is malformed ([`decode`] says why). Lets a reader size its buffer for the
+/// packet it is receiving.
+pub fn frame_len(buf: &[u8]) -> Option<usize> {
+    fixed_header(buf)
+        .ok()
+        .flatten()
+        .map(|(header_len, remaining)| header_len + remaining)
 }
 
 /// Reject reserved packet types and wrong flag bits [MQTT-2.2.2-2], QoS 3
@@ -722,4 +742,22 @@ fn encode_inner(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frame_len;
+
+    #[test]
+    fn frame_len_reads_the_fixed_header() {
+        assert_eq!(frame_len(&[]), None);
+        assert_eq!(frame_len(&[0x10]), None);
+        // Remaining Length 10: 12 bytes in all.
+        assert_eq!(frame_len(&[0x10, 10]), Some(12));
+        // Remaining Length 200 (0xC8 0x01): 203 bytes in all.
+        assert_eq!(frame_len(&[0x30, 0xC8, 0x01, 0, 0]), Some(203));
+        // An unfinished Remaining Length, and one over four bytes [MQTT-1.5.5-1].
+        assert_eq!(frame_len(&[0x30, 0xFF, 0xFF]), None);
+        assert_eq!(frame_len(&[0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]), None);
+    }
 }

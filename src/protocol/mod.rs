@@ -15,7 +15,7 @@ mod reason;
 pub mod topic;
 mod wire;
 
-pub use codec::{MAX_REMAINING_LENGTH, decode, encode, encoded_len};
+pub use codec::{MAX_REMAINING_LENGTH, decode, encode, encoded_len, frame_len};
 pub use error::Error;
 pub use packet::{
     Ack, Auth, ByteStr, ConnAck, Connect, Disconnect, Packet, PacketType, Publish, RetainHandling,
