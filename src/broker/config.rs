@@ -166,6 +166,7 @@ const SUPPORTED: &[&str] = &[
     "connection_messages",
     "max_topic_alias",
     "max_qos",
+    "maximum_qos",
     "allow_zero_length_clientid",
     "auto_id_prefix",
     "queue_qos0_messages",
@@ -392,10 +393,11 @@ fn apply(
         "log_timestamp" => config.log_timestamp = parse_bool(key, value)?,
         "connection_messages" => config.connection_messages = parse_bool(key, value)?,
         "max_topic_alias" => config.max_topic_alias = parse_num(key, value)?,
-        "max_qos" => {
+        // mosquitto 2.0 reads `maximum_qos` as well as `max_qos`.
+        "max_qos" | "maximum_qos" => {
             let q: u8 = parse_num(key, value)?;
             config.max_qos =
-                QoS::from_u8(q).ok_or_else(|| format!("max_qos must be 0, 1 or 2, not {q}"))?;
+                QoS::from_u8(q).ok_or_else(|| format!("{key} must be 0, 1 or 2, not {q}"))?;
         }
         "allow_zero_length_clientid" => config.allow_zero_length_clientid = parse_bool(key, value)?,
         "auto_id_prefix" => config.auto_id_prefix = value.to_string(),

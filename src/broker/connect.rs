@@ -5,6 +5,7 @@
 use super::log::{LogTypes, blog};
 use super::session::{Caps, Link, Session, lock};
 use super::state::State;
+use super::takeover;
 use crate::protocol::{
     self, ConnAck, Connect, Packet, Properties, ProtocolVersion, QoS, ReasonCode, Will,
 };
@@ -82,16 +83,48 @@ fn assigned_id(state: &State) -> String {
     )
 }
 
-/// Accept or refuse a CONNECT. On refusal, the CONNACK to send before closing (its
-/// log lines are written here).
-pub fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, Box<ConnAck>> {
-    let version = c.protocol;
-    let client_id = c.client_id.clone();
-    let result = decide(state, c, peer);
-    if let Err(ack) = &result {
-        log_refusal(state, version, &client_id, peer, ack.reason);
+/// Why a CONNECT was not accepted.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Send this CONNACK, then close (its log lines are written).
+    ConnAck(Box<ConnAck>),
+    /// Close without a CONNACK: even the smallest one is larger than the client's
+    /// Maximum Packet Size [MQTT-3.1.2-24].
+    Close,
+}
+
+/// Accept or refuse a CONNECT. When the client identifier is connected already,
+/// the old connection is closed and ends first (see [`takeover`]).
+pub async fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, Refusal> {
+    let checked = match check(state, &c) {
+        Ok(checked) => checked,
+        Err(ack) => {
+            log_refusal(state, c.protocol, &c.client_id, peer, ack.reason);
+            return Err(Refusal::ConnAck(ack));
+        }
+    };
+    let props = if c.protocol.is_v5() {
+        connack_properties(state, &checked)
+    } else {
+        Properties::default()
+    };
+    // Checked before the session is touched: the Session Present flag does not
+    // change the size.
+    let max = client_max_packet_size(&c);
+    let ack = ConnAck {
+        session_present: false,
+        reason: ReasonCode::SUCCESS,
+        properties: props,
+    };
+    if max > 0 && protocol::encoded_len(&Packet::ConnAck(ack.clone()), c.protocol) > max {
+        state.log.connection(format_args!(
+            "Client {} disconnected: a CONNACK is larger than its Maximum Packet Size ({max} bytes).",
+            checked.client_id
+        ));
+        return Err(Refusal::Close);
     }
-    result
+    takeover::take_over(state, &checked.client_id, c.clean_start).await;
+    Ok(attach(state, c, checked, ack, peer))
 }
 
 /// mosquitto's lines for a refused CONNECT: the CONNACK, addressed to the client's
@@ -129,9 +162,14 @@ fn log_refusal(
             "Client <unknown> disconnected, not authorised."
         ));
     } else {
-        log.connection(format_args!(
-            "Client <unknown> disconnected due to {}.",
+        // A CONNECT is refused as too large only for its will's payload.
+        let cause = if reason == ReasonCode::PACKET_TOO_LARGE {
+            "oversize payload"
+        } else {
             super::inbound::cause(reason)
+        };
+        log.connection(format_args!(
+            "Client <unknown> disconnected due to {cause}."
         ));
     }
 }
@@ -182,16 +220,47 @@ fn unsupported_level(why: &str) -> Option<u8> {
     (0..=u8::MAX).find(|&l| protocol::Error::UnsupportedProtocolLevel(l).to_string() == why)
 }
 
-fn decide(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, Box<ConnAck>> {
-    let config = &state.config;
+/// What a CONNECT asks for, once checked.
+struct Checked {
+    /// The client identifier (assigned when the client sent none).
+    client_id: Arc<str>,
+    /// The identifier the broker assigned, for the CONNACK [MQTT-3.2.2-16].
+    assigned: Option<String>,
+    /// Keep alive in force.
+    keep_alive: u16,
+    /// Server Keep Alive for the CONNACK, when it differs from the client's.
+    server_keep_alive: Option<u16>,
+    /// Session Expiry Interval of the CONNECT (3.1.1: 0 or never).
+    expiry_at_connect: u32,
+    /// The same capped by `persistent_client_expiration`.
+    expiry: u32,
+}
+
+/// Every check of a CONNECT that may refuse it, in mosquitto's order.
+fn check(state: &State, c: &Connect) -> Result<Checked, Box<ConnAck>> {
+    let (client_id, assigned) = check_client_id(state, c)?;
+    check_authentication(state, c)?;
+    let (keep_alive, server_keep_alive) = check_keep_alive(state, c)?;
+    check_will(state, c)?;
+    let (expiry_at_connect, expiry) = session_expiry(state, c);
+    Ok(Checked {
+        client_id,
+        assigned,
+        keep_alive,
+        server_keep_alive,
+        expiry_at_connect,
+        expiry,
+    })
+}
+
+/// The client identifier, assigned when empty where that is allowed
+/// [MQTT-3.1.3-8] (3.1.1: only with clean session), [MQTT-3.2.2-16] (5.0).
+fn check_client_id(state: &State, c: &Connect) -> Result<(Arc<str>, Option<String>), Box<ConnAck>> {
     let version = c.protocol;
-    let v5 = version.is_v5();
-    let mut assigned = None;
-    let client_id: Arc<str> = if c.client_id.is_empty() {
-        // [MQTT-3.1.3-8] (3.1.1: only with clean session), [MQTT-3.2.2-16] (5.0).
-        if (!v5 && !c.clean_start)
+    if c.client_id.is_empty() {
+        if (!version.is_v5() && !c.clean_start)
             || version == ProtocolVersion::V31
-            || !config.allow_zero_length_clientid
+            || !state.config.allow_zero_length_clientid
         {
             return Err(refuse(
                 ReasonCode::CLIENT_IDENTIFIER_NOT_VALID,
@@ -199,27 +268,29 @@ fn decide(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, Box<C
             ));
         }
         let id = assigned_id(state);
-        assigned = Some(id.clone());
-        id.into()
-    } else {
-        if version == ProtocolVersion::V31 && c.client_id.len() > 23 {
-            return Err(refuse(
-                ReasonCode::CLIENT_IDENTIFIER_NOT_VALID,
-                "MQTT 3.1 client identifiers are at most 23 characters",
-            ));
-        }
-        c.client_id.as_str().into()
-    };
-    if c.username.is_none() && !config.anonymous_allowed() {
+        return Ok((id.as_str().into(), Some(id)));
+    }
+    if version == ProtocolVersion::V31 && c.client_id.len() > 23 {
+        return Err(refuse(
+            ReasonCode::CLIENT_IDENTIFIER_NOT_VALID,
+            "MQTT 3.1 client identifiers are at most 23 characters",
+        ));
+    }
+    Ok((c.client_id.as_str().into(), None))
+}
+
+/// Anonymous access and the authentication method.
+fn check_authentication(state: &State, c: &Connect) -> Result<(), Box<ConnAck>> {
+    if c.username.is_none() && !state.config.anonymous_allowed() {
         return Err(refuse(
             ReasonCode::NOT_AUTHORIZED,
             "anonymous access is not allowed",
         ));
     }
-    if v5
-        && c.properties.authentication_data.is_some()
-        && c.properties.authentication_method.is_none()
-    {
+    if !c.protocol.is_v5() {
+        return Ok(());
+    }
+    if c.properties.authentication_data.is_some() && c.properties.authentication_method.is_none() {
         // Section 3.1.2.11.10: Authentication Data without an Authentication Method
         // is a Protocol Error [MQTT-3.1.4-1].
         return Err(refuse(
@@ -227,106 +298,152 @@ fn decide(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, Box<C
             "Authentication Data without an Authentication Method",
         ));
     }
-    if v5 && c.properties.authentication_method.is_some() {
+    if c.properties.authentication_method.is_some() {
         // Enhanced authentication is not offered [MQTT-4.12.0-1].
         return Err(refuse(
             ReasonCode::BAD_AUTHENTICATION_METHOD,
             "enhanced authentication is not supported",
         ));
     }
-    let mut keep_alive = c.keep_alive;
-    let mut server_keep_alive = None;
-    if c.keep_alive > config.max_keepalive
-        || (v5 && c.keep_alive == 0 && config.max_keepalive < u16::MAX)
-    {
+    Ok(())
+}
+
+/// The keep alive in force and, for 5.0, the Server Keep Alive to announce when
+/// `max_keepalive` lowers it [MQTT-3.2.2-21]; 3.1.1 has no way to lower it, so a
+/// larger one is refused.
+fn check_keep_alive(state: &State, c: &Connect) -> Result<(u16, Option<u16>), Box<ConnAck>> {
+    let max = state.config.max_keepalive;
+    let v5 = c.protocol.is_v5();
+    if c.keep_alive > max || (v5 && c.keep_alive == 0 && max < u16::MAX) {
         if v5 {
-            keep_alive = config.max_keepalive;
-            server_keep_alive = Some(keep_alive);
-        } else if c.keep_alive > config.max_keepalive {
+            return Ok((max, Some(max)));
+        }
+        if c.keep_alive > max {
             return Err(refuse(
                 ReasonCode::CLIENT_IDENTIFIER_NOT_VALID,
                 "keep alive too large",
             ));
         }
     }
-    if let Some(w) = &c.will {
-        if w.retain && !config.retain_available {
-            return Err(refuse(
-                ReasonCode::RETAIN_NOT_SUPPORTED,
-                "retained messages are not supported",
-            ));
-        }
-        if v5 && w.qos > config.max_qos {
-            return Err(refuse(
-                ReasonCode::QOS_NOT_SUPPORTED,
-                "will QoS above the maximum QoS",
-            ));
-        }
-    }
+    Ok((c.keep_alive, None))
+}
 
-    let expiry_at_connect = if v5 {
+/// A will is a message: the broker's limits on messages apply to it.
+fn check_will(state: &State, c: &Connect) -> Result<(), Box<ConnAck>> {
+    let Some(w) = &c.will else {
+        return Ok(());
+    };
+    let config = &state.config;
+    if w.retain && !config.retain_available {
+        return Err(refuse(
+            ReasonCode::RETAIN_NOT_SUPPORTED,
+            "retained messages are not supported",
+        ));
+    }
+    if c.protocol.is_v5() && w.qos > config.max_qos {
+        return Err(refuse(
+            ReasonCode::QOS_NOT_SUPPORTED,
+            "will QoS above the maximum QoS",
+        ));
+    }
+    let limit = config.message_size_limit;
+    if limit > 0 && w.payload.len() > limit {
+        // mosquitto's words and reasons: 0x95 under 5.0, return code 5 under 3.1.1.
+        blog!(
+            state.log,
+            LogTypes::DEBUG,
+            "Client {} connected with too large Will payload",
+            c.client_id
+        );
+        return Err(refuse(
+            ReasonCode::PACKET_TOO_LARGE,
+            "will payload larger than message_size_limit",
+        ));
+    }
+    Ok(())
+}
+
+/// The Session Expiry Interval asked for (3.1.1: 0 for a clean session, else
+/// never), and the one granted under `persistent_client_expiration`.
+fn session_expiry(state: &State, c: &Connect) -> (u32, u32) {
+    let asked = if c.protocol.is_v5() {
         c.properties.session_expiry_interval.unwrap_or(0)
     } else if c.clean_start {
         0
     } else {
         u32::MAX
     };
-    let mut expiry = expiry_at_connect;
-    if let Some(limit) = config.persistent_client_expiration {
-        let limit = u32::try_from(limit.as_secs()).unwrap_or(u32::MAX);
-        expiry = expiry.min(limit);
-    }
+    let granted = match state.config.persistent_client_expiration {
+        Some(limit) => asked.min(u32::try_from(limit.as_secs()).unwrap_or(u32::MAX)),
+        None => asked,
+    };
+    (asked, granted)
+}
 
-    // Find, take over or create the session [MQTT-3.1.2-4], [MQTT-3.1.2-5], [MQTT-3.1.4-3].
-    let generation = state.next_key();
-    let client_max_packet = client_max_packet_size(&c);
-    let link = Arc::new(Link::new(generation, version, client_max_packet));
+/// The Receive Maximum the broker grants its clients (`max_inflight_messages`).
+fn granted_receive_max(state: &State) -> u16 {
+    match state.config.max_inflight_messages {
+        0 => u16::MAX,
+        n => n,
+    }
+}
+
+/// The properties of a successful 5.0 CONNACK: the broker's limits, and what it
+/// changed of the client's request.
+fn connack_properties(state: &State, checked: &Checked) -> Properties {
+    let config = &state.config;
+    let receive_max = granted_receive_max(state);
+    Properties {
+        receive_maximum: (receive_max != u16::MAX).then_some(receive_max),
+        topic_alias_maximum: (config.max_topic_alias > 0).then_some(config.max_topic_alias),
+        maximum_packet_size: (config.max_packet_size > 0).then_some(config.max_packet_size),
+        retain_available: (!config.retain_available).then_some(0),
+        maximum_qos: (config.max_qos < QoS::ExactlyOnce).then_some(config.max_qos.as_u8()),
+        session_expiry_interval: (checked.expiry != checked.expiry_at_connect)
+            .then_some(checked.expiry),
+        assigned_client_identifier: checked.assigned.clone(),
+        server_keep_alive: checked.server_keep_alive,
+        ..Properties::default()
+    }
+}
+
+/// Find, take over or create the session [MQTT-3.1.2-4], [MQTT-3.1.2-5]: the
+/// session and whether it was present. Runs after [`takeover::take_over`], under
+/// the session table's lock, where session expiry also decides.
+fn claim(
+    state: &State,
+    client_id: &Arc<str>,
+    clean_start: bool,
+    expiry: u32,
+) -> (Arc<Session>, bool) {
     let mut to_end = None;
-    let (session, present) = {
+    let claimed = {
         let mut sessions = lock(&state.sessions);
         // A session that has just ended (expired) but is still in the table is gone.
         let existing = sessions
-            .get(&client_id)
+            .get(client_id)
             .filter(|s| !lock(&s.state).ended)
             .cloned();
-        let resumed = match existing {
-            Some(old) => {
-                // A session with expiry 0 (3.1.1: clean session) lasts as long as its
-                // connection, so a takeover ends it, as does Clean Start 1: no session
-                // present (5.0 section 3.1.4, [MQTT-3.1.2-6]).
-                let (old_link, ends) = {
-                    let mut st = lock(&old.state);
-                    let ends = c.clean_start || st.expiry == 0;
-                    if ends {
-                        // Set before the old connection is closed, so that its
-                        // teardown sees the session ending and sends the will now,
-                        // whatever its delay [MQTT-3.1.2-8].
-                        st.expiry = 0;
-                    }
-                    (st.link.clone(), ends)
-                };
-                if let Some(l) = old_link {
-                    // A connection message, which mosquitto logs as an error.
-                    if state.log.connections(LogTypes::ERROR) {
-                        state.log.log(
-                            LogTypes::ERROR,
-                            format_args!(
-                                "Client {client_id} already connected, closing old connection."
-                            ),
-                        );
-                    }
-                    l.close(Some(ReasonCode::SESSION_TAKEN_OVER));
-                }
-                if ends {
-                    to_end = Some(old);
-                    None
-                } else {
-                    Some(old)
-                }
+        let resumed = existing.and_then(|old| {
+            // A session with expiry 0 (3.1.1: clean session) lasts as long as its
+            // connection, so a takeover ends it, as does Clean Start 1: no session
+            // present (5.0 section 3.1.4, [MQTT-3.1.2-6]).
+            let (link, ends) = {
+                let st = lock(&old.state);
+                (st.link.clone(), clean_start || st.expiry == 0)
+            };
+            if let Some(l) = link {
+                // Another connection attached while this one waited for the old one.
+                takeover::cut(&l);
             }
-            None => None,
-        };
-        let (session, present) = match resumed {
+            if ends {
+                to_end = Some(old);
+                None
+            } else {
+                Some(old)
+            }
+        });
+        let claimed = match resumed {
             Some(s) => (s, true),
             None => (
                 Arc::new(Session::new(state.next_key(), client_id.clone(), expiry)),
@@ -334,51 +451,23 @@ fn decide(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, Box<C
             ),
         };
         {
-            let mut st = lock(&session.state);
+            let mut st = lock(&claimed.0.state);
             st.expiry = expiry;
             // Claimed under the table's lock: a session expiry or will-delay timer
             // that looks now sees the session resumed (see `State::expire`).
             st.attach_count += 1;
         }
-        sessions.insert(client_id.clone(), session.clone());
-        (session, present)
+        sessions.insert(client_id.clone(), claimed.0.clone());
+        claimed
     };
     if let Some(old) = to_end {
         state.end_session(&old);
     }
+    claimed
+}
 
-    let receive_max = match config.max_inflight_messages {
-        0 => u16::MAX,
-        n => n,
-    };
-    let mut props = Properties::default();
-    if v5 {
-        if receive_max != u16::MAX {
-            props.receive_maximum = Some(receive_max);
-        }
-        if config.max_topic_alias > 0 {
-            props.topic_alias_maximum = Some(config.max_topic_alias);
-        }
-        if config.max_packet_size > 0 {
-            props.maximum_packet_size = Some(config.max_packet_size);
-        }
-        if !config.retain_available {
-            props.retain_available = Some(0);
-        }
-        if config.max_qos < QoS::ExactlyOnce {
-            props.maximum_qos = Some(config.max_qos.as_u8());
-        }
-        if expiry != expiry_at_connect {
-            props.session_expiry_interval = Some(expiry);
-        }
-        props.assigned_client_identifier = assigned;
-        props.server_keep_alive = server_keep_alive;
-    }
-    let connack = ConnAck {
-        session_present: present,
-        reason: ReasonCode::SUCCESS,
-        properties: props,
-    };
+/// mosquitto's lines for an accepted CONNECT.
+fn log_accepted(state: &State, c: &Connect, peer: SocketAddr, client_id: &str, present: bool) {
     let log = &state.log;
     if log.connections(LogTypes::NOTICE) {
         let user = c
@@ -393,7 +482,7 @@ fn decide(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, Box<C
                 peer.ip(),
                 peer.port(),
                 client_id,
-                protocol_tag(version),
+                protocol_tag(c.protocol),
                 u8::from(c.clean_start),
                 c.keep_alive,
                 user
@@ -423,8 +512,27 @@ fn decide(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, Box<C
         client_id,
         u8::from(present)
     );
-    link.send(&Packet::ConnAck(connack));
+}
 
+/// Take the session and answer with CONNACK: the connection as accepted.
+fn attach(
+    state: &State,
+    c: Connect,
+    checked: Checked,
+    mut ack: ConnAck,
+    peer: SocketAddr,
+) -> ConnInfo {
+    let version = c.protocol;
+    let v5 = version.is_v5();
+    let client_max_packet = client_max_packet_size(&c);
+    let (session, present) = claim(state, &checked.client_id, c.clean_start, checked.expiry);
+    // MQTT 3.1 has no Session Present flag (its CONNACK flags are reserved).
+    let present = present && version != ProtocolVersion::V31;
+    log_accepted(state, &c, peer, &checked.client_id, present);
+    let link = Arc::new(Link::new(state.next_key(), version, client_max_packet));
+    ack.session_present = present;
+    link.send(&Packet::ConnAck(ack));
+    let receive_max = granted_receive_max(state);
     let client_receive_max = c.properties.receive_maximum.unwrap_or(u16::MAX);
     let caps = Caps {
         version,
@@ -438,12 +546,12 @@ fn decide(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, Box<C
     };
     session.attach(link.clone());
     state.stats.client_connected();
-    Ok(ConnInfo {
+    ConnInfo {
         version,
-        client_id,
+        client_id: checked.client_id,
         session,
         link,
-        keep_alive,
+        keep_alive: checked.keep_alive,
         // Kept for the whole connection: in its own allocations, not slices of the
         // read buffer that held the CONNECT.
         will: c.will.map(|mut w| {
@@ -451,11 +559,11 @@ fn decide(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, Box<C
             Box::new(w)
         }),
         caps,
-        topic_alias_max: if v5 { config.max_topic_alias } else { 0 },
+        topic_alias_max: if v5 { state.config.max_topic_alias } else { 0 },
         receive_max,
-        expiry_at_connect,
+        expiry_at_connect: checked.expiry_at_connect,
         max_packet_in: state.max_packet_in(),
-    })
+    }
 }
 
 #[cfg(test)]

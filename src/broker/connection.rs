@@ -7,7 +7,7 @@
 //! readable, the write buffer only while there is something to write; both are
 //! released when idle, so an idle connection costs its session and little else.
 
-use super::connect::{self, ConnInfo};
+use super::connect::{self, ConnInfo, Refusal};
 use super::inbound::{Exit, Inbound, Wait};
 use super::log::LogTypes;
 use super::session::{OutAliases, encode_for_client, lock};
@@ -44,6 +44,10 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a connection the broker closes keeps discarding the client's input
 /// after its last packet (see [`drain`]).
 const DRAIN_TIME: Duration = Duration::from_secs(1);
+/// After a takeover, how long the old connection waits for more of what the client
+/// had sent before the new CONNECT: enough for readiness the runtime has not
+/// reported yet, short enough not to delay the new connection noticeably.
+const TAKEOVER_GRACE: Duration = Duration::from_millis(10);
 /// The same while the broker shuts down, so shutdown stays quick.
 const DRAIN_TIME_AT_SHUTDOWN: Duration = Duration::from_millis(200);
 /// Most bytes discarded while draining.
@@ -129,7 +133,7 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
     let mut shutdown = state.shutdown.clone();
     // Boxed: the handshake's future is large, and needed only until CONNACK; inline,
     // it would be part of every connection's task for the connection's lifetime.
-    let Some(info) = Box::pin(handshake(
+    let Some(mut info) = Box::pin(handshake(
         &state,
         &mut rd,
         &mut wr,
@@ -141,48 +145,105 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
     else {
         return;
     };
+    let will = info.will.take();
 
+    let writer = write_loop(&state, &info, &mut wr);
+    tokio::pin!(writer);
+    let mut writer_done = false;
     let exit = {
+        let mut inbound = Inbound::new(&state, &info);
         let handling = AtomicBool::new(false);
-        let reader = read_loop(&state, &info, &mut rd, &mut rbuf, &handling);
-        let writer = write_loop(&state, &info, &mut wr);
-        tokio::pin!(reader);
-        tokio::pin!(writer);
-        tokio::select! {
-            exit = &mut reader => {
-                let reason = match &exit {
-                    Exit::Protocol(rc, _) => Some(*rc),
-                    Exit::KeepAlive => Some(ReasonCode::KEEP_ALIVE_TIMEOUT),
-                    _ => None,
-                };
-                info.link.close(reason);
-                let _ = tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await;
-                exit
+        let exit = {
+            let reader = read_loop(&state, &info, &mut inbound, &mut rd, &mut rbuf, &handling);
+            tokio::pin!(reader);
+            tokio::select! {
+                exit = &mut reader => {
+                    let reason = match &exit {
+                        Exit::Protocol(rc, _) => Some(*rc),
+                        Exit::KeepAlive => Some(ReasonCode::KEEP_ALIVE_TIMEOUT),
+                        _ => None,
+                    };
+                    info.link.close(reason);
+                    exit
+                }
+                () = &mut writer => {
+                    writer_done = true;
+                    finish_handling(&state, &handling, &mut reader).await;
+                    Exit::Closed
+                }
+                // Closed by the broker (takeover) while the writer may be stuck on a
+                // client that does not read: stop reading it too [MQTT-3.1.4-3].
+                () = info.link.closing.notified() => {
+                    finish_handling(&state, &handling, &mut reader).await;
+                    Exit::Closed
+                }
+                _ = super::state::stopped(&mut shutdown) => {
+                    info.link.close(Some(ReasonCode::SERVER_SHUTTING_DOWN));
+                    Exit::Closed
+                }
             }
-            () = &mut writer => {
-                finish_handling(&state, &handling, &mut reader).await;
-                Exit::Closed
-            }
-            // Closed by the broker (takeover) while the writer may be stuck on a
-            // client that does not read: stop reading it too, and give the writer
-            // a bounded time to flush [MQTT-3.1.4-3].
-            () = info.link.closing.notified() => {
-                finish_handling(&state, &handling, &mut reader).await;
-                let _ = tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await;
-                Exit::Closed
-            }
-            _ = super::state::stopped(&mut shutdown) => {
-                info.link.close(Some(ReasonCode::SERVER_SHUTTING_DOWN));
-                let _ = tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await;
-                Exit::Closed
-            }
+        };
+        if exit == Exit::Closed && info.link.is_taken_over() {
+            Box::pin(finish_received(
+                &state,
+                &info,
+                &mut inbound,
+                &mut rd,
+                &mut rbuf,
+            ))
+            .await
+        } else {
+            exit
         }
     };
     let broker_closed = matches!(exit, Exit::Protocol(..) | Exit::KeepAlive | Exit::Closed);
     // Boxed: its future is large and only needed once, at the end.
-    Box::pin(teardown(&state, info, exit)).await;
+    Box::pin(teardown(&state, &info, will, exit)).await;
+    // The writer sends what is queued and the DISCONNECT, if any, within a bounded
+    // time: a client that does not read cannot hold the connection open.
+    if !writer_done {
+        let _ = tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await;
+    }
     if broker_closed {
         Box::pin(drain(&state, &mut rd, &mut rbuf)).await;
+    }
+}
+
+/// After a takeover, handle what the client had already sent on this connection
+/// before the session passes to the new one (see [`takeover`](super::takeover)):
+/// the packets in the read buffer and those that arrive within
+/// [`TAKEOVER_GRACE`], for at most [`DRAIN_TIME`] in all. A DISCONNECT among them
+/// deletes the will [MQTT-3.1.2-10] and may end the session.
+async fn finish_received(
+    state: &State,
+    info: &ConnInfo,
+    inbound: &mut Inbound<'_>,
+    rd: &mut OwnedReadHalf,
+    rbuf: &mut BytesMut,
+) -> Exit {
+    let deadline = tokio::time::Instant::now() + DRAIN_TIME;
+    loop {
+        if tokio::time::Instant::now() >= deadline {
+            return Exit::Closed;
+        }
+        let next = read_packet(state, rd, rbuf, info.version, info.max_packet_in, READ_MORE);
+        let read = match tokio::time::timeout(TAKEOVER_GRACE, next).await {
+            Ok(read) => read,
+            // Nothing more had been received.
+            Err(_) => return Exit::Closed,
+        };
+        match handle(inbound, read) {
+            Ok(None) => {}
+            Ok(Some(wait)) => {
+                let limit = deadline + state.config.queue_wait;
+                match tokio::time::timeout_at(limit, wait).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(exit)) => return exit,
+                    Err(_) => return Exit::Closed,
+                }
+            }
+            Err(exit) => return exit,
+        }
     }
 }
 
@@ -265,22 +326,23 @@ async fn handshake(
     };
     let version = connect.protocol;
     let client_max = connect::client_max_packet_size(&connect);
-    match connect::accept(state, *connect, peer) {
-        Ok(info) => Some(info),
-        Err(mut ack) => {
+    let mut out = BytesMut::new();
+    match connect::accept(state, *connect, peer).await {
+        Ok(info) => return Some(info),
+        Err(Refusal::ConnAck(mut ack)) => {
             if !version.is_v5() {
                 ack.properties = Default::default();
             }
             // Without its Reason String if that would make it too large for the
-            // client [MQTT-3.2.2-19].
-            let mut out = BytesMut::new();
+            // client [MQTT-3.2.2-19]; not at all if it still is [MQTT-3.1.2-24].
             encode_for_client(&Packet::ConnAck(*ack), version, client_max, &mut out);
-            let _ = wr.write_all(&out).await;
-            let _ = wr.shutdown().await;
-            drain(state, rd, rbuf).await;
-            None
         }
+        Err(Refusal::Close) => {}
     }
+    let _ = wr.write_all(&out).await;
+    let _ = wr.shutdown().await;
+    drain(state, rd, rbuf).await;
+    None
 }
 
 /// Close gracefully once the write half is shut down: discard what the client still
@@ -316,13 +378,13 @@ async fn drain(state: &State, rd: &mut OwnedReadHalf, buf: &mut BytesMut) {
 }
 
 /// Handle what [`read_packet`] returned: end of stream is [`Exit::Eof`]. Nothing
-/// is handled once the broker closes the connection (a takeover may have happened
-/// while the reader waited for this packet).
+/// is handled once the broker closes the connection, but for a takeover: what the
+/// client sent before it is handled before the new connection goes on.
 fn handle<'a>(
     inbound: &'a mut Inbound<'_>,
     read: Result<Option<Packet>, Exit>,
 ) -> Result<Option<Wait<'a>>, Exit> {
-    if inbound.info.link.closed.load(Ordering::Acquire) {
+    if !inbound.info.link.handles_more() {
         return Err(Exit::Closed);
     }
     match read {
@@ -335,18 +397,18 @@ fn handle<'a>(
 async fn read_loop(
     state: &State,
     info: &ConnInfo,
+    inbound: &mut Inbound<'_>,
     rd: &mut OwnedReadHalf,
     rbuf: &mut BytesMut,
     handling: &AtomicBool,
 ) -> Exit {
-    let mut inbound = Inbound::new(state, info);
     let mut handled: u32 = 0;
     // Keep alive: close after 1.5 times the interval without a packet [MQTT-3.1.2-24].
     let grace =
         (info.keep_alive > 0).then(|| Duration::from_millis(u64::from(info.keep_alive) * 1500));
     loop {
-        // A connection the broker closes (takeover) reads nothing more: the new
-        // connection of the session carries on [MQTT-3.1.4-3].
+        // A connection the broker closes reads nothing more (after a takeover,
+        // `finish_received` handles what had arrived) [MQTT-3.1.4-3].
         if info.link.closed.load(Ordering::Acquire) {
             return Exit::Closed;
         }
@@ -355,10 +417,10 @@ async fn read_loop(
         // in this future's state across an await.
         let handled_now = match grace {
             Some(g) => match tokio::time::timeout(g, next).await {
-                Ok(r) => handle(&mut inbound, r),
+                Ok(r) => handle(inbound, r),
                 Err(_) => return Exit::KeepAlive,
             },
-            None => handle(&mut inbound, next.await),
+            None => handle(inbound, next.await),
         };
         match handled_now {
             Ok(None) => {}
@@ -505,38 +567,49 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut OwnedWriteHalf) {
     }
 }
 
-/// After the connection: will [MQTT-3.1.2-8] (not after a normal DISCONNECT
-/// [MQTT-3.1.2-10]; after the Will Delay Interval unless the session resumes
-/// [MQTT-3.1.3-9]), session end or expiry [MQTT-3.1.2-23], log line.
-async fn teardown(state: &Arc<State>, info: ConnInfo, exit: Exit) {
+/// After the connection: session end or expiry [MQTT-3.1.2-23], will
+/// [MQTT-3.1.2-8] (not after a normal DISCONNECT [MQTT-3.1.2-10]; after the Will
+/// Delay Interval unless the session resumes [MQTT-3.1.3-9]), log line; then the
+/// connection is marked finished for a takeover that waits for it.
+async fn teardown(state: &Arc<State>, info: &ConnInfo, will: Option<Box<Will>>, exit: Exit) {
     let id = &info.client_id;
     let log = &state.log;
-    let current = info.session.detach(info.link.generation);
+    let (current, expiry, attach_count) = detach(state, info);
     state.stats.client_disconnected();
     if let Exit::Protocol(_, why) = &exit {
         tracing::debug!("client {id} broke the protocol: {why}");
     }
     if log.connections(LogTypes::NOTICE) {
         // Like mosquitto, no line for a connection taken over by a new one with the
-        // same client id (its session now has another link, or was ended by a
-        // Clean Start takeover) or closed at shutdown.
-        let quiet = !current || lock(&info.session.state).ended || *state.shutdown.borrow();
+        // same client id or closed at shutdown.
+        let quiet = !current
+            || (exit == Exit::Closed && info.link.is_taken_over())
+            || *state.shutdown.borrow();
         if let Some(line) = exit.log_line(id, quiet) {
             log.log(LogTypes::NOTICE, format_args!("{line}"));
         }
     }
+    if current {
+        if expiry == 0 {
+            state.end_session(&info.session);
+        } else if expiry != u32::MAX {
+            let state = state.clone();
+            let session = info.session.clone();
+            tokio::spawn(async move {
+                let delay = Duration::from_secs(u64::from(expiry));
+                state.expire(&session, attach_count, delay).await;
+            });
+        }
+    }
     let will = match exit {
         Exit::Disconnect { will: false } => None,
-        _ => info.will,
-    };
-    let (expiry, attach_count) = {
-        let st = lock(&info.session.state);
-        (st.expiry, st.attach_count)
+        _ => will,
     };
     if let Some(will) = will {
         let delay = will.properties.will_delay_interval.unwrap_or(0);
         if delay == 0 || !current || expiry == 0 {
-            // Taken over: a new connection arrived, so a delayed will is cancelled.
+            // Taken over without waiting: a new connection arrived, so a delayed
+            // will is cancelled.
             if delay == 0 || current {
                 state.publish_will(*will, id).await;
             }
@@ -552,19 +625,22 @@ async fn teardown(state: &Arc<State>, info: ConnInfo, exit: Exit) {
             );
         }
     }
-    if !current {
-        return;
+    info.link.finish();
+}
+
+/// Detach the connection from its session under the session table's lock, where a
+/// CONNECT claims sessions: a session that ends with its connection (expiry 0) is
+/// marked ended in the same step, so no new connection resumes it in between
+/// [MQTT-3.1.2-6]. Returns whether this was the session's connection, and the
+/// session's expiry and attach count.
+fn detach(state: &State, info: &ConnInfo) -> (bool, u32, u64) {
+    let _table = lock(&state.sessions);
+    let current = info.session.detach(info.link.generation);
+    let mut st = lock(&info.session.state);
+    if current && st.expiry == 0 {
+        st.ended = true;
     }
-    if expiry == 0 {
-        state.end_session(&info.session);
-    } else if expiry != u32::MAX {
-        let state = state.clone();
-        let session = info.session.clone();
-        tokio::spawn(async move {
-            let delay = Duration::from_secs(u64::from(expiry));
-            state.expire(&session, attach_count, delay).await;
-        });
-    }
+    (current, st.expiry, st.attach_count)
 }
 
 fn spawn_delayed_will(

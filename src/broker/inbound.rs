@@ -8,7 +8,7 @@ use super::connect::ConnInfo;
 use super::log::{LogTypes, blog};
 use super::message::{COPY_LIMIT, Message, own_bytes};
 use super::router::Subscriber;
-use super::session::{CONTROL_LIMIT, Delivery, SubEntry, lock};
+use super::session::{Acked, CONTROL_LIMIT, Delivery, SubEntry, lock};
 use super::state::State;
 use crate::protocol::{
     Ack, ByteStr, Packet, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe, UnsubAck,
@@ -146,44 +146,10 @@ impl<'a> Inbound<'a> {
                     a.packet_id,
                     a.reason.0
                 );
-                if lock(&self.info.session.state).puback(a.packet_id) {
-                    self.info.link.wake.notify_one();
-                }
-                Ok(None)
+                let acked = lock(&self.info.session.state).puback(a.packet_id);
+                self.acked(acked, "PUBACK").map(|()| None)
             }
-            Packet::PubRec(a) => {
-                blog!(
-                    log,
-                    LogTypes::DEBUG,
-                    "Received PUBREC from {id} (Mid: {})",
-                    a.packet_id
-                );
-                let error = a.reason.is_error();
-                let found = lock(&self.info.session.state).pubrec(a.packet_id, error);
-                if !found && !error {
-                    blog!(
-                        log,
-                        LogTypes::WARNING,
-                        "Warning: Received PUBREC from {id} for an unknown packet identifier {}.",
-                        a.packet_id
-                    );
-                }
-                if error {
-                    self.info.link.wake.notify_one();
-                    return Ok(None);
-                }
-                let mut rel = Ack::new(a.packet_id);
-                if !found && v5 {
-                    rel.reason = ReasonCode::PACKET_IDENTIFIER_NOT_FOUND;
-                }
-                blog!(
-                    log,
-                    LogTypes::DEBUG,
-                    "Sending PUBREL to {id} (m{})",
-                    a.packet_id
-                );
-                Ok(self.send(Packet::PubRel(rel)))
-            }
+            Packet::PubRec(a) => self.pubrec(a),
             Packet::PubRel(a) => {
                 blog!(
                     log,
@@ -214,10 +180,8 @@ impl<'a> Inbound<'a> {
                     a.packet_id,
                     a.reason.0
                 );
-                if lock(&self.info.session.state).pubcomp(a.packet_id) {
-                    self.info.link.wake.notify_one();
-                }
-                Ok(None)
+                let acked = lock(&self.info.session.state).pubcomp(a.packet_id);
+                self.acked(acked, "PUBCOMP").map(|()| None)
             }
             // Rare packets with large futures, kept out of the state every
             // connection task carries.
@@ -276,6 +240,61 @@ impl<'a> Inbound<'a> {
                 &format!("{} sent to the server", other.packet_type().name()),
             )),
         }
+    }
+
+    /// After an acknowledgement of an outgoing message: wake the writer when it
+    /// freed a place in the window; an acknowledgement of the wrong type is a
+    /// Protocol Error (section 4.13) [MQTT-4.13.1-1], as mosquitto treats it.
+    fn acked(&self, acked: Acked, kind: &str) -> Result<(), Exit> {
+        match acked {
+            Acked::Done => {
+                self.info.link.wake.notify_one();
+                Ok(())
+            }
+            Acked::Unknown => Ok(()),
+            Acked::WrongType => Err(Exit::Protocol(
+                ReasonCode::PROTOCOL_ERROR,
+                format!("{kind} of the wrong type or out of turn for its message"),
+            )),
+        }
+    }
+
+    /// PUBREC for an outgoing QoS 2 message: reply PUBREL, with 0x92 under 5.0 when
+    /// the packet identifier is unknown.
+    fn pubrec(&mut self, a: Ack) -> Result<Option<Wait<'_>>, Exit> {
+        let id = &self.info.client_id;
+        let log = &self.state.log;
+        blog!(
+            log,
+            LogTypes::DEBUG,
+            "Received PUBREC from {id} (Mid: {})",
+            a.packet_id
+        );
+        let error = a.reason.is_error();
+        let acked = lock(&self.info.session.state).pubrec(a.packet_id, error);
+        if acked == Acked::Unknown && !error {
+            blog!(
+                log,
+                LogTypes::WARNING,
+                "Warning: Received PUBREC from {id} for an unknown packet identifier {}.",
+                a.packet_id
+            );
+        }
+        self.acked(acked, "PUBREC")?;
+        if error {
+            return Ok(None);
+        }
+        let mut rel = Ack::new(a.packet_id);
+        if acked == Acked::Unknown && self.info.version.is_v5() {
+            rel.reason = ReasonCode::PACKET_IDENTIFIER_NOT_FOUND;
+        }
+        blog!(
+            log,
+            LogTypes::DEBUG,
+            "Sending PUBREL to {id} (m{})",
+            a.packet_id
+        );
+        Ok(self.send(Packet::PubRel(rel)))
     }
 
     fn publish(&mut self, mut p: Publish) -> Result<Option<Wait<'_>>, Exit> {

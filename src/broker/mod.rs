@@ -31,6 +31,7 @@ mod server;
 pub mod session;
 mod state;
 pub mod sys;
+mod takeover;
 
 pub use config::{Config, ConfigError, Listener};
 pub use log::{LogDest, LogTypes};

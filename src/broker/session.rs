@@ -52,8 +52,19 @@ pub struct Link {
     pub outbox: Mutex<Outbox>,
     /// Signalled once when the connection is to be closed (see [`Link::close`]).
     pub closing: Notify,
-    /// Set when the connection is to be closed: its reader handles nothing more.
+    /// Set when the connection is to be closed: its reader reads nothing more.
     pub closed: AtomicBool,
+    /// Set with `closed` when a new connection takes the session over: the reader
+    /// still handles what the client had already sent (see
+    /// [`takeover`](super::takeover)).
+    pub taken_over: AtomicBool,
+    /// Set when the new connection of a takeover stopped waiting for this one: it
+    /// handles nothing more at all.
+    pub cut: AtomicBool,
+    /// Set, and `finished` signalled, once the connection's teardown is done.
+    pub done: AtomicBool,
+    /// See `done`.
+    pub finished: Notify,
 }
 
 /// Most control bytes a reader queues before waiting for its writer.
@@ -72,7 +83,47 @@ impl Link {
             outbox: Mutex::new(Outbox::default()),
             closing: Notify::new(),
             closed: AtomicBool::new(false),
+            taken_over: AtomicBool::new(false),
+            cut: AtomicBool::new(false),
+            done: AtomicBool::new(false),
+            finished: Notify::new(),
         }
+    }
+
+    /// Whether the reader may still handle a packet it has read: not after the
+    /// broker closed the connection, unless for a takeover that is still waiting
+    /// for it.
+    pub fn handles_more(&self) -> bool {
+        !self.closed.load(Ordering::Acquire)
+            || (self.taken_over.load(Ordering::Acquire) && !self.cut.load(Ordering::Acquire))
+    }
+
+    /// Whether a new connection is taking the session over from this one.
+    pub fn is_taken_over(&self) -> bool {
+        self.taken_over.load(Ordering::Acquire)
+    }
+
+    /// Mark the connection's teardown done and wake whoever waits for it.
+    pub fn finish(&self) {
+        self.done.store(true, Ordering::Release);
+        self.finished.notify_waiters();
+    }
+
+    /// Wait until the connection's teardown is done, at most `limit`; false when
+    /// the time ran out.
+    pub async fn wait_finished(&self, limit: std::time::Duration) -> bool {
+        let wait = async {
+            loop {
+                let finished = self.finished.notified();
+                tokio::pin!(finished);
+                finished.as_mut().enable();
+                if self.done.load(Ordering::Acquire) {
+                    return;
+                }
+                finished.await;
+            }
+        };
+        tokio::time::timeout(limit, wait).await.is_ok()
     }
 
     /// Queue a control packet for the writer (within the client's Maximum Packet
@@ -115,10 +166,8 @@ impl Link {
 /// [MQTT-3.2.2-20], [MQTT-3.4.2-2], [MQTT-3.4.2-3], [MQTT-3.9.2-1], [MQTT-3.9.2-2],
 /// [MQTT-3.11.2-1], [MQTT-3.11.2-2], [MQTT-3.14.2-3], [MQTT-3.14.2-4], and the same
 /// for PUBREC, PUBREL, PUBCOMP and AUTH); a packet that still does not fit is
-/// discarded [MQTT-3.1.2-25] — except a CONNACK, sent without them anyway: the
-/// client cannot do anything without one [MQTT-3.2.0-1] and a CONNACK without a
-/// Reason String or User Properties is as small as the broker can make it. Returns
-/// whether it was appended.
+/// discarded [MQTT-3.1.2-25] (a CONNACK too: the connection then closes without
+/// one). Returns whether it was appended.
 pub fn encode_for_client(
     packet: &Packet,
     version: ProtocolVersion,
@@ -153,10 +202,6 @@ pub fn encode_for_client(
             out.truncate(start);
         }
     }
-    if matches!(slim, Packet::ConnAck(_)) && protocol::encode(&slim, version, out).is_ok() {
-        return true;
-    }
-    out.truncate(start);
     false
 }
 
@@ -288,6 +333,20 @@ pub struct Session {
     pub state: Mutex<SessionState>,
     /// Signalled when queue space frees up (publishers wait on it).
     pub space: Notify,
+}
+
+/// What an acknowledgement from the client did to the outgoing QoS 1/2 message it
+/// names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Acked {
+    /// It moved the exchange on.
+    Done,
+    /// No message with that packet identifier is in flight (a late duplicate).
+    Unknown,
+    /// The message is in flight, but this acknowledgement does not belong to its
+    /// QoS or comes out of turn (a PUBREC for QoS 1, a PUBACK for QoS 2, a PUBCOMP
+    /// before PUBREC): a Protocol Error (section 4.13).
+    WrongType,
 }
 
 /// Outcome of [`Session::enqueue`].
@@ -530,46 +589,59 @@ impl SessionState {
     }
 
     /// PUBACK received: complete a QoS 1 delivery [MQTT-4.3.2-1].
-    pub fn puback(&mut self, packet_id: u16) -> bool {
-        self.remove_inflight(packet_id, |f| {
-            f.state == OutState::AwaitAck && f.delivery.qos == QoS::AtLeastOnce
-        })
-    }
-
-    /// PUBREC received: true if the message was in flight (reply PUBREL). A 5.0
-    /// error reason ends the exchange [MQTT-4.3.3].
-    pub fn pubrec(&mut self, packet_id: u16, error: bool) -> bool {
-        let Some(f) = self
-            .inflight
-            .iter_mut()
-            .find(|f| f.packet_id == packet_id && f.delivery.qos == QoS::ExactlyOnce)
-        else {
-            return false;
-        };
-        if error {
-            self.remove_inflight(packet_id, |_| true);
-            return false;
-        }
-        f.state = OutState::AwaitComp;
-        true
-    }
-
-    /// PUBCOMP received: complete a QoS 2 delivery.
-    pub fn pubcomp(&mut self, packet_id: u16) -> bool {
-        self.remove_inflight(packet_id, |f| f.state == OutState::AwaitComp)
-    }
-
-    fn remove_inflight(&mut self, packet_id: u16, ok: impl Fn(&Inflight) -> bool) -> bool {
-        match self
-            .inflight
-            .iter()
-            .position(|f| f.packet_id == packet_id && ok(f))
-        {
-            Some(i) => {
-                self.inflight.remove(i);
-                true
+    pub fn puback(&mut self, packet_id: u16) -> Acked {
+        match self.inflight_state(packet_id) {
+            None => Acked::Unknown,
+            Some((QoS::AtLeastOnce, _)) => {
+                self.remove_inflight(packet_id);
+                Acked::Done
             }
-            None => false,
+            Some(_) => Acked::WrongType,
+        }
+    }
+
+    /// PUBREC received for a QoS 2 delivery: `Done` means reply PUBREL (also to a
+    /// repeated PUBREC). A 5.0 error reason ends the exchange [MQTT-4.3.3].
+    pub fn pubrec(&mut self, packet_id: u16, error: bool) -> Acked {
+        match self.inflight_state(packet_id) {
+            None => Acked::Unknown,
+            Some((QoS::ExactlyOnce, _)) if error => {
+                self.remove_inflight(packet_id);
+                Acked::Done
+            }
+            Some((QoS::ExactlyOnce, _)) => {
+                if let Some(f) = self.inflight.iter_mut().find(|f| f.packet_id == packet_id) {
+                    f.state = OutState::AwaitComp;
+                }
+                Acked::Done
+            }
+            Some(_) => Acked::WrongType,
+        }
+    }
+
+    /// PUBCOMP received: complete a QoS 2 delivery whose PUBREL was sent.
+    pub fn pubcomp(&mut self, packet_id: u16) -> Acked {
+        match self.inflight_state(packet_id) {
+            None => Acked::Unknown,
+            Some((QoS::ExactlyOnce, OutState::AwaitComp)) => {
+                self.remove_inflight(packet_id);
+                Acked::Done
+            }
+            Some(_) => Acked::WrongType,
+        }
+    }
+
+    /// The QoS and state of the in-flight message with this packet identifier.
+    fn inflight_state(&self, packet_id: u16) -> Option<(QoS, OutState)> {
+        self.inflight
+            .iter()
+            .find(|f| f.packet_id == packet_id)
+            .map(|f| (f.delivery.qos, f.state))
+    }
+
+    fn remove_inflight(&mut self, packet_id: u16) {
+        if let Some(i) = self.inflight.iter().position(|f| f.packet_id == packet_id) {
+            self.inflight.remove(i);
         }
     }
 }

@@ -654,10 +654,14 @@ fn encode_inner(
             }
         }
         Packet::ConnAck(c) => {
-            out.put_u8(u8::from(c.session_present));
+            // Under 3.1 the acknowledge flags are reserved: zero, whatever the
+            // session (MQTT 3.1 section 3.2 has no Session Present flag).
+            out.put_u8(u8::from(
+                c.session_present && version != ProtocolVersion::V31,
+            ));
             if v5 {
                 out.put_u8(c.reason.0);
-                c.properties.encode(out)?;
+                c.properties.encode_connack(out)?;
             } else {
                 out.put_u8(c.reason.to_v3_connack());
             }

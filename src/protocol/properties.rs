@@ -519,115 +519,195 @@ impl Properties {
         wire::varint_len(n) + n
     }
 
-    /// Write the block (length prefix and properties), in identifier order.
+    /// Write the block (length prefix and properties), in the order of
+    /// [`ENCODE_ORDER`].
     pub(crate) fn encode(&self, out: &mut BytesMut) -> Result<(), Error> {
-        use PropertyId::*;
+        self.encode_in(ENCODE_ORDER, out)
+    }
+
+    /// Write the block of a CONNACK, in mosquitto 2.0's order (see
+    /// [`CONNACK_ORDER`]).
+    pub(crate) fn encode_connack(&self, out: &mut BytesMut) -> Result<(), Error> {
+        self.encode_in(CONNACK_ORDER, out)
+    }
+
+    /// Write the block with its properties in `order`, which names every property
+    /// once (checked by a test).
+    fn encode_in(&self, order: &[PropertyId], out: &mut BytesMut) -> Result<(), Error> {
         wire::put_varint(out, self.body_len());
-        let b1 = |out: &mut BytesMut, id: PropertyId, v: Option<u8>| {
+        for &id in order {
+            self.encode_one(id, out)?;
+        }
+        Ok(())
+    }
+
+    /// Write property `id` if it is set (every value of a repeatable one).
+    fn encode_one(&self, id: PropertyId, out: &mut BytesMut) -> Result<(), Error> {
+        use PropertyId::*;
+        let b1 = |out: &mut BytesMut, v: Option<u8>| {
             if let Some(v) = v {
                 out.put_u8(id as u8);
                 out.put_u8(v);
             }
         };
-        let b2 = |out: &mut BytesMut, id: PropertyId, v: Option<u16>| {
+        let b2 = |out: &mut BytesMut, v: Option<u16>| {
             if let Some(v) = v {
                 out.put_u8(id as u8);
                 out.put_u16(v);
             }
         };
-        let b4 = |out: &mut BytesMut, id: PropertyId, v: Option<u32>| {
+        let b4 = |out: &mut BytesMut, v: Option<u32>| {
             if let Some(v) = v {
                 out.put_u8(id as u8);
                 out.put_u32(v);
             }
         };
-        fn st(out: &mut BytesMut, id: PropertyId, v: Option<&str>) -> Result<(), Error> {
+        let st = |out: &mut BytesMut, v: Option<&str>| -> Result<(), Error> {
             if let Some(v) = v {
                 out.put_u8(id as u8);
                 wire::put_string(out, v)?;
             }
             Ok(())
-        }
-        fn bin(out: &mut BytesMut, id: PropertyId, v: Option<&Bytes>) -> Result<(), Error> {
+        };
+        let bin = |out: &mut BytesMut, v: Option<&Bytes>| -> Result<(), Error> {
             if let Some(v) = v {
                 out.put_u8(id as u8);
                 wire::put_binary(out, v)?;
             }
             Ok(())
-        }
-        b1(out, PayloadFormatIndicator, self.payload_format_indicator);
-        b4(out, MessageExpiryInterval, self.message_expiry_interval);
-        st(out, ContentType, self.content_type.as_deref())?;
-        st(out, ResponseTopic, self.response_topic.as_deref())?;
-        bin(out, CorrelationData, self.correlation_data.as_ref())?;
-        for v in &self.subscription_identifiers {
-            // A Variable Byte Integer holds at most 268435455 [MQTT-1.5.5]; a larger
-            // value would take five bytes and break the lengths computed above.
-            if *v > wire::MAX_VARINT {
-                return Err(Error::Encode(
-                    "Subscription Identifier larger than 268435455",
-                ));
+        };
+        match id {
+            PayloadFormatIndicator => b1(out, self.payload_format_indicator),
+            MessageExpiryInterval => b4(out, self.message_expiry_interval),
+            ContentType => st(out, self.content_type.as_deref())?,
+            ResponseTopic => st(out, self.response_topic.as_deref())?,
+            CorrelationData => bin(out, self.correlation_data.as_ref())?,
+            SubscriptionIdentifier => {
+                for v in &self.subscription_identifiers {
+                    // A Variable Byte Integer holds at most 268435455 [MQTT-1.5.5]; a
+                    // larger value would take five bytes and break the lengths
+                    // computed above.
+                    if *v > wire::MAX_VARINT {
+                        return Err(Error::Encode(
+                            "Subscription Identifier larger than 268435455",
+                        ));
+                    }
+                    out.put_u8(SubscriptionIdentifier as u8);
+                    wire::put_varint(out, *v as usize);
+                }
             }
-            out.put_u8(SubscriptionIdentifier as u8);
-            wire::put_varint(out, *v as usize);
+            SessionExpiryInterval => b4(out, self.session_expiry_interval),
+            AssignedClientIdentifier => st(out, self.assigned_client_identifier.as_deref())?,
+            ServerKeepAlive => b2(out, self.server_keep_alive),
+            AuthenticationMethod => st(out, self.authentication_method.as_deref())?,
+            AuthenticationData => bin(out, self.authentication_data.as_ref())?,
+            RequestProblemInformation => b1(out, self.request_problem_information),
+            WillDelayInterval => b4(out, self.will_delay_interval),
+            RequestResponseInformation => b1(out, self.request_response_information),
+            ResponseInformation => st(out, self.response_information.as_deref())?,
+            ServerReference => st(out, self.server_reference.as_deref())?,
+            ReasonString => st(out, self.reason_string.as_deref())?,
+            ReceiveMaximum => b2(out, self.receive_maximum),
+            TopicAliasMaximum => b2(out, self.topic_alias_maximum),
+            TopicAlias => b2(out, self.topic_alias),
+            MaximumQos => b1(out, self.maximum_qos),
+            RetainAvailable => b1(out, self.retain_available),
+            UserProperty => {
+                for (k, v) in &self.user_properties {
+                    out.put_u8(UserProperty as u8);
+                    wire::put_string(out, k)?;
+                    wire::put_string(out, v)?;
+                }
+            }
+            MaximumPacketSize => b4(out, self.maximum_packet_size),
+            WildcardSubscriptionAvailable => b1(out, self.wildcard_subscription_available),
+            SubscriptionIdentifierAvailable => b1(out, self.subscription_identifier_available),
+            SharedSubscriptionAvailable => b1(out, self.shared_subscription_available),
         }
-        b4(out, SessionExpiryInterval, self.session_expiry_interval);
-        st(
-            out,
-            AssignedClientIdentifier,
-            self.assigned_client_identifier.as_deref(),
-        )?;
-        b2(out, ServerKeepAlive, self.server_keep_alive);
-        st(
-            out,
-            AuthenticationMethod,
-            self.authentication_method.as_deref(),
-        )?;
-        bin(out, AuthenticationData, self.authentication_data.as_ref())?;
-        b1(
-            out,
-            RequestProblemInformation,
-            self.request_problem_information,
-        );
-        b4(out, WillDelayInterval, self.will_delay_interval);
-        b1(
-            out,
-            RequestResponseInformation,
-            self.request_response_information,
-        );
-        st(
-            out,
-            ResponseInformation,
-            self.response_information.as_deref(),
-        )?;
-        st(out, ServerReference, self.server_reference.as_deref())?;
-        st(out, ReasonString, self.reason_string.as_deref())?;
-        b2(out, ReceiveMaximum, self.receive_maximum);
-        b2(out, TopicAliasMaximum, self.topic_alias_maximum);
-        b2(out, TopicAlias, self.topic_alias);
-        b1(out, MaximumQos, self.maximum_qos);
-        b1(out, RetainAvailable, self.retain_available);
-        for (k, v) in &self.user_properties {
-            out.put_u8(UserProperty as u8);
-            wire::put_string(out, k)?;
-            wire::put_string(out, v)?;
-        }
-        b4(out, MaximumPacketSize, self.maximum_packet_size);
-        b1(
-            out,
-            WildcardSubscriptionAvailable,
-            self.wildcard_subscription_available,
-        );
-        b1(
-            out,
-            SubscriptionIdentifierAvailable,
-            self.subscription_identifier_available,
-        );
-        b1(
-            out,
-            SharedSubscriptionAvailable,
-            self.shared_subscription_available,
-        );
         Ok(())
+    }
+}
+
+/// The order properties are written in: by identifier (the specification leaves
+/// the order free).
+const ENCODE_ORDER: &[PropertyId] = &[
+    PropertyId::PayloadFormatIndicator,
+    PropertyId::MessageExpiryInterval,
+    PropertyId::ContentType,
+    PropertyId::ResponseTopic,
+    PropertyId::CorrelationData,
+    PropertyId::SubscriptionIdentifier,
+    PropertyId::SessionExpiryInterval,
+    PropertyId::AssignedClientIdentifier,
+    PropertyId::ServerKeepAlive,
+    PropertyId::AuthenticationMethod,
+    PropertyId::AuthenticationData,
+    PropertyId::RequestProblemInformation,
+    PropertyId::WillDelayInterval,
+    PropertyId::RequestResponseInformation,
+    PropertyId::ResponseInformation,
+    PropertyId::ServerReference,
+    PropertyId::ReasonString,
+    PropertyId::ReceiveMaximum,
+    PropertyId::TopicAliasMaximum,
+    PropertyId::TopicAlias,
+    PropertyId::MaximumQos,
+    PropertyId::RetainAvailable,
+    PropertyId::UserProperty,
+    PropertyId::MaximumPacketSize,
+    PropertyId::WildcardSubscriptionAvailable,
+    PropertyId::SubscriptionIdentifierAvailable,
+    PropertyId::SharedSubscriptionAvailable,
+];
+
+/// A CONNACK's properties in the order mosquitto 2.0 writes them (read off its
+/// CONNACK: Topic Alias Maximum, Server Keep Alive, Assigned Client Identifier,
+/// then Retain Available, Maximum Packet Size, Receive Maximum, Maximum QoS), so
+/// that byte-level captures compare cleanly; the rest follow in [`ENCODE_ORDER`].
+const CONNACK_ORDER: &[PropertyId] = &[
+    PropertyId::TopicAliasMaximum,
+    PropertyId::ServerKeepAlive,
+    PropertyId::AssignedClientIdentifier,
+    PropertyId::AuthenticationMethod,
+    PropertyId::AuthenticationData,
+    PropertyId::RetainAvailable,
+    PropertyId::MaximumPacketSize,
+    PropertyId::ReceiveMaximum,
+    PropertyId::MaximumQos,
+    PropertyId::PayloadFormatIndicator,
+    PropertyId::MessageExpiryInterval,
+    PropertyId::ContentType,
+    PropertyId::ResponseTopic,
+    PropertyId::CorrelationData,
+    PropertyId::SubscriptionIdentifier,
+    PropertyId::SessionExpiryInterval,
+    PropertyId::RequestProblemInformation,
+    PropertyId::WillDelayInterval,
+    PropertyId::RequestResponseInformation,
+    PropertyId::ResponseInformation,
+    PropertyId::ServerReference,
+    PropertyId::ReasonString,
+    PropertyId::TopicAlias,
+    PropertyId::UserProperty,
+    PropertyId::WildcardSubscriptionAvailable,
+    PropertyId::SubscriptionIdentifierAvailable,
+    PropertyId::SharedSubscriptionAvailable,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each order writes every property exactly once: a property missing from one
+    /// would be counted by `body_len` and never written.
+    #[test]
+    fn encode_orders_name_every_property_once() {
+        let all: Vec<PropertyId> = (0..=u8::MAX).filter_map(PropertyId::from_u8).collect();
+        for order in [ENCODE_ORDER, CONNACK_ORDER] {
+            assert_eq!(order.len(), all.len());
+            for id in &all {
+                assert_eq!(order.iter().filter(|o| *o == id).count(), 1, "{id:?}");
+            }
+        }
     }
 }

@@ -121,14 +121,16 @@ impl ReasonCode {
         })
     }
 
-    /// The MQTT 3.1.1 CONNACK return code for this reason [MQTT-3.2.2.3].
+    /// The MQTT 3.1.1 CONNACK return code for this reason [MQTT-3.2.2.3]. A will
+    /// over the broker's message size limit (0x95) is 5 Not authorized, the code
+    /// mosquitto sends for it.
     pub fn to_v3_connack(self) -> u8 {
         match self.0 {
             0x00 => 0,
             0x84 => 1,
             0x85 => 2,
             0x86 => 4,
-            0x87 | 0x8A => 5,
+            0x87 | 0x8A | 0x95 => 5,
             _ => 3,
         }
     }

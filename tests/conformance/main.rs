@@ -15,6 +15,7 @@ mod connect;
 mod hostile;
 mod malformed;
 mod publish;
+mod regressions;
 mod resources;
 mod retain;
 mod session;

@@ -526,6 +526,30 @@ pub fn connect_body(name: &[u8], level: u8, flags: u8, client_id: &[u8]) -> Vec<
 }
 
 impl Raw {
+    /// Read the next packet's bytes as they are on the wire, undecoded (to check
+    /// byte order and reserved bits the codec would hide).
+    pub async fn recv_raw_packet(&mut self, wait: Duration) -> Vec<u8> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(len) = mq::protocol::frame_len(&self.buf)
+                && self.buf.len() >= len
+            {
+                return self.buf.split_to(len).to_vec();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match timeout(left, self.stream.read_buf(&mut self.buf)).await {
+                Err(_) => panic!(
+                    "no whole packet within {wait:?} (have {:02X?})",
+                    &self.buf[..]
+                ),
+                Ok(Ok(0)) | Ok(Err(_)) => {
+                    panic!("closed before a whole packet ({:02X?})", &self.buf[..])
+                }
+                Ok(Ok(_)) => {}
+            }
+        }
+    }
+
     /// Read everything until the broker closes (or `wait` passes: then panic),
     /// returning the raw bytes it sent, undecoded.
     pub async fn expect_closed_raw(&mut self, wait: Duration) -> Vec<u8> {
