@@ -228,3 +228,68 @@ fn listener_without_address_serves_ipv4_and_ipv6() {
         eprintln!("no IPv6 loopback on this machine: only IPv4 checked");
     }
 }
+
+/// Logging never blocks the broker: with `-v` and a stderr pipe that nobody reads
+/// (full after 64 KB), SUBSCRIBE with 65,535-level filters (each logged twice, 128 KB
+/// a time, more than the 1 MiB log queue in all) still gets its SUBACK, PINGREQ its
+/// PINGRESP, and SIGTERM still stops the broker. The lines that do not fit are dropped and counted, and said once the
+/// output is read again.
+#[test]
+fn log_output_never_read_does_not_stall_the_broker() {
+    use mq::protocol::{Packet, ProtocolVersion, Subscribe, SubscribeFilter};
+    use std::io::BufRead;
+    let mut child = common::KillOnDrop(
+        mq_command()
+            .args(["broker", "-v", "-p", "0"])
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stderr = std::io::BufReader::new(child.0.stderr.take().unwrap());
+    let mut port = None;
+    for _ in 0..20 {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if let Some(p) = line.split("Opening ipv4 listen socket on port ").nth(1) {
+            port = p.trim().trim_end_matches('.').parse::<u16>().ok();
+            break;
+        }
+    }
+    let port = port.expect("the port line");
+    // From here on, nobody reads the broker's stderr (kept open in `stderr`).
+    let mut s = connect_as(port, "log-test");
+    for id in 1..=12u16 {
+        let subscribe = Packet::Subscribe(Subscribe {
+            packet_id: id,
+            filters: vec![SubscribeFilter {
+                filter: "/".repeat(65_534),
+                options: Default::default(),
+            }],
+            properties: Default::default(),
+        });
+        let mut out = bytes::BytesMut::new();
+        mq::protocol::encode(&subscribe, ProtocolVersion::V311, &mut out).unwrap();
+        let [hi, lo] = id.to_be_bytes();
+        exchange(&mut s, &out, &[0x90, 0x03, hi, lo, 0x00]);
+    }
+    exchange(&mut s, &[0xC0, 0x00], &[0xD0, 0x00]);
+    // Once the output is read again, one line says how many lines were dropped.
+    let lines = common::lines_of(stderr);
+    exchange(&mut s, &[0xC0, 0x00], &[0xD0, 0x00]);
+    let line = common::wait_for_line(&lines, "log lines were dropped", LOG_WAIT);
+    assert!(line.contains(": the log output did not keep up."), "{line}");
+    #[cfg(unix)]
+    {
+        let pid = child.0.id().to_string();
+        let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(status.success());
+        let code =
+            wait_until_exit(&mut child.0, Duration::from_secs(5)).expect("the broker did not exit");
+        assert_eq!(code.code(), Some(0));
+    }
+}

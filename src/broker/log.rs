@@ -11,9 +11,18 @@
 //! flag by its own `disconnected due to QoS too high or retain not supported`. Lines
 //! are coloured (dim timestamp, red errors, yellow warnings) only when the
 //! destination is a terminal and `NO_COLOR` is unset.
+//!
+//! Logging never blocks the broker: lines go into a bounded queue that one thread
+//! per destination writes out. When the output does not keep up (a terminal
+//! scrolled back, a pipe nobody reads), lines that do not fit are dropped and
+//! counted, and one line says how many once the output moves again; routing,
+//! acknowledgements and shutdown go on meanwhile.
 
 use std::io::{IsTerminal, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// A set of mosquitto log types (`log_type` option).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,12 +167,125 @@ impl Logger {
             line.push_str(&text);
         }
         line.push('\n');
-        // A closed stderr/stdout must not stop the broker: ignore write errors.
-        let _ = match self.dest {
-            LogDest::Stderr => std::io::stderr().lock().write_all(line.as_bytes()),
-            LogDest::Stdout => std::io::stdout().lock().write_all(line.as_bytes()),
-            LogDest::None => Ok(()),
+        if let Some(out) = Output::of(self.dest) {
+            out.push(line);
+        }
+    }
+
+    /// Wait, at most `limit`, until the lines logged so far are written (at
+    /// shutdown, so the last lines are not lost when the output keeps up).
+    pub fn flush(&self, limit: Duration) {
+        if let Some(out) = Output::of(self.dest) {
+            out.wait_written(limit);
+        }
+    }
+}
+
+/// Most lines waiting for the output.
+const QUEUE_LINES: usize = 4096;
+/// Most bytes waiting for the output.
+const QUEUE_BYTES: usize = 1 << 20;
+
+/// One destination's queue and the thread that writes it out. Process-wide, like
+/// the stream it writes to.
+struct Output {
+    tx: SyncSender<String>,
+    /// Bytes queued and not yet written.
+    queued: AtomicUsize,
+    /// Lines dropped since the last report.
+    dropped: AtomicU64,
+    /// Lines queued and not yet written, for [`Output::wait_written`].
+    pending: AtomicUsize,
+}
+
+static STDERR: OnceLock<Output> = OnceLock::new();
+static STDOUT: OnceLock<Output> = OnceLock::new();
+
+impl Output {
+    /// The output for a destination, started on first use; `None` for
+    /// [`LogDest::None`] or when its thread cannot be started.
+    fn of(dest: LogDest) -> Option<&'static Output> {
+        let cell = match dest {
+            LogDest::Stderr => &STDERR,
+            LogDest::Stdout => &STDOUT,
+            LogDest::None => return None,
         };
+        if let Some(out) = cell.get() {
+            return Some(out);
+        }
+        // Only one thread may start the writer: the receiver goes to it.
+        static STARTING: Mutex<()> = Mutex::new(());
+        let _guard = STARTING.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(out) = cell.get() {
+            return Some(out);
+        }
+        let (tx, rx) = sync_channel(QUEUE_LINES);
+        let out = cell.get_or_init(|| Output {
+            tx,
+            queued: AtomicUsize::new(0),
+            dropped: AtomicU64::new(0),
+            pending: AtomicUsize::new(0),
+        });
+        let started = std::thread::Builder::new()
+            .name("mq-log".into())
+            .spawn(move || write_out(out, dest, rx));
+        started.is_ok().then_some(out)
+    }
+
+    /// Queue a line, or drop and count it when the queue is full.
+    fn push(&self, line: String) {
+        let len = line.len();
+        if self.queued.load(Ordering::Relaxed) + len > QUEUE_BYTES {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.queued.fetch_add(len, Ordering::Relaxed);
+        self.pending.fetch_add(1, Ordering::AcqRel);
+        match self.tx.try_send(line) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.queued.fetch_sub(len, Ordering::Relaxed);
+                self.pending.fetch_sub(1, Ordering::AcqRel);
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Wait until every queued line is written, at most `limit` (polled: used once,
+    /// at shutdown).
+    fn wait_written(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while self.pending.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+/// The writer thread: write each line as it comes, preceded by a line saying how
+/// many were dropped since the last one written. A closed stderr/stdout must not
+/// stop the broker: write errors are ignored.
+fn write_out(out: &Output, dest: LogDest, rx: Receiver<String>) {
+    while let Ok(line) = rx.recv() {
+        let dropped = out.dropped.swap(0, Ordering::Relaxed);
+        let mut stream: Box<dyn Write> = match dest {
+            LogDest::Stdout => Box::new(std::io::stdout().lock()),
+            _ => Box::new(std::io::stderr().lock()),
+        };
+        if dropped > 0 {
+            let secs = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            let _ = writeln!(
+                stream,
+                "{secs}: {dropped} log lines were dropped: the log output did not keep up."
+            );
+        }
+        let _ = stream.write_all(line.as_bytes());
+        let _ = stream.flush();
+        drop(stream);
+        out.queued.fetch_sub(line.len(), Ordering::Relaxed);
+        out.pending.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -317,5 +317,9 @@ impl BrokerHandle {
                 env!("CARGO_PKG_VERSION")
             );
         }
+        // The last lines out, unless the log output is stuck: it never holds up
+        // the shutdown for long.
+        let log = self.state.log.clone();
+        let _ = tokio::task::spawn_blocking(move || log.flush(Duration::from_secs(1))).await;
     }
 }
