@@ -28,6 +28,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(dispatch(cli.command));
     // Do not wait for blocking tasks (a stdin reader may still be parked on a read).
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    // Log lines still queued (a broker that stopped at start-up), unless the output
+    // is stuck.
+    mq::broker::log::flush_all(std::time::Duration::from_millis(500));
     match result {
         Ok(code) => exit_code(code),
         Err(e) => {

@@ -181,6 +181,15 @@ impl Logger {
     }
 }
 
+/// Wait, at most `limit` in all, until every line logged so far is written, to
+/// stderr and stdout: before the process exits.
+pub fn flush_all(limit: Duration) {
+    let deadline = Instant::now() + limit;
+    for out in [STDERR.get(), STDOUT.get()].into_iter().flatten() {
+        out.wait_written(deadline.saturating_duration_since(Instant::now()));
+    }
+}
+
 /// Most lines waiting for the output.
 const QUEUE_LINES: usize = 4096;
 /// Most bytes waiting for the output.
