@@ -11,3 +11,4 @@ pub mod protocol;
 pub mod random;
 pub mod shutdown;
 pub mod units;
+pub mod ws;

@@ -193,9 +193,31 @@ fn config_unknown_option_names_file_line_and_suggestion() {
 
 #[test]
 fn config_not_supported_yet_option_is_named() {
-    let (_dir, conf) = config_file("listener 0 127.0.0.1\ncertfile /etc/cert.pem\n");
+    let (_dir, conf) = config_file("listener 0 127.0.0.1\ncrlfile /etc/crl.pem\n");
     refused_broker(&["-c", conf.to_str().unwrap()])
-        .stderr(contains("option 'certfile' is not supported yet"));
+        .stderr(contains("option 'crlfile' is not supported yet"));
+}
+
+/// A TLS listener whose files cannot be read stops the broker at start, naming the
+/// file; an OpenSSL-only option is refused by name.
+#[test]
+fn config_tls_file_missing_is_named() {
+    let (dir, conf) = config_file("");
+    let cert = dir.path().join("absent-cert.pem");
+    std::fs::write(
+        &conf,
+        format!(
+            "listener 0 127.0.0.1\ncertfile {}\nkeyfile {}\n",
+            cert.display(),
+            dir.path().join("absent.key").display()
+        ),
+    )
+    .unwrap();
+    refused_broker(&["-c", conf.to_str().unwrap()]).stderr(contains("absent-cert.pem"));
+    let (_dir, conf) = config_file("listener 0 127.0.0.1\nciphers ECDHE-RSA-AES256-GCM-SHA384\n");
+    refused_broker(&["-c", conf.to_str().unwrap()]).stderr(contains(
+        "option 'ciphers' is not supported: rustls has no equivalent",
+    ));
 }
 
 #[test]

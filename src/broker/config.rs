@@ -9,7 +9,7 @@
 use super::log::{LogDest, LogTypes};
 use crate::protocol::QoS;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// One listener: a TCP port on an address (none = every address of the machine for
@@ -22,6 +22,57 @@ pub struct Listener {
     pub address: Option<String>,
     /// Largest number of clients connected through this listener (`None` = no limit).
     pub max_connections: Option<usize>,
+    /// What the listener speaks (`protocol`).
+    pub protocol: ListenerProtocol,
+    /// TLS settings: the listener speaks TLS when it has a certificate and key.
+    pub tls: ListenerTls,
+}
+
+impl Listener {
+    /// A plain MQTT listener on `port`.
+    pub fn new(port: u16, address: Option<String>) -> Listener {
+        Listener {
+            port,
+            address,
+            max_connections: None,
+            protocol: ListenerProtocol::Mqtt,
+            tls: ListenerTls::default(),
+        }
+    }
+}
+
+/// A listener's `protocol`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ListenerProtocol {
+    /// MQTT over TCP (or TLS).
+    #[default]
+    Mqtt,
+    /// MQTT over WebSocket (or WebSocket over TLS) [MQTT-6.0.0-1].
+    WebSockets,
+}
+
+/// A listener's TLS options, as mosquitto names them.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ListenerTls {
+    /// `certfile`: the server's certificate chain (PEM).
+    pub certfile: Option<PathBuf>,
+    /// `keyfile`: its private key (PEM).
+    pub keyfile: Option<PathBuf>,
+    /// `cafile`: certificates that client certificates must chain to (PEM).
+    pub cafile: Option<PathBuf>,
+    /// `capath`: a directory of such certificates (PEM files).
+    pub capath: Option<PathBuf>,
+    /// `require_certificate`: clients must present a valid certificate.
+    pub require_certificate: bool,
+    /// `tls_version`: only this version (`tlsv1.2` or `tlsv1.3`); `None` = both.
+    pub tls_version: Option<String>,
+}
+
+impl ListenerTls {
+    /// Whether the listener speaks TLS.
+    pub fn enabled(&self) -> bool {
+        self.certfile.is_some() || self.keyfile.is_some()
+    }
 }
 
 /// The full broker configuration. [`Config::default`] has mosquitto 2's defaults.
@@ -172,28 +223,21 @@ const SUPPORTED: &[&str] = &[
     "queue_qos0_messages",
     "set_tcp_nodelay",
     "protocol",
+    "certfile",
+    "keyfile",
+    "cafile",
+    "capath",
+    "require_certificate",
+    "tls_version",
     "socket_domain",
     "per_listener_settings",
 ];
 
 /// Options mosquitto has that a later release of `mq broker` will support.
 const NOT_YET: &[&str] = &[
-    "cafile",
-    "capath",
-    "certfile",
-    "keyfile",
-    "require_certificate",
-    "tls_version",
-    "ciphers",
-    "ciphers_tls1.3",
     "crlfile",
-    "dhparamfile",
-    "tls_engine",
-    "tls_keyform",
     "use_identity_as_username",
     "use_subject_as_username",
-    "psk_file",
-    "psk_hint",
     "http_dir",
     "websockets_log_level",
     "websockets_headers_size",
@@ -325,19 +369,11 @@ fn apply(
             if address.as_deref().is_some_and(|a| a.starts_with('/')) {
                 return Err("unix socket listeners are not supported yet".into());
             }
-            config.listeners.push(Listener {
-                port,
-                address,
-                max_connections: None,
-            });
+            config.listeners.push(Listener::new(port, address));
         }
         "port" => {
             let port: u16 = parse_num(key, value)?;
-            config.listeners.push(Listener {
-                port,
-                address: None,
-                max_connections: None,
-            });
+            config.listeners.push(Listener::new(port, None));
         }
         "bind_address" => {
             need(key, value)?;
@@ -403,13 +439,41 @@ fn apply(
         "auto_id_prefix" => config.auto_id_prefix = value.to_string(),
         "queue_qos0_messages" => config.queue_qos0_messages = parse_bool(key, value)?,
         "set_tcp_nodelay" => config.set_tcp_nodelay = parse_bool(key, value)?,
-        "protocol" => match need(key, value)? {
-            "mqtt" => {}
-            "websockets" => {
-                return Err("option 'protocol websockets' is not supported yet".into());
-            }
-            v => return Err(format!("protocol '{v}' is not one of mqtt, websockets")),
-        },
+        "protocol" => {
+            let protocol = match need(key, value)? {
+                "mqtt" => ListenerProtocol::Mqtt,
+                "websockets" => ListenerProtocol::WebSockets,
+                v => return Err(format!("protocol '{v}' is not one of mqtt, websockets")),
+            };
+            listener(config, key)?.protocol = protocol;
+        }
+        "certfile" => listener(config, key)?.tls.certfile = Some(need(key, value)?.into()),
+        "keyfile" => listener(config, key)?.tls.keyfile = Some(need(key, value)?.into()),
+        "cafile" => listener(config, key)?.tls.cafile = Some(need(key, value)?.into()),
+        "capath" => listener(config, key)?.tls.capath = Some(need(key, value)?.into()),
+        "require_certificate" => {
+            let required = parse_bool(key, value)?;
+            listener(config, key)?.tls.require_certificate = required;
+        }
+        "tls_version" => {
+            let v = match need(key, value)? {
+                v @ ("tlsv1.2" | "tlsv1.3") => v.to_string(),
+                "tlsv1" | "tlsv1.1" => {
+                    return Err(format!(
+                        "tls_version {value} is not supported: rustls offers tlsv1.2 and tlsv1.3"
+                    ));
+                }
+                v => return Err(format!("tls_version '{v}' is not one of tlsv1.2, tlsv1.3")),
+            };
+            listener(config, key)?.tls.tls_version = Some(v);
+        }
+        "ciphers" | "ciphers_tls1.3" | "tls_engine" | "tls_keyform" | "psk_file" | "psk_hint"
+        | "dhparamfile" => {
+            return Err(format!(
+                "option '{key}' is not supported: rustls has no equivalent (mq uses rustls's \
+                 safe defaults; PSK and OpenSSL engines are not offered)"
+            ));
+        }
         "socket_domain" => match need(key, value)? {
             "ipv4" | "ipv6" => {}
             v => return Err(format!("socket_domain '{v}' is not one of ipv4, ipv6")),
@@ -431,6 +495,13 @@ fn apply(
         }
     }
     Ok(())
+}
+
+/// The listener a per-listener option applies to: the last `listener` line.
+fn listener<'a>(config: &'a mut Config, key: &str) -> Result<&'a mut Listener, String> {
+    config.listeners.last_mut().ok_or_else(|| {
+        format!("option '{key}' applies to a listener: put it after a 'listener' line")
+    })
 }
 
 /// The known option closest to a misspelled one, if any is close enough.

@@ -12,6 +12,7 @@ use super::inbound::{Exit, Inbound, Wait};
 use super::log::LogTypes;
 use super::session::{OutAliases, encode_for_client, lock};
 use super::state::State;
+use super::transport::PacketRead;
 use crate::protocol::{
     self, ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode, Will, decode,
 };
@@ -20,9 +21,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 /// A batch is flushed once it reaches this size.
 const WRITE_BUDGET: usize = 64 * 1024;
@@ -57,7 +56,7 @@ const DRAIN_BYTES: usize = 1 << 20;
 /// by at most `grow` bytes at a time.
 async fn read_packet(
     state: &State,
-    rd: &mut OwnedReadHalf,
+    rd: &mut impl PacketRead,
     buf: &mut BytesMut,
     version: ProtocolVersion,
     max: usize,
@@ -84,21 +83,21 @@ async fn read_packet(
         if buf.is_empty() && buf.capacity() > 0 {
             *buf = BytesMut::new();
         }
-        rd.readable().await.map_err(|e| Exit::Io(e.to_string()))?;
-        if buf.capacity() - buf.len() < READ_MIN_SPARE {
-            // Start small, since most packets are and decoded packets share this
-            // allocation (a retained message or a will would pin it); grow once a
-            // read leaves a partial packet.
-            buf.reserve(if buf.is_empty() {
-                READ_FIRST
-            } else {
-                // No more than the packet being received still needs.
-                protocol::frame_len(buf).map_or(grow, |total| {
-                    total.saturating_sub(buf.len()).clamp(READ_MIN_SPARE, grow)
-                })
-            });
-        }
-        match rd.try_read_buf(buf) {
+        // Start small, since most packets are and decoded packets share this
+        // allocation (a retained message or a will would pin it); grow once a read
+        // leaves a partial packet, by no more than the packet still needs.
+        let reserve = |buf: &mut BytesMut| {
+            if buf.capacity() - buf.len() < READ_MIN_SPARE {
+                buf.reserve(if buf.is_empty() {
+                    READ_FIRST
+                } else {
+                    protocol::frame_len(buf).map_or(grow, |total| {
+                        total.saturating_sub(buf.len()).clamp(READ_MIN_SPARE, grow)
+                    })
+                });
+            }
+        };
+        match rd.read_more(buf, reserve).await {
             Ok(0) => return Ok(None),
             Ok(n) => {
                 state
@@ -106,14 +105,20 @@ async fn read_packet(
                     .bytes_received
                     .fetch_add(n as u64, Ordering::Relaxed);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(e) => return Err(Exit::Io(e.to_string())),
         }
     }
 }
 
-/// Serve one accepted TCP connection to the end.
-pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port: u16) {
+/// Serve one accepted connection to the end, over any transport: `rd` and `wr` are
+/// the halves of its stream, `peer` the client's address and `port` the listener's.
+pub async fn serve<R: PacketRead, W: AsyncWrite + Unpin + Send>(
+    state: Arc<State>,
+    mut rd: R,
+    mut wr: W,
+    peer: SocketAddr,
+    port: u16,
+) {
     if state.log.connections(LogTypes::NOTICE) {
         state.log.log(
             LogTypes::NOTICE,
@@ -125,10 +130,6 @@ pub async fn serve(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port:
             ),
         );
     }
-    if state.config.set_tcp_nodelay {
-        let _ = stream.set_nodelay(true);
-    }
-    let (mut rd, mut wr) = stream.into_split();
     let mut rbuf = BytesMut::new();
     let mut shutdown = state.shutdown.clone();
     // Boxed: the handshake's future is large, and needed only until CONNACK; inline,
@@ -218,7 +219,7 @@ async fn finish_received(
     state: &State,
     info: &ConnInfo,
     inbound: &mut Inbound<'_>,
-    rd: &mut OwnedReadHalf,
+    rd: &mut impl PacketRead,
     rbuf: &mut BytesMut,
 ) -> Exit {
     let deadline = tokio::time::Instant::now() + DRAIN_TIME;
@@ -267,8 +268,8 @@ async fn finish_handling(
 /// `None` when the connection is over.
 async fn handshake(
     state: &Arc<State>,
-    rd: &mut OwnedReadHalf,
-    wr: &mut OwnedWriteHalf,
+    rd: &mut impl PacketRead,
+    wr: &mut (impl AsyncWrite + Unpin),
     rbuf: &mut BytesMut,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
     peer: SocketAddr,
@@ -350,7 +351,7 @@ async fn handshake(
 /// socket with unread input makes the kernel reset the connection, which can
 /// destroy the last packets (a DISCONNECT with its reason code) before the client
 /// reads them.
-async fn drain(state: &State, rd: &mut OwnedReadHalf, buf: &mut BytesMut) {
+async fn drain(state: &State, rd: &mut impl PacketRead, buf: &mut BytesMut) {
     let limit = if *state.shutdown.borrow() {
         DRAIN_TIME_AT_SHUTDOWN
     } else {
@@ -360,18 +361,14 @@ async fn drain(state: &State, rd: &mut OwnedReadHalf, buf: &mut BytesMut) {
     let mut left = DRAIN_BYTES;
     buf.clear();
     while left > 0 {
-        if buf.capacity() < 1024 {
-            buf.reserve(4 * 1024);
-        }
-        match tokio::time::timeout_at(deadline, rd.readable()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) | Err(_) => return,
-        }
-        match rd.try_read_buf(buf) {
-            Ok(0) => return,
-            Ok(n) => left = left.saturating_sub(n),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(_) => return,
+        let reserve = |buf: &mut BytesMut| {
+            if buf.capacity() < 1024 {
+                buf.reserve(4 * 1024);
+            }
+        };
+        match tokio::time::timeout_at(deadline, rd.read_more(buf, reserve)).await {
+            Ok(Ok(n)) if n > 0 => left = left.saturating_sub(n),
+            _ => return,
         }
         buf.clear();
     }
@@ -398,7 +395,7 @@ async fn read_loop(
     state: &State,
     info: &ConnInfo,
     inbound: &mut Inbound<'_>,
-    rd: &mut OwnedReadHalf,
+    rd: &mut impl PacketRead,
     rbuf: &mut BytesMut,
     handling: &AtomicBool,
 ) -> Exit {
@@ -454,7 +451,7 @@ async fn read_loop(
     }
 }
 
-async fn write_loop(state: &State, info: &ConnInfo, wr: &mut OwnedWriteHalf) {
+async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + Unpin)) {
     let link = &info.link;
     let session = &info.session;
     let mut aliases = OutAliases::default();
@@ -538,7 +535,9 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut OwnedWriteHalf) {
                 );
             }
             if !buf.is_empty() {
-                if wr.write_all(&buf).await.is_err() {
+                // Flushed: a layered stream (WebSocket) sends its frame only then; for
+                // TCP it costs nothing.
+                if wr.write_all(&buf).await.is_err() || wr.flush().await.is_err() {
                     return;
                 }
                 state

@@ -32,8 +32,10 @@ pub mod session;
 mod state;
 pub mod sys;
 mod takeover;
+pub mod tls;
+mod transport;
 
-pub use config::{Config, ConfigError, Listener};
+pub use config::{Config, ConfigError, Listener, ListenerProtocol, ListenerTls};
 pub use log::{LogDest, LogTypes};
 
 use log::blog;
@@ -64,6 +66,14 @@ pub enum Error {
     /// The configuration is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A listener's TLS settings cannot be used.
+    #[error("listener on port {port}: {source}")]
+    Tls {
+        /// The listener's port.
+        port: u16,
+        /// Why.
+        source: tls::TlsError,
+    },
 }
 
 /// The broker: see [`Broker::builder`].
@@ -161,16 +171,11 @@ impl BrokerBuilder {
         let listeners = server::bind(&state, &binds).await?;
         let mut addrs = Vec::new();
         let (done_tx, done_rx) = mpsc::channel::<()>(1);
-        for (listener, max) in listeners {
-            if let Ok(a) = listener.local_addr() {
+        for bound in listeners {
+            if let Ok(a) = bound.0.local_addr() {
                 addrs.push(a);
             }
-            tokio::spawn(server::accept_loop(
-                state.clone(),
-                listener,
-                max,
-                done_tx.clone(),
-            ));
+            tokio::spawn(server::accept_loop(state.clone(), bound, done_tx.clone()));
         }
         drop(done_tx);
         if !sys_interval.is_zero() {
@@ -202,6 +207,7 @@ async fn binds(config: &Config, listen: &[SocketAddr]) -> Result<Vec<Bind>, Erro
                 max_connections: config.max_connections,
                 group,
                 optional: false,
+                transport: server::Transport::default(),
             })
             .collect());
     }
@@ -214,6 +220,7 @@ async fn binds(config: &Config, listen: &[SocketAddr]) -> Result<Vec<Bind>, Erro
     let mut out = Vec::new();
     for (group, l) in config.listeners.iter().enumerate() {
         let max_connections = l.max_connections.or(config.max_connections);
+        let transport = listener_transport(l)?;
         match &l.address {
             None => {
                 out.push(Bind {
@@ -221,12 +228,14 @@ async fn binds(config: &Config, listen: &[SocketAddr]) -> Result<Vec<Bind>, Erro
                     max_connections,
                     group,
                     optional: false,
+                    transport: transport.clone(),
                 });
                 out.push(Bind {
                     addr: SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), l.port),
                     max_connections,
                     group,
                     optional: true,
+                    transport: transport.clone(),
                 });
             }
             Some(host) => {
@@ -239,12 +248,44 @@ async fn binds(config: &Config, listen: &[SocketAddr]) -> Result<Vec<Bind>, Erro
                         max_connections,
                         group,
                         optional: false,
+                        transport: transport.clone(),
                     });
                 }
             }
         }
     }
     Ok(out)
+}
+
+/// What a configured listener speaks: its TLS files are read here, so a missing or
+/// bad one stops the broker at start, naming the file.
+fn listener_transport(l: &config::Listener) -> Result<server::Transport, Error> {
+    let tls = if l.tls.enabled() {
+        Some(tls::acceptor(&l.tls).map_err(|source| Error::Tls {
+            port: l.port,
+            source,
+        })?)
+    } else {
+        let t = &l.tls;
+        if t.cafile.is_some()
+            || t.capath.is_some()
+            || t.require_certificate
+            || t.tls_version.is_some()
+        {
+            return Err(Error::Tls {
+                port: l.port,
+                source: tls::TlsError::Settings(
+                    "cafile, capath, require_certificate and tls_version need certfile and keyfile"
+                        .into(),
+                ),
+            });
+        }
+        None
+    };
+    Ok(server::Transport {
+        tls,
+        websocket: l.protocol == config::ListenerProtocol::WebSockets,
+    })
 }
 
 /// mosquitto 2's local-only mode: loopback IPv4 and IPv6 on `port`.
@@ -255,12 +296,14 @@ pub fn local_only(port: u16, max_connections: Option<usize>) -> Vec<Bind> {
             max_connections,
             group: 0,
             optional: false,
+            transport: server::Transport::default(),
         },
         Bind {
             addr: SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
             max_connections,
             group: 0,
             optional: true,
+            transport: server::Transport::default(),
         },
     ]
 }

@@ -1,16 +1,22 @@
 //! Listeners: bind the configured addresses, accept connections (one task each),
-//! enforce `max_connections`, and stop accepting at shutdown.
+//! enforce `max_connections`, open each connection's transport (TLS and WebSocket
+//! handshakes, within the CONNECT timeout) and stop accepting at shutdown.
 
 use super::Error;
 use super::connection;
 use super::log::{LogTypes, blog};
 use super::state::State;
+use super::transport::{Layered, Tcp};
+use crate::ws::WsStream;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc};
+use tokio_rustls::TlsAcceptor;
 
 /// An address to bind, with its connection limit.
 #[derive(Clone, Debug)]
@@ -25,7 +31,34 @@ pub struct Bind {
     /// A failure to bind this address is tolerated (IPv6 loopback on a machine
     /// without IPv6).
     pub optional: bool,
+    /// What the listener speaks over TCP.
+    pub transport: Transport,
 }
+
+/// What a listener speaks over TCP: MQTT, or WebSocket, either one over TLS or not.
+#[derive(Clone, Default)]
+pub struct Transport {
+    /// TLS, with the listener's certificate.
+    pub tls: Option<TlsAcceptor>,
+    /// MQTT over WebSocket [MQTT-6.0.0-1].
+    pub websocket: bool,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("tls", &self.tls.is_some())
+            .field("websocket", &self.websocket)
+            .finish()
+    }
+}
+
+/// Largest WebSocket frame or message accepted: bounds what one client can make
+/// the broker buffer (an MQTT packet may span several frames).
+const WS_MAX_MESSAGE: usize = 16 << 20;
+
+/// A bound listener: its socket, connection limit and transport.
+pub type Bound = (TcpListener, Option<usize>, Transport);
 
 /// Bind every address. Port 0 in a group resolves to the port of its first bound
 /// address.
@@ -52,11 +85,8 @@ fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::from_std(socket.into())
 }
 
-pub async fn bind(
-    state: &State,
-    binds: &[Bind],
-) -> Result<Vec<(TcpListener, Option<usize>)>, Error> {
-    let mut out: Vec<(TcpListener, Option<usize>)> = Vec::new();
+pub async fn bind(state: &State, binds: &[Bind]) -> Result<Vec<Bound>, Error> {
+    let mut out: Vec<Bound> = Vec::new();
     let mut group_ports: Vec<(usize, u16)> = Vec::new();
     for b in binds {
         let mut addr = b.addr;
@@ -85,14 +115,20 @@ pub async fn bind(
         if !group_ports.iter().any(|(g, _)| *g == b.group) {
             group_ports.push((b.group, local.port()));
         }
-        let family = if local.is_ipv4() { "ipv4" } else { "ipv6" };
+        let family = if b.transport.websocket {
+            "websockets"
+        } else if local.is_ipv4() {
+            "ipv4"
+        } else {
+            "ipv6"
+        };
         blog!(
             state.log,
             LogTypes::INFORMATION,
             "Opening {family} listen socket on port {}.",
             local.port()
         );
-        out.push((listener, b.max_connections));
+        out.push((listener, b.max_connections, b.transport.clone()));
     }
     if out.is_empty() {
         return Err(Error::NoListener);
@@ -103,8 +139,7 @@ pub async fn bind(
 /// Accept connections until shutdown; each connection task holds a clone of `done`.
 pub async fn accept_loop(
     state: Arc<State>,
-    listener: TcpListener,
-    max_connections: Option<usize>,
+    (listener, max_connections, transport): Bound,
     done: mpsc::Sender<()>,
 ) {
     let limit = max_connections.map(|n| Arc::new(Semaphore::new(n)));
@@ -143,10 +178,94 @@ pub async fn accept_loop(
         state.stats.connections.fetch_add(1, Ordering::Relaxed);
         let state = state.clone();
         let done = done.clone();
+        let transport = transport.clone();
         tokio::spawn(async move {
-            connection::serve(state, stream, peer, port).await;
+            open(state, stream, peer, port, transport).await;
             drop(permit);
             drop(done);
         });
     }
+}
+
+/// Open the listener's transport over an accepted TCP connection and serve it. A
+/// TLS or WebSocket handshake must end within the CONNECT timeout; a failed one is
+/// one log line with the client's address and the cause.
+async fn open(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port: u16, t: Transport) {
+    if state.config.set_tcp_nodelay {
+        let _ = stream.set_nodelay(true);
+    }
+    let Some(acceptor) = t.tls else {
+        if t.websocket {
+            websocket(state, stream, peer, port).await;
+        } else {
+            let (rd, wr) = stream.into_split();
+            connection::serve(state, Tcp(rd), wr, peer, port).await;
+        }
+        return;
+    };
+    let tls =
+        match tokio::time::timeout(state.config.connect_timeout, acceptor.accept(stream)).await {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(e)) => return handshake_failed(&state, peer, "TLS", &e.to_string()),
+            Err(_) => return handshake_failed(&state, peer, "TLS", "timed out"),
+        };
+    if t.websocket {
+        websocket(state, tls, peer, port).await;
+    } else {
+        layered(state, tls, peer, port).await;
+    }
+}
+
+/// Serve a connection over a stream with a layer of its own (TLS, WebSocket).
+async fn layered<S>(state: Arc<State>, stream: S, peer: SocketAddr, port: u16)
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let (rd, wr) = tokio::io::split(stream);
+    connection::serve(state, Layered(rd), wr, peer, port).await;
+}
+
+/// The WebSocket handshake, choosing the `mqtt` subprotocol when the client offers
+/// it [MQTT-6.0.0-3] [MQTT-6.0.0-4], then MQTT over binary frames.
+async fn websocket<S>(state: Arc<State>, stream: S, peer: SocketAddr, port: u16)
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+    // The callback's type is tungstenite's, large error response included.
+    #[allow(clippy::result_large_err)]
+    let choose_mqtt = |req: &Request, mut resp: Response| {
+        let offers_mqtt = req
+            .headers()
+            .get_all("Sec-WebSocket-Protocol")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|p| p.trim().eq_ignore_ascii_case("mqtt"));
+        if offers_mqtt {
+            resp.headers_mut()
+                .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("mqtt"));
+        }
+        Ok(resp)
+    };
+    let mut config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default();
+    config.max_message_size = Some(WS_MAX_MESSAGE);
+    config.max_frame_size = Some(WS_MAX_MESSAGE);
+    let handshake =
+        tokio_tungstenite::accept_hdr_async_with_config(stream, choose_mqtt, Some(config));
+    match tokio::time::timeout(state.config.connect_timeout, handshake).await {
+        Ok(Ok(ws)) => layered(state, WsStream::new(ws), peer, port).await,
+        Ok(Err(e)) => handshake_failed(&state, peer, "WebSocket", &e.to_string()),
+        Err(_) => handshake_failed(&state, peer, "WebSocket", "timed out"),
+    }
+}
+
+fn handshake_failed(state: &State, peer: SocketAddr, what: &str, why: &str) {
+    blog!(
+        state.log,
+        LogTypes::NOTICE,
+        "Client connection from {} failed: {what} handshake: {why}.",
+        peer.ip()
+    );
 }

@@ -243,7 +243,10 @@ async fn puback_fits_maximum_packet_size_mqtt_3_4_2_2() {
     match c.expect_packet(WAIT).await {
         Packet::PubAck(a) => {
             let n = raw::bytes_of(&Packet::PubAck(a.clone()), V5).len();
-            assert!(n <= 12, "PUBACK of {n} bytes, Maximum Packet Size 12: {a:?}");
+            assert!(
+                n <= 12,
+                "PUBACK of {n} bytes, Maximum Packet Size 12: {a:?}"
+            );
         }
         other => panic!("expected PUBACK, got {other:?}"),
     }
