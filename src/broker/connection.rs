@@ -105,6 +105,7 @@ async fn read_packet(
                     .bytes_received
                     .fetch_add(n as u64, Ordering::Relaxed);
             }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             Err(e) => return Err(Exit::Io(e.to_string())),
         }
     }
@@ -368,6 +369,7 @@ async fn drain(state: &State, rd: &mut impl PacketRead, buf: &mut BytesMut) {
         };
         match tokio::time::timeout_at(deadline, rd.read_more(buf, reserve)).await {
             Ok(Ok(n)) if n > 0 => left = left.saturating_sub(n),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
             _ => return,
         }
         buf.clear();

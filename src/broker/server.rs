@@ -187,20 +187,32 @@ pub async fn accept_loop(
     }
 }
 
-/// Open the listener's transport over an accepted TCP connection and serve it. A
-/// TLS or WebSocket handshake must end within the CONNECT timeout; a failed one is
-/// one log line with the client's address and the cause.
+/// Open the listener's transport over an accepted TCP connection and serve it.
 async fn open(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port: u16, t: Transport) {
     if state.config.set_tcp_nodelay {
         let _ = stream.set_nodelay(true);
     }
+    if t.tls.is_none() && !t.websocket {
+        let (rd, wr) = stream.into_split();
+        connection::serve(state, Tcp(rd), wr, peer, port).await;
+    } else {
+        // Boxed: the TLS and WebSocket handshakes and streams are large; inline,
+        // every plain TCP connection's task would be as large as they are.
+        Box::pin(open_layered(state, stream, peer, port, t)).await;
+    }
+}
+
+/// TLS, WebSocket or both: each handshake must end within the CONNECT timeout; a
+/// failed one is one log line with the client's address and the cause.
+async fn open_layered(
+    state: Arc<State>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    port: u16,
+    t: Transport,
+) {
     let Some(acceptor) = t.tls else {
-        if t.websocket {
-            websocket(state, stream, peer, port).await;
-        } else {
-            let (rd, wr) = stream.into_split();
-            connection::serve(state, Tcp(rd), wr, peer, port).await;
-        }
+        websocket(state, stream, peer, port).await;
         return;
     };
     let tls =

@@ -17,7 +17,9 @@ use tokio::net::tcp::OwnedReadHalf;
 pub trait PacketRead: Send {
     /// Wait for input and read some of it into `buf`, after `reserve` has made room
     /// in it (called once input is known to be waiting where the transport can
-    /// tell). `Ok(0)` at the end of the stream.
+    /// tell). `Ok(0)` at the end of the stream; an error of kind `WouldBlock` when
+    /// the input announced was not there after all: the caller releases what it
+    /// reserved and calls again, so that an idle connection holds no buffer.
     fn read_more<F: FnOnce(&mut BytesMut) + Send>(
         &mut self,
         buf: &mut BytesMut,
@@ -36,12 +38,7 @@ impl PacketRead for Tcp {
     ) -> io::Result<usize> {
         self.0.readable().await?;
         reserve(buf);
-        loop {
-            match self.0.try_read_buf(buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.0.readable().await?,
-                other => return other,
-            }
-        }
+        self.0.try_read_buf(buf)
     }
 }
 
