@@ -259,9 +259,10 @@ fn connack(v: ProtocolVersion) -> impl Strategy<Value = Packet> {
         reason,
         props_for(v, PropertyContext::ConnAck),
     )
-        .prop_map(|(session_present, reason, properties)| {
+        .prop_map(move |(session_present, reason, properties)| {
             Packet::ConnAck(ConnAck {
-                session_present,
+                // MQTT 3.1 has no Session Present flag: its acknowledge flags are 0.
+                session_present: session_present && v != ProtocolVersion::V31,
                 reason,
                 properties,
             })

@@ -1,7 +1,10 @@
 //! Byte-vector tests of the codec under MQTT 5.0: each vector is written by hand from
 //! the OASIS MQTT 5.0 specification, annotated byte by byte, and must both decode to the
 //! expected packet and encode back to the same bytes. Properties are written in
-//! identifier order, which is the order the encoder uses.
+//! identifier order, which is the order the encoder uses, but for CONNACK's: those
+//! go in mosquitto 2.0's order (Topic Alias Maximum, Server Keep Alive, Assigned
+//! Client Identifier, Retain Available, Maximum Packet Size, Receive Maximum,
+//! Maximum QoS, then the rest by identifier).
 
 use bytes::{Bytes, BytesMut};
 use mq::protocol::{
@@ -173,8 +176,8 @@ fn connack_with_properties_5_0() {
         0x01,                   // Connect Acknowledge Flags: Session Present
         0x00,                   // Reason Code: Success
         0x0B,                   // Property Length 11
-        0x12, 0x00, 0x03, b'a', b'b', b'c', // Assigned Client Identifier "abc"
         0x22, 0x00, 0x0A,       // Topic Alias Maximum 10
+        0x12, 0x00, 0x03, b'a', b'b', b'c', // Assigned Client Identifier "abc"
         0x24, 0x01,             // Maximum QoS 1
     ];
     check(
@@ -201,15 +204,15 @@ fn connack_every_capability_property_5_0() {
         0x00,                   // Session Present 0
         0x9C,                   // Reason Code: Use another server
         0x2C,                   // Property Length 44
-        0x11, 0x00, 0x00, 0x0E, 0x10, // Session Expiry Interval 3600
         0x13, 0x00, 0x14,       // Server Keep Alive 20
+        0x25, 0x00,             // Retain Available 0
+        0x27, 0x00, 0x00, 0x04, 0x00, // Maximum Packet Size 1024
+        0x21, 0x00, 0x05,       // Receive Maximum 5
+        0x11, 0x00, 0x00, 0x0E, 0x10, // Session Expiry Interval 3600
         0x1A, 0x00, 0x01, b'r', // Response Information "r"
         0x1C, 0x00, 0x02, b'h', b'2', // Server Reference "h2"
         0x1F, 0x00, 0x02, b'g', b'o', // Reason String "go"
-        0x21, 0x00, 0x05,       // Receive Maximum 5
-        0x25, 0x00,             // Retain Available 0
         0x26, 0x00, 0x01, b'a', 0x00, 0x00, // User Property ("a", "")
-        0x27, 0x00, 0x00, 0x04, 0x00, // Maximum Packet Size 1024
         0x28, 0x00,             // Wildcard Subscription Available 0
         0x29, 0x01,             // Subscription Identifiers Available 1
         0x2A, 0x00,             // Shared Subscription Available 0
