@@ -41,8 +41,10 @@ pub(super) fn spawn(
     cmd_rx: mpsc::Receiver<Command>,
     events: mpsc::Sender<Event>,
     window: Arc<Semaphore>,
+    ended: super::EndedBy,
 ) {
     let ev = EventLoop {
+        ended,
         our_max_packet: our_max_packet_size(&opts),
         topic_alias_max: if opts.version.is_v5() {
             opts.properties.topic_alias_maximum.unwrap_or(0)
@@ -97,6 +99,8 @@ pub(super) struct EventLoop {
     /// The application dropped `Events`: messages are acknowledged and discarded.
     pub(super) events_closed: bool,
     pub(super) window: Arc<Semaphore>,
+    /// Set to the error that ended the connection for good (see [`super::EndedBy`]).
+    pub(super) ended: super::EndedBy,
     pub(super) session: Session,
     /// Subscribe/unsubscribe requests received while reconnecting.
     pub(super) offline: VecDeque<Command>,
@@ -149,7 +153,9 @@ impl EventLoop {
             if let Error::ServerDisconnected(Some(d)) = &err {
                 self.emit(Event::ServerDisconnect(d.clone())).await;
             }
-            let Some(backoff) = self.opts.reconnect.clone() else {
+            // A server that broke the protocol would break it again: no reconnect.
+            let retry = !matches!(err, Error::Protocol(_));
+            let Some(backoff) = self.opts.reconnect.clone().filter(|_| retry) else {
                 self.shut(&err);
                 self.emit(Event::Disconnected(err)).await;
                 break;
@@ -187,6 +193,9 @@ impl EventLoop {
 
     /// The client is finished: fail everything still waiting.
     pub(super) fn shut(&mut self, err: &Error) {
+        if !matches!(err, Error::Closed) {
+            *self.ended.lock().unwrap_or_else(|e| e.into_inner()) = Some(err.duplicate());
+        }
         self.session.fail_all(err);
         for c in self.offline.drain(..) {
             fail_command(c, err);

@@ -96,9 +96,11 @@ fn server_disconnected_text(d: Option<&Disconnect>) -> String {
 
 impl Error {
     /// mosquitto-compatible process exit code for this failure: for a refused CONNECT
-    /// the CONNACK code (3.1.x: 1..5, 5.0: the reason code byte); otherwise 1.
+    /// the CONNACK code (3.1.x: 1..5, 5.0: the reason code byte); 2 when the server
+    /// broke the protocol (mosquitto's MOSQ_ERR_PROTOCOL); otherwise 1.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::Protocol(_) => 2,
             Error::ConnectionRefused { reason, version } => {
                 if version.is_v5() {
                     i32::from(reason.0)

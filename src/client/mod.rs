@@ -133,6 +133,7 @@ pub(crate) enum Command {
 
 /// What the handles share: the first CONNACK and the inflight window.
 struct Shared {
+    ended: EndedBy,
     connack: ConnAck,
     client_id: String,
     version: ProtocolVersion,
@@ -164,14 +165,31 @@ impl std::fmt::Debug for Events {
 /// The acknowledgement of a publish started with [`Client::start_publish`].
 pub struct PublishToken {
     rx: oneshot::Receiver<Result<Ack, Error>>,
+    ended: EndedBy,
 }
 
 impl PublishToken {
     /// Wait for the acknowledgement: QoS 0 = written to the socket; QoS 1 = PUBACK;
     /// QoS 2 = PUBCOMP (or a PUBREC with a reason >= 0x80).
     pub async fn wait(self) -> Result<Ack, Error> {
-        self.rx.await.unwrap_or(Err(Error::Closed))
+        self.rx
+            .await
+            .unwrap_or_else(|_| Err(ended_error(&self.ended)))
     }
+}
+
+/// Why the connection ended for good, once it has (set by the event loop), so that
+/// a request that finds it gone fails with the cause (the server broke the
+/// protocol...) rather than a bare "disconnected".
+pub(crate) type EndedBy = Arc<std::sync::Mutex<Option<Error>>>;
+
+/// The error for a request that found the connection gone.
+fn ended_error(ended: &EndedBy) -> Error {
+    ended
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map_or(Error::Closed, Error::duplicate)
 }
 
 impl Client {
@@ -200,7 +218,9 @@ impl Client {
         let window = Arc::new(Semaphore::new(window));
         let (tx, cmd_rx) = mpsc::channel(COMMAND_CAPACITY);
         let (ev_tx, ev_rx) = mpsc::channel(EVENT_CAPACITY);
+        let ended = EndedBy::default();
         let shared = Arc::new(Shared {
+            ended: ended.clone(),
             connack: established.connack.clone(),
             client_id: client_id.clone(),
             version: opts.version,
@@ -208,7 +228,7 @@ impl Client {
         });
         let mut opts = opts;
         opts.client_id = client_id;
-        connection::spawn(opts, established, cmd_rx, ev_tx, window);
+        connection::spawn(opts, established, cmd_rx, ev_tx, window, ended);
         Ok((Client { shared, tx }, Events { rx: ev_rx }))
     }
 
@@ -248,7 +268,7 @@ impl Client {
                 .clone()
                 .acquire_owned()
                 .await
-                .map_err(|_| Error::Closed)?;
+                .map_err(|_| ended_error(&self.shared.ended))?;
             Some(permit)
         };
         let (reply, rx) = oneshot::channel();
@@ -259,8 +279,11 @@ impl Client {
                 reply,
             })
             .await
-            .map_err(|_| Error::Closed)?;
-        Ok(PublishToken { rx })
+            .map_err(|_| ended_error(&self.shared.ended))?;
+        Ok(PublishToken {
+            rx,
+            ended: self.shared.ended.clone(),
+        })
     }
 
     /// What the client can check before sending: the topic name [MQTT-3.3.2-2] and the
@@ -325,8 +348,9 @@ impl Client {
         self.tx
             .send(Command::Subscribe { subscribe, reply })
             .await
-            .map_err(|_| Error::Closed)?;
-        rx.await.unwrap_or(Err(Error::Closed))
+            .map_err(|_| ended_error(&self.shared.ended))?;
+        rx.await
+            .unwrap_or_else(|_| Err(ended_error(&self.shared.ended)))
     }
 
     /// Unsubscribe and wait for the UNSUBACK.
@@ -353,8 +377,9 @@ impl Client {
         self.tx
             .send(Command::Unsubscribe { unsubscribe, reply })
             .await
-            .map_err(|_| Error::Closed)?;
-        rx.await.unwrap_or(Err(Error::Closed))
+            .map_err(|_| ended_error(&self.shared.ended))?;
+        rx.await
+            .unwrap_or_else(|_| Err(ended_error(&self.shared.ended)))
     }
 
     /// Graceful DISCONNECT (normal disconnection), then close; `Events::recv` returns
@@ -382,8 +407,9 @@ impl Client {
         self.tx
             .send(Command::Disconnect { disconnect, reply })
             .await
-            .map_err(|_| Error::Closed)?;
-        rx.await.unwrap_or(Err(Error::Closed))
+            .map_err(|_| ended_error(&self.shared.ended))?;
+        rx.await
+            .unwrap_or_else(|_| Err(ended_error(&self.shared.ended)))
     }
 }
 

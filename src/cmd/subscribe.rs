@@ -13,6 +13,9 @@ use anyhow::{Context, bail};
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime};
 
+/// The first delay before reconnecting (doubling up to 5 s while attempts fail).
+const RECONNECT_FIRST: Duration = Duration::from_secs(1);
+
 /// Exit code when `-W` expires (mosquitto's MOSQ_ERR_TIMEOUT).
 pub const EXIT_TIMED_OUT: i32 = 27;
 
@@ -65,7 +68,7 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
     // Like mosquitto_sub: once connected, a lost connection is re-established (and the
     // subscriptions restored) until -C, -W or Ctrl-C ends the command.
     opts.reconnect = Some(Backoff {
-        initial: Duration::from_secs(1),
+        initial: RECONNECT_FIRST,
         max: Duration::from_secs(5),
     });
     if args.retain_as_published && !version.is_v5() {
@@ -99,9 +102,15 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
             },
         })
         .collect();
-    let suback = client
-        .subscribe(subscribe_filters, props.subscribe.clone())
-        .await?;
+    // Until the SUBACK, a lost connection is retried too, within -W; what arrives
+    // meanwhile (a resumed session's messages) is printed after it.
+    let mut early = Vec::new();
+    let quiet = args.client.quiet;
+    let subscribing = client.subscribe(subscribe_filters, props.subscribe.clone());
+    let Some(suback) = meanwhile(subscribing, &mut events, quiet, deadline, &mut early).await?
+    else {
+        return timed_out(&client, &props.disconnect, quiet).await;
+    };
     if args.client.debug {
         let codes: Vec<String> = suback
             .reason_codes
@@ -129,26 +138,89 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
         bail!("all subscription requests were denied");
     }
     if !args.unsubscribe.is_empty() {
-        client
-            .unsubscribe(args.unsubscribe.clone(), props.unsubscribe.clone())
-            .await?;
+        let unsubscribing = client.unsubscribe(args.unsubscribe.clone(), props.unsubscribe.clone());
+        if meanwhile(unsubscribing, &mut events, quiet, deadline, &mut early)
+            .await?
+            .is_none()
+        {
+            return timed_out(&client, &props.disconnect, quiet).await;
+        }
     }
     if args.exit_after_subscribe {
         disconnect(&client, &props.disconnect).await;
         return Ok(0);
     }
 
-    let stop = receive(&args, &printer, &client, &mut events, deadline).await?;
-    disconnect(&client, &props.disconnect).await;
+    let stop = receive(&args, &printer, &client, &mut events, deadline, early).await?;
     match stop {
-        Stop::Done => Ok(0),
-        Stop::TimedOut => {
-            if !args.client.quiet {
-                eprintln!("Timed out");
-            }
-            Ok(EXIT_TIMED_OUT)
+        Stop::Done => {
+            disconnect(&client, &props.disconnect).await;
+            Ok(0)
+        }
+        Stop::TimedOut => timed_out(&client, &props.disconnect, quiet).await,
+    }
+}
+
+/// `-W` expired: disconnect and say so, as mosquitto_sub does.
+async fn timed_out(client: &Client, props: &Properties, quiet: bool) -> anyhow::Result<i32> {
+    disconnect(client, props).await;
+    if !quiet {
+        eprintln!("Timed out");
+    }
+    Ok(EXIT_TIMED_OUT)
+}
+
+/// Drive a request (SUBSCRIBE, UNSUBSCRIBE) to its end while keeping an eye on the
+/// connection: a lost connection is said and retried by the client, a protocol
+/// violation by the server ends the command, messages are kept in `early`. `None`
+/// when the `-W` deadline passes first.
+async fn meanwhile<T>(
+    work: impl Future<Output = Result<T, crate::client::Error>>,
+    events: &mut crate::client::Events,
+    quiet: bool,
+    deadline: Option<Instant>,
+    early: &mut Vec<Publish>,
+) -> anyhow::Result<Option<T>> {
+    tokio::pin!(work);
+    let timeout = until(deadline);
+    tokio::pin!(timeout);
+    loop {
+        tokio::select! {
+            r = &mut work => return Ok(Some(r?)),
+            _ = &mut timeout => return Ok(None),
+            e = events.recv() => match e {
+                Some(crate::client::Event::Message(m)) => early.push(m),
+                Some(crate::client::Event::Disconnected(err)) => lost(err, quiet)?,
+                Some(_) => {}
+                // The client has ended: the request fails at once.
+                None => return Ok(Some(work.await?)),
+            },
         }
     }
+}
+
+/// Resolves at `deadline`, never without one.
+async fn until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A lost connection: the server breaking the protocol ends the command with the
+/// violation named (mosquitto_sub exits with a protocol error too); anything else is
+/// said once (unless `--quiet`) and the client reconnects.
+fn lost(err: crate::client::Error, quiet: bool) -> anyhow::Result<()> {
+    if matches!(err, crate::client::Error::Protocol(_)) {
+        return Err(err.into());
+    }
+    if !quiet {
+        eprintln!(
+            "mq: connection lost ({err}); reconnecting in {}s",
+            RECONNECT_FIRST.as_secs()
+        );
+    }
+    Ok(())
 }
 
 /// The printer for the output flags.
@@ -170,33 +242,36 @@ async fn receive(
     client: &Client,
     events: &mut crate::client::Events,
     deadline: Option<Instant>,
+    early: Vec<Publish>,
 ) -> anyhow::Result<Stop> {
+    let mut early = early.into_iter();
     let mut count: u64 = 0;
     let mut out = Vec::with_capacity(4096);
     let mut errors = Vec::new();
     let mut rng = RandomFilter::new(args.random_filter);
-    let timeout = async {
-        match deadline {
-            Some(d) => tokio::time::sleep_until(d.into()).await,
-            None => std::future::pending().await,
-        }
-    };
+    let timeout = until(deadline);
     tokio::pin!(timeout);
     let shutdown = crate::shutdown::signal();
     tokio::pin!(shutdown);
     loop {
-        let event = tokio::select! {
-            e = events.recv() => e,
-            _ = &mut timeout => return Ok(Stop::TimedOut),
-            _ = &mut shutdown => return Ok(Stop::Done),
+        let event = match early.next() {
+            Some(m) => Some(crate::client::Event::Message(m)),
+            None => tokio::select! {
+                e = events.recv() => e,
+                _ = &mut timeout => return Ok(Stop::TimedOut),
+                _ = &mut shutdown => return Ok(Stop::Done),
+            },
         };
         let msg = match event {
             Some(crate::client::Event::Message(m)) => m,
             // The client re-establishes a lost connection (opts.reconnect) and the
-            // -d hook prints the packets: nothing more to do here.
+            // -d hook prints the packets.
+            Some(crate::client::Event::Disconnected(err)) => {
+                lost(err, args.client.quiet)?;
+                continue;
+            }
             Some(
-                crate::client::Event::Disconnected(_)
-                | crate::client::Event::ServerDisconnect(_)
+                crate::client::Event::ServerDisconnect(_)
                 | crate::client::Event::Reconnected { .. },
             ) => continue,
             None => bail!("the connection was closed"),

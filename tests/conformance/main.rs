@@ -7,6 +7,7 @@
 //! fast. Tests that check timeouts use 1-second keepalives.
 
 mod broker;
+mod client_hostile_broker;
 mod raw;
 
 mod audit_v311;
