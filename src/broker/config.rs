@@ -111,6 +111,8 @@ pub struct Config {
     pub sys_interval: Duration,
     /// Drop durable sessions of clients that have been away this long (`None` = never).
     pub persistent_client_expiration: Option<Duration>,
+    /// `password_file`: users and password hashes, as mosquitto_passwd writes them.
+    pub password_file: Option<PathBuf>,
     /// Which log messages are written.
     pub log_types: LogTypes,
     /// Where log messages go.
@@ -157,6 +159,7 @@ impl Default for Config {
             retain_available: true,
             sys_interval: Duration::from_secs(10),
             persistent_client_expiration: None,
+            password_file: None,
             log_types: LogTypes::DEFAULT,
             log_dest: LogDest::Stderr,
             log_timestamp: true,
@@ -201,6 +204,7 @@ const SUPPORTED: &[&str] = &[
     "port",
     "bind_address",
     "allow_anonymous",
+    "password_file",
     "max_connections",
     "message_size_limit",
     "max_packet_size",
@@ -241,7 +245,6 @@ const NOT_YET: &[&str] = &[
     "http_dir",
     "websockets_log_level",
     "websockets_headers_size",
-    "password_file",
     "acl_file",
     "plugin",
     "auth_plugin",
@@ -383,6 +386,7 @@ fn apply(
             }
         }
         "allow_anonymous" => config.allow_anonymous = Some(parse_bool(key, value)?),
+        "password_file" => config.password_file = Some(need(key, value)?.into()),
         "max_connections" => {
             let n: i64 = parse_num(key, value)?;
             let limit = usize::try_from(n).ok();

@@ -27,6 +27,7 @@ pub mod log;
 pub mod message;
 pub mod retain;
 pub mod router;
+pub mod security;
 mod server;
 pub mod session;
 mod state;
@@ -66,6 +67,9 @@ pub enum Error {
     /// The configuration is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A password or ACL file cannot be used.
+    #[error(transparent)]
+    Security(#[from] security::SecurityError),
     /// A listener's TLS settings cannot be used.
     #[error("listener on port {port}: {source}")]
     Tls {
@@ -167,7 +171,11 @@ impl BrokerBuilder {
             );
         }
         let sys_interval = config.sys_interval;
-        let state = Arc::new(State::new(config, logger, tx.clone()));
+        let security = security::Security::from_config(&config)?;
+        for w in security.warnings() {
+            blog!(logger, LogTypes::WARNING, "Warning: {w}");
+        }
+        let state = Arc::new(State::new(config, security, logger, tx.clone()));
         let listeners = server::bind(&state, &binds).await?;
         let mut addrs = Vec::new();
         let (done_tx, done_rx) = mpsc::channel::<()>(1);

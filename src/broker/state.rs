@@ -8,6 +8,7 @@ use super::log::{LogTypes, Logger, blog};
 use super::message::Message;
 use super::retain::RetainedStore;
 use super::router::Router;
+use super::security::Security;
 use super::session::{Delivery, Enqueue, QueueLimits, Session, SessionState, lock};
 use super::sys::Stats;
 use crate::protocol::{QoS, Will};
@@ -39,6 +40,8 @@ pub enum Watched {
 pub struct State {
     /// Configuration.
     pub config: Config,
+    /// Authentication, built from the configuration and its files.
+    pub security: Arc<Security>,
     /// Logger.
     pub log: Logger,
     /// Sessions by client identifier.
@@ -62,10 +65,16 @@ pub struct State {
 
 impl State {
     /// New state.
-    pub fn new(config: Config, log: Logger, shutdown_tx: watch::Sender<bool>) -> State {
+    pub fn new(
+        config: Config,
+        security: Security,
+        log: Logger,
+        shutdown_tx: watch::Sender<bool>,
+    ) -> State {
         let shutdown = shutdown_tx.subscribe();
         State {
             config,
+            security: Arc::new(security),
             log,
             sessions: Mutex::new(HashMap::new()),
             router: RwLock::new(Router::default()),

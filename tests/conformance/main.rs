@@ -19,6 +19,7 @@ mod publish;
 mod regressions;
 mod resources;
 mod retain;
+mod security;
 mod session;
 mod subscribe;
 mod sys;

@@ -11,4 +11,5 @@ mod broker;
 mod cli;
 mod client;
 mod logs;
+mod passwords;
 mod peers;
