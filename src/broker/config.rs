@@ -113,6 +113,8 @@ pub struct Config {
     pub persistent_client_expiration: Option<Duration>,
     /// `password_file`: users and password hashes, as mosquitto_passwd writes them.
     pub password_file: Option<PathBuf>,
+    /// `acl_file`: which topics each client may read and write.
+    pub acl_file: Option<PathBuf>,
     /// Which log messages are written.
     pub log_types: LogTypes,
     /// Where log messages go.
@@ -160,6 +162,7 @@ impl Default for Config {
             sys_interval: Duration::from_secs(10),
             persistent_client_expiration: None,
             password_file: None,
+            acl_file: None,
             log_types: LogTypes::DEFAULT,
             log_dest: LogDest::Stderr,
             log_timestamp: true,
@@ -205,6 +208,7 @@ const SUPPORTED: &[&str] = &[
     "bind_address",
     "allow_anonymous",
     "password_file",
+    "acl_file",
     "max_connections",
     "message_size_limit",
     "max_packet_size",
@@ -245,7 +249,6 @@ const NOT_YET: &[&str] = &[
     "http_dir",
     "websockets_log_level",
     "websockets_headers_size",
-    "acl_file",
     "plugin",
     "auth_plugin",
     "persistence",
@@ -387,6 +390,7 @@ fn apply(
         }
         "allow_anonymous" => config.allow_anonymous = Some(parse_bool(key, value)?),
         "password_file" => config.password_file = Some(need(key, value)?.into()),
+        "acl_file" => config.acl_file = Some(need(key, value)?.into()),
         "max_connections" => {
             let n: i64 = parse_num(key, value)?;
             let limit = usize::try_from(n).ok();

@@ -39,6 +39,8 @@ pub struct ConnInfo {
     pub expiry_at_connect: u32,
     /// Largest packet accepted from the client (0 = no limit).
     pub max_packet_in: usize,
+    /// The user name of the CONNECT (checked against the password file, if any).
+    pub username: Option<Arc<str>>,
 }
 
 /// The `p` value of mosquitto's "New client connected" line.
@@ -553,6 +555,8 @@ fn attach(
     let v5 = version.is_v5();
     let client_max_packet = client_max_packet_size(&c);
     let (session, present) = claim(state, &checked.client_id, c.clean_start, checked.expiry);
+    let username: Option<Arc<str>> = c.username.as_deref().map(Into::into);
+    lock(&session.state).username = username.clone();
     // MQTT 3.1 has no Session Present flag (its CONNACK flags are reserved).
     let present = present && version != ProtocolVersion::V31;
     log_accepted(state, &c, peer, &checked.client_id, present);
@@ -590,6 +594,7 @@ fn attach(
         receive_max,
         expiry_at_connect: checked.expiry_at_connect,
         max_packet_in: state.max_packet_in(),
+        username,
     }
 }
 

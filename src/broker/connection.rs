@@ -612,7 +612,9 @@ async fn teardown(state: &Arc<State>, info: &ConnInfo, will: Option<Box<Will>>, 
             // Taken over without waiting: a new connection arrived, so a delayed
             // will is cancelled.
             if delay == 0 || current {
-                state.publish_will(*will, id).await;
+                state
+                    .publish_will(*will, id, info.username.as_deref())
+                    .await;
             }
         } else {
             lock(&info.session.state).will_pending = true;
@@ -620,7 +622,7 @@ async fn teardown(state: &Arc<State>, info: &ConnInfo, will: Option<Box<Will>>, 
                 state.clone(),
                 info.session.clone(),
                 *will,
-                id.clone(),
+                (id.clone(), info.username.clone()),
                 attach_count,
                 delay.min(expiry),
             );
@@ -648,7 +650,7 @@ fn spawn_delayed_will(
     state: Arc<State>,
     session: Arc<super::session::Session>,
     will: Will,
-    id: Arc<str>,
+    (id, username): (Arc<str>, Option<Arc<str>>),
     attach_count: u64,
     delay: u32,
 ) {
@@ -668,7 +670,7 @@ fn spawn_delayed_will(
             std::mem::replace(&mut s.will_pending, false) && !resumed
         };
         if due {
-            state.publish_will(will, &id).await;
+            state.publish_will(will, &id, username.as_deref()).await;
         }
     });
 }

@@ -386,6 +386,19 @@ impl<'a> Inbound<'a> {
             // line, as in mosquitto's.
             return Ok(self.acknowledge(qos, packet_id, ReasonCode::NOT_AUTHORIZED));
         }
+        if !state
+            .security
+            .may_publish(id, info.username.as_deref(), &p.topic)
+        {
+            // As for `$SYS`: acknowledged (0x87 under 5.0), not forwarded.
+            blog!(
+                state.log,
+                LogTypes::DEBUG,
+                "Denied PUBLISH from {id} {}",
+                PublishArgs(&p)
+            );
+            return Ok(self.acknowledge(qos, packet_id, ReasonCode::NOT_AUTHORIZED));
+        }
         blog!(
             state.log,
             LogTypes::DEBUG,
@@ -524,7 +537,19 @@ impl<'a> Inbound<'a> {
         // Filters whose retained messages go out after the SUBACK, one filter at a
         // time, each message as the queue has room: never all of them in memory.
         let mut retained_for: Vec<(String, QoS)> = Vec::new();
+        let user = info.username.as_deref();
         for f in s.filters {
+            if !state.security.may_subscribe(id, user, &f.filter) {
+                // The ACL lets nothing this filter matches be read: 0x87 Not
+                // authorized under 5.0, 0x80 Failure under 3.1.1.
+                blog!(log, LogTypes::DEBUG, "\t{} (denied)", f.filter);
+                codes.push(if info.version.is_v5() {
+                    ReasonCode::NOT_AUTHORIZED
+                } else {
+                    ReasonCode(0x80)
+                });
+                continue;
+            }
             let mut options = f.options;
             // Granted QoS may be lower than requested [MQTT-3.9.3-1].
             options.qos = state.grant(f.options.qos);
@@ -596,6 +621,9 @@ impl<'a> Inbound<'a> {
                 .unwrap_or_else(|e| e.into_inner())
                 .matching(&filter);
             for m in msgs {
+                if !state.security.may_read(id, user, &m.topic) {
+                    continue;
+                }
                 if !state.wait_for_room(&info.session).await {
                     // The client does not read: the rest would be dropped at its full
                     // queue anyway.

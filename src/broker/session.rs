@@ -316,6 +316,9 @@ pub struct SessionState {
     /// Messages for this client are being dropped (logged once per episode, cleared
     /// when a message is queued without dropping one).
     pub dropping: bool,
+    /// The user name of the connection that last attached (for the ACL's read check
+    /// on each delivery).
+    pub username: Option<Arc<str>>,
 }
 
 /// A session, shared by the broker's session table, the subscription tree and the
@@ -396,6 +399,7 @@ impl Session {
                 ended: false,
                 will_pending: false,
                 dropping: false,
+                username: None,
             }),
             space: Notify::new(),
         }

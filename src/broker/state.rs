@@ -147,6 +147,16 @@ impl State {
         let n = targets.len();
         let mut waiting = Vec::new();
         for t in targets {
+            // Each delivery needs read access to the topic, under an ACL file.
+            if self.security.has_acl() {
+                let user = lock(&t.session.state).username.clone();
+                if !self
+                    .security
+                    .may_read(&t.session.client_id, user.as_deref(), &msg.topic)
+                {
+                    continue;
+                }
+            }
             let d = Delivery {
                 msg: msg.clone(),
                 // Downgraded to the granted QoS [MQTT-3.8.4-8].
@@ -260,8 +270,18 @@ impl State {
         }
     }
 
-    /// Publish a will message [MQTT-3.1.2-8].
-    pub async fn publish_will(&self, will: Will, client_id: &Arc<str>) {
+    /// Publish a will message [MQTT-3.1.2-8], if the ACL lets its client publish to
+    /// its topic.
+    pub async fn publish_will(&self, will: Will, client_id: &Arc<str>, username: Option<&str>) {
+        if !self.security.may_publish(client_id, username, &will.topic) {
+            blog!(
+                self.log,
+                LogTypes::DEBUG,
+                "Denied will of {client_id} on '{}'.",
+                will.topic
+            );
+            return;
+        }
         let mut props = will.properties;
         props.will_delay_interval = None;
         let msg = Message::new(

@@ -10,6 +10,7 @@ mod broker;
 mod client_hostile_broker;
 mod raw;
 
+mod acl;
 mod audit_v311;
 mod audit_v5;
 mod connect;

@@ -1,11 +1,16 @@
 //! The broker's security, one value built from the configuration and its files:
-//! who may connect (anonymous access, the password file). The connection code asks
-//! it at CONNECT and never reads the files itself, so that a reload can replace the
-//! whole value at once.
+//! who may connect (anonymous access, the password file) and which topics each
+//! client may publish to, subscribe to and receive (the ACL file). The connection
+//! code asks it at CONNECT, PUBLISH (wills and retained messages included),
+//! SUBSCRIBE and each delivery, and never reads the files itself, so that a reload
+//! can replace the whole value at once.
 
+pub mod acl;
 pub mod password;
 
 use super::config::Config;
+use crate::protocol::topic;
+use acl::{Access, Acl};
 use password::PasswordFile;
 
 /// A security file that cannot be used: the file, the line (0 = the whole file) and
@@ -28,6 +33,8 @@ pub struct Security {
     anonymous: bool,
     /// `password_file`, read when the broker starts.
     passwords: Option<PasswordFile>,
+    /// `acl_file`: without one, every client may use every topic.
+    acl: Option<Acl>,
 }
 
 impl Security {
@@ -37,10 +44,44 @@ impl Security {
             Some(path) => Some(PasswordFile::load(path)?),
             None => None,
         };
+        let acl = match &config.acl_file {
+            Some(path) => Some(Acl::load(path)?),
+            None => None,
+        };
         Ok(Security {
             anonymous: config.anonymous_allowed(),
             passwords,
+            acl,
         })
+    }
+
+    /// Whether an ACL file is in force (the per-delivery check costs something).
+    pub fn has_acl(&self) -> bool {
+        self.acl.is_some()
+    }
+
+    /// Whether the client may publish to `name` (its will and retained messages
+    /// too).
+    pub fn may_publish(&self, client_id: &str, username: Option<&str>, name: &str) -> bool {
+        self.acl
+            .as_ref()
+            .is_none_or(|a| a.allows(client_id, username, name, Access::Write))
+    }
+
+    /// Whether the client may receive a message published to `name`.
+    pub fn may_read(&self, client_id: &str, username: Option<&str>, name: &str) -> bool {
+        self.acl
+            .as_ref()
+            .is_none_or(|a| a.allows(client_id, username, name, Access::Read))
+    }
+
+    /// Whether the client may subscribe to `filter` (a shared subscription by the
+    /// filter it shares).
+    pub fn may_subscribe(&self, client_id: &str, username: Option<&str>, filter: &str) -> bool {
+        let filter = topic::parse_shared(filter).map_or(filter, |(_, f)| f);
+        self.acl
+            .as_ref()
+            .is_none_or(|a| a.may_subscribe(client_id, username, filter))
     }
 
     /// Lines of the files that were left out, as `FILE:LINE: why`.
