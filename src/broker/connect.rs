@@ -255,7 +255,7 @@ struct Checked {
 /// runs off the routing threads, so that a storm of logins does not hold up message
 /// delivery. Refused as mosquitto refuses: 3.1.1 return code 5, 5.0 0x87.
 async fn authenticate(state: &State, c: &Connect) -> bool {
-    let security = state.security.clone();
+    let security = state.security();
     let (user, password) = (c.username.clone(), c.password.clone());
     if !security.checks_passwords(user.as_deref()) {
         return security.authenticate(user.as_deref(), password.as_deref());
@@ -310,7 +310,7 @@ fn check_client_id(state: &State, c: &Connect) -> Result<(Arc<str>, Option<Strin
 
 /// Anonymous access and the authentication method.
 fn check_authentication(state: &State, c: &Connect) -> Result<(), Box<ConnAck>> {
-    if !state.security.may_try(c.username.as_deref()) {
+    if !state.security().may_try(c.username.as_deref()) {
         return Err(refuse(
             ReasonCode::NOT_AUTHORIZED,
             "anonymous access is not allowed",

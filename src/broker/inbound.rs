@@ -387,7 +387,7 @@ impl<'a> Inbound<'a> {
             return Ok(self.acknowledge(qos, packet_id, ReasonCode::NOT_AUTHORIZED));
         }
         if !state
-            .security
+            .security()
             .may_publish(id, info.username.as_deref(), &p.topic)
         {
             // As for `$SYS`: acknowledged (0x87 under 5.0), not forwarded.
@@ -538,8 +538,9 @@ impl<'a> Inbound<'a> {
         // time, each message as the queue has room: never all of them in memory.
         let mut retained_for: Vec<(String, QoS)> = Vec::new();
         let user = info.username.as_deref();
+        let security = state.security();
         for f in s.filters {
-            if !state.security.may_subscribe(id, user, &f.filter) {
+            if !security.may_subscribe(id, user, &f.filter) {
                 // The ACL lets nothing this filter matches be read: 0x87 Not
                 // authorized under 5.0, 0x80 Failure under 3.1.1.
                 blog!(log, LogTypes::DEBUG, "\t{} (denied)", f.filter);
@@ -621,7 +622,7 @@ impl<'a> Inbound<'a> {
                 .unwrap_or_else(|e| e.into_inner())
                 .matching(&filter);
             for m in msgs {
-                if !state.security.may_read(id, user, &m.topic) {
+                if !security.may_read(id, user, &m.topic) {
                     continue;
                 }
                 if !state.wait_for_room(&info.session).await {

@@ -335,6 +335,15 @@ impl BrokerHandle {
         self.state.log.log(types, msg);
     }
 
+    /// Reload what can change without a restart (SIGHUP): the password file and the
+    /// ACL file, put in force at once for new connections and every later check;
+    /// connected clients stay connected. On an error (file and line named) the
+    /// files in force stay. The rest of the configuration needs a restart.
+    pub fn reload(&self) -> Result<(), security::SecurityError> {
+        blog!(self.state.log, LogTypes::NOTICE, "Reloading config.");
+        self.state.reload_security()
+    }
+
     /// The first bound listener address (port 0 resolved).
     pub fn local_addr(&self) -> SocketAddr {
         // Invariant: `start` fails unless at least one listener is bound.

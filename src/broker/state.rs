@@ -40,8 +40,9 @@ pub enum Watched {
 pub struct State {
     /// Configuration.
     pub config: Config,
-    /// Authentication, built from the configuration and its files.
-    pub security: Arc<Security>,
+    /// Authentication and ACLs, built from the configuration and its files; replaced
+    /// whole when they are reloaded (see [`State::security`]).
+    security: RwLock<Arc<Security>>,
     /// Logger.
     pub log: Logger,
     /// Sessions by client identifier.
@@ -74,7 +75,7 @@ impl State {
         let shutdown = shutdown_tx.subscribe();
         State {
             config,
-            security: Arc::new(security),
+            security: RwLock::new(Arc::new(security)),
             log,
             sessions: Mutex::new(HashMap::new()),
             router: RwLock::new(Router::default()),
@@ -85,6 +86,26 @@ impl State {
             shutdown,
             shutdown_tx,
         }
+    }
+
+    /// The security in force: a snapshot, unaffected by a reload that happens while
+    /// it is used.
+    pub fn security(&self) -> Arc<Security> {
+        self.security
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Read the password and ACL files again and put them in force at once; on an
+    /// error the files in force stay. Connected clients are not disconnected.
+    pub fn reload_security(&self) -> Result<(), super::security::SecurityError> {
+        let fresh = Security::from_config(&self.config)?;
+        for w in fresh.warnings() {
+            blog!(self.log, LogTypes::WARNING, "Warning: {w}");
+        }
+        *self.security.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
+        Ok(())
     }
 
     /// A fresh unique number.
@@ -146,14 +167,12 @@ impl State {
         };
         let n = targets.len();
         let mut waiting = Vec::new();
+        let security = self.security();
         for t in targets {
             // Each delivery needs read access to the topic, under an ACL file.
-            if self.security.has_acl() {
+            if security.has_acl() {
                 let user = lock(&t.session.state).username.clone();
-                if !self
-                    .security
-                    .may_read(&t.session.client_id, user.as_deref(), &msg.topic)
-                {
+                if !security.may_read(&t.session.client_id, user.as_deref(), &msg.topic) {
                     continue;
                 }
             }
@@ -273,7 +292,10 @@ impl State {
     /// Publish a will message [MQTT-3.1.2-8], if the ACL lets its client publish to
     /// its topic.
     pub async fn publish_will(&self, will: Will, client_id: &Arc<str>, username: Option<&str>) {
-        if !self.security.may_publish(client_id, username, &will.topic) {
+        if !self
+            .security()
+            .may_publish(client_id, username, &will.topic)
+        {
             blog!(
                 self.log,
                 LogTypes::DEBUG,

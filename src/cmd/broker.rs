@@ -70,21 +70,27 @@ fn watch_hangups() -> Hangups {
 #[cfg(not(unix))]
 fn watch_hangups() -> Hangups {}
 
-/// SIGHUP (a closed terminal, or `kill -HUP` to reload): mosquitto reloads its
-/// configuration; reloading is not supported yet, so the broker says so and keeps
-/// running with its current configuration instead of dying. Never resolves.
+/// SIGHUP (`kill -HUP`, or a closed terminal): like mosquitto, read the password and
+/// ACL files again, keeping the ones in force when a new one is broken; never
+/// stops the broker. Other options need a restart. (Windows has no SIGHUP: restart
+/// the broker there.) Never resolves.
 #[cfg_attr(not(unix), allow(unused_variables, unused_mut))]
 async fn hangups(handle: &crate::broker::BrokerHandle, mut hup: Hangups) {
     #[cfg(unix)]
     if let Some(hup) = hup.as_mut() {
         while hup.recv().await.is_some() {
-            handle.log(
-                LogTypes::WARNING,
-                format_args!(
-                    "Warning: reloading the configuration on SIGHUP is not supported yet; \
-                     keeping the current one."
+            match handle.reload() {
+                Ok(()) => handle.log(
+                    LogTypes::INFORMATION,
+                    format_args!(
+                        "Password and ACL files reloaded; other options take effect on restart."
+                    ),
                 ),
-            );
+                Err(e) => handle.log(
+                    LogTypes::ERROR,
+                    format_args!("Error: {e}; keeping the password and ACL files in force."),
+                ),
+            }
         }
     }
     std::future::pending::<()>().await;
