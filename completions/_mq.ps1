@@ -29,6 +29,7 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'Subscribe and print messages (mosquitto_sub compatible)')
             [CompletionResult]::new('rr', 'rr', [CompletionResultType]::ParameterValue, 'Publish a request and print the response (mosquitto_rr compatible)')
             [CompletionResult]::new('broker', 'broker', [CompletionResultType]::ParameterValue, 'Run the MQTT broker')
+            [CompletionResult]::new('passwd', 'passwd', [CompletionResultType]::ParameterValue, 'Manage a password file (mosquitto_passwd compatible)')
             [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Benchmark a broker: load generator and latency meter')
             [CompletionResult]::new('carpark', 'carpark', [CompletionResultType]::ParameterValue, 'The car-park teaching system')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Generate shell completions')
@@ -276,6 +277,16 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('--daemon', '--daemon', [CompletionResultType]::ParameterName, 'Not supported: there is no daemon mode (use your shell or service manager)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mq;passwd' {
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'The hash to write')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Create a new password file (overwrites an existing one)')
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Batch mode: the password is the last argument')
+            [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'Delete the user instead of adding or updating it')
+            [CompletionResult]::new('-U', '-U ', [CompletionResultType]::ParameterName, 'Hash every plain-text password of the file (user:password lines)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'mq;bench' {
@@ -866,6 +877,7 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'Subscribe and print messages (mosquitto_sub compatible)')
             [CompletionResult]::new('rr', 'rr', [CompletionResultType]::ParameterValue, 'Publish a request and print the response (mosquitto_rr compatible)')
             [CompletionResult]::new('broker', 'broker', [CompletionResultType]::ParameterValue, 'Run the MQTT broker')
+            [CompletionResult]::new('passwd', 'passwd', [CompletionResultType]::ParameterValue, 'Manage a password file (mosquitto_passwd compatible)')
             [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Benchmark a broker: load generator and latency meter')
             [CompletionResult]::new('carpark', 'carpark', [CompletionResultType]::ParameterValue, 'The car-park teaching system')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Generate shell completions')
@@ -883,6 +895,9 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             break
         }
         'mq;help;broker' {
+            break
+        }
+        'mq;help;passwd' {
             break
         }
         'mq;help;bench' {

@@ -34,6 +34,9 @@ _mq() {
             mq,man)
                 cmd="mq__subcmd__man"
                 ;;
+            mq,passwd)
+                cmd="mq__subcmd__passwd"
+                ;;
             mq,pub)
                 cmd="mq__subcmd__pub"
                 ;;
@@ -139,6 +142,9 @@ _mq() {
             mq__subcmd__help,man)
                 cmd="mq__subcmd__help__subcmd__man"
                 ;;
+            mq__subcmd__help,passwd)
+                cmd="mq__subcmd__help__subcmd__passwd"
+                ;;
             mq__subcmd__help,pub)
                 cmd="mq__subcmd__help__subcmd__pub"
                 ;;
@@ -188,7 +194,7 @@ _mq() {
 
     case "${cmd}" in
         mq)
-            opts="-h -V --help --version pub sub rr broker bench carpark completions man help"
+            opts="-h -V --help --version pub sub rr broker passwd bench carpark completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2254,7 +2260,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__help)
-            opts="pub sub rr broker bench carpark completions man help"
+            opts="pub sub rr broker passwd bench carpark completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2505,6 +2511,20 @@ _mq() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mq__subcmd__help__subcmd__passwd)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mq__subcmd__help__subcmd__pub)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2556,6 +2576,24 @@ _mq() {
             case "${prev}" in
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mq__subcmd__passwd)
+            opts="-c -b -D -U -H -h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                -H)
+                    COMPREPLY=($(compgen -W "sha512-pbkdf2 sha512" -- "${cur}"))
                     return 0
                     ;;
                 *)

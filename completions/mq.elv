@@ -26,6 +26,7 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand sub 'Subscribe and print messages (mosquitto_sub compatible)'
             cand rr 'Publish a request and print the response (mosquitto_rr compatible)'
             cand broker 'Run the MQTT broker'
+            cand passwd 'Manage a password file (mosquitto_passwd compatible)'
             cand bench 'Benchmark a broker: load generator and latency meter'
             cand carpark 'The car-park teaching system'
             cand completions 'Generate shell completions'
@@ -269,6 +270,15 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand --daemon 'Not supported: there is no daemon mode (use your shell or service manager)'
             cand -h 'Print help'
             cand --help 'Print help'
+        }
+        &'mq;passwd'= {
+            cand -H 'The hash to write'
+            cand -c 'Create a new password file (overwrites an existing one)'
+            cand -b 'Batch mode: the password is the last argument'
+            cand -D 'Delete the user instead of adding or updating it'
+            cand -U 'Hash every plain-text password of the file (user:password lines)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'mq;bench'= {
             cand -h 'Print help'
@@ -828,6 +838,7 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand sub 'Subscribe and print messages (mosquitto_sub compatible)'
             cand rr 'Publish a request and print the response (mosquitto_rr compatible)'
             cand broker 'Run the MQTT broker'
+            cand passwd 'Manage a password file (mosquitto_passwd compatible)'
             cand bench 'Benchmark a broker: load generator and latency meter'
             cand carpark 'The car-park teaching system'
             cand completions 'Generate shell completions'
@@ -841,6 +852,8 @@ set edit:completion:arg-completer[mq] = {|@words|
         &'mq;help;rr'= {
         }
         &'mq;help;broker'= {
+        }
+        &'mq;help;passwd'= {
         }
         &'mq;help;bench'= {
             cand pub 'Publish load: -c publishers at a rate or as fast as possible'

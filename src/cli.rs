@@ -51,6 +51,8 @@ pub enum Command {
     Rr(RrArgs),
     /// Run the MQTT broker
     Broker(crate::cmd::broker::BrokerArgs),
+    /// Manage a password file (mosquitto_passwd compatible)
+    Passwd(crate::cmd::passwd::PasswdArgs),
     /// Benchmark a broker: load generator and latency meter
     Bench(crate::cmd::bench::BenchArgs),
     /// The car-park teaching system

@@ -53,6 +53,7 @@ async fn dispatch(command: Command) -> anyhow::Result<i32> {
         Command::Sub(args) => mq::cmd::subscribe::run(args).await,
         Command::Rr(args) => mq::cmd::request::run(args).await,
         Command::Broker(args) => mq::cmd::broker::run(args).await,
+        Command::Passwd(args) => mq::cmd::passwd::run(args),
         Command::Bench(args) => mq::cmd::bench::run(args).await,
         Command::Carpark(args) => mq::carpark::run(args).await,
         Command::Completions(args) => mq::cmd::generate::completions(args),

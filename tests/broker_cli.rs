@@ -323,13 +323,13 @@ fn log_output_never_read_does_not_stall_the_broker() {
 #[cfg(unix)]
 #[test]
 fn sighup_reloads_password_and_acl_files() {
-    use mq::broker::security::password::PasswordFile;
+    use mq::broker::security::password::{HashKind, PasswordFile};
     let (dir, conf) = config_file("");
     let (pw, acl) = (dir.path().join("passwords"), dir.path().join("acl"));
     let users = |names: &[(&str, &str)]| {
         let mut f = PasswordFile::default();
         for (u, p) in names {
-            f.set(u, p.as_bytes(), [9; 12]);
+            f.set(u, p.as_bytes(), HashKind::Pbkdf2Sha512, [9; 12]);
         }
         std::fs::write(&pw, f.to_text()).unwrap();
     };

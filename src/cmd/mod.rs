@@ -7,6 +7,7 @@ pub mod format;
 pub mod generate;
 pub mod json;
 pub mod output;
+pub mod passwd;
 pub mod publish;
 pub mod request;
 pub mod session;

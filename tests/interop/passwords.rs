@@ -4,7 +4,7 @@
 
 use crate::common::{MqBroker, mq_command};
 use crate::peers::Mosquitto;
-use mq::broker::security::password::PasswordFile;
+use mq::broker::security::password::{HashKind, PasswordFile};
 use std::process::Command;
 
 /// Publish once as `user`/`password`; the exit status.
@@ -56,7 +56,7 @@ fn mosquitto_passwd_files_work_with_mq_broker() {
 #[ignore = "needs mosquitto; run by .ci/run"]
 fn mq_password_files_work_with_mosquitto() {
     let mut file = PasswordFile::default();
-    file.set("zoe", b"pa55", [42; 12]);
+    file.set("zoe", b"pa55", HashKind::Pbkdf2Sha512, [42; 12]);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("mq-passwords");
     std::fs::write(&path, file.to_text()).expect("write");
@@ -65,4 +65,37 @@ fn mq_password_files_work_with_mosquitto() {
     assert_eq!(ok, Some(0), "mosquitto accepts the file mq wrote");
     let bad = publish(Command::new("mosquitto_pub"), m.port, "zoe", "nope");
     assert_ne!(bad, Some(0), "and refuses a wrong password");
+}
+
+/// A file written by `mq passwd` (the binary) is read by mosquitto.
+#[test]
+#[ignore = "needs mosquitto; run by .ci/run"]
+fn mq_passwd_files_work_with_mosquitto() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("pw");
+    let f = path.to_str().expect("UTF-8 path");
+    for args in [
+        &["-c", "-b", f, "amy", "pw1"][..],
+        &["-b", "-H", "sha512", f, "ben", "pw2"][..],
+    ] {
+        let ok = mq_command()
+            .arg("passwd")
+            .args(args)
+            .status()
+            .expect("runs");
+        assert!(ok.success(), "mq passwd {args:?}");
+    }
+    let m = Mosquitto::start_with(&format!("password_file {f}\n"));
+    assert_eq!(
+        publish(Command::new("mosquitto_pub"), m.port, "amy", "pw1"),
+        Some(0)
+    );
+    assert_eq!(
+        publish(Command::new("mosquitto_pub"), m.port, "ben", "pw2"),
+        Some(0)
+    );
+    assert_ne!(
+        publish(Command::new("mosquitto_pub"), m.port, "ben", "pw1"),
+        Some(0)
+    );
 }

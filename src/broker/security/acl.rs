@@ -185,7 +185,14 @@ fn parse_rule(rest: &str) -> Result<Rule, String> {
         "write" => (Grant::Write, after.trim()),
         "readwrite" => (Grant::ReadWrite, after.trim()),
         "deny" => (Grant::Deny, after.trim()),
-        _ => (Grant::ReadWrite, rest),
+        // `topic FILTER`: readwrite. A first word followed by more is a misspelt
+        // access type, as mosquitto reports it.
+        word if after.trim().is_empty() => (Grant::ReadWrite, word),
+        word => {
+            return Err(format!(
+                "invalid access type '{word}' (read, write, readwrite or deny)"
+            ));
+        }
     };
     if filter.is_empty() {
         return Err("a topic filter is needed".into());
@@ -349,6 +356,8 @@ mod tests {
                 .starts_with("acl:2: 'a/#/b' is not a topic filter"),
             "{e}"
         );
+        let e = Acl::parse("topic bogus a/b\n", "acl").unwrap_err();
+        assert!(e.to_string().contains("invalid access type 'bogus'"), "{e}");
         let e = Acl::parse("topics a\n", "acl").unwrap_err();
         assert!(e.to_string().contains("'topics' is not one of"), "{e}");
     }

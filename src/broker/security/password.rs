@@ -137,7 +137,8 @@ impl PasswordFile {
                 continue;
             }
             let warn = |why: String| format!("{file}:{}: {why}", i + 1);
-            let Some((user, hash)) = line.split_once(':') else {
+            // mosquitto trims the spaces around both fields.
+            let Some((user, hash)) = line.split_once(':').map(|(u, h)| (u.trim(), h.trim())) else {
                 out.warnings
                     .push(warn("no ':' between user name and hash".into()));
                 continue;
@@ -158,10 +159,17 @@ impl PasswordFile {
     /// Whether `user` exists and `password` is theirs. CPU-bound (PBKDF2): callers
     /// on an async runtime run it with `spawn_blocking`.
     pub fn verify(&self, user: &str, password: &[u8]) -> bool {
-        self.users
-            .iter()
-            .find(|(u, _)| u == user)
-            .is_some_and(|(_, h)| h.matches(password))
+        match self.users.iter().find(|(u, _)| u == user) {
+            Some((_, h)) => h.matches(password),
+            None => {
+                // As much work as for a user who exists, so that the time taken
+                // does not tell which user names do.
+                let _ = HashKind::Pbkdf2Sha512
+                    .hash(password, [0; 12])
+                    .matches(password);
+                false
+            }
+        }
     }
 
     /// Whether `user` has an entry.
@@ -169,17 +177,9 @@ impl PasswordFile {
         self.users.iter().any(|(u, _)| u == user)
     }
 
-    /// Add or replace `user` with a `$7$` hash of `password` (101 iterations and a
-    /// 12-byte salt, as mosquitto_passwd); `salt` must be random.
-    pub fn set(&mut self, user: &str, password: &[u8], salt: [u8; 12]) {
-        let iterations = 101;
-        let mut hash = vec![0u8; 64];
-        pbkdf2::pbkdf2_hmac::<Sha512>(password, &salt, iterations, &mut hash);
-        let entry = Hash::Pbkdf2 {
-            iterations,
-            salt: salt.to_vec(),
-            hash,
-        };
+    /// Add or replace `user` with a hash of `password` (see [`hash_line`]).
+    pub fn set(&mut self, user: &str, password: &[u8], kind: HashKind, salt: [u8; 12]) {
+        let entry = kind.hash(password, salt);
         match self.users.iter_mut().find(|(u, _)| u == user) {
             Some((_, h)) => *h = entry,
             None => self.users.push((user.to_string(), entry)),
@@ -193,6 +193,78 @@ impl PasswordFile {
             .map(|(u, h)| format!("{u}:{}\n", h.to_text()))
             .collect()
     }
+}
+
+/// The hash `mosquitto_passwd -H` chooses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HashKind {
+    /// `sha512-pbkdf2` (`$7$`, 101 iterations): the default.
+    #[default]
+    Pbkdf2Sha512,
+    /// `sha512` (`$6$`), for mosquitto 1.6 and earlier.
+    Sha512,
+}
+
+impl HashKind {
+    fn hash(self, password: &[u8], salt: [u8; 12]) -> Hash {
+        match self {
+            HashKind::Pbkdf2Sha512 => {
+                let iterations = 101;
+                let mut hash = vec![0u8; 64];
+                pbkdf2::pbkdf2_hmac::<Sha512>(password, &salt, iterations, &mut hash);
+                Hash::Pbkdf2 {
+                    iterations,
+                    salt: salt.to_vec(),
+                    hash,
+                }
+            }
+            HashKind::Sha512 => {
+                let mut h = Sha512::new();
+                h.update(password);
+                h.update(salt);
+                Hash::Sha512 {
+                    salt: salt.to_vec(),
+                    hash: h.finalize().to_vec(),
+                }
+            }
+        }
+    }
+}
+
+/// The line `user:hash` for a password, as mosquitto_passwd writes it; `salt` must
+/// be random (12 bytes, as mosquitto_passwd).
+pub fn hash_line(user: &str, password: &[u8], kind: HashKind, salt: [u8; 12]) -> String {
+    format!("{user}:{}", kind.hash(password, salt).to_text())
+}
+
+/// Password file text with `user`'s line replaced by `line`, or added at the end, or
+/// removed when `line` is `None`; every other line (comments included) kept as it is.
+pub fn edit_text(text: &str, user: &str, line: Option<&str>) -> String {
+    let mut out = String::with_capacity(text.len() + 160);
+    let mut done = false;
+    for l in text.lines() {
+        let is_user =
+            !l.starts_with('#') && l.split_once(':').is_some_and(|(u, _)| u.trim() == user);
+        if !is_user {
+            out.push_str(l);
+            out.push('\n');
+        } else if let (Some(new), false) = (line, done) {
+            out.push_str(new);
+            out.push('\n');
+            done = true;
+        }
+    }
+    if let (Some(new), false) = (line, done) {
+        out.push_str(new);
+        out.push('\n');
+    }
+    out
+}
+
+/// Whether the part after `user:` is already a hash mosquitto reads (what
+/// `mosquitto_passwd -U` leaves as it is).
+pub fn is_hashed(rest: &str) -> bool {
+    rest.starts_with("$6$") || rest.starts_with("$7$")
 }
 
 #[cfg(test)]
@@ -228,14 +300,37 @@ mod tests {
     #[test]
     fn set_writes_what_verify_accepts_and_round_trips() {
         let mut f = PasswordFile::default();
-        f.set("zoe", b"pa:ss", [7; 12]);
+        f.set("zoe", b"pa:ss", HashKind::Pbkdf2Sha512, [7; 12]);
         assert!(f.verify("zoe", b"pa:ss"));
         let text = f.to_text();
         assert!(text.starts_with("zoe:$7$101$"), "{text}");
         let back = PasswordFile::parse(&text, "pw");
         assert!(back.verify("zoe", b"pa:ss"));
-        f.set("zoe", b"new", [8; 12]);
+        f.set("zoe", b"new", HashKind::Sha512, [8; 12]);
         assert!(!f.verify("zoe", b"pa:ss") && f.verify("zoe", b"new"));
+        assert!(f.to_text().starts_with("zoe:$6$"));
+    }
+
+    #[test]
+    fn edit_text_keeps_other_lines() {
+        let text = "# users\nalice:$6$x$y\nbob:$6$a$b\n";
+        let line = hash_line("bob", b"pw", HashKind::Pbkdf2Sha512, [1; 12]);
+        let edited = edit_text(text, "bob", Some(&line));
+        assert!(
+            edited.starts_with("# users\nalice:$6$x$y\nbob:$7$101$"),
+            "{edited}"
+        );
+        assert!(PasswordFile::parse(&edited, "pw").verify("bob", b"pw"));
+        assert_eq!(edit_text(&edited, "bob", None), "# users\nalice:$6$x$y\n");
+        assert!(edit_text("", "carol", Some("carol:$6$a$b")).ends_with("carol:$6$a$b\n"));
+    }
+
+    #[test]
+    fn spaces_around_fields_are_trimmed_as_mosquitto_does() {
+        let line = hash_line("spaced", b"pw", HashKind::Pbkdf2Sha512, [3; 12]);
+        let (u, h) = line.split_once(':').expect("user:hash");
+        let f = PasswordFile::parse(&format!(" {u} : {h}  \n"), "pw");
+        assert!(f.verify("spaced", b"pw"), "{:?}", f.warnings);
     }
 
     #[test]
