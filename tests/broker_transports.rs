@@ -241,3 +241,89 @@ async fn unfinished_handshakes_are_closed_within_the_connect_timeout() {
         assert!(closed.is_ok(), "still open after the timeout: {conf}");
     }
 }
+
+/// [MQTT-6.0.0-2] Over WebSocket, one MQTT packet may span several frames and one
+/// frame may hold several packets; [MQTT-6.0.0-4] the broker selects the `mqtt`
+/// subprotocol.
+#[tokio::test]
+async fn websocket_packets_split_across_frames_and_joined_in_one() {
+    use bytes::BytesMut;
+    use futures_util::{SinkExt, StreamExt};
+    use mq::protocol::{Connect, Packet, ProtocolVersion, Subscribe, decode, encode};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let b = broker("listener 0 127.0.0.1\nprotocol websockets\n").await;
+    let tcp = tokio::net::TcpStream::connect(b.local_addr())
+        .await
+        .expect("connect");
+    let mut req = format!("ws://127.0.0.1:{}/mqtt", b.local_addr().port())
+        .into_client_request()
+        .expect("request");
+    req.headers_mut()
+        .insert("Sec-WebSocket-Protocol", "mqtt".parse().expect("header"));
+    let (mut ws, resp) = tokio_tungstenite::client_async(req, tcp)
+        .await
+        .expect("WebSocket handshake");
+    assert_eq!(
+        resp.headers()
+            .get("Sec-WebSocket-Protocol")
+            .map(|v| v.to_str().unwrap_or_default()),
+        Some("mqtt")
+    );
+    let v = ProtocolVersion::V311;
+    let bytes = |p: &Packet| {
+        let mut out = BytesMut::new();
+        encode(p, v, &mut out).expect("encodes");
+        out.to_vec()
+    };
+    let connect = bytes(&Packet::Connect(Box::new(Connect {
+        protocol: v,
+        clean_start: true,
+        keep_alive: 30,
+        client_id: "frames".into(),
+        ..Connect::default()
+    })));
+    // CONNECT in three frames.
+    for part in [&connect[..3], &connect[3..7], &connect[7..]] {
+        ws.send(Message::Binary(part.to_vec().into()))
+            .await
+            .expect("send");
+    }
+    // SUBSCRIBE and a PUBLISH to it in one frame.
+    let mut both = bytes(&Packet::Subscribe(Subscribe {
+        packet_id: 1,
+        filters: vec![SubscribeFilter {
+            filter: "f/t".into(),
+            options: SubscriptionOptions::qos(QoS::AtMostOnce),
+        }],
+        properties: Properties::default(),
+    }));
+    both.extend(bytes(&Packet::Publish(Publish {
+        topic: "f/t".into(),
+        payload: bytes::Bytes::from_static(b"joined"),
+        ..Publish::default()
+    })));
+    ws.send(Message::Binary(both.into())).await.expect("send");
+    let mut buf = BytesMut::new();
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let frame = tokio::time::timeout(STEP, ws.next())
+            .await
+            .expect("a frame in time")
+            .expect("open")
+            .expect("frame");
+        if let Message::Binary(data) = frame {
+            buf.extend_from_slice(&data);
+        }
+        while let Some(p) = decode(&mut buf, v, 0).expect("valid packets") {
+            got.push(p);
+        }
+    }
+    assert!(matches!(got[0], Packet::ConnAck(_)), "{got:?}");
+    assert!(matches!(got[1], Packet::SubAck(_)), "{got:?}");
+    match &got[2] {
+        Packet::Publish(p) => assert_eq!(&p.payload[..], b"joined"),
+        other => panic!("expected the PUBLISH, got {other:?}"),
+    }
+}

@@ -13,3 +13,4 @@ mod client;
 mod logs;
 mod passwords;
 mod peers;
+mod transports;

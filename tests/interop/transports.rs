@@ -1,0 +1,175 @@
+//! Interop over TLS and WebSockets: Debian's `mosquitto_pub`/`mosquitto_sub` with
+//! `--cafile` (and client certificates) and Python paho-mqtt over `ws://` and
+//! `wss://` against `mq broker` listeners configured in mosquitto.conf syntax.
+//! Retained messages make each exchange independent of start-up timing.
+
+use crate::common::{MqBroker, TestPki};
+use std::process::{Command, Output};
+
+/// `mq broker -c` with `conf` written next to the test certificates.
+fn broker(pki: &TestPki, conf: &str) -> MqBroker {
+    let path = pki.path("mq.conf");
+    std::fs::write(&path, conf).expect("write conf");
+    MqBroker::start(&["-c", path.to_str().expect("UTF-8 path")])
+}
+
+fn tls_listener(pki: &TestPki, extra: &str) -> String {
+    format!(
+        "listener 0 127.0.0.1\nallow_anonymous true\ncertfile {}\nkeyfile {}\n{extra}",
+        pki.path("server.pem").display(),
+        pki.path("server.key").display()
+    )
+}
+
+fn run(program: &str, port: u16, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(["-h", "localhost", "-p", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("mosquitto clients must be installed")
+}
+
+#[test]
+#[ignore = "needs mosquitto-clients; run by .ci/run"]
+fn mosquitto_clients_over_tls() {
+    let pki = TestPki::new(&["localhost"]);
+    let b = broker(&pki, &tls_listener(&pki, ""));
+    let ca = pki.path("ca.pem");
+    let ca = ca.to_str().expect("UTF-8 path");
+    for v in ["mqttv311", "mqttv5"] {
+        let out = run(
+            "mosquitto_pub",
+            b.port,
+            &[
+                "--cafile", ca, "-V", v, "-r", "-q", "1", "-t", "tls/t", "-m", v,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = run(
+            "mosquitto_sub",
+            b.port,
+            &["--cafile", ca, "-V", v, "-t", "tls/t", "-C", "1", "-W", "5"],
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{v}\n"));
+    }
+    // A client that trusts another CA refuses the broker's certificate.
+    let other = pki.path("other.pem");
+    let out = run(
+        "mosquitto_pub",
+        b.port,
+        &[
+            "--cafile",
+            other.to_str().expect("UTF-8"),
+            "-t",
+            "t",
+            "-m",
+            "x",
+        ],
+    );
+    assert!(!out.status.success(), "connected with the wrong CA");
+}
+
+#[test]
+#[ignore = "needs mosquitto-clients; run by .ci/run"]
+fn mosquitto_clients_with_client_certificates() {
+    let pki = TestPki::new(&["localhost"]);
+    let extra = format!(
+        "cafile {}\nrequire_certificate true\n",
+        pki.path("ca.pem").display()
+    );
+    let b = broker(&pki, &tls_listener(&pki, &extra));
+    let path = |n: &str| pki.path(n).to_str().expect("UTF-8").to_string();
+    let (ca, cert, key) = (path("ca.pem"), path("client.pem"), path("client.key"));
+    let with = run(
+        "mosquitto_pub",
+        b.port,
+        &[
+            "--cafile", &ca, "--cert", &cert, "--key", &key, "-t", "t", "-m", "x",
+        ],
+    );
+    assert!(
+        with.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    let without = run(
+        "mosquitto_pub",
+        b.port,
+        &["--cafile", &ca, "-t", "t", "-m", "x"],
+    );
+    assert!(
+        !without.status.success(),
+        "a client without a certificate got in"
+    );
+}
+
+/// paho-mqtt over `ws://` and `wss://`, 3.1.1 and 5.0.
+#[test]
+#[ignore = "needs paho-mqtt; run by .ci/run"]
+fn paho_over_websockets_and_tls() {
+    let pki = TestPki::new(&["localhost"]);
+    // A plain listener first (its port line starts the broker), then ws, then wss.
+    let conf = format!(
+        "listener 0 127.0.0.1\nallow_anonymous true\nlistener 0 127.0.0.1\nprotocol websockets\n{}protocol websockets\n",
+        tls_listener(&pki, "")
+    );
+    let b = broker(&pki, &conf);
+    let ws_port = || -> u16 {
+        let line = b.wait_for(
+            "Opening websockets listen socket on port ",
+            std::time::Duration::from_secs(5),
+        );
+        line.rsplit("port ")
+            .next()
+            .and_then(|p| p.trim().trim_end_matches('.').parse().ok())
+            .expect("port")
+    };
+    let (ws, wss) = (ws_port(), ws_port());
+    let script = r#"
+import queue, ssl, sys
+import paho.mqtt.client as mqtt
+port, ca, tls = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "tls"
+for proto in (mqtt.MQTTv311, mqtt.MQTTv5):
+    got = queue.Queue()
+    def make(cid):
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid, protocol=proto, transport="websockets")
+        c.ws_set_options(path="/mqtt")
+        if tls:
+            c.tls_set(ca_certs=ca)
+        c.on_message = lambda cl, ud, m: got.put(m.payload)
+        c.connect("localhost", port, 30)
+        c.loop_start()
+        return c
+    p = make("pub")
+    p.publish("ws/t", b"over websockets " + str(proto).encode(), qos=1, retain=True).wait_for_publish(5)
+    s = make("sub")
+    s.subscribe("ws/t", qos=1)
+    m = got.get(timeout=5)
+    assert m == b"over websockets " + str(proto).encode(), m
+    p.disconnect(); s.disconnect(); p.loop_stop(); s.loop_stop()
+print("ok")
+"#;
+    let ca = pki.path("ca.pem");
+    for (port, tls) in [(ws, "plain"), (wss, "tls")] {
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                script,
+                &port.to_string(),
+                ca.to_str().expect("UTF-8"),
+                tls,
+            ])
+            .output()
+            .expect("python3 with paho-mqtt 2.x");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "ok\n",
+            "{tls}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
