@@ -575,10 +575,28 @@ mod tests {
 
     #[test]
     fn not_supported_yet_names_option() {
-        let e = Config::parse("password_file /etc/pw\n", "m.conf").unwrap_err();
+        let e = Config::parse("crlfile /etc/crl.pem\n", "m.conf").unwrap_err();
         assert!(
-            e.to_string()
-                .contains("'password_file' is not supported yet"),
+            e.to_string().contains("'crlfile' is not supported yet"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn listener_options_follow_their_listener() {
+        let c = Config::parse(
+            "listener 1883\nlistener 8883\ncertfile c.pem\nkeyfile k.pem\nrequire_certificate true\n\
+             listener 8080\nprotocol websockets\nmaximum_qos 1\n",
+            "m.conf",
+        )
+        .unwrap();
+        assert!(!c.listeners[0].tls.enabled());
+        assert!(c.listeners[1].tls.enabled() && c.listeners[1].tls.require_certificate);
+        assert_eq!(c.listeners[2].protocol, ListenerProtocol::WebSockets);
+        assert_eq!(c.max_qos, QoS::AtLeastOnce);
+        let e = Config::parse("certfile c.pem\n", "m.conf").unwrap_err();
+        assert!(
+            e.to_string().contains("put it after a 'listener' line"),
             "{e}"
         );
     }
