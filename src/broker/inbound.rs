@@ -297,53 +297,81 @@ impl<'a> Inbound<'a> {
         Ok(self.send(Packet::PubRel(rel)))
     }
 
+    /// PUBLISH from the client, in steps: the checks that close the connection,
+    /// the ones that refuse the message with a reason code, the QoS 2 duplicate
+    /// check, then routing (waiting where a subscriber's queue is full).
     fn publish(&mut self, mut p: Publish) -> Result<Option<Wait<'_>>, Exit> {
         let state = self.state;
-        let info = self.info;
-        let v5 = info.version.is_v5();
-        let id = &info.client_id;
         state.stats.publish_received.fetch_add(1, Ordering::Relaxed);
         state
             .stats
             .publish_bytes_received
             .fetch_add(p.payload.len() as u64, Ordering::Relaxed);
+        self.resolve_topic_alias(&mut p)?;
+        self.check_capabilities(&p)?;
+        let (qos, packet_id) = (p.qos, p.packet_id);
+        if let Some(reason) = self.refusal(&p)? {
+            return Ok(self.acknowledge(qos, packet_id, reason));
+        }
+        if qos == QoS::ExactlyOnce && self.qos2_resent(&p)? {
+            // A resent QoS 2 PUBLISH is not delivered again [MQTT-4.3.3-10].
+            let id = &self.info.client_id;
+            blog!(
+                state.log,
+                LogTypes::DEBUG,
+                "Sending PUBREC to {id} (m{packet_id}, rc0)"
+            );
+            return Ok(self.send(Packet::PubRec(Ack::new(packet_id))));
+        }
+        self.route(p)
+    }
+
+    /// Subscription Identifiers are the server's [MQTT-3.3.4-6]; a topic alias is
+    /// set or used [MQTT-3.3.2-9] [MQTT-3.3.2-10] [MQTT-3.3.2-12].
+    fn resolve_topic_alias(&mut self, p: &mut Publish) -> Result<(), Exit> {
         if !p.properties.subscription_identifiers.is_empty() {
-            // Only the server sends Subscription Identifiers [MQTT-3.3.4-6].
             return Err(protocol_error(
                 ReasonCode::PROTOCOL_ERROR,
                 "PUBLISH from a client with a Subscription Identifier [MQTT-3.3.4-6]",
             ));
         }
-        if let Some(alias) = p.properties.topic_alias {
-            // [MQTT-3.3.2-9], [MQTT-3.3.2-10]
-            if !v5 || alias == 0 || alias > info.topic_alias_max {
-                return Err(protocol_error(
-                    ReasonCode::TOPIC_ALIAS_INVALID,
-                    "topic alias out of range",
-                ));
-            }
-            if p.topic.is_empty() {
-                match self.aliases.get(&alias) {
-                    Some(t) => p.topic = t.clone(),
-                    None => {
-                        return Err(protocol_error(
-                            ReasonCode::PROTOCOL_ERROR,
-                            "unknown topic alias [MQTT-3.3.2-12]",
-                        ));
-                    }
-                }
-            } else {
-                // A copy: the topic is a slice of the read buffer, which the alias
-                // table would otherwise keep alive for the whole connection.
-                self.aliases.insert(alias, ByteStr::from(p.topic.as_str()));
-            }
+        let Some(alias) = p.properties.topic_alias else {
+            return Ok(());
+        };
+        if !self.info.version.is_v5() || alias == 0 || alias > self.info.topic_alias_max {
+            return Err(protocol_error(
+                ReasonCode::TOPIC_ALIAS_INVALID,
+                "topic alias out of range",
+            ));
         }
+        if p.topic.is_empty() {
+            match self.aliases.get(&alias) {
+                Some(t) => p.topic = t.clone(),
+                None => {
+                    return Err(protocol_error(
+                        ReasonCode::PROTOCOL_ERROR,
+                        "unknown topic alias [MQTT-3.3.2-12]",
+                    ));
+                }
+            }
+        } else {
+            // A copy: the topic is a slice of the read buffer, which the alias
+            // table would otherwise keep alive for the whole connection.
+            self.aliases.insert(alias, ByteStr::from(p.topic.as_str()));
+        }
+        Ok(())
+    }
+
+    /// QoS and retain beyond what the broker announced close the connection
+    /// [MQTT-3.2.2-11] [MQTT-3.2.2-14].
+    fn check_capabilities(&self, p: &Publish) -> Result<(), Exit> {
+        let state = self.state;
         if p.qos > state.config.max_qos {
-            // [MQTT-3.2.2-11]
             blog!(
                 state.log,
                 LogTypes::INFORMATION,
-                "Too high QoS in PUBLISH from {id}, disconnecting."
+                "Too high QoS in PUBLISH from {}, disconnecting.",
+                self.info.client_id
             );
             return Err(protocol_error(
                 ReasonCode::QOS_NOT_SUPPORTED,
@@ -351,14 +379,22 @@ impl<'a> Inbound<'a> {
             ));
         }
         if p.retain && !state.config.retain_available {
-            // [MQTT-3.2.2-14]
             return Err(protocol_error(
                 ReasonCode::RETAIN_NOT_SUPPORTED,
                 "retained messages are not supported",
             ));
         }
+        Ok(())
+    }
+
+    /// Why the message is acknowledged but not forwarded, if it is not: too large,
+    /// `$SYS` or denied by the ACL, a payload that is not the UTF-8 it announces
+    /// (which, for QoS 0, closes the connection).
+    fn refusal(&self, p: &Publish) -> Result<Option<ReasonCode>, Exit> {
+        let state = self.state;
+        let info = self.info;
+        let id = &info.client_id;
         let limit = state.config.message_size_limit;
-        let (qos, packet_id) = (p.qos, p.packet_id);
         if limit > 0 && p.payload.len() > limit {
             // Like mosquitto, checked before the topic: acknowledged with 0x95 (also
             // in the 3.1.1 log line, although a 3.1.1 PUBACK carries no reason code)
@@ -367,92 +403,80 @@ impl<'a> Inbound<'a> {
                 state.log,
                 LogTypes::DEBUG,
                 "Dropped too large PUBLISH from {id} {}",
-                PublishArgs(&p)
+                PublishArgs(p)
             );
-            return Ok(self.acknowledge(qos, packet_id, ReasonCode::PACKET_TOO_LARGE));
+            return Ok(Some(ReasonCode::PACKET_TOO_LARGE));
         }
-        if is_sys_topic(&p.topic) {
-            // `$SYS` belongs to the broker: clients may not publish there (section
-            // 4.7.2: the Server SHOULD prevent Clients from using `$` topics to
-            // exchange messages). Like mosquitto: acknowledged, not forwarded, with
-            // 0x87 Not authorized for 5.0.
-            blog!(
-                state.log,
-                LogTypes::DEBUG,
-                "Denied PUBLISH from {id} {}",
-                PublishArgs(&p)
-            );
-            // 3.1.1 acknowledgements carry no reason code: 0x87 shows only in the log
-            // line, as in mosquitto's.
-            return Ok(self.acknowledge(qos, packet_id, ReasonCode::NOT_AUTHORIZED));
-        }
-        if !state
-            .security()
-            .may_publish(id, info.username.as_deref(), &p.topic)
+        // `$SYS` belongs to the broker: clients may not publish there (section 4.7.2:
+        // the Server SHOULD prevent Clients from using `$` topics to exchange
+        // messages); the ACL may deny other topics. Like mosquitto: acknowledged,
+        // not forwarded, with 0x87 Not authorized for 5.0 (3.1.1 acknowledgements
+        // carry no reason code: 0x87 shows only in the log line, as in mosquitto's).
+        if is_sys_topic(&p.topic)
+            || !state
+                .security()
+                .may_publish(id, info.username.as_deref(), &p.topic)
         {
-            // As for `$SYS`: acknowledged (0x87 under 5.0), not forwarded.
             blog!(
                 state.log,
                 LogTypes::DEBUG,
                 "Denied PUBLISH from {id} {}",
-                PublishArgs(&p)
+                PublishArgs(p)
             );
-            return Ok(self.acknowledge(qos, packet_id, ReasonCode::NOT_AUTHORIZED));
+            return Ok(Some(ReasonCode::NOT_AUTHORIZED));
         }
         blog!(
             state.log,
             LogTypes::DEBUG,
             "Received PUBLISH from {id} {}",
-            PublishArgs(&p)
+            PublishArgs(p)
         );
-        let session = &info.session;
-        if p.qos == QoS::ExactlyOnce {
-            let (resent, unacked) = {
-                let mut st = lock(&session.state);
-                let resent = st.incoming_qos2.contains(&p.packet_id);
-                let unacked = st.incoming_qos2.len();
-                if !resent && (!v5 || unacked < usize::from(info.receive_max)) {
-                    // Recorded before routing, which may wait, so that a copy resent
-                    // meanwhile (on this connection or a new one of the session) is
-                    // not routed again [MQTT-4.3.3-10]; taken back if the PUBREC
-                    // reports an error.
-                    st.incoming_qos2.insert(p.packet_id);
-                }
-                (resent, unacked)
-            };
-            if resent {
-                // A resent QoS 2 PUBLISH is not delivered again [MQTT-4.3.3-10].
-                blog!(
-                    state.log,
-                    LogTypes::DEBUG,
-                    "Sending PUBREC to {id} (m{}, rc0)",
-                    p.packet_id
-                );
-                return Ok(self.send(Packet::PubRec(Ack::new(p.packet_id))));
-            }
-            if v5 && unacked >= usize::from(info.receive_max) {
-                // [MQTT-3.3.4-9]
-                return Err(protocol_error(
-                    ReasonCode::RECEIVE_MAXIMUM_EXCEEDED,
-                    "more unacknowledged QoS 2 messages than Receive Maximum",
-                ));
-            }
-        }
-        if v5
+        if info.version.is_v5()
             && p.properties.payload_format_indicator == Some(1)
             && std::str::from_utf8(&p.payload).is_err()
         {
             // Section 3.3.2.3.2: a payload that is not the UTF-8 its Payload Format
             // Indicator announces is refused with 0x99: on the PUBACK / PUBREC, or,
             // for QoS 0, which has none, with DISCONNECT (section 4.13).
-            if qos == QoS::AtMostOnce {
+            if p.qos == QoS::AtMostOnce {
                 return Err(protocol_error(
                     ReasonCode::PAYLOAD_FORMAT_INVALID,
                     "payload is not UTF-8 but its Payload Format Indicator says it is",
                 ));
             }
-            return Ok(self.acknowledge(qos, packet_id, ReasonCode::PAYLOAD_FORMAT_INVALID));
+            return Ok(Some(ReasonCode::PAYLOAD_FORMAT_INVALID));
         }
+        Ok(None)
+    }
+
+    /// For a QoS 2 PUBLISH: whether it is a copy of one received before (awaiting
+    /// PUBREL). A new one is recorded before routing, which may wait, so that a copy
+    /// resent meanwhile (on this connection or a new one of the session) is not
+    /// routed again [MQTT-4.3.3-10]; taken back if the PUBREC reports an error. More
+    /// unacknowledged ones than the Receive Maximum is an error [MQTT-3.3.4-9].
+    fn qos2_resent(&self, p: &Publish) -> Result<bool, Exit> {
+        let v5 = self.info.version.is_v5();
+        let receive_max = usize::from(self.info.receive_max);
+        let mut st = lock(&self.info.session.state);
+        if st.incoming_qos2.contains(&p.packet_id) {
+            return Ok(true);
+        }
+        if v5 && st.incoming_qos2.len() >= receive_max {
+            return Err(protocol_error(
+                ReasonCode::RECEIVE_MAXIMUM_EXCEEDED,
+                "more unacknowledged QoS 2 messages than Receive Maximum",
+            ));
+        }
+        st.incoming_qos2.insert(p.packet_id);
+        Ok(false)
+    }
+
+    /// Route the message and acknowledge it; when a subscriber's queue is full, the
+    /// acknowledgement waits until the message is queued everywhere, and the reader
+    /// reads nothing meanwhile (backpressure).
+    fn route(&self, mut p: Publish) -> Result<Option<Wait<'_>>, Exit> {
+        let state = self.state;
+        let (qos, packet_id) = (p.qos, p.packet_id);
         if p.retain || p.payload.len() <= COPY_LIMIT {
             // A message may stay for long (retained, or queued for a subscriber
             // that is away or slow): in its own allocation, not slices of (and
@@ -466,10 +490,10 @@ impl<'a> Inbound<'a> {
             p.qos,
             p.retain,
             p.properties,
-            Some(id.clone()),
+            Some(self.info.client_id.clone()),
         );
         let (n, waiting) = state.route(Arc::new(msg));
-        let reason = if n == 0 && v5 {
+        let reason = if n == 0 && self.info.version.is_v5() {
             ReasonCode::NO_MATCHING_SUBSCRIBERS
         } else {
             ReasonCode::SUCCESS
@@ -477,8 +501,6 @@ impl<'a> Inbound<'a> {
         if waiting.is_empty() {
             return Ok(self.acknowledge(qos, packet_id, reason));
         }
-        // Backpressure: a subscriber's queue is full. The acknowledgement waits until
-        // the message is queued everywhere, and the reader reads nothing meanwhile.
         Ok(Some(Box::pin(async move {
             state.deliver_waiting(waiting).await;
             if let Some(wait) = self.acknowledge(qos, packet_id, reason) {

@@ -5,14 +5,11 @@
 //! the subscriber may read (section 4.7.2, 5.0 section 5.4.2).
 
 use crate::raw::{self, Raw, connect};
+use crate::security::PASSWORDS;
 use bytes::Bytes;
 use mq::broker::{Broker, BrokerHandle, Config};
 use mq::protocol::{Connect, Properties, ProtocolVersion, QoS, ReasonCode, SubscriptionOptions};
 use std::time::Duration;
-
-/// alice/secret ($7$) and bob/hunter2 ($6$), written by Debian's mosquitto_passwd.
-const PASSWORDS: &str = "alice:$7$101$i33LMAT9zB47QYqp$5QWV/FWLC+Xqqj61qPHH916CO2BfMgt5+i/XXlRnY/lSpaoxwptXl4sY/sSFY6kG5KmdFw6ngUoMptv876Tezg==\n\
-bob:$6$ksEKJnYGKiRE2uvK$koemXpwe+uwYs3QHoJTzq+3ckmXyyjylrR0TKo4nL11DQ2r3Ta25tuCrY7BjvsxJD71970yvFtVilMZFSheAzQ==\n";
 
 const ACL: &str = "# anonymous clients\n\
 topic read public/#\n\

@@ -11,7 +11,7 @@ use mq::protocol::{ProtocolVersion, ReasonCode};
 
 /// Written by Debian's mosquitto_passwd 2.0.11: alice/secret ($7$, PBKDF2) and
 /// bob/hunter2 ($6$, `-H sha512`).
-const PASSWORDS: &str = "alice:$7$101$i33LMAT9zB47QYqp$5QWV/FWLC+Xqqj61qPHH916CO2BfMgt5+i/XXlRnY/lSpaoxwptXl4sY/sSFY6kG5KmdFw6ngUoMptv876Tezg==\n\
+pub const PASSWORDS: &str = "alice:$7$101$i33LMAT9zB47QYqp$5QWV/FWLC+Xqqj61qPHH916CO2BfMgt5+i/XXlRnY/lSpaoxwptXl4sY/sSFY6kG5KmdFw6ngUoMptv876Tezg==\n\
 bob:$6$ksEKJnYGKiRE2uvK$koemXpwe+uwYs3QHoJTzq+3ckmXyyjylrR0TKo4nL11DQ2r3Ta25tuCrY7BjvsxJD71970yvFtVilMZFSheAzQ==\n";
 
 async fn broker(extra: &str) -> (tempfile::TempDir, BrokerHandle) {
