@@ -114,6 +114,8 @@ pub async fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnI
             peer.ip(),
             c.username.as_deref().unwrap_or_default()
         );
+        // An address that keeps failing waits longer and longer for its answer.
+        tokio::time::sleep(state.login_backoff.failed(peer.ip())).await;
         let ack = refuse(ReasonCode::NOT_AUTHORIZED, "not authorised");
         log_refusal(state, c.protocol, &c.client_id, peer, ack.reason);
         return Err(Refusal::ConnAck(ack));
@@ -137,6 +139,9 @@ pub async fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnI
             checked.client_id
         ));
         return Err(Refusal::Close);
+    }
+    if c.username.is_some() {
+        state.login_backoff.succeeded(peer.ip());
     }
     takeover::take_over(state, &checked.client_id, c.clean_start).await;
     Ok(attach(state, c, checked, ack, peer))

@@ -43,6 +43,8 @@ pub struct State {
     /// Authentication and ACLs, built from the configuration and its files; replaced
     /// whole when they are reloaded (see [`State::security`]).
     security: RwLock<Arc<Security>>,
+    /// Failed logins per address, to slow down guessing.
+    pub login_backoff: super::security::backoff::LoginBackoff,
     /// Logger.
     pub log: Logger,
     /// Sessions by client identifier.
@@ -76,6 +78,7 @@ impl State {
         State {
             config,
             security: RwLock::new(Arc::new(security)),
+            login_backoff: Default::default(),
             log,
             sessions: Mutex::new(HashMap::new()),
             router: RwLock::new(Router::default()),

@@ -8,6 +8,7 @@ use crate::raw::{Raw, connect};
 use bytes::Bytes;
 use mq::broker::{Broker, BrokerHandle, Config};
 use mq::protocol::{ProtocolVersion, ReasonCode};
+use std::time::Duration;
 
 /// Written by Debian's mosquitto_passwd 2.0.11: alice/secret ($7$, PBKDF2) and
 /// bob/hunter2 ($6$, `-H sha512`).
@@ -108,4 +109,32 @@ async fn missing_password_file_is_named_at_start() {
         .await
         .expect_err("refused");
     assert!(e.to_string().contains("/nonexistent/mq-passwords"), "{e}");
+}
+
+/// An address that keeps failing to log in waits longer for each refusal (100 ms,
+/// doubling); a successful login clears it.
+#[tokio::test]
+async fn failed_logins_are_slowed_down() {
+    let (_dir, b) = broker("").await;
+    let v = ProtocolVersion::V311;
+    let timed = |pw: &'static [u8]| {
+        let b = &b;
+        async move {
+            let started = std::time::Instant::now();
+            let rc = login(b, v, Some("alice"), Some(pw)).await;
+            (rc, started.elapsed())
+        }
+    };
+    let (_, first) = timed(b"wrong").await;
+    let (_, _) = timed(b"wrong").await;
+    let (rc, third) = timed(b"wrong").await;
+    assert_eq!(rc, ReasonCode::NOT_AUTHORIZED);
+    assert!(first >= Duration::from_millis(100), "{first:?}");
+    assert!(third >= Duration::from_millis(400), "{third:?}");
+    assert_eq!(timed(b"secret").await.0, ReasonCode::SUCCESS);
+    let (_, after) = timed(b"wrong").await;
+    assert!(
+        after < Duration::from_millis(400),
+        "cleared by the success: {after:?}"
+    );
 }

@@ -6,6 +6,7 @@
 //! can replace the whole value at once.
 
 pub mod acl;
+pub mod backoff;
 pub mod password;
 
 use super::config::Config;
