@@ -412,11 +412,7 @@ impl<'a> Inbound<'a> {
         // messages); the ACL may deny other topics. Like mosquitto: acknowledged,
         // not forwarded, with 0x87 Not authorized for 5.0 (3.1.1 acknowledgements
         // carry no reason code: 0x87 shows only in the log line, as in mosquitto's).
-        if is_sys_topic(&p.topic)
-            || !state
-                .security()
-                .may_publish(id, info.username.as_deref(), &p.topic)
-        {
+        if is_sys_topic(&p.topic) || !state.may_publish(id, info.username.as_deref(), &p.topic) {
             blog!(
                 state.log,
                 LogTypes::DEBUG,

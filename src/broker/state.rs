@@ -13,7 +13,7 @@ use super::session::{Delivery, Enqueue, QueueLimits, Session, SessionState, lock
 use super::sys::Stats;
 use crate::protocol::{QoS, Will};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -43,6 +43,9 @@ pub struct State {
     /// Authentication and ACLs, built from the configuration and its files; replaced
     /// whole when they are reloaded (see [`State::security`]).
     security: RwLock<Arc<Security>>,
+    /// Whether the security in force has an ACL file: read on every PUBLISH without
+    /// taking the lock, since most brokers have none.
+    acl_in_force: AtomicBool,
     /// Failed logins per address, to slow down guessing.
     pub login_backoff: super::security::backoff::LoginBackoff,
     /// Logger.
@@ -77,6 +80,7 @@ impl State {
         let shutdown = shutdown_tx.subscribe();
         State {
             config,
+            acl_in_force: AtomicBool::new(security.has_acl()),
             security: RwLock::new(Arc::new(security)),
             login_backoff: Default::default(),
             log,
@@ -107,8 +111,17 @@ impl State {
         for w in fresh.warnings() {
             blog!(self.log, LogTypes::WARNING, "Warning: {w}");
         }
+        let acl = fresh.has_acl();
         *self.security.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
+        self.acl_in_force.store(acl, Ordering::Release);
         Ok(())
+    }
+
+    /// Whether the client may publish to `topic`: without an ACL file, always,
+    /// and without taking the security's lock (this runs for every PUBLISH).
+    pub fn may_publish(&self, client_id: &str, username: Option<&str>, topic: &str) -> bool {
+        !self.acl_in_force.load(Ordering::Acquire)
+            || self.security().may_publish(client_id, username, topic)
     }
 
     /// A fresh unique number.
@@ -170,10 +183,13 @@ impl State {
         };
         let n = targets.len();
         let mut waiting = Vec::new();
-        let security = self.security();
+        let security = self
+            .acl_in_force
+            .load(Ordering::Acquire)
+            .then(|| self.security());
         for t in targets {
             // Each delivery needs read access to the topic, under an ACL file.
-            if security.has_acl() {
+            if let Some(security) = &security {
                 let user = lock(&t.session.state).username.clone();
                 if !security.may_read(&t.session.client_id, user.as_deref(), &msg.topic) {
                     continue;
@@ -295,10 +311,7 @@ impl State {
     /// Publish a will message [MQTT-3.1.2-8], if the ACL lets its client publish to
     /// its topic.
     pub async fn publish_will(&self, will: Will, client_id: &Arc<str>, username: Option<&str>) {
-        if !self
-            .security()
-            .may_publish(client_id, username, &will.topic)
-        {
+        if !self.may_publish(client_id, username, &will.topic) {
             blog!(
                 self.log,
                 LogTypes::DEBUG,
