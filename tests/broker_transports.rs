@@ -327,3 +327,26 @@ async fn websocket_packets_split_across_frames_and_joined_in_one() {
         other => panic!("expected the PUBLISH, got {other:?}"),
     }
 }
+
+/// `socket_domain ipv4` / `ipv6` limits a listener without an address to one family.
+#[tokio::test]
+async fn socket_domain_picks_the_address_family() {
+    let b = broker("listener 0\nsocket_domain ipv4\n").await;
+    let addrs = b.local_addrs();
+    assert!(
+        !addrs.is_empty() && addrs.iter().all(|a| a.is_ipv4()),
+        "{addrs:?}"
+    );
+    round_trip(opts(&format!("mqtt://127.0.0.1:{}", addrs[0].port()), None)).await;
+    let mut config =
+        Config::parse("listener 0\nsocket_domain ipv6\n", "test.conf").expect("parses");
+    config.log_dest = mq::broker::LogDest::None;
+    if let Ok(b) = Broker::builder().config(config).start().await {
+        // (A machine without IPv6 cannot bind it: then there is nothing to check.)
+        assert!(
+            b.local_addrs().iter().all(|a| a.is_ipv6()),
+            "{:?}",
+            b.local_addrs()
+        );
+    }
+}

@@ -26,6 +26,9 @@ pub struct Listener {
     pub protocol: ListenerProtocol,
     /// TLS settings: the listener speaks TLS when it has a certificate and key.
     pub tls: ListenerTls,
+    /// `socket_domain`: only IPv4 or only IPv6 for a listener without an address
+    /// (`None` = both).
+    pub ipv6: Option<bool>,
 }
 
 impl Listener {
@@ -37,6 +40,7 @@ impl Listener {
             max_connections: None,
             protocol: ListenerProtocol::Mqtt,
             tls: ListenerTls::default(),
+            ipv6: None,
         }
     }
 }
@@ -482,10 +486,14 @@ fn apply(
                  safe defaults; PSK and OpenSSL engines are not offered)"
             ));
         }
-        "socket_domain" => match need(key, value)? {
-            "ipv4" | "ipv6" => {}
-            v => return Err(format!("socket_domain '{v}' is not one of ipv4, ipv6")),
-        },
+        "socket_domain" => {
+            let ipv6 = match need(key, value)? {
+                "ipv4" => false,
+                "ipv6" => true,
+                v => return Err(format!("socket_domain '{v}' is not one of ipv4, ipv6")),
+            };
+            listener(config, key)?.ipv6 = Some(ipv6);
+        }
         "per_listener_settings" => {
             if parse_bool(key, value)? {
                 return Err("option 'per_listener_settings true' is not supported yet".into());
@@ -594,6 +602,8 @@ mod tests {
         assert!(c.listeners[1].tls.enabled() && c.listeners[1].tls.require_certificate);
         assert_eq!(c.listeners[2].protocol, ListenerProtocol::WebSockets);
         assert_eq!(c.max_qos, QoS::AtLeastOnce);
+        let c = Config::parse("listener 1883\nsocket_domain ipv4\n", "m.conf").unwrap();
+        assert_eq!(c.listeners[0].ipv6, Some(false));
         let e = Config::parse("certfile c.pem\n", "m.conf").unwrap_err();
         assert!(
             e.to_string().contains("put it after a 'listener' line"),

@@ -229,35 +229,30 @@ async fn binds(config: &Config, listen: &[SocketAddr]) -> Result<Vec<Bind>, Erro
     for (group, l) in config.listeners.iter().enumerate() {
         let max_connections = l.max_connections.or(config.max_connections);
         let transport = listener_transport(l)?;
+        let bind = |ip: IpAddr, optional: bool| Bind {
+            addr: SocketAddr::new(ip, l.port),
+            max_connections,
+            group,
+            optional,
+            transport: transport.clone(),
+        };
+        // Both families unless `socket_domain` picks one.
+        let family_ok = |ip: &IpAddr| l.ipv6.is_none_or(|v6| ip.is_ipv6() == v6);
         match &l.address {
             None => {
-                out.push(Bind {
-                    addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), l.port),
-                    max_connections,
-                    group,
-                    optional: false,
-                    transport: transport.clone(),
-                });
-                out.push(Bind {
-                    addr: SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), l.port),
-                    max_connections,
-                    group,
-                    optional: true,
-                    transport: transport.clone(),
-                });
+                for ip in [Ipv4Addr::UNSPECIFIED.into(), Ipv6Addr::UNSPECIFIED.into()] {
+                    if family_ok(&ip) {
+                        // Without `socket_domain`, IPv6 is tolerated missing.
+                        out.push(bind(ip, ip.is_ipv6() && l.ipv6.is_none()));
+                    }
+                }
             }
             Some(host) => {
                 let resolved = tokio::net::lookup_host((host.as_str(), l.port))
                     .await
                     .map_err(|_| Error::Resolve(host.clone()))?;
-                for addr in resolved {
-                    out.push(Bind {
-                        addr,
-                        max_connections,
-                        group,
-                        optional: false,
-                        transport: transport.clone(),
-                    });
+                for addr in resolved.filter(|a| family_ok(&a.ip())) {
+                    out.push(bind(addr.ip(), false));
                 }
             }
         }
