@@ -388,3 +388,25 @@ fn sighup_reloads_password_and_acl_files() {
     exchange(&mut idle, &[0xC0, 0x00], &[0xD0, 0x00]);
     assert!(b.child.try_wait().unwrap().is_none(), "the broker exited");
 }
+
+/// A failed TLS handshake is one log line with the client's address and the cause.
+#[test]
+fn failed_tls_handshake_is_logged_with_address_and_cause() {
+    let pki = common::TestPki::new(&["localhost"]);
+    let (_dir, conf) = config_file(&format!(
+        "listener 0 127.0.0.1\nallow_anonymous true\ncertfile {}\nkeyfile {}\n",
+        pki.path("server.pem").display(),
+        pki.path("server.key").display()
+    ));
+    let b = MqBroker::start(&["-c", conf.to_str().unwrap()]);
+    // A plain MQTT CONNECT where a TLS ClientHello is expected.
+    let mut s = TcpStream::connect(("127.0.0.1", b.port)).unwrap();
+    s.write_all(&[0x10, 0x0C, 0, 4, b'M', b'Q', b'T', b'T', 4, 2, 0, 60, 0, 0])
+        .unwrap();
+    let line = b.wait_for(
+        "Client connection from 127.0.0.1 failed: TLS handshake",
+        LOG_WAIT,
+    );
+    assert!(line.trim_end().ends_with('.'), "{line}");
+    assert!(line.len() > "Client connection from 127.0.0.1 failed: TLS handshake: .".len());
+}
