@@ -107,17 +107,14 @@ fn mosquitto_clients_with_client_certificates() {
     );
 }
 
-/// paho-mqtt over `ws://` and `wss://`, 3.1.1 and 5.0.
-#[test]
-#[ignore = "needs paho-mqtt; run by .ci/run"]
-fn paho_over_websockets_and_tls() {
-    let pki = TestPki::new(&["localhost"]);
-    // A plain listener first (its port line starts the broker), then ws, then wss.
+/// A broker with a plain listener first (its port line starts the broker), then a
+/// WebSocket one and a WebSocket-over-TLS one: the broker and their ports.
+fn websocket_broker(pki: &TestPki) -> (MqBroker, u16, u16) {
     let conf = format!(
         "listener 0 127.0.0.1\nallow_anonymous true\nlistener 0 127.0.0.1\nprotocol websockets\n{}protocol websockets\n",
-        tls_listener(&pki, "")
+        tls_listener(pki, "")
     );
-    let b = broker(&pki, &conf);
+    let b = broker(pki, &conf);
     let ws_port = || -> u16 {
         let line = b.wait_for(
             "Opening websockets listen socket on port ",
@@ -129,6 +126,15 @@ fn paho_over_websockets_and_tls() {
             .expect("port")
     };
     let (ws, wss) = (ws_port(), ws_port());
+    (b, ws, wss)
+}
+
+/// paho-mqtt over `ws://` and `wss://`, 3.1.1 and 5.0.
+#[test]
+#[ignore = "needs paho-mqtt; run by .ci/run"]
+fn paho_over_websockets_and_tls() {
+    let pki = TestPki::new(&["localhost"]);
+    let (_b, ws, wss) = websocket_broker(&pki);
     let script = r#"
 import queue, ssl, sys
 import paho.mqtt.client as mqtt
@@ -169,6 +175,67 @@ print("ok")
             String::from_utf8_lossy(&out.stdout),
             "ok\n",
             "{tls}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Where `.ci/run` installs MQTT.js (`npm install --prefix target/npm mqtt@5`);
+/// `MQTTJS_NODE_PATH` overrides it.
+fn mqttjs_node_path() -> String {
+    std::env::var("MQTTJS_NODE_PATH").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/target/npm/node_modules").to_string()
+    })
+}
+
+/// MQTT.js (npm `mqtt` 5, under node) over `ws://` and `wss://`, 3.1.1 and 5.0.
+#[test]
+#[ignore = "needs node and MQTT.js from npm; run by .ci/run"]
+fn mqttjs_over_websockets_and_tls() {
+    let pki = TestPki::new(&["localhost"]);
+    let (_b, ws, wss) = websocket_broker(&pki);
+    let script = r#"
+const mqtt = require('mqtt');
+const fs = require('fs');
+const [url, ca] = process.argv.slice(1);
+const base = ca ? { ca: fs.readFileSync(ca), rejectUnauthorized: true } : {};
+setTimeout(() => { console.error('timed out'); process.exit(1); }, 10000);
+(async () => {
+  for (const v of [4, 5]) {
+    const text = 'mqtt.js ' + v;
+    const pub = await mqtt.connectAsync(url, { ...base, protocolVersion: v, clientId: 'js-pub-' + v });
+    await pub.publishAsync('js/t', text, { qos: 1, retain: true });
+    const sub = await mqtt.connectAsync(url, { ...base, protocolVersion: v, clientId: 'js-sub-' + v });
+    const got = new Promise((resolve) => sub.on('message', (t, m) => resolve(m.toString())));
+    await sub.subscribeAsync('js/t', { qos: 1 });
+    const m = await got;
+    if (m !== text) { console.error('got ' + m); process.exit(1); }
+    await pub.endAsync();
+    await sub.endAsync();
+  }
+  console.log('ok');
+  process.exit(0);
+})().catch((e) => { console.error(e); process.exit(1); });
+"#;
+    let ca = pki.path("ca.pem");
+    for (url, ca) in [
+        (format!("ws://127.0.0.1:{ws}/mqtt"), None),
+        (
+            format!("wss://localhost:{wss}/mqtt"),
+            Some(ca.to_str().expect("UTF-8")),
+        ),
+    ] {
+        let mut cmd = Command::new("node");
+        cmd.env("NODE_PATH", mqttjs_node_path())
+            .args(["-e", script, &url]);
+        if let Some(ca) = ca {
+            cmd.arg(ca);
+        }
+        let out = cmd.output().expect("node must be installed");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "ok\n",
+            "{url}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
     }
