@@ -6,50 +6,88 @@ use super::handshake::{Established, establish};
 use super::state::{Awaiting, Outgoing, QueuedPublish};
 use super::{Backoff, Command, Error};
 use crate::protocol::{Ack, Packet, QoS, Subscribe};
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 impl EventLoop {
     /// Wait with backoff and reconnect; `None` when a disconnect was requested
-    /// meanwhile (or every handle is gone).
+    /// meanwhile (or every handle is gone). Requests are answered during the wait and
+    /// during each handshake alike, so a disconnect is never held up by a server that
+    /// accepts the connection and then never sends CONNACK.
     pub(super) async fn reconnect(&mut self, backoff: &Backoff) -> Option<Established> {
         // Never a busy loop, even with a zero initial delay.
         let mut delay = backoff.initial.max(Duration::from_millis(10));
+        // Owned by the handshake future, so that `self` stays free for the requests.
+        let opts = self.opts.clone();
         loop {
-            let sleep = tokio::time::sleep(delay);
-            tokio::pin!(sleep);
-            loop {
-                tokio::select! {
-                    _ = &mut sleep => break,
-                    cmd = self.cmd_rx.recv() => match cmd {
-                        None => {
-                            self.shut(&Error::Closed);
-                            return None;
-                        }
-                        Some(Command::Disconnect { reply, .. }) => {
-                            self.shut(&Error::Closed);
-                            let _ = reply.send(Ok(()));
-                            return None;
-                        }
-                        Some(Command::Publish { publish, permit, reply }) => {
-                            if publish.qos == QoS::AtMostOnce {
-                                // At most once: not kept while the connection is down.
-                                let _ = reply.send(Err(Error::ConnectionClosed));
-                            } else {
-                                self.session.queued.push_back(QueuedPublish { publish, permit, reply });
-                            }
-                        }
-                        Some(other) => self.offline.push_back(other),
-                    },
-                }
-            }
-            match establish(&self.opts, self.opts.clean_start).await {
+            self.while_down(tokio::time::sleep(delay)).await?;
+            match self.while_down(establish(&opts, opts.clean_start)).await? {
                 Ok(e) => return Some(e),
                 Err(e) => {
-                    tracing::debug!("reconnect to {} failed: {e}", self.opts.server_display())
+                    tracing::debug!("reconnect to {} failed: {e}", opts.server_display())
                 }
             }
             delay = delay.saturating_mul(2).min(backoff.max);
         }
+    }
+
+    /// Drive `work` (the backoff wait, a handshake) while handling the requests that
+    /// arrive meanwhile; `None`, with `work` dropped, when the client is to end.
+    async fn while_down<T>(&mut self, work: impl Future<Output = T>) -> Option<T> {
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                // A handshake that completes with a request pending wins: the request
+                // (a DISCONNECT, say) is then handled on the new connection.
+                biased;
+                r = &mut work => return Some(r),
+                cmd = self.cmd_rx.recv() => {
+                    if self.on_command_while_down(cmd).is_break() {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A request while the connection is down: a disconnect (or the last handle
+    /// dropped) ends the client, a QoS 0 publish fails, QoS 1/2 publishes and
+    /// (un)subscriptions wait for the next connection, and `settle_incoming` is
+    /// answered as soon as no incoming QoS 2 message awaits its PUBREL.
+    fn on_command_while_down(&mut self, cmd: Option<Command>) -> ControlFlow<()> {
+        match cmd {
+            None => {
+                self.shut(&Error::Closed);
+                return ControlFlow::Break(());
+            }
+            Some(Command::Disconnect { reply, .. }) => {
+                self.shut(&Error::Closed);
+                let _ = reply.send(Ok(()));
+                return ControlFlow::Break(());
+            }
+            Some(Command::Publish {
+                publish,
+                permit,
+                reply,
+            }) => {
+                if publish.qos == QoS::AtMostOnce {
+                    // At most once: not kept while the connection is down.
+                    let _ = reply.send(Err(Error::ConnectionClosed));
+                } else {
+                    self.session.queued.push_back(QueuedPublish {
+                        publish,
+                        permit,
+                        reply,
+                    });
+                }
+            }
+            Some(Command::Settle { reply }) => {
+                self.settle_waiters.push(reply);
+                self.release_settled();
+            }
+            Some(other) => self.offline.push_back(other),
+        }
+        ControlFlow::Continue(())
     }
 
     /// After a reconnect: re-send unacknowledged PUBLISH (DUP set [MQTT-3.3.1-1]) and
