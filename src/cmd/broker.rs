@@ -44,12 +44,11 @@ pub async fn run(args: BrokerArgs) -> anyhow::Result<i32> {
     config.port = args.port;
     // Watch for the signals before the listeners open, so a SIGTERM sent as soon as
     // the port is announced is a clean shutdown, not the default abrupt exit.
-    let stop = tokio::spawn(crate::shutdown::signal());
+    let mut stop = crate::shutdown::Signals::watch();
     let hup = watch_hangups();
-    tokio::task::yield_now().await;
     let handle = Broker::builder().config(config).start().await?;
     tokio::select! {
-        _ = stop => {}
+        () = stop.recv() => {}
         () = hangups(&handle, hup) => {}
     }
     handle.shutdown().await;
