@@ -106,8 +106,10 @@ impl Shutdown {
     /// A signal fired by Ctrl-C (and SIGTERM on Unix).
     pub fn on_signals() -> Shutdown {
         let (trigger, shutdown) = Shutdown::new();
+        // Watched now, not when the task first runs: a signal in between is kept.
+        let mut signals = crate::shutdown::Signals::watch();
         tokio::spawn(async move {
-            crate::shutdown::signal().await;
+            signals.recv().await;
             trigger.trigger();
         });
         shutdown
