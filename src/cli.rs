@@ -54,9 +54,9 @@ pub enum Command {
     /// Manage a password file (mosquitto_passwd compatible)
     Passwd(crate::cmd::passwd::PasswdArgs),
     /// Benchmark a broker: load generator and latency meter
-    Bench(crate::cmd::bench::BenchArgs),
+    Bench(crate::cmd::bench_args::BenchArgs),
     /// The car-park teaching system
-    Carpark(crate::carpark::CarparkArgs),
+    Carpark(crate::cmd::carpark_args::CarparkArgs),
     /// Generate shell completions
     Completions(CompletionsArgs),
     /// Generate man pages

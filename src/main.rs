@@ -54,8 +54,13 @@ async fn dispatch(command: Command) -> anyhow::Result<i32> {
         Command::Rr(args) => mq::cmd::request::run(args).await,
         Command::Broker(args) => mq::cmd::broker::run(args).await,
         Command::Passwd(args) => mq::cmd::passwd::run(args),
-        Command::Bench(args) => mq::cmd::bench::run(args).await,
-        Command::Carpark(args) => mq::carpark::run(args).await,
+        Command::Bench(args) => Ok(mq::cmd::bench::run(args.into_options()?).await?),
+        Command::Carpark(args) => {
+            // Watched before the flags are lowered: a stop during a password prompt
+            // (`-P -`) is kept, and the role ends as soon as it starts.
+            let shutdown = mq::carpark::Shutdown::on_signals();
+            mq::carpark::run(args.into_options()?, shutdown).await
+        }
         Command::Completions(args) => mq::cmd::generate::completions(args),
         Command::Man(args) => mq::cmd::generate::man(args),
     }

@@ -8,7 +8,8 @@ use common::{
     bench_json, bench_target, embedded_broker, run_bench, stdout_json, text, unused_port,
 };
 use mq::broker::BrokerHandle;
-use mq::cmd::bench::{BenchArgs, LoadPlan, Mode, Target, plan_from, run_load};
+use mq::cmd::bench::{BenchPlan, LoadPlan, Target, run_load};
+use mq::cmd::bench_args::{BenchArgs, Mode};
 use mq::protocol::{ProtocolVersion, QoS};
 use std::time::{Duration, Instant};
 
@@ -153,6 +154,14 @@ async fn sub_limit_stops_the_subscriber() {
     handle.shutdown().await;
 }
 
+/// The load plan the flags of `a` lower into.
+fn plan_from(a: BenchArgs) -> anyhow::Result<LoadPlan> {
+    match a.into_options()? {
+        BenchPlan::Load { plan, .. } => Ok(plan),
+        other => anyhow::bail!("not a load mode: {other:?}"),
+    }
+}
+
 fn parse(args: &[&str]) -> Result<BenchArgs, clap::Error> {
     use clap::Parser;
     #[derive(Parser)]
@@ -187,7 +196,7 @@ fn command_line_shapes() {
         "1.5s",
     ])
     .expect("parses");
-    let p = plan_from(&a.mode).expect("plan");
+    let p = plan_from(a).expect("plan");
     assert_eq!(
         (p.publishers, p.subscribers, p.size, p.qos),
         (4, 1, 100, QoS::AtLeastOnce)
@@ -213,7 +222,7 @@ fn command_line_shapes() {
     };
     assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
     let wss = parse(&["pub", "-L", "wss://127.0.0.1:1/mqtt"]).expect("parses");
-    let Ok(plan) = plan_from(&wss.mode) else {
+    let Ok(plan) = plan_from(wss) else {
         panic!("WebSocket over TLS load is accepted");
     };
     let transport = plan
@@ -224,7 +233,7 @@ fn command_line_shapes() {
     assert!(transport.scheme.is_tls() && transport.scheme.is_websocket());
     assert_eq!(plan.target.display(), "wss://127.0.0.1:1/mqtt");
     let tcp = parse(&["pub", "-L", "mqtt://127.0.0.1:1"]).expect("parses");
-    let plan = plan_from(&tcp.mode).expect("plain TCP");
+    let plan = plan_from(tcp).expect("plain TCP");
     assert!(
         plan.target.transport.is_none(),
         "plain mqtt:// takes the bare TCP path"

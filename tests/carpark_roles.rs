@@ -9,8 +9,8 @@ use bytes::Bytes;
 use common::{client_options, embedded_broker, next_message, watcher};
 use mq::broker::BrokerHandle;
 use mq::carpark::Shutdown;
-use mq::carpark::controller::{self, ControllerConfig, ControllerReport};
-use mq::carpark::gate::{self, GateConfig, Kind, Mode};
+use mq::carpark::controller::{self, ControllerOptions, ControllerReport};
+use mq::carpark::gate::{self, GateOptions, Kind, Mode};
 use mq::carpark::messages::{Alert, AlertKind, DisplayState, Topics};
 use mq::client::{Client, Events};
 use mq::protocol::{Publish, QoS};
@@ -43,14 +43,14 @@ async fn next_alert(events: &mut Events) -> Alert {
     serde_json::from_slice(&p.payload).expect("alert JSON")
 }
 
-fn controller_config(b: &BrokerHandle, capacity: u32) -> ControllerConfig {
-    let mut c = ControllerConfig::new(client_options(b), capacity);
+fn controller_options(b: &BrokerHandle, capacity: u32) -> ControllerOptions {
+    let mut c = ControllerOptions::new(client_options(b), capacity);
     c.restore_wait = Duration::from_millis(300);
     c
 }
 
 fn spawn_controller(
-    config: ControllerConfig,
+    config: ControllerOptions,
 ) -> (
     mq::carpark::ShutdownTrigger,
     tokio::task::JoinHandle<anyhow::Result<ControllerReport>>,
@@ -63,7 +63,7 @@ fn spawn_controller(
 async fn scripted_cars_give_exact_display_states() {
     let b = embedded_broker().await;
     let (test, mut events) = watcher(&b, &["carpark/display", "carpark/alerts"]).await;
-    let mut config = controller_config(&b, 2);
+    let mut config = controller_options(&b, 2);
     config.reset = true;
     let (stop, task) = spawn_controller(config);
 
@@ -138,7 +138,7 @@ async fn scripted_cars_give_exact_display_states() {
 async fn controller_restart_keeps_the_count() {
     let b = embedded_broker().await;
     let (test, mut events) = watcher(&b, &["carpark/display"]).await;
-    let mut first = controller_config(&b, 10);
+    let mut first = controller_options(&b, 10);
     first.reset = true;
     let (stop, task) = spawn_controller(first);
     assert_eq!(next_display(&mut events).await.1, 0);
@@ -158,7 +158,7 @@ async fn controller_restart_keeps_the_count() {
     assert_eq!(task.await.unwrap().unwrap().occupied, 3);
 
     // The second controller takes the count over from the retained display.
-    let (stop, task) = spawn_controller(controller_config(&b, 10));
+    let (stop, task) = spawn_controller(controller_options(&b, 10));
     assert_eq!(next_display(&mut events).await, (10, 3, 7, false, None));
     send(&test, "carpark/exit", b"car").await;
     assert_eq!(next_display(&mut events).await.1, 2);
@@ -167,7 +167,7 @@ async fn controller_restart_keeps_the_count() {
     assert_eq!((report.restored, report.occupied), (3, 2));
 
     // --reset starts from an empty car park.
-    let mut reset = controller_config(&b, 10);
+    let mut reset = controller_options(&b, 10);
     reset.reset = true;
     let (stop, task) = spawn_controller(reset);
     assert_eq!(next_display(&mut events).await.1, 0);
@@ -182,7 +182,7 @@ async fn state_file_restores_the_count_without_a_retained_display() {
     let path = dir.path().join("carpark.json");
     let b = embedded_broker().await;
     let (test, mut events) = watcher(&b, &["carpark/display"]).await;
-    let mut first = controller_config(&b, 5);
+    let mut first = controller_options(&b, 5);
     first.reset = true;
     first.state_file = Some(path.clone());
     let (stop, task) = spawn_controller(first);
@@ -206,7 +206,7 @@ async fn state_file_restores_the_count_without_a_retained_display() {
     test.publish(clear).await.unwrap();
     let empty = next_message(&mut events, STEP).await;
     assert!(empty.payload.is_empty());
-    let mut second = controller_config(&b, 5);
+    let mut second = controller_options(&b, 5);
     second.state_file = Some(path.clone());
     let (stop, task) = spawn_controller(second);
     assert_eq!(next_display(&mut events).await, (5, 2, 3, false, None));
@@ -219,7 +219,7 @@ async fn state_file_restores_the_count_without_a_retained_display() {
 async fn clock_arrives_at_the_configured_interval() {
     let b = embedded_broker().await;
     let (_test, mut events) = watcher(&b, &["carpark/time"]).await;
-    let mut config = controller_config(&b, 1);
+    let mut config = controller_options(&b, 1);
     config.reset = true;
     config.clock_interval = Duration::from_millis(200);
     let (stop, task) = spawn_controller(config);
@@ -254,7 +254,7 @@ async fn clock_arrives_at_the_configured_interval() {
 #[tokio::test]
 async fn status_is_retained_online_then_offline() {
     let b = embedded_broker().await;
-    let mut config = controller_config(&b, 1);
+    let mut config = controller_options(&b, 1);
     config.reset = true;
     let (stop, task) = spawn_controller(config);
     let (_t, mut display) = watcher(&b, &["carpark/display"]).await;
@@ -273,12 +273,12 @@ async fn status_is_retained_online_then_offline() {
 async fn entry_gate_turns_cars_away_when_full() {
     let b = embedded_broker().await;
     let (_test, mut events) = watcher(&b, &["carpark/display"]).await;
-    let mut config = controller_config(&b, 2);
+    let mut config = controller_options(&b, 2);
     config.reset = true;
     let (stop, task) = spawn_controller(config);
     assert_eq!(next_display(&mut events).await.1, 0);
     let topics = Topics::new("carpark").unwrap();
-    let gate_config = |count| GateConfig {
+    let gate_options = |count| GateOptions {
         connect: client_options(&b),
         topics: topics.clone(),
         kind: Kind::Entry,
@@ -288,12 +288,12 @@ async fn entry_gate_turns_cars_away_when_full() {
         quiet: true,
     };
     let (_keep, never) = Shutdown::new();
-    let report = gate::run(gate_config(2), never.clone()).await.unwrap();
+    let report = gate::run(gate_options(2), never.clone()).await.unwrap();
     assert_eq!((report.sent, report.turned_away), (2, 0));
     assert_eq!(next_display(&mut events).await.1, 1);
     assert_eq!(next_display(&mut events).await, (2, 2, 0, true, None));
     // The next gate run sees the retained FULL display and sends nothing.
-    let report = gate::run(gate_config(3), never).await.unwrap();
+    let report = gate::run(gate_options(3), never).await.unwrap();
     assert_eq!((report.sent, report.turned_away), (0, 3));
     stop.trigger();
     let report = task.await.unwrap().unwrap();

@@ -11,13 +11,12 @@
 //! the `publisher` module.
 
 use super::clock::format_rfc3339;
-use super::flags::{PrefixArgs, parse_duration};
 use super::messages::{
     Alert, AlertKind, CarEvent, DisplayState, OFFLINE, ONLINE, TopicKind, Topics, parse_temperature,
 };
 use super::occupancy::{self, Direction, Occupancy, Outcome, Totals};
 use super::publisher::{Outbox, Outgoing, publish_changes, publish_clock};
-use super::{Shutdown, connect, keep_connected, publish, stamp, subscribe};
+use super::{Shutdown, connect, publish, stamp, subscribe};
 use crate::client::{Client, ConnectOptions, Event};
 use crate::protocol::{Properties, QoS, Will};
 use anyhow::Context;
@@ -34,56 +33,9 @@ const RETRY: Duration = Duration::from_millis(100);
 /// How long to wait, after subscribing, for the retained display of an earlier run.
 pub const RESTORE_WAIT: Duration = Duration::from_millis(500);
 
-/// Flags of `mq carpark controller`.
-#[derive(clap::Args, Debug, Clone)]
-#[command(disable_help_flag = true)]
-pub struct ControllerArgs {
-    /// Number of spaces
-    #[arg(long = "capacity", default_value_t = 120)]
-    pub capacity: u32,
-    /// How often to publish the time on PREFIX/time
-    #[arg(long = "clock-interval", value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
-    pub clock_interval: Duration,
-    /// Start from an empty car park instead of the retained display / state file
-    #[arg(long = "reset")]
-    pub reset: bool,
-    /// Also keep the count in this file (JSON, written atomically)
-    #[arg(long = "state", value_name = "FILE")]
-    pub state: Option<PathBuf>,
-    /// Only print alerts, not every car
-    #[arg(long = "quiet")]
-    pub quiet: bool,
-    #[command(flatten)]
-    pub prefix: PrefixArgs,
-    #[command(flatten)]
-    pub conn: crate::cli::ConnectArgs,
-    /// Print help
-    #[arg(long = "help", action = clap::ArgAction::Help)]
-    pub help: Option<bool>,
-}
-
-impl ControllerArgs {
-    /// The configuration these flags describe.
-    pub fn to_config(&self) -> anyhow::Result<ControllerConfig> {
-        if self.clock_interval.is_zero() {
-            anyhow::bail!("--clock-interval must be above 0");
-        }
-        Ok(ControllerConfig {
-            connect: keep_connected(self.conn.to_options()?),
-            topics: Topics::new(&self.prefix.prefix).map_err(anyhow::Error::msg)?,
-            capacity: self.capacity,
-            clock_interval: self.clock_interval,
-            reset: self.reset,
-            state_file: self.state.clone(),
-            restore_wait: RESTORE_WAIT,
-            quiet: self.quiet,
-        })
-    }
-}
-
-/// Everything `controller::run` needs.
+/// Everything `controller::run` needs (`mq carpark controller` lowers its flags into it).
 #[derive(Debug, Clone)]
-pub struct ControllerConfig {
+pub struct ControllerOptions {
     /// Where to connect (the will is added here).
     pub connect: ConnectOptions,
     /// The car park's topics.
@@ -102,10 +54,10 @@ pub struct ControllerConfig {
     pub quiet: bool,
 }
 
-impl ControllerConfig {
+impl ControllerOptions {
     /// A controller for `capacity` spaces on the default prefix.
-    pub fn new(connect: ConnectOptions, capacity: u32) -> ControllerConfig {
-        ControllerConfig {
+    pub fn new(connect: ConnectOptions, capacity: u32) -> ControllerOptions {
+        ControllerOptions {
             connect,
             // "carpark" is a valid topic name: this cannot fail.
             topics: Topics::new("carpark").unwrap_or_else(|_| unreachable!()),
@@ -133,14 +85,17 @@ pub struct ControllerReport {
 }
 
 /// Run a controller until `shutdown`; returns its final count.
-pub async fn run(config: ControllerConfig, shutdown: Shutdown) -> anyhow::Result<ControllerReport> {
+pub async fn run(
+    config: ControllerOptions,
+    shutdown: Shutdown,
+) -> anyhow::Result<ControllerReport> {
     let (progress, _) = watch::channel(ControllerReport::default());
     run_with_progress(config, shutdown, progress).await
 }
 
 /// [`run`], also sending the count on `progress` after every event.
 pub async fn run_with_progress(
-    config: ControllerConfig,
+    config: ControllerOptions,
     mut shutdown: Shutdown,
     progress: watch::Sender<ControllerReport>,
 ) -> anyhow::Result<ControllerReport> {

@@ -3,12 +3,12 @@
 //! entry and two exit gates with simulated traffic, a sensor and a display. Ctrl-C or
 //! `--duration` stops everything cleanly and prints a summary.
 
-use super::controller::{self, ControllerConfig, ControllerReport};
-use super::display::{self, DisplayConfig, Style};
-use super::flags::{PrefixArgs, Rate, parse_duration, parse_rate};
-use super::gate::{self, GateConfig, GateReport, Kind, Mode};
+use super::controller::{self, ControllerOptions, ControllerReport};
+use super::display::{self, DisplayOptions, Style};
+use super::gate::{self, GateOptions, GateReport, Kind, Mode};
 use super::messages::{TopicKind, Topics};
-use super::sensor::{self, SensorConfig, Source};
+use super::rate::Rate;
+use super::sensor::{self, SensorOptions, Source};
 use super::traffic::Rng;
 use super::{Shutdown, connect, subscribe};
 use crate::broker::{Broker, BrokerHandle};
@@ -20,40 +20,33 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// Exits happen at this fraction of the entry rate, so the car park slowly fills up.
-const EXIT_RATE_FACTOR: f64 = 0.75;
+/// Simulated exits happen at this fraction of the entry rate, so the car park slowly fills up.
+pub const EXIT_RATE_FACTOR: f64 = 0.75;
 /// How long to wait, once the gates stop, for the controller to count their last cars.
 const DRAIN_WAIT: Duration = Duration::from_secs(3);
 
-/// Flags of `mq carpark demo`.
-#[derive(clap::Args, Debug, Clone)]
-#[command(
-    disable_help_flag = true,
-    after_help = "Without -h, -p or -L the demo starts its own broker on a free 127.0.0.1 port."
-)]
-pub struct DemoArgs {
-    /// Number of spaces
-    #[arg(long = "capacity", default_value_t = 20)]
+/// Everything `demo::run` needs (`mq carpark demo` lowers its flags into it).
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Where every role connects. With `embedded_broker`, the scheme, host and port are
+    /// replaced by the embedded broker's; the rest (client id, credentials, version)
+    /// is kept.
+    pub connect: ConnectOptions,
+    /// Start a broker in this process on a free 127.0.0.1 port instead of using the one
+    /// `connect` names.
+    pub embedded_broker: bool,
+    /// The car park's topics.
+    pub topics: Topics,
+    /// Number of spaces.
     pub capacity: u32,
-    /// Average arrivals per entry gate (exits run at 3/4 of it)
-    #[arg(long = "rate", default_value = "1/s", value_parser = parse_rate)]
+    /// Average arrivals per entry gate (exits run at [`EXIT_RATE_FACTOR`] of it).
     pub rate: Rate,
-    /// Seed of the simulated traffic (repeatable runs)
-    #[arg(long = "seed")]
+    /// Seed of the simulated traffic (`None`: different every run).
     pub seed: Option<u64>,
-    /// Stop after this long (default: run until Ctrl-C)
-    #[arg(long = "duration", value_name = "DURATION", value_parser = parse_duration)]
+    /// Stop after this long (`None`: run until `shutdown`).
     pub duration: Option<Duration>,
-    /// Time between temperature readings
-    #[arg(long = "sensor-interval", value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    /// Time between temperature readings.
     pub sensor_interval: Duration,
-    #[command(flatten)]
-    pub prefix: PrefixArgs,
-    #[command(flatten)]
-    pub conn: crate::cli::ConnectArgs,
-    /// Print help
-    #[arg(long = "help", action = clap::ArgAction::Help)]
-    pub help: Option<bool>,
 }
 
 /// What the demo did, as printed in its summary.
@@ -100,14 +93,10 @@ impl DemoSummary {
     }
 }
 
-/// Run the demo until `shutdown` or `--duration`; returns the exit code.
-pub async fn run(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<i32> {
-    let topics = Topics::new(&args.prefix.prefix).map_err(anyhow::Error::msg)?;
-    let external = args.conn.host.is_some() || args.conn.port.is_some() || args.conn.url.is_some();
-    let mut options = args.conn.to_options()?;
-    let broker = if external {
-        None
-    } else {
+/// Run the demo until `shutdown` or its duration; returns the exit code.
+pub async fn run(demo: DemoOptions, shutdown: Shutdown) -> anyhow::Result<i32> {
+    let mut options = demo.connect.clone();
+    let broker = if demo.embedded_broker {
         let handle = Broker::builder()
             .listen(([127, 0, 0, 1], 0).into())
             .start()
@@ -117,14 +106,16 @@ pub async fn run(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<i32> {
         options.host = "127.0.0.1".into();
         options.port = handle.local_addr().port();
         Some(handle)
+    } else {
+        None
     };
-    let result = run_on(&args, &topics, options.clone(), broker.as_ref(), shutdown).await;
+    let result = run_on(&demo, options, broker.as_ref(), shutdown).await;
     if let Some(b) = broker {
         b.shutdown().await;
     }
     let summary = result?;
     println!();
-    println!("{}", summary.render(topics.prefix()));
+    println!("{}", summary.render(demo.topics.prefix()));
     Ok(0)
 }
 
@@ -138,13 +129,13 @@ fn role_options(base: &ConnectOptions, role: &str) -> ConnectOptions {
 }
 
 async fn run_on(
-    args: &DemoArgs,
-    topics: &Topics,
+    demo: &DemoOptions,
     options: ConnectOptions,
     broker: Option<&BrokerHandle>,
     mut shutdown: Shutdown,
 ) -> anyhow::Result<DemoSummary> {
     let started = Instant::now();
+    let topics = &demo.topics;
     match broker {
         Some(b) => {
             let port = b.local_addr().port();
@@ -167,9 +158,9 @@ async fn run_on(
     }
     println!(
         "Capacity {}, entry gates north and east, exit gates south and west, about {:.2} cars per second per entry gate. {}",
-        args.capacity,
-        args.rate.get(),
-        match args.duration {
+        demo.capacity,
+        demo.rate.get(),
+        match demo.duration {
             Some(d) => format!("Stopping after {:.1} s.", d.as_secs_f64()),
             None => "Ctrl-C to stop.".to_string(),
         }
@@ -187,7 +178,7 @@ async fn run_on(
     let (roles_stop, roles_shutdown) = Shutdown::new();
     let (progress_tx, mut progress) = watch::channel(ControllerReport::default());
     let mut controller_config =
-        ControllerConfig::new(role_options(&options, "controller"), args.capacity);
+        ControllerOptions::new(role_options(&options, "controller"), demo.capacity);
     controller_config.topics = topics.clone();
     controller_config.reset = true;
     let mut controller = tokio::spawn(controller::run_with_progress(
@@ -209,9 +200,9 @@ async fn run_on(
         }
     }
 
-    let mut seeds = Rng::from_seed_flag(args.seed);
+    let mut seeds = Rng::from_seed_flag(demo.seed);
     let display = tokio::spawn(display::run(
-        DisplayConfig {
+        DisplayOptions {
             connect: role_options(&options, "display"),
             topics: topics.clone(),
             name: "Car park".into(),
@@ -222,11 +213,11 @@ async fn run_on(
         roles_shutdown.clone(),
     ));
     let sensor = tokio::spawn(sensor::run(
-        SensorConfig {
+        SensorOptions {
             connect: role_options(&options, "sensor"),
             topics: topics.clone(),
             sensor: None,
-            interval: args.sensor_interval,
+            interval: demo.sensor_interval,
             source: Source::RandomWalk {
                 seed: Some(seeds.next_u64()),
             },
@@ -236,17 +227,17 @@ async fn run_on(
         roles_shutdown.clone(),
     ));
     let (gates_stop, gates_shutdown) = Shutdown::new();
-    let exit_rate = args.rate.scaled(EXIT_RATE_FACTOR).unwrap_or(args.rate);
+    let exit_rate = demo.rate.scaled(EXIT_RATE_FACTOR).unwrap_or(demo.rate);
     let gates: Vec<JoinHandle<anyhow::Result<GateReport>>> = [
-        (Kind::Entry, "north", args.rate),
-        (Kind::Entry, "east", args.rate),
+        (Kind::Entry, "north", demo.rate),
+        (Kind::Entry, "east", demo.rate),
         (Kind::Exit, "south", exit_rate),
         (Kind::Exit, "west", exit_rate),
     ]
     .into_iter()
     .map(|(kind, name, rate)| {
         tokio::spawn(gate::run(
-            GateConfig {
+            GateOptions {
                 connect: role_options(&options, name),
                 topics: topics.clone(),
                 kind,
@@ -263,7 +254,7 @@ async fn run_on(
     // Run until Ctrl-C, the duration, or the controller stopping on its own.
     let mut failure = None;
     let stop_after = async {
-        match args.duration {
+        match demo.duration {
             Some(d) => tokio::time::sleep(d).await,
             None => std::future::pending().await,
         }

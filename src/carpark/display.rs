@@ -4,39 +4,13 @@
 //! current (retained) state and exits.
 
 use super::clock::{format_hms, parse_rfc3339};
-use super::flags::{PrefixArgs, parse_duration};
 use super::messages::{DisplayState, OFFLINE, TopicKind, Topics};
 use super::{Shutdown, connect, subscribe};
 use crate::client::{ConnectOptions, Event};
 use crate::protocol::QoS;
 use colored::{ColoredString, Colorize};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::{Duration, SystemTime};
-
-/// Flags of `mq carpark display`.
-#[derive(clap::Args, Debug, Clone)]
-#[command(disable_help_flag = true)]
-pub struct DisplayArgs {
-    /// Name shown on the panel
-    #[arg(long = "name", default_value = "Car park")]
-    pub name: String,
-    /// Print the current state once and exit (exit 1 if none arrives within -W seconds)
-    #[arg(long = "once")]
-    pub once: bool,
-    /// With --once: how long to wait for the controller's state
-    #[arg(short = 'W', long = "timeout", value_name = "SECONDS", default_value = "5", value_parser = parse_duration)]
-    pub timeout: Duration,
-    /// One plain line per update even on a terminal
-    #[arg(long = "plain")]
-    pub plain: bool,
-    #[command(flatten)]
-    pub prefix: PrefixArgs,
-    #[command(flatten)]
-    pub conn: crate::cli::ConnectArgs,
-    /// Print help
-    #[arg(long = "help", action = clap::ArgAction::Help)]
-    pub help: Option<bool>,
-}
 
 /// How the display writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,9 +21,9 @@ pub enum Style {
     Lines,
 }
 
-/// Everything `display::run` needs.
+/// Everything `display::run` needs (`mq carpark display` lowers its flags into it).
 #[derive(Debug, Clone)]
-pub struct DisplayConfig {
+pub struct DisplayOptions {
     /// Where to connect.
     pub connect: ConnectOptions,
     /// The car park's topics.
@@ -62,30 +36,6 @@ pub struct DisplayConfig {
     pub timeout: Duration,
     /// Panel or lines.
     pub style: Style,
-}
-
-impl DisplayArgs {
-    /// The configuration these flags describe.
-    pub fn to_config(&self) -> anyhow::Result<DisplayConfig> {
-        let style = if self.plain || self.once || !std::io::stdout().is_terminal() {
-            Style::Lines
-        } else {
-            Style::Panel
-        };
-        let connect = self.conn.to_options()?;
-        Ok(DisplayConfig {
-            connect: if self.once {
-                connect
-            } else {
-                super::keep_connected(connect)
-            },
-            topics: Topics::new(&self.prefix.prefix).map_err(anyhow::Error::msg)?,
-            name: self.name.clone(),
-            once: self.once,
-            timeout: self.timeout,
-            style,
-        })
-    }
 }
 
 /// A clock that runs locally and is corrected by the controller's time messages.
@@ -257,7 +207,7 @@ pub fn visible_width(s: &str) -> usize {
 
 /// Run a display until `shutdown` (or, with `once`, until the state is printed).
 /// Returns the exit code: 0, or 1 when `once` got no state in time.
-pub async fn run(config: DisplayConfig, mut shutdown: Shutdown) -> anyhow::Result<i32> {
+pub async fn run(config: DisplayOptions, mut shutdown: Shutdown) -> anyhow::Result<i32> {
     let (client, mut events) = connect(config.connect.clone(), None).await?;
     let topics = &config.topics;
     // The status first: brokers send retained messages in the order of the filters,

@@ -4,8 +4,8 @@
 //! (`--rate 0.5/s`, random arrivals seeded by `--seed`). An entry gate watches the
 //! display and turns cars away while the car park is full.
 
-use super::flags::{PrefixArgs, Rate, parse_rate};
 use super::messages::{CarEvent, DisplayState, Topics};
+use super::rate::Rate;
 use super::traffic::Rng;
 use super::{Shutdown, connect, publish, stamp, subscribe};
 use crate::client::{ConnectOptions, Event, Events};
@@ -16,34 +16,6 @@ use tokio::sync::watch;
 
 /// How long a gate waits, after subscribing, for the retained display.
 const DISPLAY_WAIT: Duration = Duration::from_millis(500);
-
-/// Flags of `mq carpark entry` and `mq carpark exit`.
-#[derive(clap::Args, Debug, Clone)]
-#[command(disable_help_flag = true)]
-pub struct GateArgs {
-    /// Name of this gate (the last level of its topic)
-    #[arg(long = "gate", default_value = "main")]
-    pub gate: String,
-    /// Send this many cars and exit
-    #[arg(long = "count", value_name = "N")]
-    pub count: Option<u64>,
-    /// Random arrivals at this average rate (e.g. 0.5/s, 30/min)
-    #[arg(long = "rate", value_parser = parse_rate)]
-    pub rate: Option<Rate>,
-    /// Seed for the random arrivals and number plates (repeatable runs)
-    #[arg(long = "seed")]
-    pub seed: Option<u64>,
-    /// Print nothing per car
-    #[arg(long = "quiet")]
-    pub quiet: bool,
-    #[command(flatten)]
-    pub prefix: PrefixArgs,
-    #[command(flatten)]
-    pub conn: crate::cli::ConnectArgs,
-    /// Print help
-    #[arg(long = "help", action = clap::ArgAction::Help)]
-    pub help: Option<bool>,
-}
 
 /// Which way a gate lets cars through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,9 +46,9 @@ pub enum Mode {
     Count(u64),
 }
 
-/// Everything `gate::run` needs.
+/// Everything `gate::run` needs (`mq carpark entry` and `exit` lower their flags into it).
 #[derive(Debug, Clone)]
-pub struct GateConfig {
+pub struct GateOptions {
     /// Where to connect.
     pub connect: ConnectOptions,
     /// The car park's topics.
@@ -93,33 +65,6 @@ pub struct GateConfig {
     pub quiet: bool,
 }
 
-impl GateArgs {
-    /// The configuration these flags describe.
-    pub fn to_config(&self, kind: Kind) -> anyhow::Result<GateConfig> {
-        if self.gate.is_empty() || self.gate.contains(['/', '+', '#']) {
-            anyhow::bail!("invalid gate name {:?}: no '/', '+' or '#'", self.gate);
-        }
-        let mode = match (self.rate, self.count) {
-            (Some(rate), count) => Mode::Random { rate, count },
-            (None, Some(n)) => Mode::Count(n),
-            (None, None) => Mode::Interactive,
-        };
-        let connect = self.conn.to_options()?;
-        Ok(GateConfig {
-            connect: match mode {
-                Mode::Count(_) => connect,
-                _ => super::keep_connected(connect),
-            },
-            topics: Topics::new(&self.prefix.prefix).map_err(anyhow::Error::msg)?,
-            kind,
-            gate: self.gate.clone(),
-            mode,
-            seed: self.seed,
-            quiet: self.quiet,
-        })
-    }
-}
-
 /// What a gate did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GateReport {
@@ -132,7 +77,7 @@ pub struct GateReport {
 }
 
 /// Run a gate until its cars are sent, its input ends, or `shutdown`.
-pub async fn run(config: GateConfig, mut shutdown: Shutdown) -> anyhow::Result<GateReport> {
+pub async fn run(config: GateOptions, mut shutdown: Shutdown) -> anyhow::Result<GateReport> {
     let (client, events) = connect(config.connect.clone(), None).await?;
     subscribe(&client, &[config.topics.display()], QoS::AtLeastOnce).await?;
     let display = watch_display(events, config.topics.display());
@@ -219,7 +164,7 @@ fn watch_display(
 
 /// One gate's running state.
 struct Gate<'a> {
-    config: &'a GateConfig,
+    config: &'a GateOptions,
     topic: String,
     run_id: String,
     serial: u64,

@@ -4,18 +4,19 @@
 //! around an embedded broker. The topic contract is in [`messages`] and `docs/carpark.md`.
 //!
 //! Every role is a library function (`controller::run`, `gate::run`, `display::run`,
-//! `sensor::run`, `demo::run`) taking a plain configuration and a [`Shutdown`], so the
-//! demo and the tests run them in-process; the clap structs only build configurations.
+//! `sensor::run`, `demo::run`) taking plain options (`ControllerOptions`, ...) and a
+//! [`Shutdown`], so the demo and the tests run them in-process. Nothing here knows the
+//! command line: `cmd::carpark_args` lowers the flags into a [`RoleOptions`] once.
 
 pub mod clock;
 pub mod controller;
 pub mod demo;
 pub mod display;
-pub mod flags;
 pub mod gate;
 pub mod messages;
 pub mod occupancy;
 mod publisher;
+pub mod rate;
 pub mod sensor;
 pub mod traffic;
 
@@ -25,48 +26,29 @@ use anyhow::Context;
 use bytes::Bytes;
 use tokio::sync::watch;
 
-/// Flags of `mq carpark`.
-#[derive(clap::Args, Debug, Clone)]
-pub struct CarparkArgs {
-    /// The role to run.
-    #[command(subcommand)]
-    pub role: Role,
+/// One car-park role and everything it needs to run.
+#[derive(Debug, Clone)]
+pub enum RoleOptions {
+    /// Count cars, publish the display state and the clock.
+    Controller(controller::ControllerOptions),
+    /// An entry or exit gate (see [`gate::GateOptions::kind`]).
+    Gate(gate::GateOptions),
+    /// A display panel.
+    Display(display::DisplayOptions),
+    /// A temperature sensor.
+    Sensor(sensor::SensorOptions),
+    /// The whole car park in one process.
+    Demo(demo::DemoOptions),
 }
 
-/// The car-park roles.
-#[derive(clap::Subcommand, Debug, Clone)]
-pub enum Role {
-    /// Count cars, publish the display state and the clock
-    Controller(controller::ControllerArgs),
-    /// An entry gate: report cars coming in (Enter = one car, q = quit)
-    Entry(gate::GateArgs),
-    /// An exit gate: report cars leaving (Enter = one car, q = quit)
-    Exit(gate::GateArgs),
-    /// A display panel: free spaces, temperature, clock
-    Display(display::DisplayArgs),
-    /// A temperature sensor
-    Sensor(sensor::SensorArgs),
-    /// The whole car park in one process, around an embedded broker
-    Demo(demo::DemoArgs),
-}
-
-/// Run a car-park role; returns the process exit code.
-pub async fn run(args: CarparkArgs) -> anyhow::Result<i32> {
-    let shutdown = Shutdown::on_signals();
-    match args.role {
-        Role::Controller(a) => {
-            controller::run(a.to_config()?, shutdown).await?;
-            Ok(0)
-        }
-        Role::Entry(a) => gate::run(a.to_config(gate::Kind::Entry)?, shutdown)
-            .await
-            .map(|_| 0),
-        Role::Exit(a) => gate::run(a.to_config(gate::Kind::Exit)?, shutdown)
-            .await
-            .map(|_| 0),
-        Role::Display(a) => display::run(a.to_config()?, shutdown).await,
-        Role::Sensor(a) => sensor::run(a.to_config()?, shutdown).await.map(|_| 0),
-        Role::Demo(a) => demo::run(a, shutdown).await,
+/// Run a car-park role until it is done or `shutdown`; returns the process exit code.
+pub async fn run(role: RoleOptions, shutdown: Shutdown) -> anyhow::Result<i32> {
+    match role {
+        RoleOptions::Controller(o) => controller::run(o, shutdown).await.map(|_| 0),
+        RoleOptions::Gate(o) => gate::run(o, shutdown).await.map(|_| 0),
+        RoleOptions::Display(o) => display::run(o, shutdown).await,
+        RoleOptions::Sensor(o) => sensor::run(o, shutdown).await.map(|_| 0),
+        RoleOptions::Demo(o) => demo::run(o, shutdown).await,
     }
 }
 

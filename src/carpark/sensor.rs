@@ -2,7 +2,6 @@
 //! `<prefix>/temperature[/<sensor>]` every `--interval`: a plausible random walk
 //! (seeded by `--seed`), a fixed `--value`, or one reading per line of stdin (`--stdin`).
 
-use super::flags::{PrefixArgs, parse_duration};
 use super::messages::{Topics, parse_temperature};
 use super::traffic::Rng;
 use super::{Shutdown, connect, publish, stamp};
@@ -11,44 +10,6 @@ use crate::protocol::QoS;
 use bytes::Bytes;
 use std::time::Duration;
 use tokio::io::AsyncBufReadExt;
-
-/// Flags of `mq carpark sensor`.
-#[derive(clap::Args, Debug, Clone)]
-#[command(disable_help_flag = true)]
-pub struct SensorArgs {
-    /// Time between readings
-    #[arg(long = "interval", value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
-    pub interval: Duration,
-    /// Always report this temperature (°C)
-    #[arg(
-        long = "value",
-        allow_negative_numbers = true,
-        conflicts_with = "stdin"
-    )]
-    pub value: Option<f64>,
-    /// Read one temperature per line from stdin
-    #[arg(long = "stdin")]
-    pub stdin: bool,
-    /// Name of this sensor (publishes on PREFIX/temperature/NAME)
-    #[arg(long = "sensor", value_name = "NAME")]
-    pub sensor: Option<String>,
-    /// Stop after this many readings
-    #[arg(long = "count", value_name = "N")]
-    pub count: Option<u64>,
-    /// Seed of the random walk (repeatable runs)
-    #[arg(long = "seed")]
-    pub seed: Option<u64>,
-    /// Print nothing per reading
-    #[arg(long = "quiet")]
-    pub quiet: bool,
-    #[command(flatten)]
-    pub prefix: PrefixArgs,
-    #[command(flatten)]
-    pub conn: crate::cli::ConnectArgs,
-    /// Print help
-    #[arg(long = "help", action = clap::ArgAction::Help)]
-    pub help: Option<bool>,
-}
 
 /// Where readings come from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -61,9 +22,9 @@ pub enum Source {
     Stdin,
 }
 
-/// Everything `sensor::run` needs.
+/// Everything `sensor::run` needs (`mq carpark sensor` lowers its flags into it).
 #[derive(Debug, Clone)]
-pub struct SensorConfig {
+pub struct SensorOptions {
     /// Where to connect.
     pub connect: ConnectOptions,
     /// The car park's topics.
@@ -78,37 +39,6 @@ pub struct SensorConfig {
     pub count: Option<u64>,
     /// Print nothing per reading.
     pub quiet: bool,
-}
-
-impl SensorArgs {
-    /// The configuration these flags describe.
-    pub fn to_config(&self) -> anyhow::Result<SensorConfig> {
-        if let Some(s) = &self.sensor
-            && (s.is_empty() || s.contains(['/', '+', '#']))
-        {
-            anyhow::bail!("invalid sensor name {s:?}: no '/', '+' or '#'");
-        }
-        if self.interval.is_zero() {
-            anyhow::bail!("--interval must be above 0");
-        }
-        let source = match (self.value, self.stdin) {
-            (Some(v), _) => {
-                parse_temperature(v.to_string().as_bytes()).map_err(anyhow::Error::msg)?;
-                Source::Fixed(v)
-            }
-            (None, true) => Source::Stdin,
-            (None, false) => Source::RandomWalk { seed: self.seed },
-        };
-        Ok(SensorConfig {
-            connect: super::keep_connected(self.conn.to_options()?),
-            topics: Topics::new(&self.prefix.prefix).map_err(anyhow::Error::msg)?,
-            sensor: self.sensor.clone(),
-            interval: self.interval,
-            source,
-            count: self.count,
-            quiet: self.quiet,
-        })
-    }
 }
 
 /// A temperature that drifts slowly and plausibly: mean-reverting steps around a base
@@ -141,7 +71,7 @@ impl RandomWalk {
 
 /// Run a sensor until its readings are sent, its input ends, or `shutdown`; returns the
 /// number of readings sent.
-pub async fn run(config: SensorConfig, mut shutdown: Shutdown) -> anyhow::Result<u64> {
+pub async fn run(config: SensorOptions, mut shutdown: Shutdown) -> anyhow::Result<u64> {
     let (client, _events) = connect(config.connect.clone(), None).await?;
     let topic = config.topics.temperature(config.sensor.as_deref());
     let mut sent = 0u64;

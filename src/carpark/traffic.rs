@@ -2,7 +2,7 @@
 //! times for a given rate, number plates and car identifiers. `--seed` makes a run
 //! repeatable.
 
-use super::flags::Rate;
+use super::rate::Rate;
 use std::time::Duration;
 
 pub use crate::random::Rng;

@@ -9,8 +9,8 @@
 //! client uses, and carried boxed. [`BenchStream`] holds either, and splits each
 //! variant its own way so the TCP path stays exactly as cheap as before.
 
-use crate::client::ConnectOptions;
 use crate::client::transport::{self, Transport};
+use crate::client::{ConnectOptions, Scheme};
 use crate::protocol::{
     self, ConnAck, Connect, Packet, ProtocolVersion, QoS, ReasonCode, SubAck, Subscribe,
     SubscribeFilter, SubscriptionOptions,
@@ -52,6 +52,33 @@ pub struct Target {
 }
 
 impl Target {
+    /// The target the client options describe. Plain `mqtt://` without `--unix`,
+    /// `--proxy` or `-A` connects with a bare `TcpStream`; anything else goes through
+    /// the client layer's transport. Client ids are `<id>-<n>`, or
+    /// `mq-bench-<run id>-<n>` when the options have none.
+    pub fn from_options(opts: ConnectOptions) -> Target {
+        let prefix = if opts.client_id.is_empty() {
+            format!("mq-bench-{:08x}-", super::template::run_id())
+        } else {
+            format!("{}-", opts.client_id)
+        };
+        let plain_tcp = opts.scheme == Scheme::Mqtt
+            && opts.unix_socket.is_none()
+            && opts.proxy.is_none()
+            && opts.bind_address.is_none();
+        Target {
+            host: opts.host.clone(),
+            port: opts.port,
+            version: opts.version,
+            username: opts.username.clone(),
+            password: opts.password.clone(),
+            keep_alive: opts.keep_alive,
+            client_id_prefix: prefix,
+            connect_timeout: opts.connect_timeout,
+            transport: if plain_tcp { None } else { Some(opts) },
+        }
+    }
+
     /// `mqtt://host:port` (or the transport's URL) for messages.
     pub fn display(&self) -> String {
         if let Some(opts) = &self.transport {
