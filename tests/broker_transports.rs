@@ -22,7 +22,7 @@ const STEP: Duration = Duration::from_secs(5);
 async fn broker(conf: &str) -> BrokerHandle {
     let mut config = Config::parse(conf, "test.conf").expect("configuration parses");
     config.log_dest = mq::broker::LogDest::None;
-    config.allow_anonymous = Some(true);
+    config.security.allow_anonymous = Some(true);
     Broker::builder()
         .config(config)
         .start()

@@ -13,13 +13,23 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// One listener: a TCP port on an address (none = every address of the machine for
-/// a `listener` line, loopback for the default local-only listener).
+/// a `listener` line, loopback for the default local-only listener), or a Unix
+/// domain socket (`listener 0 /path`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listener {
-    /// TCP port; 0 picks a free one.
+    /// TCP port; 0 picks a free one (0 for a Unix socket).
     pub port: u16,
     /// Host or address to bind; `None` binds all interfaces (IPv4 and IPv6).
     pub address: Option<String>,
+    /// The path of a Unix domain socket listener (mosquitto 2 writes it as
+    /// `listener 0 /path/to/socket`).
+    pub unix_path: Option<PathBuf>,
+    /// `mount_point`: a prefix added to every topic this listener's clients use, and
+    /// removed from what they receive, so that their clients see only their own
+    /// part of the topic tree.
+    pub mount_point: Option<String>,
+    /// Security options of this listener, used when `per_listener_settings true`.
+    pub security: SecuritySettings,
     /// Largest number of clients connected through this listener (`None` = no limit).
     pub max_connections: Option<usize>,
     /// What the listener speaks (`protocol`).
@@ -41,10 +51,56 @@ impl Listener {
             protocol: ListenerProtocol::Mqtt,
             tls: ListenerTls::default(),
             ipv6: None,
+            unix_path: None,
+            mount_point: None,
+            security: SecuritySettings::default(),
         }
     }
 }
 
+/// mosquitto's "security options": global, or per listener with
+/// `per_listener_settings true`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecuritySettings {
+    /// Allow clients without a user name (`None` = mosquitto's default: true in
+    /// local-only mode, false when listeners are configured).
+    pub allow_anonymous: Option<bool>,
+    /// `password_file`: users and password hashes, as mosquitto_passwd writes them.
+    pub password_file: Option<PathBuf>,
+    /// `acl_file`: which topics each client may read and write.
+    pub acl_file: Option<PathBuf>,
+    /// Accept an empty client identifier (one is assigned).
+    pub allow_zero_length_clientid: bool,
+    /// Prefix of assigned client identifiers.
+    pub auto_id_prefix: String,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        SecuritySettings {
+            allow_anonymous: None,
+            password_file: None,
+            acl_file: None,
+            allow_zero_length_clientid: true,
+            auto_id_prefix: "auto-".to_string(),
+        }
+    }
+}
+
+/// Where a client certificate's user name comes from, on a listener with
+/// `require_certificate true`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CertIdentity {
+    /// The CONNECT's user name (and password), as without a certificate.
+    #[default]
+    Connect,
+    /// `use_identity_as_username`: the certificate's Common Name; the CONNECT's user
+    /// name and password are not used.
+    CommonName,
+    /// `use_subject_as_username`: the certificate's whole subject, as an RFC 2253
+    /// string (`CN=alice,O=lab,C=DE`).
+    Subject,
+}
 /// A listener's `protocol`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ListenerProtocol {
@@ -70,6 +126,8 @@ pub struct ListenerTls {
     pub require_certificate: bool,
     /// `tls_version`: only this version (`tlsv1.2` or `tlsv1.3`); `None` = both.
     pub tls_version: Option<String>,
+    /// `use_identity_as_username` / `use_subject_as_username`.
+    pub identity: CertIdentity,
 }
 
 impl ListenerTls {
@@ -88,9 +146,13 @@ pub struct Config {
     /// Port of the local-only listener (`-p`; default 1883). Ignored when
     /// `listeners` is not empty, as in mosquitto.
     pub port: Option<u16>,
-    /// Allow clients without a user name (`None` = mosquitto's default: true in
-    /// local-only mode, false when listeners are configured).
-    pub allow_anonymous: Option<bool>,
+    /// The security options (`allow_anonymous`, `password_file`, `acl_file`,
+    /// `allow_zero_length_clientid`, `auto_id_prefix`) for every listener, or for the
+    /// default listener with `per_listener_settings true`.
+    pub security: SecuritySettings,
+    /// `per_listener_settings true`: each listener has its own security options
+    /// ([`Listener::security`]).
+    pub per_listener_settings: bool,
     /// Client limit of the default listener (`None` = no limit).
     pub max_connections: Option<usize>,
     /// Largest PUBLISH payload accepted in bytes (0 = the protocol's limit).
@@ -115,10 +177,6 @@ pub struct Config {
     pub sys_interval: Duration,
     /// Drop durable sessions of clients that have been away this long (`None` = never).
     pub persistent_client_expiration: Option<Duration>,
-    /// `password_file`: users and password hashes, as mosquitto_passwd writes them.
-    pub password_file: Option<PathBuf>,
-    /// `acl_file`: which topics each client may read and write.
-    pub acl_file: Option<PathBuf>,
     /// Which log messages are written.
     pub log_types: LogTypes,
     /// Where log messages go.
@@ -131,10 +189,6 @@ pub struct Config {
     pub max_topic_alias: u16,
     /// Highest QoS the broker accepts.
     pub max_qos: QoS,
-    /// Accept an empty client identifier (one is assigned).
-    pub allow_zero_length_clientid: bool,
-    /// Prefix of assigned client identifiers.
-    pub auto_id_prefix: String,
     /// Queue QoS 0 messages for disconnected durable sessions.
     pub queue_qos0_messages: bool,
     /// Disable Nagle's algorithm on client sockets.
@@ -154,7 +208,8 @@ impl Default for Config {
         Config {
             listeners: Vec::new(),
             port: None,
-            allow_anonymous: None,
+            security: SecuritySettings::default(),
+            per_listener_settings: false,
             max_connections: None,
             message_size_limit: 0,
             max_packet_size: 0,
@@ -165,16 +220,12 @@ impl Default for Config {
             retain_available: true,
             sys_interval: Duration::from_secs(10),
             persistent_client_expiration: None,
-            password_file: None,
-            acl_file: None,
             log_types: LogTypes::DEFAULT,
             log_dest: LogDest::Stderr,
             log_timestamp: true,
             connection_messages: true,
             max_topic_alias: 10,
             max_qos: QoS::ExactlyOnce,
-            allow_zero_length_clientid: true,
-            auto_id_prefix: "auto-".to_string(),
             queue_qos0_messages: false,
             set_tcp_nodelay: true,
             connect_timeout: Duration::from_secs(10),
@@ -243,13 +294,14 @@ const SUPPORTED: &[&str] = &[
     "tls_version",
     "socket_domain",
     "per_listener_settings",
+    "mount_point",
+    "use_identity_as_username",
+    "use_subject_as_username",
 ];
 
 /// Options mosquitto has that a later release of `mq broker` will support.
 const NOT_YET: &[&str] = &[
     "crlfile",
-    "use_identity_as_username",
-    "use_subject_as_username",
     "http_dir",
     "websockets_log_level",
     "websockets_headers_size",
@@ -265,7 +317,6 @@ const NOT_YET: &[&str] = &[
     "include_dir",
     "pid_file",
     "user",
-    "mount_point",
     "bind_interface",
     "max_inflight_bytes",
     "memory_limit",
@@ -313,9 +364,11 @@ impl Config {
         Ok(config)
     }
 
-    /// Whether clients without a user name may connect.
+    /// Whether clients without a user name may connect (the global setting).
     pub fn anonymous_allowed(&self) -> bool {
-        self.allow_anonymous.unwrap_or(self.listeners.is_empty())
+        self.security
+            .allow_anonymous
+            .unwrap_or(self.listeners.is_empty())
     }
 }
 
@@ -376,10 +429,12 @@ fn apply(
             let mut parts = need(key, value)?.split_whitespace();
             let port: u16 = parse_num(key, parts.next().unwrap_or_default())?;
             let address = parts.next().map(str::to_string);
-            if address.as_deref().is_some_and(|a| a.starts_with('/')) {
-                return Err("unix socket listeners are not supported yet".into());
+            if let Some(extra) = parts.next() {
+                return Err(format!(
+                    "listener takes a port and an address, not '{extra}'"
+                ));
             }
-            config.listeners.push(Listener::new(port, address));
+            config.listeners.push(unix_or_net(port, address)?);
         }
         "port" => {
             let port: u16 = parse_num(key, value)?;
@@ -392,9 +447,12 @@ fn apply(
                 None => return Err("bind_address needs a port or listener line before it".into()),
             }
         }
-        "allow_anonymous" => config.allow_anonymous = Some(parse_bool(key, value)?),
-        "password_file" => config.password_file = Some(need(key, value)?.into()),
-        "acl_file" => config.acl_file = Some(need(key, value)?.into()),
+        "allow_anonymous" => {
+            let allowed = parse_bool(key, value)?;
+            security(config, key)?.allow_anonymous = Some(allowed);
+        }
+        "password_file" => security(config, key)?.password_file = Some(need(key, value)?.into()),
+        "acl_file" => security(config, key)?.acl_file = Some(need(key, value)?.into()),
         "max_connections" => {
             let n: i64 = parse_num(key, value)?;
             let limit = usize::try_from(n).ok();
@@ -447,8 +505,25 @@ fn apply(
             config.max_qos =
                 QoS::from_u8(q).ok_or_else(|| format!("{key} must be 0, 1 or 2, not {q}"))?;
         }
-        "allow_zero_length_clientid" => config.allow_zero_length_clientid = parse_bool(key, value)?,
-        "auto_id_prefix" => config.auto_id_prefix = value.to_string(),
+        "allow_zero_length_clientid" => {
+            let allowed = parse_bool(key, value)?;
+            security(config, key)?.allow_zero_length_clientid = allowed;
+        }
+        "auto_id_prefix" => security(config, key)?.auto_id_prefix = value.to_string(),
+        "mount_point" => {
+            let prefix = mount_point(need(key, value)?)?;
+            listener(config, key)?.mount_point = Some(prefix);
+        }
+        "use_identity_as_username" | "use_subject_as_username" => {
+            if parse_bool(key, value)? {
+                let tls = &mut listener(config, key)?.tls;
+                tls.identity = if key == "use_identity_as_username" {
+                    CertIdentity::CommonName
+                } else {
+                    CertIdentity::Subject
+                };
+            }
+        }
         "queue_qos0_messages" => config.queue_qos0_messages = parse_bool(key, value)?,
         "set_tcp_nodelay" => config.set_tcp_nodelay = parse_bool(key, value)?,
         "protocol" => {
@@ -495,9 +570,16 @@ fn apply(
             listener(config, key)?.ipv6 = Some(ipv6);
         }
         "per_listener_settings" => {
-            if parse_bool(key, value)? {
-                return Err("option 'per_listener_settings true' is not supported yet".into());
+            let per_listener = parse_bool(key, value)?;
+            // Which settings earlier lines meant would change: mosquitto asks for
+            // it at the top as well.
+            if !config.listeners.is_empty() || config.security != SecuritySettings::default() {
+                return Err(
+                    "per_listener_settings must come before every listener and security option"
+                        .into(),
+                );
             }
+            config.per_listener_settings = per_listener;
         }
         k if NOT_YET.contains(&k) => {
             return Err(format!("option '{k}' is not supported yet"));
@@ -511,6 +593,48 @@ fn apply(
         }
     }
     Ok(())
+}
+
+/// A `listener PORT [ADDRESS]` line: an address starting with `/` is a Unix socket
+/// path, which mosquitto writes with port 0.
+fn unix_or_net(port: u16, address: Option<String>) -> Result<Listener, String> {
+    match address {
+        Some(path) if path.starts_with('/') => {
+            if port != 0 {
+                return Err(format!(
+                    "a Unix socket listener is written 'listener 0 {path}' (port 0, not {port})"
+                ));
+            }
+            if cfg!(not(unix)) {
+                return Err("Unix socket listeners need a Unix system".into());
+            }
+            let mut l = Listener::new(0, None);
+            l.unix_path = Some(path.into());
+            Ok(l)
+        }
+        address => Ok(Listener::new(port, address)),
+    }
+}
+
+/// A `mount_point`: a topic prefix, so no wildcards; like mosquitto, it is used
+/// as written (a trailing `/` is the usual way to make it a level of its own).
+fn mount_point(value: &str) -> Result<String, String> {
+    if value.contains(['+', '#']) || value.starts_with('$') || value.contains('\0') {
+        return Err(format!(
+            "mount_point '{value}' must be a topic prefix without '+', '#' or a leading '$'"
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// The security options an option line sets: the last listener's with
+/// `per_listener_settings true`, else the global ones.
+fn security<'a>(config: &'a mut Config, key: &str) -> Result<&'a mut SecuritySettings, String> {
+    if config.per_listener_settings {
+        Ok(&mut listener(config, key)?.security)
+    } else {
+        Ok(&mut config.security)
+    }
 }
 
 /// The listener a per-listener option applies to: the last `listener` line.

@@ -3,13 +3,14 @@
 //! CONNACK — or the refusal CONNACK with the right 3.1.1 return code / 5.0 reason.
 
 use super::log::{LogTypes, blog};
+use super::origin::{Origin, Peer};
+use super::security::RealmId;
 use super::session::{Caps, Link, Session, lock};
 use super::state::State;
 use super::takeover;
 use crate::protocol::{
     self, ConnAck, Connect, Packet, Properties, ProtocolVersion, QoS, ReasonCode, Will,
 };
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -39,8 +40,13 @@ pub struct ConnInfo {
     pub expiry_at_connect: u32,
     /// Largest packet accepted from the client (0 = no limit).
     pub max_packet_in: usize,
-    /// The user name of the CONNECT (checked against the password file, if any).
+    /// The user name of the CONNECT (checked against the password file, if any), or
+    /// the one from the client certificate.
     pub username: Option<Arc<str>>,
+    /// The security realm of the listener the client connected through.
+    pub realm: RealmId,
+    /// The listener's `mount_point`, prefixed to every topic the client uses.
+    pub mount: Option<Arc<str>>,
 }
 
 /// The `p` value of mosquitto's "New client connected" line.
@@ -72,17 +78,12 @@ pub fn client_max_packet_size(c: &Connect) -> usize {
         .unwrap_or(0)
 }
 
-fn assigned_id(state: &State) -> String {
+fn assigned_id(state: &State, prefix: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    format!(
-        "{}{:08x}{:08x}",
-        state.config.auto_id_prefix,
-        nanos,
-        state.next_key() as u32
-    )
+    format!("{}{:08x}{:08x}", prefix, nanos, state.next_key() as u32)
 }
 
 /// Why a CONNECT was not accepted.
@@ -97,25 +98,32 @@ pub enum Refusal {
 
 /// Accept or refuse a CONNECT. When the client identifier is connected already,
 /// the old connection is closed and ends first (see [`takeover`]).
-pub async fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnInfo, Refusal> {
-    let checked = match check(state, &c) {
+pub async fn accept(state: &State, mut c: Connect, origin: &Origin) -> Result<ConnInfo, Refusal> {
+    let peer = &origin.peer;
+    let realm = origin.listener.realm;
+    if let Err(ack) = apply_listener(&mut c, origin) {
+        log_refusal(state, c.protocol, &c.client_id, peer, ack.reason);
+        return Err(Refusal::ConnAck(ack));
+    }
+    let checked = match check(state, &c, realm) {
         Ok(checked) => checked,
         Err(ack) => {
             log_refusal(state, c.protocol, &c.client_id, peer, ack.reason);
             return Err(Refusal::ConnAck(ack));
         }
     };
-    if !authenticate(state, &c).await {
+    // A user name from the client certificate is already authenticated.
+    if origin.cert_username.is_none() && !authenticate(state, &c, realm).await {
         // Never the password.
         blog!(
             state.log,
             LogTypes::NOTICE,
             "Failed login from {} as '{}': unknown user name or wrong password.",
-            peer.ip(),
+            peer.host(),
             c.username.as_deref().unwrap_or_default()
         );
         // An address that keeps failing waits longer and longer for its answer.
-        tokio::time::sleep(state.login_backoff.failed(peer.ip())).await;
+        tokio::time::sleep(state.login_backoff.failed(peer.backoff_key())).await;
         let ack = refuse(ReasonCode::NOT_AUTHORIZED, "not authorised");
         log_refusal(state, c.protocol, &c.client_id, peer, ack.reason);
         return Err(Refusal::ConnAck(ack));
@@ -141,10 +149,36 @@ pub async fn accept(state: &State, c: Connect, peer: SocketAddr) -> Result<ConnI
         return Err(Refusal::Close);
     }
     if c.username.is_some() {
-        state.login_backoff.succeeded(peer.ip());
+        state.login_backoff.succeeded(peer.backoff_key());
     }
     takeover::take_over(state, &checked.client_id, c.clean_start).await;
-    Ok(attach(state, c, checked, ack, peer))
+    Ok(attach(state, c, checked, ack, origin))
+}
+
+/// What the listener changes in a CONNECT: the user name from the client
+/// certificate (the CONNECT's user name and password are then not used, as in
+/// mosquitto), and the will's topic under the mount point.
+fn apply_listener(c: &mut Connect, origin: &Origin) -> Result<(), Box<ConnAck>> {
+    if let Some(name) = &origin.cert_username {
+        let Some(name) = name else {
+            return Err(refuse(
+                ReasonCode::NOT_AUTHORIZED,
+                "the client certificate has no usable name",
+            ));
+        };
+        c.username = Some(name.clone());
+        c.password = None;
+    }
+    if let (Some(mount), Some(w)) = (&origin.listener.mount_point, &mut c.will) {
+        let Some(topic) = super::origin::mount_topic(mount, &w.topic) else {
+            return Err(refuse(
+                ReasonCode::TOPIC_NAME_INVALID,
+                "the will topic is too long under the mount point",
+            ));
+        };
+        w.topic = topic.into();
+    }
+    Ok(())
 }
 
 /// mosquitto's lines for a refused CONNECT: the CONNACK, addressed to the client's
@@ -154,7 +188,7 @@ fn log_refusal(
     state: &State,
     version: ProtocolVersion,
     client_id: &str,
-    peer: SocketAddr,
+    peer: &Peer,
     reason: ReasonCode,
 ) {
     let log = &state.log;
@@ -174,7 +208,7 @@ fn log_refusal(
             log,
             LogTypes::DEBUG,
             "Sending CONNACK to {} (0, {code})",
-            peer.ip()
+            peer.host()
         );
     }
     if reason == ReasonCode::NOT_AUTHORIZED || reason == ReasonCode::BAD_USER_NAME_OR_PASSWORD {
@@ -198,9 +232,9 @@ fn log_refusal(
 /// (`rc`, `why`: the decoding error): anything wrong before a CONNECT is accepted is
 /// a protocol error for mosquitto, and an unsupported protocol level gets CONNACK
 /// 0x01 [MQTT-3.1.2-2], which is logged here, before it is sent.
-pub fn log_bad_connect(state: &State, peer: SocketAddr, rc: ReasonCode, why: &str) {
+pub fn log_bad_connect(state: &State, peer: &Peer, rc: ReasonCode, why: &str) {
     let log = &state.log;
-    let ip = peer.ip();
+    let ip = peer.host();
     if rc == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION {
         if let Some(level) = unsupported_level(why) {
             blog!(
@@ -259,21 +293,27 @@ struct Checked {
 /// The CONNECT's user name and password against the password file; the hashing
 /// runs off the routing threads, so that a storm of logins does not hold up message
 /// delivery. Refused as mosquitto refuses: 3.1.1 return code 5, 5.0 0x87.
-async fn authenticate(state: &State, c: &Connect) -> bool {
+async fn authenticate(state: &State, c: &Connect, realm: RealmId) -> bool {
     let security = state.security();
     let (user, password) = (c.username.clone(), c.password.clone());
-    if !security.checks_passwords(user.as_deref()) {
-        return security.authenticate(user.as_deref(), password.as_deref());
+    if !security.realm(realm).checks_passwords(user.as_deref()) {
+        return security
+            .realm(realm)
+            .authenticate(user.as_deref(), password.as_deref());
     }
-    tokio::task::spawn_blocking(move || security.authenticate(user.as_deref(), password.as_deref()))
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || {
+        security
+            .realm(realm)
+            .authenticate(user.as_deref(), password.as_deref())
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// Every check of a CONNECT that may refuse it, in mosquitto's order.
-fn check(state: &State, c: &Connect) -> Result<Checked, Box<ConnAck>> {
-    let (client_id, assigned) = check_client_id(state, c)?;
-    check_authentication(state, c)?;
+fn check(state: &State, c: &Connect, realm: RealmId) -> Result<Checked, Box<ConnAck>> {
+    let (client_id, assigned) = check_client_id(state, c, realm)?;
+    check_authentication(state, c, realm)?;
     let (keep_alive, server_keep_alive) = check_keep_alive(state, c)?;
     check_will(state, c)?;
     let (expiry_at_connect, expiry) = session_expiry(state, c);
@@ -289,19 +329,25 @@ fn check(state: &State, c: &Connect) -> Result<Checked, Box<ConnAck>> {
 
 /// The client identifier, assigned when empty where that is allowed
 /// [MQTT-3.1.3-8] (3.1.1: only with clean session), [MQTT-3.2.2-16] (5.0).
-fn check_client_id(state: &State, c: &Connect) -> Result<(Arc<str>, Option<String>), Box<ConnAck>> {
+fn check_client_id(
+    state: &State,
+    c: &Connect,
+    realm: RealmId,
+) -> Result<(Arc<str>, Option<String>), Box<ConnAck>> {
     let version = c.protocol;
     if c.client_id.is_empty() {
+        let security = state.security();
+        let realm = security.realm(realm);
         if (!version.is_v5() && !c.clean_start)
             || version == ProtocolVersion::V31
-            || !state.config.allow_zero_length_clientid
+            || !realm.allows_zero_length_id()
         {
             return Err(refuse(
                 ReasonCode::CLIENT_IDENTIFIER_NOT_VALID,
                 "an empty client identifier needs clean session",
             ));
         }
-        let id = assigned_id(state);
+        let id = assigned_id(state, realm.auto_id_prefix());
         return Ok((id.as_str().into(), Some(id)));
     }
     if version == ProtocolVersion::V31 && c.client_id.len() > 23 {
@@ -314,8 +360,8 @@ fn check_client_id(state: &State, c: &Connect) -> Result<(Arc<str>, Option<Strin
 }
 
 /// Anonymous access and the authentication method.
-fn check_authentication(state: &State, c: &Connect) -> Result<(), Box<ConnAck>> {
-    if !state.security().may_try(c.username.as_deref()) {
+fn check_authentication(state: &State, c: &Connect, realm: RealmId) -> Result<(), Box<ConnAck>> {
+    if !state.security().realm(realm).may_try(c.username.as_deref()) {
         return Err(refuse(
             ReasonCode::NOT_AUTHORIZED,
             "anonymous access is not allowed",
@@ -501,7 +547,7 @@ fn claim(
 }
 
 /// mosquitto's lines for an accepted CONNECT.
-fn log_accepted(state: &State, c: &Connect, peer: SocketAddr, client_id: &str, present: bool) {
+fn log_accepted(state: &State, c: &Connect, peer: &Peer, client_id: &str, present: bool) {
     let log = &state.log;
     if log.connections(LogTypes::NOTICE) {
         let user = c
@@ -512,9 +558,8 @@ fn log_accepted(state: &State, c: &Connect, peer: SocketAddr, client_id: &str, p
         log.log(
             LogTypes::NOTICE,
             format_args!(
-                "New client connected from {}:{} as {} (p{}, c{}, k{}{}).",
-                peer.ip(),
-                peer.port(),
+                "New client connected from {} as {} (p{}, c{}, k{}{}).",
+                peer,
                 client_id,
                 protocol_tag(c.protocol),
                 u8::from(c.clean_start),
@@ -554,17 +599,18 @@ fn attach(
     c: Connect,
     checked: Checked,
     mut ack: ConnAck,
-    peer: SocketAddr,
+    origin: &Origin,
 ) -> ConnInfo {
     let version = c.protocol;
     let v5 = version.is_v5();
     let client_max_packet = client_max_packet_size(&c);
     let (session, present) = claim(state, &checked.client_id, c.clean_start, checked.expiry);
     let username: Option<Arc<str>> = c.username.as_deref().map(Into::into);
-    lock(&session.state).username = username.clone();
+    let realm = origin.listener.realm;
+    lock(&session.state).set_principal(username.clone(), realm);
     // MQTT 3.1 has no Session Present flag (its CONNACK flags are reserved).
     let present = present && version != ProtocolVersion::V31;
-    log_accepted(state, &c, peer, &checked.client_id, present);
+    log_accepted(state, &c, &origin.peer, &checked.client_id, present);
     let link = Arc::new(Link::new(state.next_key(), version, client_max_packet));
     ack.session_present = present;
     link.send(&Packet::ConnAck(ack));
@@ -579,6 +625,7 @@ fn attach(
         } else {
             0
         },
+        mount_len: origin.listener.mount_point.as_ref().map_or(0, |m| m.len()),
     };
     session.attach(link.clone());
     state.stats.client_connected();
@@ -600,6 +647,8 @@ fn attach(
         expiry_at_connect: checked.expiry_at_connect,
         max_packet_in: state.max_packet_in(),
         username,
+        realm,
+        mount: origin.listener.mount_point.clone(),
     }
 }
 

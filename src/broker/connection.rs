@@ -10,6 +10,7 @@
 use super::connect::{self, ConnInfo, Refusal};
 use super::inbound::{Exit, Inbound, Wait};
 use super::log::LogTypes;
+use super::origin::Origin;
 use super::session::{OutAliases, encode_for_client, lock};
 use super::state::State;
 use super::transport::PacketRead;
@@ -17,7 +18,6 @@ use crate::protocol::{
     self, ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode, Will, decode,
 };
 use bytes::BytesMut;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -112,22 +112,19 @@ async fn read_packet(
 }
 
 /// Serve one accepted connection to the end, over any transport: `rd` and `wr` are
-/// the halves of its stream, `peer` the client's address and `port` the listener's.
+/// the halves of its stream, `origin` the client's address and its listener.
 pub async fn serve<R: PacketRead, W: AsyncWrite + Unpin + Send>(
     state: Arc<State>,
     mut rd: R,
     mut wr: W,
-    peer: SocketAddr,
-    port: u16,
+    origin: Origin,
 ) {
     if state.log.connections(LogTypes::NOTICE) {
         state.log.log(
             LogTypes::NOTICE,
             format_args!(
-                "New connection from {}:{} on port {}.",
-                peer.ip(),
-                peer.port(),
-                port
+                "New connection from {} on port {}.",
+                origin.peer, origin.listener.port
             ),
         );
     }
@@ -141,7 +138,7 @@ pub async fn serve<R: PacketRead, W: AsyncWrite + Unpin + Send>(
         &mut wr,
         &mut rbuf,
         &mut shutdown,
-        peer,
+        origin,
     ))
     .await
     else {
@@ -273,7 +270,7 @@ async fn handshake(
     wr: &mut (impl AsyncWrite + Unpin),
     rbuf: &mut BytesMut,
     shutdown: &mut tokio::sync::watch::Receiver<bool>,
-    peer: SocketAddr,
+    origin: Origin,
 ) -> Option<ConnInfo> {
     let max_in = state.max_packet_in();
 
@@ -291,7 +288,7 @@ async fn handshake(
             // Unsupported protocol level: CONNACK 0x01 (3.1.1) before closing
             // [MQTT-3.1.2-2].
             let refused = rc == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION;
-            connect::log_bad_connect(state, peer, rc, &why);
+            connect::log_bad_connect(state, &origin.peer, rc, &why);
             if refused {
                 let mut out = BytesMut::new();
                 let ack = Packet::ConnAck(ConnAck {
@@ -329,7 +326,7 @@ async fn handshake(
     let version = connect.protocol;
     let client_max = connect::client_max_packet_size(&connect);
     let mut out = BytesMut::new();
-    match connect::accept(state, *connect, peer).await {
+    match connect::accept(state, *connect, &origin).await {
         Ok(info) => return Some(info),
         Err(Refusal::ConnAck(mut ack)) => {
             if !version.is_v5() {
@@ -613,7 +610,7 @@ async fn teardown(state: &Arc<State>, info: &ConnInfo, will: Option<Box<Will>>, 
             // will is cancelled.
             if delay == 0 || current {
                 state
-                    .publish_will(*will, id, info.username.as_deref())
+                    .publish_will(*will, id, (info.username.as_deref(), info.realm))
                     .await;
             }
         } else {
@@ -622,7 +619,7 @@ async fn teardown(state: &Arc<State>, info: &ConnInfo, will: Option<Box<Will>>, 
                 state.clone(),
                 info.session.clone(),
                 *will,
-                (id.clone(), info.username.clone()),
+                (id.clone(), info.username.clone(), info.realm),
                 attach_count,
                 delay.min(expiry),
             );
@@ -650,7 +647,7 @@ fn spawn_delayed_will(
     state: Arc<State>,
     session: Arc<super::session::Session>,
     will: Will,
-    (id, username): (Arc<str>, Option<Arc<str>>),
+    (id, username, realm): (Arc<str>, Option<Arc<str>>, super::security::RealmId),
     attach_count: u64,
     delay: u32,
 ) {
@@ -670,7 +667,9 @@ fn spawn_delayed_will(
             std::mem::replace(&mut s.will_pending, false) && !resumed
         };
         if due {
-            state.publish_will(will, &id, username.as_deref()).await;
+            state
+                .publish_will(will, &id, (username.as_deref(), realm))
+                .await;
         }
     });
 }

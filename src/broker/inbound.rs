@@ -308,6 +308,15 @@ impl<'a> Inbound<'a> {
             .publish_bytes_received
             .fetch_add(p.payload.len() as u64, Ordering::Relaxed);
         self.resolve_topic_alias(&mut p)?;
+        if let Some(mount) = &self.info.mount {
+            let Some(topic) = super::origin::mount_topic(mount, &p.topic) else {
+                return Err(protocol_error(
+                    ReasonCode::TOPIC_NAME_INVALID,
+                    "the topic is too long under the listener's mount point",
+                ));
+            };
+            p.topic = topic.into();
+        }
         self.check_capabilities(&p)?;
         let (qos, packet_id) = (p.qos, p.packet_id);
         if let Some(reason) = self.refusal(&p)? {
@@ -412,7 +421,9 @@ impl<'a> Inbound<'a> {
         // messages); the ACL may deny other topics. Like mosquitto: acknowledged,
         // not forwarded, with 0x87 Not authorized for 5.0 (3.1.1 acknowledgements
         // carry no reason code: 0x87 shows only in the log line, as in mosquitto's).
-        if is_sys_topic(&p.topic) || !state.may_publish(id, info.username.as_deref(), &p.topic) {
+        if is_sys_topic(&p.topic)
+            || !state.may_publish(info.realm, id, info.username.as_deref(), &p.topic)
+        {
             blog!(
                 state.log,
                 LogTypes::DEBUG,
@@ -557,8 +568,22 @@ impl<'a> Inbound<'a> {
         let mut retained_for: Vec<(String, QoS)> = Vec::new();
         let user = info.username.as_deref();
         let security = state.security();
-        for f in s.filters {
-            if !security.may_subscribe(id, user, &f.filter) {
+        let realm = security.realm(info.realm);
+        for mut f in s.filters {
+            if let Some(mount) = &info.mount {
+                match super::origin::mount_filter(mount, &f.filter) {
+                    Some(full) => f.filter = full,
+                    None => {
+                        codes.push(if info.version.is_v5() {
+                            ReasonCode::TOPIC_FILTER_INVALID
+                        } else {
+                            ReasonCode(0x80)
+                        });
+                        continue;
+                    }
+                }
+            }
+            if !realm.may_subscribe(id, user, &f.filter) {
                 // The ACL lets nothing this filter matches be read: 0x87 Not
                 // authorized under 5.0, 0x80 Failure under 3.1.1.
                 blog!(log, LogTypes::DEBUG, "\t{} (denied)", f.filter);
@@ -640,7 +665,7 @@ impl<'a> Inbound<'a> {
                 .unwrap_or_else(|e| e.into_inner())
                 .matching(&filter);
             for m in msgs {
-                if !security.may_read(id, user, &m.topic) {
+                if !realm.may_read(id, user, &m.topic) {
                     continue;
                 }
                 if !state.wait_for_room(&info.session).await {
@@ -669,6 +694,14 @@ impl<'a> Inbound<'a> {
         let mut codes = Vec::with_capacity(u.filters.len());
         for f in &u.filters {
             blog!(log, LogTypes::DEBUG, "\t{f}");
+            let mounted;
+            let f = match &info.mount {
+                Some(mount) => {
+                    mounted = super::origin::mount_filter(mount, f).unwrap_or_default();
+                    &mounted
+                }
+                None => f,
+            };
             let existed = state
                 .router
                 .write()

@@ -25,6 +25,7 @@ mod connection;
 mod inbound;
 pub mod log;
 pub mod message;
+mod origin;
 pub mod retain;
 pub mod router;
 pub mod security;
@@ -40,7 +41,8 @@ pub use config::{Config, ConfigError, Listener, ListenerProtocol, ListenerTls};
 pub use log::{LogDest, LogTypes};
 
 use log::blog;
-use server::Bind;
+use origin::ListenerCtx;
+use server::{Bind, BindAddr};
 use state::State;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -132,8 +134,8 @@ impl BrokerBuilder {
             config.sys_interval = i;
         }
         let local_only = config.listeners.is_empty() && self.listen.is_empty();
-        if config.listeners.is_empty() && config.allow_anonymous.is_none() {
-            config.allow_anonymous = Some(true);
+        if config.listeners.is_empty() && config.security.allow_anonymous.is_none() {
+            config.security.allow_anonymous = Some(true);
         }
         let binds = binds(&config, &self.listen).await?;
         let logger = log::Logger::new(
@@ -180,7 +182,7 @@ impl BrokerBuilder {
         let mut addrs = Vec::new();
         let (done_tx, done_rx) = mpsc::channel::<()>(1);
         for bound in listeners {
-            if let Ok(a) = bound.0.local_addr() {
+            if let Some(a) = bound.socket.local_addr() {
                 addrs.push(a);
             }
             tokio::spawn(server::accept_loop(state.clone(), bound, done_tx.clone()));
@@ -211,11 +213,15 @@ async fn binds(config: &Config, listen: &[SocketAddr]) -> Result<Vec<Bind>, Erro
             .iter()
             .enumerate()
             .map(|(group, addr)| Bind {
-                addr: *addr,
+                addr: BindAddr::Net(*addr),
                 max_connections: config.max_connections,
                 group,
                 optional: false,
                 transport: server::Transport::default(),
+                ctx: Arc::new(ListenerCtx {
+                    port: addr.port(),
+                    ..ListenerCtx::default()
+                }),
             })
             .collect());
     }
@@ -229,12 +235,29 @@ async fn binds(config: &Config, listen: &[SocketAddr]) -> Result<Vec<Bind>, Erro
     for (group, l) in config.listeners.iter().enumerate() {
         let max_connections = l.max_connections.or(config.max_connections);
         let transport = listener_transport(l)?;
+        let ctx = Arc::new(ListenerCtx {
+            port: l.port,
+            realm: security::Security::realm_of(config, Some(group)),
+            mount_point: l.mount_point.as_deref().map(Into::into),
+        });
+        if let Some(path) = &l.unix_path {
+            out.push(Bind {
+                addr: BindAddr::Unix(path.clone()),
+                max_connections,
+                group,
+                optional: false,
+                transport,
+                ctx,
+            });
+            continue;
+        }
         let bind = |ip: IpAddr, optional: bool| Bind {
-            addr: SocketAddr::new(ip, l.port),
+            addr: BindAddr::Net(SocketAddr::new(ip, l.port)),
             max_connections,
             group,
             optional,
             transport: transport.clone(),
+            ctx: ctx.clone(),
         };
         // Both families unless `socket_domain` picks one.
         let family_ok = |ip: &IpAddr| l.ipv6.is_none_or(|v6| ip.is_ipv6() == v6);
@@ -274,11 +297,13 @@ fn listener_transport(l: &config::Listener) -> Result<server::Transport, Error> 
             || t.capath.is_some()
             || t.require_certificate
             || t.tls_version.is_some()
+            || t.identity != config::CertIdentity::Connect
         {
             return Err(Error::Tls {
                 port: l.port,
                 source: tls::TlsError::Settings(
-                    "cafile, capath, require_certificate and tls_version need certfile and keyfile"
+                    "cafile, capath, require_certificate, tls_version, use_identity_as_username \
+                     and use_subject_as_username need certfile and keyfile"
                         .into(),
                 ),
             });
@@ -288,6 +313,7 @@ fn listener_transport(l: &config::Listener) -> Result<server::Transport, Error> 
     Ok(server::Transport {
         tls,
         websocket: l.protocol == config::ListenerProtocol::WebSockets,
+        identity: l.tls.identity,
     })
 }
 
@@ -295,18 +321,26 @@ fn listener_transport(l: &config::Listener) -> Result<server::Transport, Error> 
 pub fn local_only(port: u16, max_connections: Option<usize>) -> Vec<Bind> {
     vec![
         Bind {
-            addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+            addr: BindAddr::Net(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)),
             max_connections,
             group: 0,
             optional: false,
             transport: server::Transport::default(),
+            ctx: Arc::new(ListenerCtx {
+                port,
+                ..ListenerCtx::default()
+            }),
         },
         Bind {
-            addr: SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
+            addr: BindAddr::Net(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port)),
             max_connections,
             group: 0,
             optional: true,
             transport: server::Transport::default(),
+            ctx: Arc::new(ListenerCtx {
+                port,
+                ..ListenerCtx::default()
+            }),
         },
     ]
 }
@@ -339,10 +373,13 @@ impl BrokerHandle {
         self.state.reload_security()
     }
 
-    /// The first bound listener address (port 0 resolved).
+    /// The first bound TCP listener address (port 0 resolved); `0.0.0.0:0` for a
+    /// broker that listens on Unix sockets only.
     pub fn local_addr(&self) -> SocketAddr {
-        // Invariant: `start` fails unless at least one listener is bound.
-        self.addrs[0]
+        self.addrs
+            .first()
+            .copied()
+            .unwrap_or_else(|| SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0))
     }
 
     /// Every bound listener address.

@@ -1,14 +1,18 @@
-//! Listeners: bind the configured addresses, accept connections (one task each),
-//! enforce `max_connections`, open each connection's transport (TLS and WebSocket
-//! handshakes, within the CONNECT timeout) and stop accepting at shutdown.
+//! Listeners: bind the configured addresses (TCP, or Unix domain sockets), accept
+//! connections (one task each), enforce `max_connections`, open each connection's
+//! transport (TLS and WebSocket handshakes, within the CONNECT timeout) and stop
+//! accepting at shutdown.
 
 use super::Error;
+use super::config::CertIdentity;
 use super::connection;
 use super::log::{LogTypes, blog};
+use super::origin::{ListenerCtx, Origin, Peer};
 use super::state::State;
 use super::transport::{Layered, Tcp};
 use crate::ws::WsStream;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -23,7 +27,7 @@ use tokio_rustls::TlsAcceptor;
 pub struct Bind {
     /// Address (port 0 = any free port, shared by the other port-0 addresses of the
     /// same listener group).
-    pub addr: SocketAddr,
+    pub addr: BindAddr,
     /// Connection limit.
     pub max_connections: Option<usize>,
     /// Group: addresses of one group that ask for port 0 get the same port.
@@ -33,6 +37,26 @@ pub struct Bind {
     pub optional: bool,
     /// What the listener speaks over TCP.
     pub transport: Transport,
+    /// What the listener decides for its clients.
+    pub ctx: Arc<ListenerCtx>,
+}
+
+/// Where a listener listens.
+#[derive(Clone, Debug)]
+pub enum BindAddr {
+    /// A TCP address.
+    Net(SocketAddr),
+    /// A Unix domain socket's path.
+    Unix(PathBuf),
+}
+
+impl std::fmt::Display for BindAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BindAddr::Net(a) => write!(f, "{a}"),
+            BindAddr::Unix(p) => write!(f, "{}", p.display()),
+        }
+    }
 }
 
 /// What a listener speaks over TCP: MQTT, or WebSocket, either one over TLS or not.
@@ -42,6 +66,8 @@ pub struct Transport {
     pub tls: Option<TlsAcceptor>,
     /// MQTT over WebSocket [MQTT-6.0.0-1].
     pub websocket: bool,
+    /// Where the user name of a client with a certificate comes from.
+    pub identity: CertIdentity,
 }
 
 impl std::fmt::Debug for Transport {
@@ -49,6 +75,7 @@ impl std::fmt::Debug for Transport {
         f.debug_struct("Transport")
             .field("tls", &self.tls.is_some())
             .field("websocket", &self.websocket)
+            .field("identity", &self.identity)
             .finish()
     }
 }
@@ -57,11 +84,56 @@ impl std::fmt::Debug for Transport {
 /// the broker buffer (an MQTT packet may span several frames).
 const WS_MAX_MESSAGE: usize = 16 << 20;
 
-/// A bound listener: its socket, connection limit and transport.
-pub type Bound = (TcpListener, Option<usize>, Transport);
+/// A listening socket.
+pub enum Socket {
+    /// TCP.
+    Tcp(TcpListener),
+    /// A Unix domain socket, and its path (removed at the end).
+    #[cfg(unix)]
+    Unix(tokio::net::UnixListener, Arc<std::path::Path>),
+}
 
-/// Bind every address. Port 0 in a group resolves to the port of its first bound
-/// address.
+/// An accepted connection's stream.
+enum Stream {
+    Tcp(TcpStream),
+    #[cfg(unix)]
+    Unix(tokio::net::UnixStream),
+}
+
+impl Socket {
+    async fn accept(&self) -> std::io::Result<(Stream, Peer)> {
+        match self {
+            Socket::Tcp(l) => l
+                .accept()
+                .await
+                .map(|(s, peer)| (Stream::Tcp(s), Peer::Net(peer))),
+            #[cfg(unix)]
+            Socket::Unix(l, path) => l
+                .accept()
+                .await
+                .map(|(s, _)| (Stream::Unix(s), Peer::Unix(path.clone()))),
+        }
+    }
+
+    /// The TCP address bound (port 0 resolved); `None` for a Unix socket.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        match self {
+            Socket::Tcp(l) => l.local_addr().ok(),
+            #[cfg(unix)]
+            Socket::Unix(..) => None,
+        }
+    }
+}
+
+/// A bound listener: its socket, connection limit, transport and decisions.
+pub struct Bound {
+    /// The socket.
+    pub socket: Socket,
+    max_connections: Option<usize>,
+    transport: Transport,
+    ctx: Arc<ListenerCtx>,
+}
+
 /// Open a listening socket. The IPv6 wildcard address is bound IPv6-only, so that a
 /// `listener PORT` line can serve both `0.0.0.0` and `[::]` on the same port
 /// whatever the system's dual-stack default is.
@@ -85,11 +157,74 @@ fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::from_std(socket.into())
 }
 
+/// Open a Unix domain socket listener. A socket file left by a broker that did not
+/// end cleanly is replaced, as mosquitto does; any other file is left alone.
+#[cfg(unix)]
+fn listen_unix(path: &std::path::Path) -> std::io::Result<tokio::net::UnixListener> {
+    use std::os::unix::fs::FileTypeExt;
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "a file that is not a socket is in the way",
+            ));
+        }
+        std::fs::remove_file(path)?;
+    }
+    tokio::net::UnixListener::bind(path)
+}
+
+#[cfg(not(unix))]
+fn listen_unix(_path: &std::path::Path) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "Unix socket listeners need a Unix system",
+    ))
+}
+
+/// Bind a Unix socket listener, with mosquitto's log line.
+fn bind_unix(state: &State, b: &Bind, path: &std::path::Path) -> Result<Bound, Error> {
+    let failed = |source| Error::Bind {
+        addr: path.display().to_string(),
+        source,
+    };
+    #[cfg(unix)]
+    {
+        let listener = listen_unix(path).map_err(failed)?;
+        blog!(
+            state.log,
+            LogTypes::INFORMATION,
+            "Opening unix listen socket on path {}.",
+            path.display()
+        );
+        Ok(Bound {
+            socket: Socket::Unix(listener, path.into()),
+            max_connections: b.max_connections,
+            transport: b.transport.clone(),
+            ctx: b.ctx.clone(),
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (state, b);
+        listen_unix(path).map_err(failed)?;
+        Err(Error::NoListener)
+    }
+}
+
+/// Bind every address. Port 0 in a group resolves to the port of its first bound
+/// address.
 pub async fn bind(state: &State, binds: &[Bind]) -> Result<Vec<Bound>, Error> {
     let mut out: Vec<Bound> = Vec::new();
     let mut group_ports: Vec<(usize, u16)> = Vec::new();
     for b in binds {
-        let mut addr = b.addr;
+        let mut addr = match &b.addr {
+            BindAddr::Net(addr) => *addr,
+            BindAddr::Unix(path) => {
+                out.push(bind_unix(state, b, path)?);
+                continue;
+            }
+        };
         if addr.port() == 0
             && let Some((_, p)) = group_ports.iter().find(|(g, _)| *g == b.group)
         {
@@ -128,7 +263,21 @@ pub async fn bind(state: &State, binds: &[Bind]) -> Result<Vec<Bound>, Error> {
             "Opening {family} listen socket on port {}.",
             local.port()
         );
-        out.push((listener, b.max_connections, b.transport.clone()));
+        // The listener's port, once port 0 is resolved.
+        let mut ctx = b.ctx.clone();
+        if ctx.port != local.port() {
+            ctx = Arc::new(ListenerCtx {
+                port: local.port(),
+                realm: ctx.realm,
+                mount_point: ctx.mount_point.clone(),
+            });
+        }
+        out.push(Bound {
+            socket: Socket::Tcp(listener),
+            max_connections: b.max_connections,
+            transport: b.transport.clone(),
+            ctx,
+        });
     }
     if out.is_empty() {
         return Err(Error::NoListener);
@@ -137,18 +286,19 @@ pub async fn bind(state: &State, binds: &[Bind]) -> Result<Vec<Bound>, Error> {
 }
 
 /// Accept connections until shutdown; each connection task holds a clone of `done`.
-pub async fn accept_loop(
-    state: Arc<State>,
-    (listener, max_connections, transport): Bound,
-    done: mpsc::Sender<()>,
-) {
+pub async fn accept_loop(state: Arc<State>, bound: Bound, done: mpsc::Sender<()>) {
+    let Bound {
+        socket,
+        max_connections,
+        transport,
+        ctx,
+    } = bound;
     let limit = max_connections.map(|n| Arc::new(Semaphore::new(n)));
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     let mut shutdown = state.shutdown.clone();
     loop {
         let accepted = tokio::select! {
-            r = listener.accept() => r,
-            _ = super::state::stopped(&mut shutdown) => return,
+            r = socket.accept() => r,
+            _ = super::state::stopped(&mut shutdown) => break,
         };
         let (stream, peer) = match accepted {
             Ok(x) => x,
@@ -167,7 +317,7 @@ pub async fn accept_loop(
                         state.log,
                         LogTypes::NOTICE,
                         "Client connection from {} denied: max_connections exceeded.",
-                        peer.ip()
+                        peer.host()
                     );
                     drop(stream);
                     continue;
@@ -179,67 +329,95 @@ pub async fn accept_loop(
         let state = state.clone();
         let done = done.clone();
         let transport = transport.clone();
+        let origin = Origin::new(peer, ctx.clone());
         tokio::spawn(async move {
-            open(state, stream, peer, port, transport).await;
+            open(state, stream, origin, transport).await;
             drop(permit);
             drop(done);
         });
     }
+    #[cfg(unix)]
+    if let Socket::Unix(_, path) = &socket {
+        // As mosquitto: the socket file goes with the broker.
+        let _ = std::fs::remove_file(path);
+    }
 }
 
-/// Open the listener's transport over an accepted TCP connection and serve it.
-async fn open(state: Arc<State>, stream: TcpStream, peer: SocketAddr, port: u16, t: Transport) {
+/// Open the listener's transport over an accepted connection and serve it.
+async fn open(state: Arc<State>, stream: Stream, origin: Origin, t: Transport) {
+    let stream = match stream {
+        Stream::Tcp(s) => s,
+        #[cfg(unix)]
+        Stream::Unix(s) => return open_unix(state, s, origin, t).await,
+    };
     if state.config.set_tcp_nodelay {
         let _ = stream.set_nodelay(true);
     }
     if t.tls.is_none() && !t.websocket {
         let (rd, wr) = stream.into_split();
-        connection::serve(state, Tcp(rd), wr, peer, port).await;
+        connection::serve(state, Tcp(rd), wr, origin).await;
     } else {
         // Boxed: the TLS and WebSocket handshakes and streams are large; inline,
         // every plain TCP connection's task would be as large as they are.
-        Box::pin(open_layered(state, stream, peer, port, t)).await;
+        Box::pin(open_layered(state, stream, origin, t)).await;
+    }
+}
+
+/// A Unix socket connection: plain MQTT, or the listener's layers over it.
+#[cfg(unix)]
+async fn open_unix(
+    state: Arc<State>,
+    stream: tokio::net::UnixStream,
+    origin: Origin,
+    t: Transport,
+) {
+    if t.tls.is_none() && !t.websocket {
+        let (rd, wr) = stream.into_split();
+        connection::serve(state, super::transport::Unix(rd), wr, origin).await;
+    } else {
+        Box::pin(open_layered(state, stream, origin, t)).await;
     }
 }
 
 /// TLS, WebSocket or both: each handshake must end within the CONNECT timeout; a
 /// failed one is one log line with the client's address and the cause.
-async fn open_layered(
-    state: Arc<State>,
-    stream: TcpStream,
-    peer: SocketAddr,
-    port: u16,
-    t: Transport,
-) {
+async fn open_layered<S>(state: Arc<State>, stream: S, mut origin: Origin, t: Transport)
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
     let Some(acceptor) = t.tls else {
-        websocket(state, stream, peer, port).await;
+        websocket(state, stream, origin).await;
         return;
     };
     let tls =
         match tokio::time::timeout(state.config.connect_timeout, acceptor.accept(stream)).await {
             Ok(Ok(tls)) => tls,
-            Ok(Err(e)) => return handshake_failed(&state, peer, "TLS", &e.to_string()),
-            Err(_) => return handshake_failed(&state, peer, "TLS", "timed out"),
+            Ok(Err(e)) => return handshake_failed(&state, &origin.peer, "TLS", &e.to_string()),
+            Err(_) => return handshake_failed(&state, &origin.peer, "TLS", "timed out"),
         };
+    if t.identity != CertIdentity::Connect {
+        let cert = tls.get_ref().1.peer_certificates().and_then(|c| c.first());
+        origin.cert_username = Some(cert.and_then(|c| super::tls::identity(c, t.identity)));
+    }
     if t.websocket {
-        websocket(state, tls, peer, port).await;
+        websocket(state, tls, origin).await;
     } else {
-        layered(state, tls, peer, port).await;
+        layered(state, tls, origin).await;
     }
 }
 
 /// Serve a connection over a stream with a layer of its own (TLS, WebSocket).
-async fn layered<S>(state: Arc<State>, stream: S, peer: SocketAddr, port: u16)
+async fn layered<S>(state: Arc<State>, stream: S, origin: Origin)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let (rd, wr) = tokio::io::split(stream);
-    connection::serve(state, Layered(rd), wr, peer, port).await;
+    connection::serve(state, Layered(rd), wr, origin).await;
 }
 
 /// The WebSocket handshake, choosing the `mqtt` subprotocol when the client offers
 /// it [MQTT-6.0.0-3] [MQTT-6.0.0-4], then MQTT over binary frames.
-async fn websocket<S>(state: Arc<State>, stream: S, peer: SocketAddr, port: u16)
+async fn websocket<S>(state: Arc<State>, stream: S, origin: Origin)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
@@ -267,17 +445,17 @@ where
     let handshake =
         tokio_tungstenite::accept_hdr_async_with_config(stream, choose_mqtt, Some(config));
     match tokio::time::timeout(state.config.connect_timeout, handshake).await {
-        Ok(Ok(ws)) => layered(state, WsStream::new(ws), peer, port).await,
-        Ok(Err(e)) => handshake_failed(&state, peer, "WebSocket", &e.to_string()),
-        Err(_) => handshake_failed(&state, peer, "WebSocket", "timed out"),
+        Ok(Ok(ws)) => layered(state, WsStream::new(ws), origin).await,
+        Ok(Err(e)) => handshake_failed(&state, &origin.peer, "WebSocket", &e.to_string()),
+        Err(_) => handshake_failed(&state, &origin.peer, "WebSocket", "timed out"),
     }
 }
 
-fn handshake_failed(state: &State, peer: SocketAddr, what: &str, why: &str) {
+fn handshake_failed(state: &State, peer: &Peer, what: &str, why: &str) {
     blog!(
         state.log,
         LogTypes::NOTICE,
         "Client connection from {} failed: {what} handshake: {why}.",
-        peer.ip()
+        peer.host()
     );
 }

@@ -7,6 +7,7 @@
 //! attached connection's writer drains the queue into one buffer per wake-up.
 
 use super::message::{Message, patch_publish};
+use super::security::RealmId;
 use crate::protocol::{
     self, Ack, ByteStr, Packet, Properties, ProtocolVersion, QoS, ReasonCode, SubscriptionOptions,
 };
@@ -278,6 +279,8 @@ pub struct Caps {
     pub max_packet_size: usize,
     /// The client's Topic Alias Maximum.
     pub topic_alias_max: u16,
+    /// Length of the listener's mount point, taken off every topic sent (0 = none).
+    pub mount_len: usize,
 }
 
 /// Topic aliases the broker assigned on one connection (server to client direction).
@@ -318,7 +321,9 @@ pub struct SessionState {
     pub dropping: bool,
     /// The user name of the connection that last attached (for the ACL's read check
     /// on each delivery).
-    pub username: Option<Arc<str>>,
+    username: Option<Arc<str>>,
+    /// The security realm of that connection's listener.
+    realm: RealmId,
 }
 
 /// A session, shared by the broker's session table, the subscription tree and the
@@ -400,6 +405,7 @@ impl Session {
                 will_pending: false,
                 dropping: false,
                 username: None,
+                realm: 0,
             }),
             space: Notify::new(),
         }
@@ -481,6 +487,18 @@ impl Session {
 }
 
 impl SessionState {
+    /// Who the attached connection is, for the ACL checks of deliveries: its user
+    /// name and its listener's security realm.
+    pub fn set_principal(&mut self, username: Option<Arc<str>>, realm: RealmId) {
+        self.username = username;
+        self.realm = realm;
+    }
+
+    /// The user name and realm set by [`SessionState::set_principal`].
+    pub fn principal(&self) -> (Option<Arc<str>>, RealmId) {
+        (self.username.clone(), self.realm)
+    }
+
     /// Whether the queue is at its limit of messages or bytes. A queue under its
     /// byte limit takes one more message of any size, so a message larger than the
     /// limit is not refused for ever.
@@ -662,7 +680,7 @@ fn encode_delivery(
     out: &mut BytesMut,
 ) -> bool {
     let v5 = caps.version.is_v5();
-    let custom = v5 && (!d.sub_ids.is_empty() || caps.topic_alias_max > 0);
+    let custom = caps.mount_len > 0 || (v5 && (!d.sub_ids.is_empty() || caps.topic_alias_max > 0));
     let shared = if custom {
         None
     } else {
@@ -685,6 +703,11 @@ fn encode_delivery(
     if d.qos != QoS::AtMostOnce {
         publish.packet_id = packet_id;
         publish.dup = dup;
+    }
+    if caps.mount_len > 0 {
+        // Only topics under the mount point reach its clients (their filters are
+        // under it): they see the topic without it.
+        publish.topic = publish.topic.slice_from(caps.mount_len);
     }
     // A topic alias assigned here, taken back if the packet is not sent.
     let mut new_alias = None;

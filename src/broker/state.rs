@@ -8,7 +8,7 @@ use super::log::{LogTypes, Logger, blog};
 use super::message::Message;
 use super::retain::RetainedStore;
 use super::router::Router;
-use super::security::Security;
+use super::security::{RealmId, Security};
 use super::session::{Delivery, Enqueue, QueueLimits, Session, SessionState, lock};
 use super::sys::Stats;
 use crate::protocol::{QoS, Will};
@@ -119,9 +119,18 @@ impl State {
 
     /// Whether the client may publish to `topic`: without an ACL file, always,
     /// and without taking the security's lock (this runs for every PUBLISH).
-    pub fn may_publish(&self, client_id: &str, username: Option<&str>, topic: &str) -> bool {
+    pub fn may_publish(
+        &self,
+        realm: RealmId,
+        client_id: &str,
+        username: Option<&str>,
+        topic: &str,
+    ) -> bool {
         !self.acl_in_force.load(Ordering::Acquire)
-            || self.security().may_publish(client_id, username, topic)
+            || self
+                .security()
+                .realm(realm)
+                .may_publish(client_id, username, topic)
     }
 
     /// A fresh unique number.
@@ -190,8 +199,12 @@ impl State {
         for t in targets {
             // Each delivery needs read access to the topic, under an ACL file.
             if let Some(security) = &security {
-                let user = lock(&t.session.state).username.clone();
-                if !security.may_read(&t.session.client_id, user.as_deref(), &msg.topic) {
+                let (user, realm) = lock(&t.session.state).principal();
+                if !security.realm(realm).may_read(
+                    &t.session.client_id,
+                    user.as_deref(),
+                    &msg.topic,
+                ) {
                     continue;
                 }
             }
@@ -310,8 +323,13 @@ impl State {
 
     /// Publish a will message [MQTT-3.1.2-8], if the ACL lets its client publish to
     /// its topic.
-    pub async fn publish_will(&self, will: Will, client_id: &Arc<str>, username: Option<&str>) {
-        if !self.may_publish(client_id, username, &will.topic) {
+    pub async fn publish_will(
+        &self,
+        will: Will,
+        client_id: &Arc<str>,
+        (username, realm): (Option<&str>, RealmId),
+    ) {
+        if !self.may_publish(realm, client_id, username, &will.topic) {
             blog!(
                 self.log,
                 LogTypes::DEBUG,

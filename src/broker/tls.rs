@@ -4,7 +4,7 @@
 //! versions `tls_version` allows. Every file is read when the broker starts; a
 //! missing or bad one is an error naming the file and the cause.
 
-use super::config::ListenerTls;
+use super::config::{CertIdentity, ListenerTls};
 use rustls::RootCertStore;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -129,4 +129,108 @@ fn client_roots(tls: &ListenerTls) -> Result<Option<RootCertStore>, TlsError> {
         ));
     }
     Ok(Some(roots))
+}
+
+/// The user name a client certificate gives (`use_identity_as_username`: its
+/// Common Name; `use_subject_as_username`: its subject as an RFC 2253 string, as
+/// mosquitto writes it with OpenSSL: `CN=alice,O=lab,C=DE`). `None` when the
+/// certificate cannot be read or has no such name.
+pub fn identity(cert: &CertificateDer<'_>, which: CertIdentity) -> Option<String> {
+    let (_, cert) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
+    let subject = cert.subject();
+    match which {
+        CertIdentity::Connect => None,
+        CertIdentity::CommonName => subject
+            .iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok())
+            .map(str::to_string),
+        CertIdentity::Subject => {
+            let registry = x509_parser::objects::oid_registry();
+            // RFC 2253 lists the name's parts from the last to the first.
+            let rdns: Vec<String> = subject
+                .iter_rdn()
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .map(|rdn| {
+                    let parts: Vec<String> = rdn
+                        .iter()
+                        .map(|attr| {
+                            let oid = attr.attr_type();
+                            let name = x509_parser::objects::oid2abbrev(oid, registry)
+                                .map(str::to_string)
+                                .unwrap_or_else(|_| oid.to_id_string());
+                            match attr.as_str() {
+                                Ok(v) => format!("{name}={}", rfc2253_escape(v)),
+                                Err(_) => format!("{name}=#{}", hex(attr.as_slice())),
+                            }
+                        })
+                        .collect();
+                    parts.join("+")
+                })
+                .collect();
+            (!rdns.is_empty()).then(|| rdns.join(","))
+        }
+    }
+}
+
+/// RFC 2253 section 2.4: the characters of a value that are escaped.
+fn rfc2253_escape(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let last = v.chars().count().saturating_sub(1);
+    for (i, c) in v.chars().enumerate() {
+        let special = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
+            || (i == 0 && (c == '#' || c == ' '))
+            || (i == last && c == ' ');
+        if special {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc2253_escapes_specials_and_edge_spaces() {
+        assert_eq!(rfc2253_escape("a,b+c"), "a\\,b\\+c");
+        assert_eq!(rfc2253_escape(" x "), "\\ x\\ ");
+        assert_eq!(rfc2253_escape("#1"), "\\#1");
+        assert_eq!(rfc2253_escape("plain"), "plain");
+    }
+
+    #[test]
+    fn identity_reads_common_name_and_subject() {
+        let mut params = rcgen::CertificateParams::new(vec!["client".into()]).unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CountryName, "DE");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "lab, north");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "alice");
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let der = cert.der();
+        assert_eq!(
+            identity(der, CertIdentity::CommonName).as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            identity(der, CertIdentity::Subject).as_deref(),
+            Some("CN=alice,O=lab\\, north,C=DE")
+        );
+        assert_eq!(identity(der, CertIdentity::Connect), None);
+    }
 }

@@ -56,3 +56,21 @@ impl<R: AsyncRead + Unpin + Send> PacketRead for Layered<R> {
         self.0.read_buf(buf).await
     }
 }
+
+/// The read half of a Unix domain socket connection: like TCP, it reports waiting
+/// input before a buffer is reserved.
+#[cfg(unix)]
+pub struct Unix(pub tokio::net::unix::OwnedReadHalf);
+
+#[cfg(unix)]
+impl PacketRead for Unix {
+    async fn read_more<F: FnOnce(&mut BytesMut) + Send>(
+        &mut self,
+        buf: &mut BytesMut,
+        reserve: F,
+    ) -> io::Result<usize> {
+        self.0.readable().await?;
+        reserve(buf);
+        self.0.try_read_buf(buf)
+    }
+}

@@ -33,6 +33,16 @@ impl ByteStr {
     pub fn as_bytes(&self) -> &Bytes {
         &self.0
     }
+
+    /// The string from byte `start` on, sharing the bytes; empty when `start` is
+    /// past the end or not on a character boundary.
+    pub fn slice_from(&self, start: usize) -> ByteStr {
+        if self.as_str().is_char_boundary(start) {
+            ByteStr(self.0.slice(start..))
+        } else {
+            ByteStr::default()
+        }
+    }
 }
 
 impl Deref for ByteStr {
