@@ -1,7 +1,8 @@
 //! Interoperability tests against real peers: Debian's `mosquitto`,
-//! `mosquitto_pub`/`mosquitto_sub`, and Python's `paho-mqtt`. Every test here is
-//! `#[ignore = "needs mosquitto; run by .ci/run"]`; `.ci/run` installs the peers and
-//! runs them with `--include-ignored`.
+//! `mosquitto_pub`/`mosquitto_sub`, Python's `paho-mqtt` and MQTT.js. Every test that
+//! needs a peer is `#[ignore = "needs …; run by .ci/run"]`; `.ci/run` installs the
+//! peers and runs them with `--include-ignored`. The few that need none (mq's own
+//! client in the same scenario as its peer test) run in plain `cargo test`.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -13,4 +14,5 @@ mod client;
 mod logs;
 mod passwords;
 mod peers;
+mod tls_refusals;
 mod transports;
