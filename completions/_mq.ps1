@@ -267,10 +267,13 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             break
         }
         'mq;broker' {
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port of the local-only listener (0 = a free port, printed at start); ignored when the configuration file defines listeners')
-            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port of the local-only listener (0 = a free port, printed at start); ignored when the configuration file defines listeners')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port of the local-only listener, or of the --tls-cert one (0 = a free port, printed at start); otherwise ignored when the configuration file defines listeners')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port of the local-only listener, or of the --tls-cert one (0 = a free port, printed at start); otherwise ignored when the configuration file defines listeners')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Configuration file in mosquitto.conf syntax')
             [CompletionResult]::new('--config-file', '--config-file', [CompletionResultType]::ParameterName, 'Configuration file in mosquitto.conf syntax')
+            [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'Speak TLS with this server certificate chain (PEM; needs --tls-key): on port 8883 unless -p')
+            [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'The private key of --tls-cert (PEM)')
+            [CompletionResult]::new('--ws', '--ws', [CompletionResultType]::ParameterName, 'Also serve MQTT over WebSocket on this port (0 = a free port), for browsers')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Verbose: log every packet in mosquitto''s words (log_type all)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Verbose: log every packet in mosquitto''s words (log_type all)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Not supported: there is no daemon mode (use your shell or service manager)')

@@ -1186,7 +1186,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__broker)
-            opts="-p -v -c -d -h --port --verbose --config-file --daemon --help"
+            opts="-p -v -c -d -h --port --verbose --config-file --daemon --tls-cert --tls-key --ws --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1205,6 +1205,18 @@ _mq() {
                     return 0
                     ;;
                 -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ws)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -260,10 +260,13 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand --help 'Print help'
         }
         &'mq;broker'= {
-            cand -p 'Port of the local-only listener (0 = a free port, printed at start); ignored when the configuration file defines listeners'
-            cand --port 'Port of the local-only listener (0 = a free port, printed at start); ignored when the configuration file defines listeners'
+            cand -p 'Port of the local-only listener, or of the --tls-cert one (0 = a free port, printed at start); otherwise ignored when the configuration file defines listeners'
+            cand --port 'Port of the local-only listener, or of the --tls-cert one (0 = a free port, printed at start); otherwise ignored when the configuration file defines listeners'
             cand -c 'Configuration file in mosquitto.conf syntax'
             cand --config-file 'Configuration file in mosquitto.conf syntax'
+            cand --tls-cert 'Speak TLS with this server certificate chain (PEM; needs --tls-key): on port 8883 unless -p'
+            cand --tls-key 'The private key of --tls-cert (PEM)'
+            cand --ws 'Also serve MQTT over WebSocket on this port (0 = a free port), for browsers'
             cand -v 'Verbose: log every packet in mosquitto''s words (log_type all)'
             cand --verbose 'Verbose: log every packet in mosquitto''s words (log_type all)'
             cand -d 'Not supported: there is no daemon mode (use your shell or service manager)'

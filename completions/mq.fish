@@ -205,8 +205,11 @@ complete -c mq -n "__fish_mq_using_subcommand rr" -s N -d 'Don\'t print a newlin
 complete -c mq -n "__fish_mq_using_subcommand rr" -l pretty -d 'Pretty-print JSON output'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l json -d 'Print the response as one JSON object'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l help -d 'Print help'
-complete -c mq -n "__fish_mq_using_subcommand broker" -s p -l port -d 'Port of the local-only listener (0 = a free port, printed at start); ignored when the configuration file defines listeners' -r
+complete -c mq -n "__fish_mq_using_subcommand broker" -s p -l port -d 'Port of the local-only listener, or of the --tls-cert one (0 = a free port, printed at start); otherwise ignored when the configuration file defines listeners' -r
 complete -c mq -n "__fish_mq_using_subcommand broker" -s c -l config-file -d 'Configuration file in mosquitto.conf syntax' -r -F
+complete -c mq -n "__fish_mq_using_subcommand broker" -l tls-cert -d 'Speak TLS with this server certificate chain (PEM; needs --tls-key): on port 8883 unless -p' -r -F
+complete -c mq -n "__fish_mq_using_subcommand broker" -l tls-key -d 'The private key of --tls-cert (PEM)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand broker" -l ws -d 'Also serve MQTT over WebSocket on this port (0 = a free port), for browsers' -r
 complete -c mq -n "__fish_mq_using_subcommand broker" -s v -l verbose -d 'Verbose: log every packet in mosquitto\'s words (log_type all)'
 complete -c mq -n "__fish_mq_using_subcommand broker" -s d -l daemon -d 'Not supported: there is no daemon mode (use your shell or service manager)'
 complete -c mq -n "__fish_mq_using_subcommand broker" -s h -l help -d 'Print help'

@@ -410,3 +410,80 @@ fn failed_tls_handshake_is_logged_with_address_and_cause() {
     assert!(line.trim_end().ends_with('.'), "{line}");
     assert!(line.len() > "Client connection from 127.0.0.1 failed: TLS handshake: .".len());
 }
+
+/// The port of an "Opening websockets listen socket on port N." line.
+fn port_of(line: &str) -> u16 {
+    line.rsplit("port ")
+        .next()
+        .and_then(|p| p.trim().trim_end_matches('.').parse().ok())
+        .unwrap_or_else(|| panic!("no port number in {line:?}"))
+}
+
+/// `mq pub` with `args` and a 5 s wait for the broker, to its end.
+fn mq_pub_ok(args: &[&str]) {
+    let out = mq_command()
+        .arg("pub")
+        .args(args)
+        .args(["-t", "shortcut/t", "-m", "hello", "-q", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "mq pub {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn ws_shortcut_adds_a_websocket_listener_next_to_the_local_one() {
+    let b = MqBroker::start(&["-p", "0", "--ws", "0"]);
+    let ws = port_of(&b.wait_for("Opening websockets listen socket on port ", LOG_WAIT));
+    assert_ne!(ws, b.port);
+    // Anonymous access as in local-only mode, over both listeners.
+    mq_pub_ok(&["-h", "127.0.0.1", "-p", &b.port.to_string()]);
+    mq_pub_ok(&["-L", &format!("ws://127.0.0.1:{ws}/shortcut/t")]);
+    b.wait_for("New client connected from 127.0.0.1:", LOG_WAIT);
+}
+
+#[test]
+fn tls_shortcut_makes_the_local_listener_speak_tls() {
+    let pki = common::TestPki::new(&["localhost", "127.0.0.1"]);
+    let (cert, key) = (pki.path("server.pem"), pki.path("server.key"));
+    let b = MqBroker::start(&[
+        "-p",
+        "0",
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    let ca = pki.path("ca.pem");
+    mq_pub_ok(&[
+        "-h",
+        "localhost",
+        "-p",
+        &b.port.to_string(),
+        "--cafile",
+        ca.to_str().unwrap(),
+    ]);
+    // Plain MQTT is not spoken there any more.
+    let out = mq_command()
+        .args(["pub", "-h", "127.0.0.1", "-p", &b.port.to_string()])
+        .args(["-t", "t", "-m", "x", "-W", "3"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn tls_shortcut_needs_both_files() {
+    mq_command()
+        .args(["broker", "--tls-cert", "c.pem"])
+        .output()
+        .map(|out| {
+            // A usage error, as for every other flag.
+            assert_eq!(out.status.code(), Some(1));
+            assert!(String::from_utf8_lossy(&out.stderr).contains("--tls-key <FILE>"));
+        })
+        .unwrap();
+}

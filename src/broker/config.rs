@@ -39,6 +39,10 @@ pub struct Listener {
     /// `socket_domain`: only IPv4 or only IPv6 for a listener without an address
     /// (`None` = both).
     pub ipv6: Option<bool>,
+    /// Bind the loopback addresses only (127.0.0.1, and ::1 where there is IPv6),
+    /// as the local-only listener does; for listeners made by command-line
+    /// shortcuts in local-only mode.
+    pub loopback: bool,
 }
 
 impl Listener {
@@ -54,6 +58,7 @@ impl Listener {
             unix_path: None,
             mount_point: None,
             security: SecuritySettings::default(),
+            loopback: false,
         }
     }
 }

@@ -502,7 +502,7 @@ fn claim(
         // A session that has just ended (expired) but is still in the table is gone.
         let existing = sessions
             .get(client_id)
-            .filter(|s| !lock(&s.state).ended)
+            .filter(|s| !lock(&s.state).is_ended())
             .cloned();
         let resumed = existing.and_then(|old| {
             // A session with expiry 0 (3.1.1: clean session) lasts as long as its
@@ -510,7 +510,7 @@ fn claim(
             // present (5.0 section 3.1.4, [MQTT-3.1.2-6]).
             let (link, ends) = {
                 let st = lock(&old.state);
-                (st.link.clone(), clean_start || st.expiry == 0)
+                (st.link().cloned(), clean_start || st.expiry() == 0)
             };
             if let Some(l) = link {
                 // Another connection attached while this one waited for the old one.
@@ -531,11 +531,9 @@ fn claim(
             ),
         };
         {
-            let mut st = lock(&claimed.0.state);
-            st.expiry = expiry;
             // Claimed under the table's lock: a session expiry or will-delay timer
             // that looks now sees the session resumed (see `State::expire`).
-            st.attach_count += 1;
+            lock(&claimed.0.state).claim(expiry);
         }
         sessions.insert(client_id.clone(), claimed.0.clone());
         claimed

@@ -472,11 +472,8 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
                     }
                     ob.close.take()
                 };
-                let current = st
-                    .link
-                    .as_ref()
-                    .is_some_and(|l| l.generation == link.generation);
-                let (sent, more) = if close.is_none() && current && !st.ended {
+                let current = st.is_attached(link.generation);
+                let (sent, more) = if close.is_none() && current && !st.is_ended() {
                     let mut on_send = |d: &super::session::Delivery, mid: u16, dup: bool| {
                         state
                             .stats
@@ -519,11 +516,7 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
             }
             let close = close.or_else(|| {
                 let st = lock(&session.state);
-                let current = st
-                    .link
-                    .as_ref()
-                    .is_some_and(|l| l.generation == link.generation);
-                (!current || st.ended).then_some(None)
+                (!st.is_attached(link.generation) || st.is_ended()).then_some(None)
             });
             if let Some(Some(rc)) = close {
                 encode_for_client(
@@ -614,7 +607,7 @@ async fn teardown(state: &Arc<State>, info: &ConnInfo, will: Option<Box<Will>>, 
                     .await;
             }
         } else {
-            lock(&info.session.state).will_pending = true;
+            lock(&info.session.state).set_will_pending(true);
             spawn_delayed_will(
                 state.clone(),
                 info.session.clone(),
@@ -637,10 +630,10 @@ fn detach(state: &State, info: &ConnInfo) -> (bool, u32, u64) {
     let _table = lock(&state.sessions);
     let current = info.session.detach(info.link.generation);
     let mut st = lock(&info.session.state);
-    if current && st.expiry == 0 {
-        st.ended = true;
+    if current && st.expiry() == 0 {
+        st.mark_ended();
     }
-    (current, st.expiry, st.attach_count)
+    (current, st.expiry(), st.attach_count())
 }
 
 fn spawn_delayed_will(
@@ -658,13 +651,15 @@ fn spawn_delayed_will(
         let deadline = tokio::time::Instant::now() + Duration::from_secs(u64::from(delay));
         state
             .watch(&session, deadline, |s| {
-                s.ended || !s.will_pending || s.attach_count != attach_count
+                s.is_ended() || !s.will_pending() || s.attach_count() != attach_count
             })
             .await;
         let due = {
             let mut s = lock(&session.state);
-            let resumed = s.attach_count != attach_count && !s.ended;
-            std::mem::replace(&mut s.will_pending, false) && !resumed
+            let resumed = s.attach_count() != attach_count && !s.is_ended();
+            let pending = s.will_pending();
+            s.set_will_pending(false);
+            pending && !resumed
         };
         if due {
             state

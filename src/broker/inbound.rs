@@ -8,7 +8,7 @@ use super::connect::ConnInfo;
 use super::log::{LogTypes, blog};
 use super::message::{COPY_LIMIT, Message, own_bytes};
 use super::router::Subscriber;
-use super::session::{Acked, CONTROL_LIMIT, Delivery, SubEntry, lock};
+use super::session::{Acked, CONTROL_LIMIT, Delivery, Qos2Receive, SubEntry, lock};
 use super::state::State;
 use crate::protocol::{
     Ack, ByteStr, Packet, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe, UnsubAck,
@@ -157,9 +157,7 @@ impl<'a> Inbound<'a> {
                     "Received PUBREL from {id} (Mid: {})",
                     a.packet_id
                 );
-                let removed = lock(&self.info.session.state)
-                    .incoming_qos2
-                    .remove(&a.packet_id);
+                let removed = lock(&self.info.session.state).end_qos2(a.packet_id);
                 let mut comp = Ack::new(a.packet_id);
                 if !removed && v5 {
                     comp.reason = ReasonCode::PACKET_IDENTIFIER_NOT_FOUND;
@@ -212,7 +210,7 @@ impl<'a> Inbound<'a> {
                     if let Some(limit) = self.state.config.persistent_client_expiration {
                         e = e.min(u32::try_from(limit.as_secs()).unwrap_or(u32::MAX));
                     }
-                    lock(&self.info.session.state).expiry = e;
+                    lock(&self.info.session.state).set_expiry(e);
                 }
                 // Only a Normal disconnection (0x00) deletes the will [MQTT-3.1.2-10];
                 // 0x04 and error reasons publish it [MQTT-3.14.4-3].
@@ -464,18 +462,15 @@ impl<'a> Inbound<'a> {
     fn qos2_resent(&self, p: &Publish) -> Result<bool, Exit> {
         let v5 = self.info.version.is_v5();
         let receive_max = usize::from(self.info.receive_max);
-        let mut st = lock(&self.info.session.state);
-        if st.incoming_qos2.contains(&p.packet_id) {
-            return Ok(true);
-        }
-        if v5 && st.incoming_qos2.len() >= receive_max {
-            return Err(protocol_error(
+        let max = v5.then_some(receive_max);
+        match lock(&self.info.session.state).begin_qos2(p.packet_id, max) {
+            Qos2Receive::Resent => Ok(true),
+            Qos2Receive::New => Ok(false),
+            Qos2Receive::TooMany => Err(protocol_error(
                 ReasonCode::RECEIVE_MAXIMUM_EXCEEDED,
                 "more unacknowledged QoS 2 messages than Receive Maximum",
-            ));
+            )),
         }
-        st.incoming_qos2.insert(p.packet_id);
-        Ok(false)
     }
 
     /// Route the message and acknowledge it; when a subscriber's queue is full, the
@@ -540,9 +535,7 @@ impl<'a> Inbound<'a> {
             }
             QoS::ExactlyOnce => {
                 if reason.is_error() {
-                    lock(&self.info.session.state)
-                        .incoming_qos2
-                        .remove(&packet_id);
+                    lock(&self.info.session.state).end_qos2(packet_id);
                 }
                 blog!(
                     log,
@@ -616,17 +609,13 @@ impl<'a> Inbound<'a> {
                     },
                 )
             };
-            let ended = {
-                let mut st = lock(&info.session.state);
-                st.subscriptions.insert(
-                    f.filter.clone(),
-                    SubEntry {
-                        options,
-                        id: sub_id,
-                    },
-                );
-                st.ended
-            };
+            let ended = !lock(&info.session.state).add_subscription(
+                f.filter.clone(),
+                SubEntry {
+                    options,
+                    id: sub_id,
+                },
+            );
             if ended {
                 let mut r = state.router.write().unwrap_or_else(|e| e.into_inner());
                 r.unsubscribe(&f.filter, info.session.key);
@@ -707,7 +696,7 @@ impl<'a> Inbound<'a> {
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
                 .unsubscribe(f, info.session.key);
-            lock(&info.session.state).subscriptions.remove(f.as_str());
+            lock(&info.session.state).remove_subscription(f);
             blog!(log, LogTypes::UNSUBSCRIBE, "{id} {f}");
             codes.push(if existed {
                 ReasonCode::SUCCESS

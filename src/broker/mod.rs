@@ -262,6 +262,10 @@ async fn binds(config: &Config, listen: &[SocketAddr]) -> Result<Vec<Bind>, Erro
         // Both families unless `socket_domain` picks one.
         let family_ok = |ip: &IpAddr| l.ipv6.is_none_or(|v6| ip.is_ipv6() == v6);
         match &l.address {
+            None if l.loopback => {
+                out.push(bind(Ipv4Addr::LOCALHOST.into(), false));
+                out.push(bind(Ipv6Addr::LOCALHOST.into(), true));
+            }
             None => {
                 for ip in [Ipv4Addr::UNSPECIFIED.into(), Ipv6Addr::UNSPECIFIED.into()] {
                     if family_ok(&ip) {

@@ -293,32 +293,32 @@ pub struct OutAliases {
 #[derive(Debug)]
 pub struct SessionState {
     /// The attached connection, if any.
-    pub link: Option<Arc<Link>>,
+    link: Option<Arc<Link>>,
     /// Subscriptions by full filter (including `$share/group/`).
-    pub subscriptions: HashMap<String, SubEntry>,
+    subscriptions: HashMap<String, SubEntry>,
     /// Messages waiting to be sent (changed only through the methods that keep
     /// `pending_bytes`).
-    pub pending: VecDeque<Delivery>,
+    pending: VecDeque<Delivery>,
     /// Payload bytes in `pending`.
     pending_bytes: usize,
     /// Outgoing QoS 1/2 messages in flight, oldest first.
-    pub inflight: VecDeque<Inflight>,
+    inflight: VecDeque<Inflight>,
     /// Incoming QoS 2 packet identifiers PUBREC'd and awaiting PUBREL [MQTT-4.3.3-9].
-    pub incoming_qos2: HashSet<u16>,
+    incoming_qos2: HashSet<u16>,
     next_packet_id: u16,
     /// Session Expiry Interval in seconds (u32::MAX = never).
-    pub expiry: u32,
+    expiry: u32,
     /// Counts attachments, so a timer can tell the session was resumed.
-    pub attach_count: u64,
+    attach_count: u64,
     /// A queue that stayed full: QoS 1/2 are dropped without waiting until it drains.
-    pub congested: bool,
+    congested: bool,
     /// The session was discarded.
-    pub ended: bool,
+    ended: bool,
     /// A will waiting for its delay, cancelled by a reconnect [MQTT-3.1.3-9].
-    pub will_pending: bool,
+    will_pending: bool,
     /// Messages for this client are being dropped (logged once per episode, cleared
     /// when a message is queued without dropping one).
-    pub dropping: bool,
+    dropping: bool,
     /// The user name of the connection that last attached (for the ACL's read check
     /// on each delivery).
     username: Option<Arc<str>>,
@@ -486,7 +486,140 @@ impl Session {
     }
 }
 
+/// What [`SessionState::begin_qos2`] found for an incoming QoS 2 PUBLISH.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Qos2Receive {
+    /// A new packet identifier, now recorded: route the message.
+    New,
+    /// A copy resent before PUBREL: acknowledge it, do not route it again.
+    Resent,
+    /// More unacknowledged QoS 2 messages than the Receive Maximum allows.
+    TooMany,
+}
+
 impl SessionState {
+    /// The attached connection, if any.
+    pub fn link(&self) -> Option<&Arc<Link>> {
+        self.link.as_ref()
+    }
+
+    /// Whether the connection of this generation is the attached one.
+    pub fn is_attached(&self, generation: u64) -> bool {
+        self.link
+            .as_ref()
+            .is_some_and(|l| l.generation == generation)
+    }
+
+    /// Whether the session was discarded.
+    pub fn is_ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Mark the session discarded, keeping what it holds for a caller that ends it
+    /// properly ([`SessionState::discard`]).
+    pub fn mark_ended(&mut self) {
+        self.ended = true;
+    }
+
+    /// Discard the session [MQTT-3.1.2-6]: queued and in-flight messages, the QoS 2
+    /// receive state; returns its subscriptions, for the caller to take out of the
+    /// subscription tree.
+    pub fn discard(&mut self) -> HashMap<String, SubEntry> {
+        self.ended = true;
+        self.clear_pending();
+        self.inflight.clear();
+        self.incoming_qos2.clear();
+        std::mem::take(&mut self.subscriptions)
+    }
+
+    /// Session Expiry Interval in seconds (u32::MAX = never).
+    pub fn expiry(&self) -> u32 {
+        self.expiry
+    }
+
+    /// Change the Session Expiry Interval (a DISCONNECT may, a takeover with Clean
+    /// Start does).
+    pub fn set_expiry(&mut self, secs: u32) {
+        self.expiry = secs;
+    }
+
+    /// How many times a CONNECT claimed the session: a timer that remembers the
+    /// count can tell the session was resumed meanwhile.
+    pub fn attach_count(&self) -> u64 {
+        self.attach_count
+    }
+
+    /// A CONNECT claims the session, with the expiry it asked for.
+    pub fn claim(&mut self, expiry: u32) {
+        self.expiry = expiry;
+        self.attach_count += 1;
+    }
+
+    /// Whether a will waits for its delay [MQTT-3.1.3-9].
+    pub fn will_pending(&self) -> bool {
+        self.will_pending
+    }
+
+    /// A will now waits for its delay (`true`), or no longer does.
+    pub fn set_will_pending(&mut self, pending: bool) {
+        self.will_pending = pending;
+    }
+
+    /// Mark the subscriber congested: its full queue did not drain in time, so
+    /// QoS 1/2 messages for it are dropped without waiting until it drains.
+    pub fn set_congested(&mut self) {
+        self.congested = true;
+    }
+
+    /// Note that messages for this client are being dropped; true when this starts
+    /// an episode (to be logged once).
+    pub fn start_dropping(&mut self) -> bool {
+        !std::mem::replace(&mut self.dropping, true)
+    }
+
+    /// An incoming QoS 2 PUBLISH with `packet_id`: recorded unless it is a resent
+    /// copy [MQTT-4.3.3-10]; `receive_max` (5.0) bounds the unacknowledged ones
+    /// [MQTT-3.3.4-9].
+    pub fn begin_qos2(&mut self, packet_id: u16, receive_max: Option<usize>) -> Qos2Receive {
+        if self.incoming_qos2.contains(&packet_id) {
+            return Qos2Receive::Resent;
+        }
+        if receive_max.is_some_and(|max| self.incoming_qos2.len() >= max) {
+            return Qos2Receive::TooMany;
+        }
+        self.incoming_qos2.insert(packet_id);
+        Qos2Receive::New
+    }
+
+    /// The QoS 2 exchange of `packet_id` ends (PUBREL, or a PUBREC with an error):
+    /// whether it was known.
+    pub fn end_qos2(&mut self, packet_id: u16) -> bool {
+        self.incoming_qos2.remove(&packet_id)
+    }
+
+    /// Remember a subscription; false if the session has ended meanwhile (the
+    /// caller then takes it out of the subscription tree again).
+    pub fn add_subscription(&mut self, filter: String, entry: SubEntry) -> bool {
+        self.subscriptions.insert(filter, entry);
+        !self.ended
+    }
+
+    /// Forget a subscription.
+    pub fn remove_subscription(&mut self, filter: &str) {
+        self.subscriptions.remove(filter);
+    }
+
+    /// Messages queued or in flight, and their payload bytes (for `$SYS`).
+    pub fn stored(&self) -> (usize, usize) {
+        let bytes = self.pending_bytes
+            + self
+                .inflight
+                .iter()
+                .map(|f| f.delivery.msg.len())
+                .sum::<usize>();
+        (self.pending.len() + self.inflight.len(), bytes)
+    }
+
     /// Who the attached connection is, for the ACL checks of deliveries: its user
     /// name and its listener's security realm.
     pub fn set_principal(&mut self, username: Option<Arc<str>>, realm: RealmId) {

@@ -251,14 +251,14 @@ impl State {
     /// A full queue did not drain in time: drop the message and mark the subscriber
     /// congested, so one stuck subscriber cannot stall publishers.
     fn give_up(&self, session: &Session) {
-        lock(&session.state).congested = true;
+        lock(&session.state).set_congested();
         self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
         self.note_dropping(session);
     }
 
     /// Log, as mosquitto does, when a client's queue starts dropping messages.
     fn note_dropping(&self, session: &Session) {
-        if !std::mem::replace(&mut lock(&session.state).dropping, true) {
+        if lock(&session.state).start_dropping() {
             blog!(
                 self.log,
                 LogTypes::NOTICE,
@@ -311,7 +311,7 @@ impl State {
             notified.as_mut().enable();
             {
                 let s = lock(&session.state);
-                if !s.queue_full(limits) || s.link.is_none() || s.ended {
+                if !s.queue_full(limits) || s.link().is_none() || s.is_ended() {
                     return true;
                 }
             }
@@ -354,14 +354,7 @@ impl State {
     /// Discard a session: its subscriptions, queued and in-flight messages
     /// [MQTT-3.1.2-6].
     pub fn end_session(&self, session: &Arc<Session>) {
-        let subs = {
-            let mut s = lock(&session.state);
-            s.ended = true;
-            s.clear_pending();
-            s.inflight.clear();
-            s.incoming_qos2.clear();
-            std::mem::take(&mut s.subscriptions)
-        };
+        let subs = { lock(&session.state).discard() };
         if !subs.is_empty() {
             let mut r = self.router.write().unwrap_or_else(|e| e.into_inner());
             for f in subs.keys() {
@@ -384,8 +377,9 @@ impl State {
     /// happens (or the broker shuts down), so a client that comes back leaves no timer
     /// behind.
     pub async fn expire(&self, session: &Arc<Session>, attach_count: u64, delay: Duration) {
-        let unresumed =
-            |s: &SessionState| s.link.is_none() && s.attach_count == attach_count && !s.ended;
+        let unresumed = |s: &SessionState| {
+            s.link().is_none() && s.attach_count() == attach_count && !s.is_ended()
+        };
         let deadline = tokio::time::Instant::now() + delay;
         if self.watch(session, deadline, |s| !unresumed(s)).await != Watched::Deadline {
             return;
@@ -399,7 +393,7 @@ impl State {
             if !unresumed(&s) {
                 return;
             }
-            s.ended = true;
+            s.mark_ended();
             if sessions
                 .get(&session.client_id)
                 .is_some_and(|t| t.key == session.key)

@@ -124,8 +124,9 @@ pub async fn run(state: Arc<State>, interval: Duration) {
             let mut bytes = 0usize;
             for session in sessions.values() {
                 let st = lock(&session.state);
-                stored += st.pending.len() + st.inflight.len();
-                bytes += st.pending.iter().map(|d| d.msg.len()).sum::<usize>();
+                let (n, b) = st.stored();
+                stored += n;
+                bytes += b;
             }
             (sessions.len(), stored, bytes)
         };

@@ -32,13 +32,13 @@ pub async fn take_over(state: &State, client_id: &str, clean_start: bool) {
         let sessions = lock(&state.sessions);
         sessions.get(client_id).and_then(|s| {
             let mut st = lock(&s.state);
-            if st.ended {
+            if st.is_ended() {
                 return None;
             }
             if clean_start {
-                st.expiry = 0;
+                st.set_expiry(0);
             }
-            st.link.clone()
+            st.link().cloned()
         })
     };
     let Some(link) = old else {

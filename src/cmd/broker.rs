@@ -1,6 +1,6 @@
 //! `mq broker`: run the MQTT broker from the command line, like `mosquitto`.
 
-use crate::broker::{Broker, Config, LogTypes};
+use crate::broker::{Broker, Config, Listener, ListenerProtocol, ListenerTls, LogTypes};
 use std::path::PathBuf;
 
 /// Flags of `mq broker`.
@@ -8,12 +8,23 @@ use std::path::PathBuf;
 #[command(
     about = "Run the MQTT broker (3.1, 3.1.1 and 5.0), a drop-in for mosquitto",
     after_help = "Without -c, the broker runs in local-only mode like mosquitto 2: it listens on \
-127.0.0.1 and ::1 (port 1883 or -p) and allows anonymous clients. There is no daemon mode (-d): \
-run it in the background with your shell or service manager. Ctrl-C or SIGTERM stops it cleanly."
+127.0.0.1 and ::1 (port 1883 or -p) and allows anonymous clients. --tls-cert/--tls-key make that \
+listener speak TLS (port 8883 unless -p) and --ws PORT adds a WebSocket listener (over TLS too \
+when --tls-cert is given), on the loopback addresses as well; when the -c file defines \
+listeners, they are added to them and, like a `listener` line, listen on every address. There is no daemon mode \
+(-d): run it in the background with your shell or service manager. Ctrl-C or SIGTERM stops it \
+cleanly.
+
+Examples:
+  mq broker -v                                    # local-only, port 1883, every packet logged
+  mq broker --tls-cert server.pem --tls-key server.key  # MQTT over TLS, port 8883
+  mq broker --ws 9001                             # MQTT on 1883 and over WebSocket on 9001
+  mq broker -c /etc/mosquitto/mosquitto.conf      # a mosquitto configuration, unchanged"
 )]
 pub struct BrokerArgs {
-    /// Port of the local-only listener (0 = a free port, printed at start); ignored
-    /// when the configuration file defines listeners
+    /// Port of the local-only listener, or of the --tls-cert one (0 = a free port,
+    /// printed at start); otherwise ignored when the configuration file defines
+    /// listeners
     #[arg(short = 'p', long = "port", value_name = "PORT")]
     pub port: Option<u16>,
     /// Verbose: log every packet in mosquitto's words (log_type all)
@@ -25,6 +36,53 @@ pub struct BrokerArgs {
     /// Not supported: there is no daemon mode (use your shell or service manager)
     #[arg(short = 'd', long = "daemon")]
     pub daemon: bool,
+    /// Speak TLS with this server certificate chain (PEM; needs --tls-key): on
+    /// port 8883 unless -p
+    #[arg(long = "tls-cert", value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM)
+    #[arg(long = "tls-key", value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Also serve MQTT over WebSocket on this port (0 = a free port), for browsers
+    #[arg(long = "ws", value_name = "PORT")]
+    pub ws: Option<u16>,
+}
+
+/// The listeners the command-line shortcuts ask for: in local-only mode (no
+/// configuration file, or one without listeners), the local-only listener (TLS
+/// with --tls-cert) and a WebSocket one, on the loopback addresses with anonymous
+/// access unless the file says otherwise; with configured listeners, the same
+/// added to them, on every address.
+fn apply_shortcuts(args: &BrokerArgs, config: &mut Config) {
+    let tls = ListenerTls {
+        certfile: args.tls_cert.clone(),
+        keyfile: args.tls_key.clone(),
+        ..ListenerTls::default()
+    };
+    if args.tls_cert.is_none() && args.ws.is_none() {
+        return;
+    }
+    // Local-only mode (no configuration file, or one without listeners).
+    let local = config.listeners.is_empty();
+    let listener = |port: u16| {
+        let mut l = Listener::new(port, None);
+        l.loopback = local;
+        l.tls = tls.clone();
+        l
+    };
+    if local {
+        // The default listener, now an explicit one.
+        let port = args.port.unwrap_or(if tls.enabled() { 8883 } else { 1883 });
+        config.listeners.push(listener(port));
+        config.security.allow_anonymous.get_or_insert(true);
+    } else if tls.enabled() {
+        config.listeners.push(listener(args.port.unwrap_or(8883)));
+    }
+    if let Some(port) = args.ws {
+        let mut l = listener(port);
+        l.protocol = ListenerProtocol::WebSockets;
+        config.listeners.push(l);
+    }
 }
 
 /// Run the broker until Ctrl-C / SIGTERM; returns the process exit code.
@@ -42,6 +100,7 @@ pub async fn run(args: BrokerArgs) -> anyhow::Result<i32> {
         config.log_types = LogTypes::ALL;
     }
     config.port = args.port;
+    apply_shortcuts(&args, &mut config);
     // Watch for the signals before the listeners open, so a SIGTERM sent as soon as
     // the port is announced is a clean shutdown, not the default abrupt exit.
     let mut stop = crate::shutdown::Signals::watch();

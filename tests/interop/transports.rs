@@ -240,3 +240,55 @@ setTimeout(() => { console.error('timed out'); process.exit(1); }, 10000);
         );
     }
 }
+
+/// `mosquitto_sub --unix` and `mosquitto_pub --unix` against a Unix socket listener
+/// (`listener 0 /path`, as mosquitto 2 writes it), with `mq pub/sub --unix` on the
+/// other side; the log names the socket as mosquitto does.
+#[cfg(unix)]
+#[test]
+#[ignore = "needs mosquitto-clients; run by .ci/run"]
+fn mosquitto_clients_over_a_unix_socket() {
+    let pki = TestPki::new(&["localhost"]);
+    let socket = pki.path("mq.sock");
+    let socket = socket.to_str().expect("UTF-8 path");
+    let b = broker(
+        &pki,
+        &format!("listener 0 {socket}\nallow_anonymous true\nlistener 0 127.0.0.1\n"),
+    );
+    let unix = |program: &str, args: &[&str]| {
+        let mut c = if program == "mq" {
+            let mut c = crate::common::mq_command();
+            c.arg(args[0]);
+            c.args(["--unix", socket]).args(&args[1..]);
+            c
+        } else {
+            let mut c = Command::new(program);
+            c.args(["--unix", socket]).args(args);
+            c
+        };
+        c.output().expect("run the client")
+    };
+    let ok = |out: &Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    ok(&unix(
+        "mosquitto_pub",
+        &["-r", "-q", "1", "-t", "unix/a", "-m", "from mosquitto_pub"],
+    ));
+    let out = unix("mq", &["sub", "-t", "unix/a", "-C", "1", "-W", "5"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "from mosquitto_pub\n");
+    ok(&unix(
+        "mq",
+        &["pub", "-r", "-q", "1", "-t", "unix/b", "-m", "from mq pub"],
+    ));
+    let out = unix("mosquitto_sub", &["-t", "unix/b", "-C", "1", "-W", "5"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "from mq pub\n");
+    b.wait_for(
+        &format!("New client connected from {socket}:0 as "),
+        std::time::Duration::from_secs(5),
+    );
+}
