@@ -7,12 +7,12 @@
 use super::connect::ConnInfo;
 use super::log::{LogTypes, blog};
 use super::message::{COPY_LIMIT, Message, own_bytes};
-use super::router::Subscriber;
-use super::session::{Acked, CONTROL_LIMIT, Delivery, Qos2Receive, SubEntry, lock};
+use super::security::Realm;
+use super::session::{Acked, CONTROL_LIMIT, Delivery, Qos2Receive, lock};
 use super::state::State;
 use crate::protocol::{
-    Ack, ByteStr, Packet, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe, UnsubAck,
-    Unsubscribe, topic,
+    Ack, ByteStr, Packet, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe,
+    SubscribeFilter, UnsubAck, Unsubscribe, topic,
 };
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -548,113 +548,99 @@ impl<'a> Inbound<'a> {
         }
     }
 
+    /// SUBSCRIBE: each filter checked and granted in turn, the SUBACK, then the
+    /// retained messages of the filters that get them.
     async fn subscribe(&mut self, s: Subscribe) {
         let state = self.state;
         let info = self.info;
         let id = &info.client_id;
-        let log = &state.log;
-        blog!(log, LogTypes::DEBUG, "Received SUBSCRIBE from {id}");
+        blog!(state.log, LogTypes::DEBUG, "Received SUBSCRIBE from {id}");
         let sub_id = s.properties.subscription_identifiers.first().copied();
+        let security = state.security();
+        let realm = security.realm(info.realm);
         let mut codes = Vec::with_capacity(s.filters.len());
         // Filters whose retained messages go out after the SUBACK, one filter at a
         // time, each message as the queue has room: never all of them in memory.
         let mut retained_for: Vec<(String, QoS)> = Vec::new();
-        let user = info.username.as_deref();
-        let security = state.security();
-        let realm = security.realm(info.realm);
-        for mut f in s.filters {
-            if let Some(mount) = &info.mount {
-                match super::origin::mount_filter(mount, &f.filter) {
-                    Some(full) => f.filter = full,
-                    None => {
-                        codes.push(if info.version.is_v5() {
-                            ReasonCode::TOPIC_FILTER_INVALID
-                        } else {
-                            ReasonCode(0x80)
-                        });
-                        continue;
-                    }
-                }
-            }
-            if !realm.may_subscribe(id, user, &f.filter) {
-                // The ACL lets nothing this filter matches be read: 0x87 Not
-                // authorized under 5.0, 0x80 Failure under 3.1.1.
-                blog!(log, LogTypes::DEBUG, "\t{} (denied)", f.filter);
-                codes.push(if info.version.is_v5() {
-                    ReasonCode::NOT_AUTHORIZED
-                } else {
-                    ReasonCode(0x80)
-                });
-                continue;
-            }
-            let mut options = f.options;
-            // Granted QoS may be lower than requested [MQTT-3.9.3-1].
-            options.qos = state.grant(f.options.qos);
-            // The granted QoS, as mosquitto logs it.
-            blog!(
-                log,
-                LogTypes::DEBUG,
-                "\t{} (QoS {})",
-                f.filter,
-                options.qos.as_u8()
-            );
-            let existed = {
-                let mut r = state.router.write().unwrap_or_else(|e| e.into_inner());
-                r.subscribe(
-                    &f.filter,
-                    Subscriber {
-                        session: info.session.clone(),
-                        options,
-                        id: sub_id,
-                    },
-                )
-            };
-            let ended = !lock(&info.session.state).add_subscription(
-                f.filter.clone(),
-                SubEntry {
-                    options,
-                    id: sub_id,
-                },
-            );
-            if ended {
-                let mut r = state.router.write().unwrap_or_else(|e| e.into_inner());
-                r.unsubscribe(&f.filter, info.session.key);
-            }
-            blog!(
-                log,
-                LogTypes::SUBSCRIBE,
-                "{id} {} {}",
-                options.qos.as_u8(),
-                f.filter
-            );
-            codes.push(ReasonCode(options.qos.as_u8()));
-            // Retained messages on subscribe [MQTT-3.3.1-6], per Retain Handling
-            // [MQTT-3.3.1-9], [MQTT-3.3.1-10], [MQTT-3.3.1-11]; none for a shared
-            // subscription (section 4.8.2).
-            let send = match options.retain_handling {
-                RetainHandling::SendAtSubscribe => true,
-                RetainHandling::SendIfNew => !existed,
-                RetainHandling::DoNotSend => false,
-            };
-            if send && !topic::is_shared(&f.filter) && state.config.retain_available {
-                retained_for.push((f.filter, options.qos));
-            }
+        for f in s.filters {
+            let (code, retained) = self.subscribe_filter(f, sub_id, realm);
+            codes.push(code);
+            retained_for.extend(retained);
         }
-        blog!(log, LogTypes::DEBUG, "Sending SUBACK to {id}");
+        blog!(state.log, LogTypes::DEBUG, "Sending SUBACK to {id}");
         self.send_now(Packet::SubAck(SubAck {
             packet_id: s.packet_id,
             reason_codes: codes,
             properties: Default::default(),
         }))
         .await;
-        for (filter, qos) in retained_for {
+        self.send_retained(retained_for, sub_id, realm).await;
+    }
+
+    /// One filter of a SUBSCRIBE: under the mount point, checked against the ACL,
+    /// granted and recorded. Returns its SUBACK code, and the filter and granted QoS
+    /// when its retained messages are to be sent.
+    fn subscribe_filter(
+        &self,
+        mut f: SubscribeFilter,
+        sub_id: Option<u32>,
+        realm: &Realm,
+    ) -> (ReasonCode, Option<(String, QoS)>) {
+        let state = self.state;
+        let info = self.info;
+        let (id, log) = (&info.client_id, &state.log);
+        // 0x80 Failure is all 3.1.1 has for a refused filter.
+        let refused = |v5: ReasonCode| {
+            if info.version.is_v5() {
+                v5
+            } else {
+                ReasonCode(0x80)
+            }
+        };
+        if let Some(mount) = &info.mount {
+            match super::origin::mount_filter(mount, &f.filter) {
+                Some(full) => f.filter = full,
+                None => return (refused(ReasonCode::TOPIC_FILTER_INVALID), None),
+            }
+        }
+        if !realm.may_subscribe(id, info.username.as_deref(), &f.filter) {
+            // The ACL lets nothing this filter matches be read.
+            blog!(log, LogTypes::DEBUG, "\t{} (denied)", f.filter);
+            return (refused(ReasonCode::NOT_AUTHORIZED), None);
+        }
+        let mut options = f.options;
+        // Granted QoS may be lower than requested [MQTT-3.9.3-1].
+        options.qos = state.grant(f.options.qos);
+        // The granted QoS, as mosquitto logs it.
+        let qos = options.qos.as_u8();
+        blog!(log, LogTypes::DEBUG, "\t{} (QoS {qos})", f.filter);
+        let existed = state.subscribe(&info.session, &f.filter, options, sub_id);
+        blog!(log, LogTypes::SUBSCRIBE, "{id} {qos} {}", f.filter);
+        // Retained messages on subscribe [MQTT-3.3.1-6], per Retain Handling
+        // [MQTT-3.3.1-9], [MQTT-3.3.1-10], [MQTT-3.3.1-11]; none for a shared
+        // subscription (section 4.8.2).
+        let send = match options.retain_handling {
+            RetainHandling::SendAtSubscribe => true,
+            RetainHandling::SendIfNew => !existed,
+            RetainHandling::DoNotSend => false,
+        };
+        let retained = (send && !topic::is_shared(&f.filter) && state.config.retain_available)
+            .then_some((f.filter, options.qos));
+        (ReasonCode(qos), retained)
+    }
+
+    /// The retained messages of `filters` that the client may read, each as its
+    /// queue has room; stops at a client that does not read.
+    async fn send_retained(&self, filters: Vec<(String, QoS)>, sub_id: Option<u32>, realm: &Realm) {
+        let (state, info) = (self.state, self.info);
+        for (filter, qos) in filters {
             let msgs = state
                 .retained
                 .read()
                 .unwrap_or_else(|e| e.into_inner())
                 .matching(&filter);
             for m in msgs {
-                if !realm.may_read(id, user, &m.topic) {
+                if !realm.may_read(&info.client_id, info.username.as_deref(), &m.topic) {
                     continue;
                 }
                 if !state.wait_for_room(&info.session).await {
@@ -691,12 +677,7 @@ impl<'a> Inbound<'a> {
                 }
                 None => f,
             };
-            let existed = state
-                .router
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .unsubscribe(f, info.session.key);
-            lock(&info.session.state).remove_subscription(f);
+            let existed = state.unsubscribe(&info.session, f);
             blog!(log, LogTypes::UNSUBSCRIBE, "{id} {f}");
             codes.push(if existed {
                 ReasonCode::SUCCESS

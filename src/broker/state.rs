@@ -7,11 +7,11 @@ use super::config::Config;
 use super::log::{LogTypes, Logger, blog};
 use super::message::Message;
 use super::retain::RetainedStore;
-use super::router::Router;
+use super::router::{Router, Subscriber};
 use super::security::{RealmId, Security};
-use super::session::{Delivery, Enqueue, QueueLimits, Session, SessionState, lock};
+use super::session::{Delivery, Enqueue, QueueLimits, Session, SessionState, SubEntry, lock};
 use super::sys::Stats;
-use crate::protocol::{QoS, Will};
+use crate::protocol::{QoS, SubscriptionOptions, Will};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -349,6 +349,48 @@ impl State {
             Some(client_id.clone()),
         );
         self.publish(Arc::new(msg)).await;
+    }
+
+    /// Subscribe a session to `filter`, in the subscription tree and in the session
+    /// (which a session that ended meanwhile refuses: the tree then forgets it
+    /// again). Returns whether the subscription existed (Retain Handling 1).
+    pub fn subscribe(
+        &self,
+        session: &Arc<Session>,
+        filter: &str,
+        options: SubscriptionOptions,
+        id: Option<u32>,
+    ) -> bool {
+        let existed = self
+            .router
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .subscribe(
+                filter,
+                Subscriber {
+                    session: session.clone(),
+                    options,
+                    id,
+                },
+            );
+        let kept =
+            lock(&session.state).add_subscription(filter.to_string(), SubEntry { options, id });
+        if !kept {
+            let mut r = self.router.write().unwrap_or_else(|e| e.into_inner());
+            r.unsubscribe(filter, session.key);
+        }
+        existed
+    }
+
+    /// Unsubscribe a session from `filter`: whether it was subscribed.
+    pub fn unsubscribe(&self, session: &Session, filter: &str) -> bool {
+        let existed = self
+            .router
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .unsubscribe(filter, session.key);
+        lock(&session.state).remove_subscription(filter);
+        existed
     }
 
     /// Discard a session: its subscriptions, queued and in-flight messages
