@@ -327,3 +327,20 @@ async fn sensor_reads_one_temperature_per_stdin_line() {
     }
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn zero_intervals_are_refused_with_the_flag_named() {
+    for (role, flag) in [
+        ("demo", "--sensor-interval"),
+        ("sensor", "--interval"),
+        ("controller", "--clock-interval"),
+    ] {
+        let out = carpark(&[role, flag, "0s", "-p", "1"])
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{role} {flag}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(&format!("{flag} must be above 0")), "{err}");
+    }
+}

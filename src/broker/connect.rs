@@ -2,6 +2,7 @@
 //! (clean start, takeover of a connected client id, session present), and build the
 //! CONNACK — or the refusal CONNACK with the right 3.1.1 return code / 5.0 reason.
 
+use super::inbound::Why;
 use super::log::{LogTypes, blog};
 use super::origin::{Origin, Peer};
 use super::security::RealmId;
@@ -232,11 +233,11 @@ fn log_refusal(
 /// (`rc`, `why`: the decoding error): anything wrong before a CONNECT is accepted is
 /// a protocol error for mosquitto, and an unsupported protocol level gets CONNACK
 /// 0x01 [MQTT-3.1.2-2], which is logged here, before it is sent.
-pub fn log_bad_connect(state: &State, peer: &Peer, rc: ReasonCode, why: &str) {
+pub fn log_bad_connect(state: &State, peer: &Peer, rc: ReasonCode, why: &Why) {
     let log = &state.log;
     let ip = peer.host();
     if rc == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION {
-        if let Some(level) = unsupported_level(why) {
+        if let Why::Decode(protocol::Error::UnsupportedProtocolLevel(level)) = why {
             blog!(
                 log,
                 LogTypes::INFORMATION,
@@ -249,7 +250,7 @@ pub fn log_bad_connect(state: &State, peer: &Peer, rc: ReasonCode, why: &str) {
             "Sending CONNACK to {ip} (0, {})",
             rc.to_v3_connack()
         );
-    } else if why == protocol::Error::InvalidProtocolName.to_string() {
+    } else if *why == Why::Decode(protocol::Error::InvalidProtocolName) {
         // mosquitto quotes the protocol name, which the decoder does not keep.
         blog!(
             log,
@@ -266,12 +267,6 @@ pub fn log_bad_connect(state: &State, peer: &Peer, rc: ReasonCode, why: &str) {
     log.connection(format_args!(
         "Client <unknown> disconnected due to {cause}."
     ));
-}
-
-/// The protocol level named by an [`protocol::Error::UnsupportedProtocolLevel`]
-/// message (the connection keeps only the error's text).
-fn unsupported_level(why: &str) -> Option<u8> {
-    (0..=u8::MAX).find(|&l| protocol::Error::UnsupportedProtocolLevel(l).to_string() == why)
 }
 
 /// What a CONNECT asks for, once checked.
@@ -647,17 +642,5 @@ fn attach(
         username,
         realm,
         mount: origin.listener.mount_point.clone(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unsupported_level_read_back_from_the_error_text() {
-        let why = protocol::Error::UnsupportedProtocolLevel(7).to_string();
-        assert_eq!(unsupported_level(&why), Some(7));
-        assert_eq!(unsupported_level("invalid protocol name in CONNECT"), None);
     }
 }

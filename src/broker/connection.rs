@@ -8,7 +8,7 @@
 //! released when idle, so an idle connection costs its session and little else.
 
 use super::connect::{self, ConnInfo, Refusal};
-use super::inbound::{Exit, Inbound, Wait};
+use super::inbound::{Exit, Inbound, Wait, Why};
 use super::log::LogTypes;
 use super::origin::Origin;
 use super::session::{OutAliases, encode_for_client, lock};
@@ -76,7 +76,7 @@ async fn read_packet(
             }
             Ok(None) => {}
             Err(e) => {
-                return Err(Exit::Protocol(e.reason_code(), e.to_string()));
+                return Err(Exit::Protocol(e.reason_code(), Why::Decode(e)));
             }
         }
         // An idle connection holds no read buffer.

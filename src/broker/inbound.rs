@@ -32,11 +32,29 @@ pub enum Exit {
         will: bool,
     },
     /// The client broke the protocol: close, with DISCONNECT `reason` for 5.0.
-    Protocol(ReasonCode, String),
+    Protocol(ReasonCode, Why),
     /// Nothing received within 1.5 times the keep alive [MQTT-3.1.2-24].
     KeepAlive,
     /// The writer closed the connection (takeover, server shutdown).
     Closed,
+}
+
+/// Which rule a client broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// A packet that could not be decoded.
+    Decode(crate::protocol::Error),
+    /// A decoded packet that breaks a rule of the session or the connection.
+    Rule(String),
+}
+
+impl std::fmt::Display for Why {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Why::Decode(e) => write!(f, "{e}"),
+            Why::Rule(r) => f.write_str(r),
+        }
+    }
 }
 
 impl Exit {
@@ -81,7 +99,7 @@ pub struct Inbound<'a> {
 }
 
 fn protocol_error(reason: ReasonCode, why: &str) -> Exit {
-    Exit::Protocol(reason, why.to_string())
+    Exit::Protocol(reason, Why::Rule(why.to_string()))
 }
 
 impl<'a> Inbound<'a> {
@@ -252,7 +270,9 @@ impl<'a> Inbound<'a> {
             Acked::Unknown => Ok(()),
             Acked::WrongType => Err(Exit::Protocol(
                 ReasonCode::PROTOCOL_ERROR,
-                format!("{kind} of the wrong type or out of turn for its message"),
+                Why::Rule(format!(
+                    "{kind} of the wrong type or out of turn for its message"
+                )),
             )),
         }
     }
@@ -743,7 +763,7 @@ mod tests {
             line(Exit::KeepAlive, false).as_deref(),
             Some("Client c1 has exceeded timeout, disconnecting.")
         );
-        let protocol = |rc| line(Exit::Protocol(rc, String::new()), false);
+        let protocol = |rc| line(Exit::Protocol(rc, Why::Rule(String::new())), false);
         assert_eq!(
             protocol(ReasonCode::MALFORMED_PACKET).as_deref(),
             Some("Client c1 disconnected due to malformed packet.")

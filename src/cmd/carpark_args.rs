@@ -333,6 +333,9 @@ impl SensorArgs {
 impl DemoArgs {
     /// The demo these flags describe: its own broker unless `-h`, `-p` or `-L` names one.
     pub fn into_options(self) -> anyhow::Result<DemoOptions> {
+        if self.sensor_interval.is_zero() {
+            anyhow::bail!("--sensor-interval must be above 0");
+        }
         let topics = self.prefix.topics()?;
         let external =
             self.conn.host.is_some() || self.conn.port.is_some() || self.conn.url.is_some();
