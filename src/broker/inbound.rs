@@ -11,7 +11,7 @@ use super::security::Realm;
 use super::session::{Acked, CONTROL_LIMIT, Delivery, Qos2Receive, lock};
 use super::state::State;
 use crate::protocol::{
-    Ack, ByteStr, Packet, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe,
+    Ack, ByteStr, Disconnect, Packet, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe,
     SubscribeFilter, UnsubAck, Unsubscribe, topic,
 };
 use std::collections::HashMap;
@@ -153,7 +153,6 @@ impl<'a> Inbound<'a> {
     pub fn handle(&mut self, packet: Packet) -> Result<Option<Wait<'_>>, Exit> {
         let id = &self.info.client_id;
         let log = &self.state.log;
-        let v5 = self.info.version.is_v5();
         match packet {
             Packet::Publish(p) => self.publish(p),
             Packet::PubAck(a) => {
@@ -168,26 +167,7 @@ impl<'a> Inbound<'a> {
                 self.acked(acked, "PUBACK").map(|()| None)
             }
             Packet::PubRec(a) => self.pubrec(a),
-            Packet::PubRel(a) => {
-                blog!(
-                    log,
-                    LogTypes::DEBUG,
-                    "Received PUBREL from {id} (Mid: {})",
-                    a.packet_id
-                );
-                let removed = lock(&self.info.session.state).end_qos2(a.packet_id);
-                let mut comp = Ack::new(a.packet_id);
-                if !removed && v5 {
-                    comp.reason = ReasonCode::PACKET_IDENTIFIER_NOT_FOUND;
-                }
-                blog!(
-                    log,
-                    LogTypes::DEBUG,
-                    "Sending PUBCOMP to {id} (m{})",
-                    a.packet_id
-                );
-                Ok(self.send(Packet::PubComp(comp)))
-            }
+            Packet::PubRel(a) => Ok(self.pubrel(a)),
             Packet::PubComp(a) => {
                 blog!(
                     log,
@@ -214,28 +194,7 @@ impl<'a> Inbound<'a> {
                 blog!(log, LogTypes::DEBUG, "Sending PINGRESP to {id}");
                 Ok(self.send(Packet::PingResp))
             }
-            Packet::Disconnect(d) => {
-                blog!(log, LogTypes::DEBUG, "Received DISCONNECT from {id}");
-                if let Some(e) = d.properties.session_expiry_interval {
-                    // [MQTT-3.14.2-2]
-                    if self.info.expiry_at_connect == 0 && e != 0 {
-                        return Err(protocol_error(
-                            ReasonCode::PROTOCOL_ERROR,
-                            "DISCONNECT sets a Session Expiry Interval after CONNECT had 0",
-                        ));
-                    }
-                    let mut e = e;
-                    if let Some(limit) = self.state.config.persistent_client_expiration {
-                        e = e.min(u32::try_from(limit.as_secs()).unwrap_or(u32::MAX));
-                    }
-                    lock(&self.info.session.state).set_expiry(e);
-                }
-                // Only a Normal disconnection (0x00) deletes the will [MQTT-3.1.2-10];
-                // 0x04 and error reasons publish it [MQTT-3.14.4-3].
-                Err(Exit::Disconnect {
-                    will: d.reason != ReasonCode::SUCCESS,
-                })
-            }
+            Packet::Disconnect(d) => self.disconnect(d),
             Packet::Connect(_) => {
                 blog!(
                     log,
@@ -256,6 +215,60 @@ impl<'a> Inbound<'a> {
                 &format!("{} sent to the server", other.packet_type().name()),
             )),
         }
+    }
+
+    /// PUBREL: the QoS 2 exchange ends with PUBCOMP (0x92 under 5.0 when the packet
+    /// identifier is unknown).
+    fn pubrel(&mut self, a: Ack) -> Option<Wait<'_>> {
+        let id = &self.info.client_id;
+        let log = &self.state.log;
+        let packet_id = a.packet_id;
+        blog!(
+            log,
+            LogTypes::DEBUG,
+            "Received PUBREL from {id} (Mid: {packet_id})"
+        );
+        let removed = lock(&self.info.session.state).end_qos2(packet_id);
+        let mut comp = Ack::new(packet_id);
+        if !removed && self.info.version.is_v5() {
+            comp.reason = ReasonCode::PACKET_IDENTIFIER_NOT_FOUND;
+        }
+        blog!(
+            log,
+            LogTypes::DEBUG,
+            "Sending PUBCOMP to {id} (m{packet_id})"
+        );
+        self.send(Packet::PubComp(comp))
+    }
+
+    /// DISCONNECT: a new Session Expiry Interval, if any, and whether the will
+    /// goes out.
+    fn disconnect(&mut self, d: Disconnect) -> Result<Option<Wait<'_>>, Exit> {
+        let id = &self.info.client_id;
+        blog!(
+            self.state.log,
+            LogTypes::DEBUG,
+            "Received DISCONNECT from {id}"
+        );
+        if let Some(e) = d.properties.session_expiry_interval {
+            // [MQTT-3.14.2-2]
+            if self.info.expiry_at_connect == 0 && e != 0 {
+                return Err(protocol_error(
+                    ReasonCode::PROTOCOL_ERROR,
+                    "DISCONNECT sets a Session Expiry Interval after CONNECT had 0",
+                ));
+            }
+            let mut e = e;
+            if let Some(limit) = self.state.config.persistent_client_expiration {
+                e = e.min(u32::try_from(limit.as_secs()).unwrap_or(u32::MAX));
+            }
+            lock(&self.info.session.state).set_expiry(e);
+        }
+        // Only a Normal disconnection (0x00) deletes the will [MQTT-3.1.2-10];
+        // 0x04 and error reasons publish it [MQTT-3.14.4-3].
+        Err(Exit::Disconnect {
+            will: d.reason != ReasonCode::SUCCESS,
+        })
     }
 
     /// After an acknowledgement of an outgoing message: wake the writer when it
