@@ -292,3 +292,65 @@ fn mosquitto_clients_over_a_unix_socket() {
         std::time::Duration::from_secs(5),
     );
 }
+
+/// paho-mqtt over MQTT-over-TLS (`tls_set` with the test CA), 3.1.1 and 5.0; and
+/// refused when it trusts another CA.
+#[test]
+#[ignore = "needs paho-mqtt; run by .ci/run"]
+fn paho_over_tls() {
+    let pki = TestPki::new(&["localhost"]);
+    let b = broker(&pki, &tls_listener(&pki, ""));
+    let script = r#"
+import queue, ssl, sys
+import paho.mqtt.client as mqtt
+port, ca = int(sys.argv[1]), sys.argv[2]
+if sys.argv[3] == "refused":
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="untrusting")
+    c.tls_set(ca_certs=ca)
+    try:
+        c.connect("localhost", port, 30)
+    except ssl.SSLCertVerificationError as e:
+        print("refused:", e.verify_message)
+    sys.exit(0)
+for proto in (mqtt.MQTTv311, mqtt.MQTTv5):
+    got = queue.Queue()
+    def make(cid):
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid, protocol=proto)
+        c.tls_set(ca_certs=ca)
+        c.on_message = lambda cl, ud, m: got.put(m.payload)
+        c.connect("localhost", port, 30)
+        c.loop_start()
+        return c
+    p = make("pub")
+    p.publish("tls/p", b"over TLS " + str(proto).encode(), qos=1, retain=True).wait_for_publish(5)
+    s = make("sub")
+    s.subscribe("tls/p", qos=1)
+    m = got.get(timeout=5)
+    assert m == b"over TLS " + str(proto).encode(), m
+    p.disconnect(); s.disconnect(); p.loop_stop(); s.loop_stop()
+print("ok")
+"#;
+    let run = |ca: &std::path::Path, mode: &str| {
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                script,
+                &b.port.to_string(),
+                ca.to_str().expect("UTF-8"),
+                mode,
+            ])
+            .output()
+            .expect("python3 with paho-mqtt 2.x");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (out, err) = run(&pki.path("ca.pem"), "trusted");
+    assert_eq!(out, "ok\n", "{err}");
+    let (out, err) = run(&pki.path("other.pem"), "refused");
+    assert!(
+        out.starts_with("refused:") && out.contains("certificate"),
+        "{out} {err}"
+    );
+}
