@@ -32,6 +32,7 @@ pub mod security;
 mod server;
 pub mod session;
 mod state;
+pub mod store;
 pub mod sys;
 mod takeover;
 pub mod tls;
