@@ -204,8 +204,26 @@ pub struct Config {
     /// (backpressure) before the message is dropped for that subscriber, which is
     /// then marked congested: a stuck subscriber holds a publisher up once, briefly.
     pub queue_wait: Duration,
+    /// `persistence true`: keep retained messages and durable sessions in the
+    /// store file, committed before they are acknowledged.
+    pub persistence: bool,
+    /// `persistence_location`: the store's directory (default: the working
+    /// directory).
+    pub persistence_location: Option<PathBuf>,
+    /// `persistence_file`: the store's file name.
+    pub persistence_file: String,
     /// The configuration file, for the `Config loaded from` line.
     pub source: Option<String>,
+}
+
+impl Config {
+    /// The store file: `persistence_location` joined with `persistence_file`.
+    pub fn store_file(&self) -> PathBuf {
+        match &self.persistence_location {
+            Some(dir) => dir.join(&self.persistence_file),
+            None => PathBuf::from(&self.persistence_file),
+        }
+    }
 }
 
 impl Default for Config {
@@ -235,6 +253,11 @@ impl Default for Config {
             set_tcp_nodelay: true,
             connect_timeout: Duration::from_secs(10),
             queue_wait: Duration::from_secs(1),
+            persistence: false,
+            persistence_location: None,
+            // Not mosquitto's `mosquitto.db`: the formats differ, and a mosquitto
+            // file is left alone.
+            persistence_file: "mq.db".to_string(),
             source: None,
         }
     }
@@ -302,6 +325,11 @@ const SUPPORTED: &[&str] = &[
     "mount_point",
     "use_identity_as_username",
     "use_subject_as_username",
+    "persistence",
+    "persistence_file",
+    "persistence_location",
+    "autosave_interval",
+    "autosave_on_changes",
 ];
 
 /// Options mosquitto has that a later release of `mq broker` will support.
@@ -312,11 +340,6 @@ const NOT_YET: &[&str] = &[
     "websockets_headers_size",
     "plugin",
     "auth_plugin",
-    "persistence",
-    "persistence_file",
-    "persistence_location",
-    "autosave_interval",
-    "autosave_on_changes",
     "connection",
     "address",
     "include_dir",
@@ -573,6 +596,19 @@ fn apply(
                 v => return Err(format!("socket_domain '{v}' is not one of ipv4, ipv6")),
             };
             listener(config, key)?.ipv6 = Some(ipv6);
+        }
+        "persistence" => config.persistence = parse_bool(key, value)?,
+        "persistence_file" => config.persistence_file = need(key, value)?.to_string(),
+        // mosquitto appends the file name to the location as written, so it ends
+        // with a `/`; a directory without one works too.
+        "persistence_location" => config.persistence_location = Some(need(key, value)?.into()),
+        // mq commits every acknowledged change as it happens: there is no
+        // snapshot to schedule.
+        "autosave_interval" => {
+            let _: i64 = parse_num(key, value)?;
+        }
+        "autosave_on_changes" => {
+            parse_bool(key, value)?;
         }
         "per_listener_settings" => {
             let per_listener = parse_bool(key, value)?;

@@ -600,7 +600,23 @@ fn attach(
     let (session, present) = claim(state, &checked.client_id, c.clean_start, checked.expiry);
     let username: Option<Arc<str>> = c.username.as_deref().map(Into::into);
     let realm = origin.listener.realm;
-    lock(&session.state).set_principal(username.clone(), realm);
+    {
+        let mut st = lock(&session.state);
+        st.set_principal(username.clone(), realm);
+        // Kept in the store while it outlives its connection, with the will of
+        // the connection (published after a restart if the broker dies first).
+        match &state.store {
+            Some(store) if checked.expiry > 0 => {
+                if !st.is_durable() {
+                    let id = checked.client_id.clone();
+                    st.set_durable(Some(super::session::Durable::new(store.clone(), id, 1)));
+                }
+                st.store_will(c.will.clone());
+            }
+            _ if st.is_durable() => st.set_durable(None),
+            _ => {}
+        }
+    }
     // MQTT 3.1 has no Session Present flag (its CONNACK flags are reserved).
     let present = present && version != ProtocolVersion::V31;
     log_accepted(state, &c, &origin.peer, &checked.client_id, present);

@@ -457,10 +457,12 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
     let mut buf = BytesMut::new();
     let log = &state.log;
     let debug = log.enabled(LogTypes::DEBUG);
+    // The last store operation of this session the writer waited for.
+    let mut stored = 0;
     loop {
         link.wake.notified().await;
         loop {
-            let (close, sent, more) = {
+            let (close, sent, more, durable) = {
                 let mut st = lock(&session.state);
                 let close = {
                     let mut ob = lock(&link.outbox);
@@ -505,8 +507,20 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
                 } else {
                     (0, false)
                 };
-                (close, sent, more)
+                // A durable session's packet identifiers are committed before the
+                // packets go out: after a restart they are resent with the same
+                // identifiers and DUP, so the client sees no new message twice.
+                let durable = st.store().cloned().map(|s| (s, st.last_store_op()));
+                (close, sent, more, durable)
             };
+            if let Some((store, op)) = durable
+                && op > stored
+            {
+                if store.wait(op).await.is_err() {
+                    return;
+                }
+                stored = op;
+            }
             if sent > 0 {
                 state
                     .stats
@@ -596,6 +610,13 @@ async fn teardown(state: &Arc<State>, info: &ConnInfo, will: Option<Box<Will>>, 
         Exit::Disconnect { will: false } => None,
         _ => will,
     };
+    let delayed = will.as_ref().is_some_and(|w| {
+        w.properties.will_delay_interval.unwrap_or(0) > 0 && current && expiry > 0
+    });
+    if current && !delayed {
+        // Deleted, or published now: a restart must not publish it again.
+        lock(&info.session.state).store_will(None);
+    }
     if let Some(will) = will {
         let delay = will.properties.will_delay_interval.unwrap_or(0);
         if delay == 0 || !current || expiry == 0 {
@@ -636,7 +657,7 @@ fn detach(state: &State, info: &ConnInfo) -> (bool, u32, u64) {
     (current, st.expiry(), st.attach_count())
 }
 
-fn spawn_delayed_will(
+pub(super) fn spawn_delayed_will(
     state: Arc<State>,
     session: Arc<super::session::Session>,
     will: Will,
@@ -665,6 +686,7 @@ fn spawn_delayed_will(
             state
                 .publish_will(will, &id, (username.as_deref(), realm))
                 .await;
+            lock(&session.state).store_will(None);
         }
     });
 }

@@ -333,6 +333,9 @@ impl<'a> Inbound<'a> {
     /// check, then routing (waiting where a subscriber's queue is full).
     fn publish(&mut self, mut p: Publish) -> Result<Option<Wait<'_>>, Exit> {
         let state = self.state;
+        // What the handling stores (the QoS 2 state, retained messages, copies for
+        // durable sessions) is committed before the acknowledgement.
+        let mark = state.store_mark();
         state.stats.publish_received.fetch_add(1, Ordering::Relaxed);
         state
             .stats
@@ -363,7 +366,7 @@ impl<'a> Inbound<'a> {
             );
             return Ok(self.send(Packet::PubRec(Ack::new(packet_id))));
         }
-        self.route(p)
+        self.route(p, mark)
     }
 
     /// Subscription Identifiers are the server's [MQTT-3.3.4-6]; a topic alias is
@@ -509,7 +512,7 @@ impl<'a> Inbound<'a> {
     /// Route the message and acknowledge it; when a subscriber's queue is full, the
     /// acknowledgement waits until the message is queued everywhere, and the reader
     /// reads nothing meanwhile (backpressure).
-    fn route(&self, mut p: Publish) -> Result<Option<Wait<'_>>, Exit> {
+    fn route(&self, mut p: Publish, mark: u64) -> Result<Option<Wait<'_>>, Exit> {
         let state = self.state;
         let (qos, packet_id) = (p.qos, p.packet_id);
         if p.retain || p.payload.len() <= COPY_LIMIT {
@@ -533,11 +536,19 @@ impl<'a> Inbound<'a> {
         } else {
             ReasonCode::SUCCESS
         };
-        if waiting.is_empty() {
+        let stored = qos != QoS::AtMostOnce && state.store_mark() > mark;
+        if waiting.is_empty() && !stored {
             return Ok(self.acknowledge(qos, packet_id, reason));
         }
         Ok(Some(Box::pin(async move {
             state.deliver_waiting(waiting).await;
+            if qos != QoS::AtMostOnce && state.stored_since(mark).await.is_err() {
+                // Not acknowledged: the client sends it again on a new connection.
+                return Err(protocol_error(
+                    ReasonCode::UNSPECIFIED_ERROR,
+                    "the store cannot commit the message",
+                ));
+            }
             if let Some(wait) = self.acknowledge(qos, packet_id, reason) {
                 wait.await?;
             }
@@ -588,6 +599,7 @@ impl<'a> Inbound<'a> {
         let info = self.info;
         let id = &info.client_id;
         blog!(state.log, LogTypes::DEBUG, "Received SUBSCRIBE from {id}");
+        let mark = state.store_mark();
         let sub_id = s.properties.subscription_identifiers.first().copied();
         let security = state.security();
         let realm = security.realm(info.realm);
@@ -599,6 +611,11 @@ impl<'a> Inbound<'a> {
             let (code, retained) = self.subscribe_filter(f, sub_id, realm);
             codes.push(code);
             retained_for.extend(retained);
+        }
+        // A SUBACK only once the subscriptions are committed; without the store,
+        // a refusal (0x80) for each.
+        if state.stored_since(mark).await.is_err() {
+            codes.iter_mut().for_each(|c| *c = ReasonCode(0x80));
         }
         blog!(state.log, LogTypes::DEBUG, "Sending SUBACK to {id}");
         self.send_now(Packet::SubAck(SubAck {
@@ -687,6 +704,7 @@ impl<'a> Inbound<'a> {
                     msg: m,
                     retain: true,
                     sub_ids: sub_id.into_iter().collect(),
+                    seq: 0,
                 };
                 state.deliver_now(&info.session, d);
             }

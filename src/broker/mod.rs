@@ -26,6 +26,7 @@ mod inbound;
 pub mod log;
 pub mod message;
 mod origin;
+mod restore;
 pub mod retain;
 pub mod router;
 pub mod security;
@@ -73,6 +74,9 @@ pub enum Error {
     /// A password or ACL file cannot be used.
     #[error(transparent)]
     Security(#[from] security::SecurityError),
+    /// The store (`persistence true`) cannot be opened or read.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
     /// A listener's TLS settings cannot be used.
     #[error("listener on port {port}: {source}")]
     Tls {
@@ -178,7 +182,23 @@ impl BrokerBuilder {
         for w in security.warnings() {
             blog!(logger, LogTypes::WARNING, "Warning: {w}");
         }
-        let state = Arc::new(State::new(config, security, logger, tx.clone()));
+        // The store is read whole before any listener opens: a bad file stops
+        // the broker here, naming it.
+        let opened = if config.persistence {
+            Some(restore::open(&config.store_file())?)
+        } else {
+            None
+        };
+        let mut state = State::new(config, security, logger.clone(), tx.clone());
+        let mut snapshot = None;
+        if let Some((backend, snap)) = opened {
+            state.store = Some(store::Store::start(backend, logger));
+            snapshot = Some(snap);
+        }
+        let state = Arc::new(state);
+        if let (Some(store), Some(snap)) = (&state.store, snapshot) {
+            restore::restore(&state, store, snap);
+        }
         let listeners = server::bind(&state, &binds).await?;
         let mut addrs = Vec::new();
         let (done_tx, done_rx) = mpsc::channel::<()>(1);
@@ -406,6 +426,20 @@ impl BrokerHandle {
         let first = !self.shutdown.send_replace(true);
         let mut done = self.done.lock().await;
         let _ = tokio::time::timeout(Duration::from_secs(5), done.recv()).await;
+        if let Some(store) = &self.state.store {
+            // What the connections' ends changed (sessions detached, wills).
+            let last = store.submitted();
+            if tokio::time::timeout(Duration::from_secs(5), store.wait(last))
+                .await
+                .is_err()
+            {
+                blog!(
+                    self.state.log,
+                    LogTypes::ERROR,
+                    "Error: the store did not commit the last changes within 5 s."
+                );
+            }
+        }
         if first {
             blog!(
                 self.state.log,

@@ -6,6 +6,10 @@
 //! Publishers push [`Delivery`]s into a session's queue from their own task; the
 //! attached connection's writer drains the queue into one buffer per wake-up.
 
+mod durable;
+
+pub use durable::{Durable, message_of, stored_message};
+
 use super::message::{Message, patch_publish};
 use super::security::RealmId;
 use crate::protocol::{
@@ -234,6 +238,8 @@ pub struct Delivery {
     pub retain: bool,
     /// Subscription identifiers of the matching subscriptions (5.0).
     pub sub_ids: Vec<u32>,
+    /// Its number in the store (0: not stored).
+    pub seq: u64,
 }
 
 /// State of an outgoing QoS 1/2 message.
@@ -324,6 +330,8 @@ pub struct SessionState {
     username: Option<Arc<str>>,
     /// The security realm of that connection's listener.
     realm: RealmId,
+    /// The session's link to the store, when it is kept there.
+    durable: Option<Durable>,
 }
 
 /// A session, shared by the broker's session table, the subscription tree and the
@@ -406,6 +414,7 @@ impl Session {
                 dropping: false,
                 username: None,
                 realm: 0,
+                durable: None,
             }),
             space: Notify::new(),
         }
@@ -442,6 +451,8 @@ impl Session {
         if matches!(queued, Enqueue::Queued) {
             s.dropping = false;
         }
+        let mut d = d;
+        d.seq = s.store_queued(&d);
         s.pending_bytes += d.msg.len();
         s.pending.push_back(d);
         if let Some(link) = &s.link {
@@ -460,6 +471,7 @@ impl Session {
         s.attach_count += 1;
         s.congested = false;
         s.will_pending = false;
+        s.store_disconnected(false);
         link.wake.notify_one();
         s.link = Some(link);
         self.online.store(true, Ordering::Release);
@@ -477,6 +489,7 @@ impl Session {
             // Messages queued for an offline session: QoS 0 is not kept.
             s.pending.retain(|d| d.qos != QoS::AtMostOnce);
             s.pending_bytes = s.pending.iter().map(|d| d.msg.len()).sum();
+            s.store_disconnected(true);
             drop(s);
             self.space.notify_waiters();
             true
@@ -525,6 +538,7 @@ impl SessionState {
     /// receive state; returns its subscriptions, for the caller to take out of the
     /// subscription tree.
     pub fn discard(&mut self) -> HashMap<String, SubEntry> {
+        self.store_discarded();
         self.ended = true;
         self.clear_pending();
         self.inflight.clear();
@@ -541,6 +555,7 @@ impl SessionState {
     /// Start does).
     pub fn set_expiry(&mut self, secs: u32) {
         self.expiry = secs;
+        self.store_record();
     }
 
     /// How many times a CONNECT claimed the session: a timer that remembers the
@@ -588,25 +603,36 @@ impl SessionState {
             return Qos2Receive::TooMany;
         }
         self.incoming_qos2.insert(packet_id);
+        self.store_qos2(packet_id, true);
         Qos2Receive::New
     }
 
     /// The QoS 2 exchange of `packet_id` ends (PUBREL, or a PUBREC with an error):
     /// whether it was known.
     pub fn end_qos2(&mut self, packet_id: u16) -> bool {
-        self.incoming_qos2.remove(&packet_id)
+        let known = self.incoming_qos2.remove(&packet_id);
+        if known {
+            self.store_qos2(packet_id, false);
+        }
+        known
     }
 
     /// Remember a subscription; false if the session has ended meanwhile (the
     /// caller then takes it out of the subscription tree again).
     pub fn add_subscription(&mut self, filter: String, entry: SubEntry) -> bool {
+        if self.ended {
+            return false;
+        }
+        self.store_subscription(&filter, Some(&entry));
         self.subscriptions.insert(filter, entry);
-        !self.ended
+        true
     }
 
     /// Forget a subscription.
     pub fn remove_subscription(&mut self, filter: &str) {
-        self.subscriptions.remove(filter);
+        if self.subscriptions.remove(filter).is_some() {
+            self.store_subscription(filter, None);
+        }
     }
 
     /// Messages queued or in flight, and their payload bytes (for `$SYS`).
@@ -716,6 +742,7 @@ impl SessionState {
             self.pending_bytes -= d.msg.len();
             // Expired messages are not delivered [MQTT-3.3.2-5].
             if d.msg.expired(now) {
+                self.store_removed(d.seq);
                 continue;
             }
             if d.qos == QoS::AtMostOnce {
@@ -726,9 +753,13 @@ impl SessionState {
                 continue;
             }
             let id = self.alloc_packet_id();
-            if encode_delivery(&d, id, false, caps, aliases, now, out) {
+            if !encode_delivery(&d, id, false, caps, aliases, now, out) {
+                // Larger than the client accepts: never deliverable.
+                self.store_removed(d.seq);
+            } else {
                 on_send(&d, id, false);
                 sent += 1;
+                self.store_sent(&d, id, OutState::AwaitAck);
                 self.inflight.push_back(Inflight {
                     packet_id: id,
                     delivery: d,
@@ -765,8 +796,16 @@ impl SessionState {
                 Acked::Done
             }
             Some((QoS::ExactlyOnce, _)) => {
-                if let Some(f) = self.inflight.iter_mut().find(|f| f.packet_id == packet_id) {
-                    f.state = OutState::AwaitComp;
+                let released = self
+                    .inflight
+                    .iter_mut()
+                    .find(|f| f.packet_id == packet_id)
+                    .map(|f| {
+                        f.state = OutState::AwaitComp;
+                        f.delivery.clone()
+                    });
+                if let Some(d) = released {
+                    self.store_sent(&d, packet_id, OutState::AwaitComp);
                 }
                 Acked::Done
             }
@@ -795,8 +834,10 @@ impl SessionState {
     }
 
     fn remove_inflight(&mut self, packet_id: u16) {
-        if let Some(i) = self.inflight.iter().position(|f| f.packet_id == packet_id) {
-            self.inflight.remove(i);
+        if let Some(i) = self.inflight.iter().position(|f| f.packet_id == packet_id)
+            && let Some(f) = self.inflight.remove(i)
+        {
+            self.store_removed(f.delivery.seq);
         }
     }
 }

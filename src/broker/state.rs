@@ -67,6 +67,8 @@ pub struct State {
     /// Keeps the shutdown channel open when the handle is dropped (the broker keeps
     /// running until `shutdown` or the end of the runtime).
     pub shutdown_tx: watch::Sender<bool>,
+    /// The store, with `persistence true` (`None`: everything lives in memory).
+    pub store: Option<Arc<super::store::Store>>,
 }
 
 impl State {
@@ -92,6 +94,23 @@ impl State {
             started: Instant::now(),
             shutdown,
             shutdown_tx,
+            store: None,
+        }
+    }
+
+    /// The number of the last store operation submitted (0 without a store): taken
+    /// before a packet is handled, so that its acknowledgement can wait for what
+    /// the handling stored ([`State::stored_since`]).
+    pub fn store_mark(&self) -> u64 {
+        self.store.as_ref().map_or(0, |s| s.submitted())
+    }
+
+    /// Wait until what was stored since `mark` is committed: an error when the
+    /// store cannot commit (the acknowledgement is then not sent).
+    pub async fn stored_since(&self, mark: u64) -> Result<(), super::store::StoreError> {
+        match &self.store {
+            Some(s) => s.wait_since(mark).await,
+            None => Ok(()),
         }
     }
 
@@ -185,6 +204,17 @@ impl State {
                 Ok(mut r) => r.set(msg.clone()),
                 Err(e) => e.into_inner().set(msg.clone()),
             }
+            // `$SYS` is the broker's own, made again after a restart.
+            if let Some(store) = self
+                .store
+                .as_ref()
+                .filter(|_| !msg.topic.starts_with("$SYS/"))
+            {
+                // An empty payload clears it [MQTT-3.3.1-10].
+                let record = (!msg.payload.is_empty())
+                    .then(|| super::session::stored_message(&msg).encode());
+                store.push(super::store::Op::Retain(msg.topic.to_string(), record));
+            }
         }
         let targets = {
             let router = self.router.read().unwrap_or_else(|e| e.into_inner());
@@ -215,6 +245,7 @@ impl State {
                 // Retain flag only with Retain As Published [MQTT-3.3.1-12], [MQTT-3.3.1-13].
                 retain: msg.retain && t.retain_as_published,
                 sub_ids: t.sub_ids,
+                seq: 0,
             };
             // A publisher never waits for its own queue: its reader would stop
             // reading the acknowledgements that drain it.

@@ -434,8 +434,10 @@ mod tests {
             released: true,
         };
         assert_eq!(StoredDelivery::decode(&d.encode()).unwrap(), d);
-        let mut props = Properties::default();
-        props.will_delay_interval = Some(30);
+        let props = Properties {
+            will_delay_interval: Some(30),
+            ..Properties::default()
+        };
         let s = SessionRecord {
             expiry: 300,
             disconnected_ms: Some(5),

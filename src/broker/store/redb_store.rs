@@ -166,6 +166,8 @@ impl RedbStore {
         Ok(snapshot)
     }
 
+    // redb's own error type, turned into ours by the caller once per batch.
+    #[allow(clippy::result_large_err)]
     fn apply_one(tx: &redb::WriteTransaction, op: &Op) -> Result<(), redb::Error> {
         match op {
             Op::Retain(topic, Some(v)) => {
