@@ -56,8 +56,7 @@ pub struct RedbStore {
 impl RedbStore {
     /// Open (or create) the store file, check its format and compact it.
     pub fn open(file: &Path) -> Result<RedbStore, StoreError> {
-        let mut db = Database::create(file)
-            .map_err(|e| file_error(file, format!("cannot open the store: {e}")))?;
+        let mut db = create_or_open(file)?;
         // Freed pages of deleted sessions and messages are given back.
         db.compact()
             .map_err(|e| file_error(file, format!("cannot compact the store: {e}")))?;
@@ -216,6 +215,25 @@ impl RedbStore {
     }
 }
 
+/// Open the file with redb. redb asserts on some damaged files (one cut short)
+/// instead of returning an error: that is caught here and reported like any other
+/// damage, with the default panic message kept off the terminal meanwhile.
+fn create_or_open(file: &Path) -> Result<Database, StoreError> {
+    let quiet = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let opened = std::panic::catch_unwind(|| Database::create(file));
+    std::panic::set_hook(quiet);
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(e)) => Err(file_error(file, format!("cannot open the store: {e}"))),
+        Err(_) => Err(file_error(
+            file,
+            "the store is damaged (cut short?): it is left as it is; move it away to start \
+             with an empty store",
+        )),
+    }
+}
+
 fn file_error(file: &Path, e: impl std::fmt::Display) -> StoreError {
     StoreError::File {
         file: file.to_path_buf(),
@@ -317,5 +335,20 @@ mod tests {
             std::fs::read(&file).unwrap(),
             b"not a database at all, but somebody's notes"
         );
+    }
+
+    #[test]
+    fn a_store_of_another_format_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("mq.db");
+        drop(RedbStore::open(&file).unwrap());
+        {
+            let db = Database::create(&file).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(META).unwrap().insert("format", 99).unwrap();
+            tx.commit().unwrap();
+        }
+        let e = RedbStore::open(&file).err().expect("refused");
+        assert!(e.to_string().contains("format 99"), "{e}");
     }
 }
