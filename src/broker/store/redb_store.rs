@@ -56,15 +56,17 @@ pub struct RedbStore {
 impl RedbStore {
     /// Open (or create) the store file, check its format and compact it.
     pub fn open(file: &Path) -> Result<RedbStore, StoreError> {
-        let mut db = create_or_open(file)?;
-        // Freed pages of deleted sessions and messages are given back.
-        db.compact()
-            .map_err(|e| file_error(file, format!("cannot compact the store: {e}")))?;
-        let store = RedbStore {
-            db,
+        let mut store = RedbStore {
+            db: create_or_open(file)?,
             file: file.to_path_buf(),
         };
+        // Checked before anything is written to the file.
         store.check_format()?;
+        // Freed pages of deleted sessions and messages are given back.
+        store
+            .db
+            .compact()
+            .map_err(|e| file_error(file, format!("cannot compact the store: {e}")))?;
         Ok(store)
     }
 
