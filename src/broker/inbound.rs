@@ -96,6 +96,45 @@ pub struct Inbound<'a> {
     pub info: &'a ConnInfo,
     /// Topic aliases the client set (client to server) [MQTT-3.3.2-12].
     pub aliases: HashMap<u16, ByteStr>,
+    /// Acknowledgements waiting for the store, started at the first one.
+    deferred: std::sync::OnceLock<DeferredAcks>,
+}
+
+/// Acknowledgements (PUBACK, PUBREC, PUBCOMP) that go out only once what they
+/// acknowledge is committed. One task per connection waits for the commits and
+/// queues them to the writer in order [MQTT-4.6.0-2], while the reader goes on
+/// reading: the publisher's whole in-flight window shares the next commit, instead
+/// of one message per commit.
+struct DeferredAcks {
+    tx: tokio::sync::mpsc::Sender<(u64, Packet)>,
+    /// Acknowledgements given to the task and not yet queued to the writer: while
+    /// there are any, every acknowledgement goes through the task, to keep the order.
+    queued: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Most acknowledgements waiting for the store per connection; the reader waits
+/// beyond.
+const DEFERRED_ACKS: usize = 1024;
+
+impl DeferredAcks {
+    fn start(link: Arc<super::session::Link>, store: Arc<super::store::Store>) -> DeferredAcks {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<(u64, Packet)>(DEFERRED_ACKS);
+        let queued = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = queued.clone();
+        tokio::spawn(async move {
+            // Ends with the connection (its sender is dropped).
+            while let Some((after, packet)) = rx.recv().await {
+                if store.wait(after).await.is_err() {
+                    // Never acknowledged: the client sends it again later.
+                    link.close(Some(ReasonCode::UNSPECIFIED_ERROR));
+                    return;
+                }
+                link.send(&packet);
+                count.fetch_sub(1, Ordering::AcqRel);
+            }
+        });
+        DeferredAcks { tx, queued }
+    }
 }
 
 fn protocol_error(reason: ReasonCode, why: &str) -> Exit {
@@ -109,7 +148,39 @@ impl<'a> Inbound<'a> {
             state,
             info,
             aliases: HashMap::new(),
+            deferred: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Send an acknowledgement once store operation `after` is committed (0: at
+    /// once, unless earlier ones still wait: they keep their order).
+    fn ack_out(&self, packet: Packet, after: u64) -> Option<Wait<'_>> {
+        let waiting = self
+            .deferred
+            .get()
+            .is_some_and(|d| d.queued.load(Ordering::Acquire) > 0);
+        let Some(store) = self.state.store.as_ref().filter(|_| after > 0 || waiting) else {
+            return self.send(packet);
+        };
+        let d = self
+            .deferred
+            .get_or_init(|| DeferredAcks::start(self.info.link.clone(), store.clone()));
+        d.queued.fetch_add(1, Ordering::AcqRel);
+        match d.tx.try_send((after, packet)) {
+            Ok(()) => None,
+            Err(tokio::sync::mpsc::error::TrySendError::Full(item)) => Some(Box::pin(async move {
+                let _ = d.tx.send(item).await;
+                Ok(())
+            })),
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => None,
+        }
+    }
+
+    /// The store operation to wait for when the handling since `mark` stored
+    /// something (0: nothing to wait for).
+    fn stored_after(&self, mark: u64) -> u64 {
+        let now = self.state.store_mark();
+        if now > mark { now } else { 0 }
     }
 
     /// Queue a control packet. When the client is not reading and the control queue
@@ -228,6 +299,7 @@ impl<'a> Inbound<'a> {
             LogTypes::DEBUG,
             "Received PUBREL from {id} (Mid: {packet_id})"
         );
+        let mark = self.state.store_mark();
         let removed = lock(&self.info.session.state).end_qos2(packet_id);
         let mut comp = Ack::new(packet_id);
         if !removed && self.info.version.is_v5() {
@@ -238,7 +310,9 @@ impl<'a> Inbound<'a> {
             LogTypes::DEBUG,
             "Sending PUBCOMP to {id} (m{packet_id})"
         );
-        self.send(Packet::PubComp(comp))
+        // Once the packet identifier is forgotten in the store too: else a restart
+        // would take the client's next PUBLISH with it for a resent one.
+        self.ack_out(Packet::PubComp(comp), self.stored_after(mark))
     }
 
     /// DISCONNECT: a new Session Expiry Interval, if any, and whether the will
@@ -354,7 +428,7 @@ impl<'a> Inbound<'a> {
         self.check_capabilities(&p)?;
         let (qos, packet_id) = (p.qos, p.packet_id);
         if let Some(reason) = self.refusal(&p)? {
-            return Ok(self.acknowledge(qos, packet_id, reason));
+            return Ok(self.acknowledge(qos, packet_id, reason, 0));
         }
         if qos == QoS::ExactlyOnce && self.qos2_resent(&p)? {
             // A resent QoS 2 PUBLISH is not delivered again [MQTT-4.3.3-10].
@@ -364,7 +438,7 @@ impl<'a> Inbound<'a> {
                 LogTypes::DEBUG,
                 "Sending PUBREC to {id} (m{packet_id}, rc0)"
             );
-            return Ok(self.send(Packet::PubRec(Ack::new(packet_id))));
+            return Ok(self.ack_out(Packet::PubRec(Ack::new(packet_id)), 0));
         }
         self.route(p, mark)
     }
@@ -536,20 +610,13 @@ impl<'a> Inbound<'a> {
         } else {
             ReasonCode::SUCCESS
         };
-        let stored = qos != QoS::AtMostOnce && state.store_mark() > mark;
-        if waiting.is_empty() && !stored {
-            return Ok(self.acknowledge(qos, packet_id, reason));
+        if waiting.is_empty() {
+            return Ok(self.acknowledge(qos, packet_id, reason, self.stored_after(mark)));
         }
         Ok(Some(Box::pin(async move {
             state.deliver_waiting(waiting).await;
-            if qos != QoS::AtMostOnce && state.stored_since(mark).await.is_err() {
-                // Not acknowledged: the client sends it again on a new connection.
-                return Err(protocol_error(
-                    ReasonCode::UNSPECIFIED_ERROR,
-                    "the store cannot commit the message",
-                ));
-            }
-            if let Some(wait) = self.acknowledge(qos, packet_id, reason) {
+            let after = self.stored_after(mark);
+            if let Some(wait) = self.acknowledge(qos, packet_id, reason, after) {
                 wait.await?;
             }
             Ok(())
@@ -558,7 +625,15 @@ impl<'a> Inbound<'a> {
 
     /// PUBACK or PUBREC for a received PUBLISH (nothing for QoS 0); a PUBREC that is
     /// not an error records the packet identifier until PUBREL [MQTT-4.3.3-9].
-    fn acknowledge(&self, qos: QoS, packet_id: u16, reason: ReasonCode) -> Option<Wait<'_>> {
+    /// PUBACK or PUBREC, once store operation `after` is committed (0: nothing
+    /// stored).
+    fn acknowledge(
+        &self,
+        qos: QoS,
+        packet_id: u16,
+        reason: ReasonCode,
+        after: u64,
+    ) -> Option<Wait<'_>> {
         let id = &self.info.client_id;
         let log = &self.state.log;
         let ack = Ack {
@@ -575,7 +650,7 @@ impl<'a> Inbound<'a> {
                     "Sending PUBACK to {id} (m{packet_id}, rc{})",
                     reason.0
                 );
-                self.send(Packet::PubAck(ack))
+                self.ack_out(Packet::PubAck(ack), after)
             }
             QoS::ExactlyOnce => {
                 if reason.is_error() {
@@ -587,7 +662,7 @@ impl<'a> Inbound<'a> {
                     "Sending PUBREC to {id} (m{packet_id}, rc{})",
                     reason.0
                 );
-                self.send(Packet::PubRec(ack))
+                self.ack_out(Packet::PubRec(ack), after)
             }
         }
     }
