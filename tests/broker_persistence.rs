@@ -5,6 +5,9 @@
 //! binary, killed by PID; clients are the project's own client layer.
 
 mod common;
+#[path = "conformance/raw.rs"]
+#[allow(dead_code)]
+mod raw;
 
 use common::{MqBroker, wait_until_exit};
 use mq::client::{Client, ConnectOptions, Event, Events};
@@ -303,4 +306,130 @@ async fn a_truncated_store_is_refused_and_left_untouched() {
     kill9(&mut b);
     let whole = std::fs::read(dir.path().join("mq.db")).unwrap();
     refused_with(&whole[..whole.len() / 3]);
+}
+
+/// An in-flight QoS 1 and QoS 2 message to a connected durable subscriber that had
+/// not acknowledged them when the broker was killed: after the restart both come
+/// again with DUP and their packet identifiers [MQTT-4.4.0-1], and a QoS 2 message
+/// whose PUBREC the broker had is continued with PUBREL, not resent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_flight_messages_are_resent_with_dup_and_their_identifiers_after_sigkill() {
+    use mq::protocol::{Ack, Connect, Packet};
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = start(dir.path());
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", b.port).parse().unwrap();
+    let connect = |clean_start| Connect {
+        protocol: ProtocolVersion::V311,
+        clean_start,
+        keep_alive: 60,
+        client_id: "holder".into(),
+        ..Connect::default()
+    };
+    let (mut sub, _) = raw::Raw::connect_ok(addr, connect(false)).await;
+    sub.send(&Packet::Subscribe(mq::protocol::Subscribe {
+        packet_id: 1,
+        filters: vec![
+            SubscribeFilter {
+                filter: "hold/1".into(),
+                options: SubscriptionOptions::qos(QoS::AtLeastOnce),
+            },
+            SubscribeFilter {
+                filter: "hold/2".into(),
+                options: SubscriptionOptions::qos(QoS::ExactlyOnce),
+            },
+        ],
+        properties: Properties::default(),
+    }))
+    .await;
+    sub.expect_packet(STEP).await;
+    let (p, _e) = Client::connect(opts(b.port, "pub", ProtocolVersion::V311))
+        .await
+        .unwrap();
+    for (topic, qos) in [
+        ("hold/1", QoS::AtLeastOnce),
+        ("hold/2", QoS::ExactlyOnce),
+        ("hold/2", QoS::ExactlyOnce),
+    ] {
+        p.publish(Publish {
+            topic: topic.into(),
+            payload: bytes::Bytes::from(topic),
+            qos,
+            ..Publish::default()
+        })
+        .await
+        .unwrap();
+    }
+    // Received, not acknowledged; the second QoS 2 one gets its PUBREC.
+    let mut first = Vec::new();
+    for _ in 0..3 {
+        first.push(sub.expect_publish().await);
+    }
+    let q2b = first[2].packet_id;
+    sub.send(&Packet::PubRec(Ack::new(q2b))).await;
+    assert!(matches!(sub.expect_packet(STEP).await, Packet::PubRel(a) if a.packet_id == q2b));
+    // The PUBREL goes out without waiting for the commit of the PUBREC (resending
+    // the PUBLISH instead would be correct too): a commit takes well under a
+    // millisecond, 50 ms leaves it time before the kill.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    kill9(&mut b);
+    let b = start(dir.path());
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", b.port).parse().unwrap();
+    let (mut sub, ack) = raw::Raw::connect_ok(addr, connect(false)).await;
+    assert!(ack.session_present);
+    let mut again = Vec::new();
+    for _ in 0..3 {
+        again.push(sub.expect_packet(STEP).await);
+    }
+    for old in &first[..2] {
+        assert!(
+            again.iter().any(|p| matches!(p, Packet::Publish(n)
+                if n.dup && n.packet_id == old.packet_id && n.payload == old.payload)),
+            "{:?} resent with DUP: {again:?}",
+            old.topic
+        );
+    }
+    assert!(
+        again
+            .iter()
+            .any(|p| matches!(p, Packet::PubRel(a) if a.packet_id == q2b)),
+        "the released QoS 2 message continues with PUBREL: {again:?}"
+    );
+}
+
+/// A connection that the crash cut: its will is published once the broker is
+/// back [MQTT-3.1.2-8], and its session expires on time, the time the broker was
+/// down counted [MQTT-3.1.2-23].
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_cut_connection_gets_its_will_and_its_session_expires_on_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = start(dir.path());
+    let mut o = durable(b.port, "fragile", ProtocolVersion::V5, true);
+    o.session_expiry = Some(2);
+    o.will = Some(mq::protocol::Will {
+        topic: "status/fragile".into(),
+        payload: bytes::Bytes::from_static(b"gone"),
+        qos: QoS::AtLeastOnce,
+        // Retained, so that a client connecting after the restart sees it.
+        retain: true,
+        properties: Properties::default(),
+    });
+    let (_c, _e) = Client::connect(o.clone()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    kill9(&mut b);
+    let b = start(dir.path());
+    let (w, mut events) = Client::connect(opts(b.port, "watch", ProtocolVersion::V311))
+        .await
+        .unwrap();
+    subscribe(&w, "status/#", QoS::AtLeastOnce).await;
+    let got = drain(&mut events, Duration::from_millis(500)).await;
+    assert_eq!(got.first().map(|(p, _)| p.as_str()), Some("gone"));
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    o.port = b.port;
+    o.clean_start = false;
+    o.will = None;
+    let (c, _e) = Client::connect(o).await.unwrap();
+    assert!(
+        !c.connack().session_present,
+        "the 2 s session expired while the broker was up again"
+    );
 }
