@@ -200,9 +200,11 @@ pub struct Config {
     pub set_tcp_nodelay: bool,
     /// Close connections that do not send a CONNECT within this time.
     pub connect_timeout: Duration,
-    /// How long a QoS 1/2 publisher waits for room in a subscriber's full queue
-    /// (backpressure) before the message is dropped for that subscriber, which is
-    /// then marked congested: a stuck subscriber holds a publisher up once, briefly.
+    /// The grace of a subscriber whose queue is full: while its writer makes
+    /// progress, publishers wait for room (they are paced, nothing is lost); once it
+    /// has made none for this long, it is stuck: what does not fit its queue is
+    /// dropped for it alone, and publishers no longer wait for it until it reads
+    /// again. A stuck subscriber holds a publisher up once per episode, this long.
     pub queue_wait: Duration,
     /// `persistence true`: keep retained messages and durable sessions in the
     /// store file, committed before they are acknowledged.
@@ -252,7 +254,7 @@ impl Default for Config {
             queue_qos0_messages: false,
             set_tcp_nodelay: true,
             connect_timeout: Duration::from_secs(10),
-            queue_wait: Duration::from_secs(1),
+            queue_wait: Duration::from_millis(250),
             persistence: false,
             persistence_location: None,
             // Not mosquitto's `mosquitto.db`: the formats differ, and a mosquitto

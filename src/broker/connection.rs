@@ -543,7 +543,7 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
             if !buf.is_empty() {
                 // Flushed: a layered stream (WebSocket) sends its frame only then; for
                 // TCP it costs nothing.
-                if wr.write_all(&buf).await.is_err() || wr.flush().await.is_err() {
+                if write_progressing(wr, &buf, link).await.is_err() || wr.flush().await.is_err() {
                     return;
                 }
                 state
@@ -570,6 +570,26 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
             }
         }
     }
+}
+
+/// Write all of `buf`, marking the link's progress at each part the socket takes:
+/// a subscriber that reads slowly makes progress, however long the whole batch
+/// takes; only one that takes nothing for the grace is stuck.
+async fn write_progressing(
+    wr: &mut (impl AsyncWrite + Unpin),
+    mut buf: &[u8],
+    link: &super::session::Link,
+) -> std::io::Result<()> {
+    link.progressed();
+    while !buf.is_empty() {
+        let n = wr.write(buf).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        buf = &buf[n..];
+        link.progressed();
+    }
+    Ok(())
 }
 
 /// After the connection: session end or expiry [MQTT-3.1.2-23], will

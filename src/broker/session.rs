@@ -70,6 +70,12 @@ pub struct Link {
     pub done: AtomicBool,
     /// See `done`.
     pub finished: Notify,
+    /// When the link was made: `progress` counts from here.
+    created: Instant,
+    /// When the writer last began or finished a write, in milliseconds since
+    /// `created`: a subscriber whose writer has made no progress for a while is
+    /// stuck (see [`Link::stalled_for`]).
+    progress: std::sync::atomic::AtomicU64,
 }
 
 /// Most control bytes a reader queues before waiting for its writer.
@@ -92,7 +98,22 @@ impl Link {
             cut: AtomicBool::new(false),
             done: AtomicBool::new(false),
             finished: Notify::new(),
+            created: Instant::now(),
+            progress: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// The writer begins or ends a write: it is making progress.
+    pub fn progressed(&self) {
+        let ms = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.progress.store(ms, Ordering::Relaxed);
+    }
+
+    /// How long the writer has made no progress (its last write began or ended
+    /// that long ago).
+    pub fn stalled_for(&self) -> std::time::Duration {
+        let now = u64::try_from(self.created.elapsed().as_millis()).unwrap_or(u64::MAX);
+        std::time::Duration::from_millis(now.saturating_sub(self.progress.load(Ordering::Relaxed)))
     }
 
     /// Whether the reader may still handle a packet it has read: not after the
@@ -435,7 +456,13 @@ impl Session {
         let mut queued = Enqueue::Queued;
         if s.queue_full(limits) {
             if d.qos == QoS::AtMostOnce {
-                return Enqueue::Dropped;
+                // A connected subscriber that is not stuck paces its publishers at
+                // every QoS: nothing is lost while it keeps reading.
+                return if online && !s.congested {
+                    Enqueue::Full(d)
+                } else {
+                    Enqueue::Dropped
+                };
             }
             match s.pending.iter().position(|q| q.qos == QoS::AtMostOnce) {
                 Some(i) => {
@@ -768,9 +795,8 @@ impl SessionState {
                 });
             }
         }
-        if self.pending.len() < 2 {
-            self.congested = false;
-        }
+        // The writer runs again: whatever stuck it is over.
+        self.congested = false;
         (sent, false)
     }
 

@@ -186,9 +186,8 @@ impl State {
     /// [`Config::queue_wait`](super::Config::queue_wait), however many of its
     /// subscribers are stuck.
     pub async fn deliver_waiting(&self, waiting: Vec<(Arc<Session>, Delivery)>) {
-        let deadline = tokio::time::Instant::now() + self.config.queue_wait;
         for (session, d) in waiting {
-            self.deliver_until(&session, d, deadline).await;
+            self.deliver_paced(&session, d).await;
         }
     }
 
@@ -304,28 +303,31 @@ impl State {
         self.offer(session, d, false);
     }
 
-    /// Queue one delivery, waiting for space until `deadline` when QoS 1/2 finds the
-    /// queue full; then the message is dropped and counted.
-    async fn deliver_until(
-        &self,
-        session: &Session,
-        mut d: Delivery,
-        deadline: tokio::time::Instant,
-    ) {
+    /// Queue one delivery whose subscriber's queue is full: wait for room as long
+    /// as the subscriber's writer makes progress (the publisher is paced, nothing is
+    /// lost); once it has made none for [`Config::queue_wait`](super::Config::queue_wait)
+    /// the subscriber is stuck: the message is dropped for it alone, and it is
+    /// marked congested, so that the next ones are dropped without waiting until its
+    /// writer runs again. A stuck subscriber thus holds a publisher up once per
+    /// episode, for at most that grace.
+    async fn deliver_paced(&self, session: &Session, mut d: Delivery) {
+        let grace = self.config.queue_wait;
         loop {
             let notified = session.space.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             match self.offer(session, d, true) {
                 None => return,
-                Some(back) => {
-                    d = back;
-                    if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                        self.give_up(session);
-                        return;
-                    }
-                }
+                Some(back) => d = back,
             }
+            let stalled = lock(&session.state).link().map(|l| l.stalled_for());
+            let Some(stalled) = stalled.filter(|s| *s < grace) else {
+                self.give_up(session);
+                return;
+            };
+            // Woken when the writer frees room; checked again once the grace
+            // would be over.
+            let _ = tokio::time::timeout(grace - stalled, notified).await;
         }
     }
 

@@ -1,0 +1,197 @@
+//! Slow and stuck subscribers: a subscriber that keeps reading loses nothing at
+//! any QoS (its publishers are paced), and one that has stopped reading costs its
+//! publishers one short grace per episode, not one per message, and its fellow
+//! subscribers nothing. The broker runs in-process on a free port; the stuck and
+//! the slow subscribers are raw sockets, the others the project's client.
+
+use bytes::BytesMut;
+use mq::broker::{Broker, BrokerHandle, Config, LogDest};
+use mq::client::{Client, ConnectOptions, Event};
+use mq::protocol::{
+    self, Connect, Packet, Properties, ProtocolVersion, Publish, QoS, Subscribe, SubscribeFilter,
+    SubscriptionOptions,
+};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+async fn broker(max_queued: usize) -> BrokerHandle {
+    let config = Config {
+        log_dest: LogDest::None,
+        max_queued_messages: max_queued,
+        ..Config::default()
+    };
+    Broker::builder()
+        .config(config)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap()
+}
+
+/// A raw subscriber to `filter` at `qos`: connected and subscribed (its SUBACK
+/// read), then left to the caller.
+async fn raw_subscriber(
+    b: &BrokerHandle,
+    id: &str,
+    filter: &str,
+    qos: QoS,
+    small_buffer: bool,
+) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    if small_buffer {
+        // So that a subscriber that does not read fills up soon.
+        socket.set_recv_buffer_size(4096).unwrap();
+    }
+    let mut s = socket.connect(b.local_addr()).await.unwrap();
+    let mut out = BytesMut::new();
+    let connect = Connect {
+        protocol: ProtocolVersion::V311,
+        clean_start: true,
+        keep_alive: 0,
+        client_id: id.into(),
+        ..Connect::default()
+    };
+    protocol::encode(
+        &Packet::Connect(Box::new(connect)),
+        ProtocolVersion::V311,
+        &mut out,
+    )
+    .unwrap();
+    let sub = Subscribe {
+        packet_id: 1,
+        filters: vec![SubscribeFilter {
+            filter: filter.into(),
+            options: SubscriptionOptions::qos(qos),
+        }],
+        properties: Properties::default(),
+    };
+    protocol::encode(&Packet::Subscribe(sub), ProtocolVersion::V311, &mut out).unwrap();
+    s.write_all(&out).await.unwrap();
+    // CONNACK (4 bytes) and SUBACK (5 bytes).
+    let mut acks = [0u8; 9];
+    s.read_exact(&mut acks).await.unwrap();
+    assert_eq!(acks[0], 0x20);
+    assert_eq!(acks[4], 0x90);
+    s
+}
+
+fn client(b: &BrokerHandle, id: &str) -> ConnectOptions {
+    let mut o = ConnectOptions::new("127.0.0.1", b.local_addr().port());
+    o.client_id = id.into();
+    o
+}
+
+/// Publish `n` messages of `size` bytes at `qos` to `topic`, each acknowledged
+/// before the next at QoS 1/2; returns how long it took.
+async fn publish(b: &BrokerHandle, topic: &str, qos: QoS, n: u32, size: usize) -> Duration {
+    let (c, _e) = Client::connect(client(b, "publisher")).await.unwrap();
+    let started = Instant::now();
+    for i in 0..n {
+        let mut payload = vec![b'x'; size];
+        payload[..4].copy_from_slice(&i.to_be_bytes());
+        c.publish(Publish {
+            topic: topic.into(),
+            payload: payload.into(),
+            qos,
+            ..Publish::default()
+        })
+        .await
+        .unwrap();
+    }
+    let took = started.elapsed();
+    c.disconnect().await.unwrap();
+    took
+}
+
+/// A stuck subscriber next to a healthy one: the healthy one gets every message
+/// and the publisher is held up for one grace (250 ms) at most, not per message.
+async fn stuck_beside_healthy(qos: QoS) {
+    let b = broker(100).await;
+    let _stuck = raw_subscriber(&b, "stuck", "t/#", qos, true).await;
+    let (healthy, mut events) = Client::connect(client(&b, "healthy")).await.unwrap();
+    healthy
+        .subscribe(
+            vec![SubscribeFilter {
+                filter: "t/#".into(),
+                options: SubscriptionOptions::qos(qos),
+            }],
+            Properties::default(),
+        )
+        .await
+        .unwrap();
+    let n = 3000;
+    let counter = tokio::spawn(async move {
+        let mut got = 0u32;
+        while got < n {
+            match tokio::time::timeout(Duration::from_secs(20), events.recv()).await {
+                Ok(Some(Event::Message(_))) => got += 1,
+                Ok(Some(_)) => {}
+                _ => break,
+            }
+        }
+        got
+    });
+    let took = publish(&b, "t/1", qos, n, 1024).await;
+    let got = counter.await.unwrap();
+    assert_eq!(got, n, "{qos:?}: the healthy subscriber got every message");
+    // 3,000 one-by-one publishes take well under a second here; a grace per
+    // message would take 750 s.
+    assert!(
+        took < Duration::from_secs(10),
+        "{qos:?}: the stuck subscriber held the publisher up for {took:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_subscriber_does_not_hold_up_its_publisher_at_qos0() {
+    stuck_beside_healthy(QoS::AtMostOnce).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_subscriber_does_not_hold_up_its_publisher_at_qos1() {
+    stuck_beside_healthy(QoS::AtLeastOnce).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_subscriber_does_not_hold_up_its_publisher_at_qos2() {
+    stuck_beside_healthy(QoS::ExactlyOnce).await;
+}
+
+/// A QoS 0 subscriber that reads, but slower than the publisher sends, through a
+/// 50-message queue: it gets every message, in order (the publisher is paced;
+/// before, QoS 0 messages that found the queue full were dropped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reader_loses_nothing_at_qos0() {
+    let b = broker(50).await;
+    let mut slow = raw_subscriber(&b, "slow", "s/#", QoS::AtMostOnce, false).await;
+    let n: u32 = 4_000;
+    let reader = tokio::spawn(async move {
+        let mut buf = BytesMut::with_capacity(8192);
+        let mut next = 0u32;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while next < n && Instant::now() < deadline {
+            // 32 kB, then a pause: about 10 MB/s at most, below what the
+            // publisher sends, and 16 MB in all, more than the sockets' buffers
+            // hold.
+            let mut chunk = [0u8; 32 * 1024];
+            let read = tokio::time::timeout(Duration::from_secs(10), slow.read(&mut chunk)).await;
+            let Ok(Ok(len)) = read else { break };
+            if len == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..len]);
+            while let Ok(Some(p)) = protocol::decode(&mut buf, ProtocolVersion::V311, 0) {
+                if let Packet::Publish(p) = p {
+                    let i = u32::from_be_bytes(p.payload[..4].try_into().unwrap());
+                    assert_eq!(i, next, "messages in order, none missing");
+                    next += 1;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        next
+    });
+    publish(&b, "s/1", QoS::AtMostOnce, n, 4096).await;
+    assert_eq!(reader.await.unwrap(), n);
+}
