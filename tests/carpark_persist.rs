@@ -3,12 +3,13 @@
 //! back, exactly (its restored count plus the queued cars), over 3.1.1 and 5.0; a car
 //! the broker sends again after the controller saved the state that counts it (killed
 //! before its acknowledgement got out) is recognised by its number and not counted
-//! twice; `--reset` discards the queued cars.
+//! twice, also across a restart of the broker with `persistence true`; `--reset`
+//! discards the queued cars.
 
 mod common;
 
 use common::{client_options, embedded_broker, next_message, watcher};
-use mq::broker::BrokerHandle;
+use mq::broker::{Broker, BrokerHandle, Config};
 use mq::carpark::controller::{self, ControllerOptions, ControllerReport};
 use mq::carpark::gate::{self, GateOptions, Kind, Mode};
 use mq::carpark::messages::{CarEvent, DisplayState, Topics};
@@ -249,5 +250,80 @@ async fn reset_discards_the_cars_queued_while_away() {
     assert_eq!(state.occupied, 1);
     assert_eq!(c.seen(1).await.totals.entered, 1);
     c.stop().await;
+    b.shutdown().await;
+}
+
+/// The embedded broker with `persistence true`, its store in `dir`, on a free port.
+async fn persistent_broker(dir: &std::path::Path) -> BrokerHandle {
+    let config = Config {
+        persistence: true,
+        persistence_location: Some(dir.to_path_buf()),
+        log_types: mq::broker::LogTypes::ERROR,
+        ..Config::default()
+    };
+    // The store of a broker just shut down is released once its last task ends.
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        let started = Broker::builder()
+            .config(config.clone())
+            .listen("127.0.0.1:0".parse().unwrap())
+            .start()
+            .await;
+        match started {
+            Ok(b) => return b,
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("start the persistent broker: {e}"),
+        }
+    }
+}
+
+/// The controller away while the broker restarts with persistence: the cars queued
+/// before the restart (one of them counted by a controller killed before it
+/// acknowledged it) and the cars sent after it are all counted, once.
+#[tokio::test]
+async fn cars_queued_across_a_broker_restart_are_counted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = persistent_broker(dir.path()).await;
+    let mut first = controller_options(&b, ProtocolVersion::V5);
+    first.reset = true;
+    let config = first.clone();
+    let mut c = start_online(&b, first).await;
+    gate(&b, Kind::Entry, "north", 2).await;
+    c.seen(2).await;
+    c.stop().await;
+    gate(&b, Kind::Entry, "north", 5).await;
+
+    // Killed having counted the first queued car: state published, car not acknowledged.
+    let mut restored = Occupancy::new(100);
+    restored.restore(&retained_display(&b).await);
+    let mut opts = session::session_options(&config);
+    opts.reconnect = None;
+    let (doomed, mut events) = Client::connect(opts).await.expect("connect");
+    let p = loop {
+        match tokio::time::timeout(STEP, events.recv()).await {
+            Ok(Some(Event::Message(p))) if &*p.topic == "carpark/entry/north" => break p,
+            Ok(Some(_)) => continue,
+            other => panic!("expected a queued car, got {other:?}"),
+        }
+    };
+    let event = CarEvent::parse(&p.payload).unwrap();
+    restored.apply(Direction::In, "entry/north", &event);
+    let state = restored.display(SystemTime::now());
+    send(&doomed, "carpark/display", state.to_json(), true).await;
+    drop(events);
+    doomed.disconnect().await.expect("disconnect");
+
+    b.shutdown().await;
+    drop(b); // closes the store
+    let b = persistent_broker(dir.path()).await;
+    gate(&b, Kind::Exit, "south", 3).await;
+    let mut c = start(controller_options(&b, ProtocolVersion::V5));
+    let report = c.seen(8).await;
+    assert_eq!((report.restored, report.occupied), (3, 2 + 5 - 3));
+    let t = c.stop().await.totals;
+    assert_eq!((t.entered, t.duplicates, t.exited), (4, 1, 3));
+    assert_eq!(retained_display(&b).await.occupied, 4);
     b.shutdown().await;
 }
