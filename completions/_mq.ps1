@@ -588,6 +588,7 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('--capacity', '--capacity', [CompletionResultType]::ParameterName, 'Number of spaces')
             [CompletionResult]::new('--clock-interval', '--clock-interval', [CompletionResultType]::ParameterName, 'How often to publish the time on PREFIX/time')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Also keep the count in this file (JSON, written atomically)')
+            [CompletionResult]::new('--session-expiry', '--session-expiry', [CompletionResultType]::ParameterName, 'How long the broker keeps the controller''s session (and the cars sent meanwhile) while it is away; 0 = a clean session. Under MQTT 3.1.1 the broker decides how long')
             [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Topic prefix of this car park (e.g. carpark/level2 for a second one)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Broker host to connect to (default: localhost)')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Broker host to connect to (default: localhost)')

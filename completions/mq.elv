@@ -565,6 +565,7 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand --capacity 'Number of spaces'
             cand --clock-interval 'How often to publish the time on PREFIX/time'
             cand --state 'Also keep the count in this file (JSON, written atomically)'
+            cand --session-expiry 'How long the broker keeps the controller''s session (and the cars sent meanwhile) while it is away; 0 = a clean session. Under MQTT 3.1.1 the broker decides how long'
             cand --prefix 'Topic prefix of this car park (e.g. carpark/level2 for a second one)'
             cand -h 'Broker host to connect to (default: localhost)'
             cand --host 'Broker host to connect to (default: localhost)'

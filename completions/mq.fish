@@ -414,6 +414,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and not __fish_seen_subco
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l capacity -d 'Number of spaces' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l clock-interval -d 'How often to publish the time on PREFIX/time' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l state -d 'Also keep the count in this file (JSON, written atomically)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l session-expiry -d 'How long the broker keeps the controller\'s session (and the cars sent meanwhile) while it is away; 0 = a clean session. Under MQTT 3.1.1 the broker decides how long' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l prefix -d 'Topic prefix of this car park (e.g. carpark/level2 for a second one)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -s h -l host -d 'Broker host to connect to (default: localhost)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -s p -l port -d 'Network port (default: 1883, 8883 for MQTT over TLS)' -r

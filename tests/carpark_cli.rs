@@ -1,7 +1,7 @@
 //! Black-box tests of `mq carpark ...` over real sockets: the `mq` binary against the
 //! embedded broker on a free loopback port. The display's text (`--once`, piped), the
-//! will that marks a killed controller `offline`, gates and sensor from the command
-//! line, and `mq carpark demo` with a summary that adds up.
+//! will that marks a killed controller `offline`, its kept session, gates and sensor
+//! from the command line, and `mq carpark demo` with a summary that adds up.
 
 mod common;
 
@@ -192,6 +192,89 @@ async fn will_sets_status_offline_when_the_controller_is_killed() {
     let (_late, mut late) = watcher(&b, &["carpark/controller/status"]).await;
     let p = next_message(&mut late, STEP).await;
     assert_eq!((&p.payload[..], p.retain), (&b"offline"[..], true));
+    b.shutdown().await;
+}
+
+/// The next line of a controller's log (bounded wait).
+async fn next_line(log: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>) -> String {
+    tokio::time::timeout(STEP, log.next_line())
+        .await
+        .expect("a line in time")
+        .expect("read")
+        .expect("a line")
+}
+
+/// Start a controller with `args` and wait for its `online` (it has subscribed by then).
+async fn controller_online(
+    b: &BrokerHandle,
+    args: &[&str],
+) -> (
+    tokio::process::Child,
+    tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+) {
+    let (_watch, mut status) = watcher(b, &["carpark/controller/status"]).await;
+    let mut child = mq(b, "controller", args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = BufReader::new(child.stdout.take().unwrap()).lines();
+    loop {
+        let p = next_message(&mut status, STEP).await;
+        if !p.retain && &p.payload[..] == b"online" {
+            return (child, log);
+        }
+    }
+}
+
+/// The controller keeps its session under a stable client id: killed, then started
+/// again, it resumes the session and counts the cars sent while it was away;
+/// `--session-expiry 0` is a clean session, as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn controller_resumes_its_session_from_the_command_line() {
+    let b = embedded_broker().await;
+    let (mut first, mut log) = controller_online(&b, &["--reset", "--capacity", "5"]).await;
+    let line = next_line(&mut log).await;
+    assert!(
+        line.contains(
+            "0 of 5 taken, 5 free (prefix carpark, new session mq-carpark-controller-carpark)"
+        ),
+        "{line}"
+    );
+    first.kill().await.unwrap();
+    run_ok(mq(&b, "entry", &["--gate", "north", "--count", "2"])).await;
+    let (mut second, mut log) = controller_online(&b, &["--capacity", "5"]).await;
+    let line = next_line(&mut log).await;
+    assert!(
+        line.contains("(prefix carpark, session mq-carpark-controller-carpark resumed)"),
+        "{line}"
+    );
+    assert!(
+        next_line(&mut log)
+            .await
+            .ends_with(": 1 of 5 taken, 4 free")
+    );
+    assert!(
+        next_line(&mut log)
+            .await
+            .ends_with(": 2 of 5 taken, 3 free")
+    );
+    // Killed once the state that counts them is out (else the clean session below
+    // would not see them: they would wait, unacknowledged, in the kept one).
+    let (_watch, mut display) = watcher(&b, &["carpark/display"]).await;
+    while !next_message(&mut display, STEP)
+        .await
+        .payload
+        .starts_with(br#"{"capacity":5,"occupied":2,"#)
+    {}
+    second.kill().await.unwrap();
+    let (mut clean, mut log) =
+        controller_online(&b, &["--capacity", "5", "--session-expiry", "0"]).await;
+    let line = next_line(&mut log).await;
+    assert!(
+        line.ends_with("2 of 5 taken, 3 free (prefix carpark)"),
+        "{line}"
+    );
+    clean.kill().await.unwrap();
     b.shutdown().await;
 }
 

@@ -1,6 +1,7 @@
 //! The car-park roles against a real mosquitto broker ("works against any MQTT broker,
 //! not only `mq broker`"), over MQTT 3.1.1 and 5.0: controller, gates, sensor and
-//! display from the command line, and the controller's will.
+//! display from the command line, the controller's will, and its kept session (a car
+//! sent while it is away is counted when it comes back).
 
 mod common;
 #[path = "interop/peers.rs"]
@@ -91,6 +92,29 @@ fn roles_against_mosquitto(version: &str) {
     controller.wait().unwrap();
     wait_for_display(&broker, version, |l| {
         l.ends_with(" UTC | controller offline\n")
+    });
+
+    // mosquitto keeps the controller's session: a car sent while it is away is
+    // counted when it comes back, on top of the count it restores.
+    run_ok(mq(
+        &broker,
+        "entry",
+        version,
+        &["--gate", "north", "--count", "1", "--quiet"],
+    ));
+    let _controller = KillOnDrop(
+        mq(
+            &broker,
+            "controller",
+            version,
+            &["--quiet", "--capacity", "3"],
+        )
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap(),
+    );
+    wait_for_display(&broker, version, |l| {
+        l.starts_with("Car park | FULL (0 free of 3) | 12.5 °C")
     });
 }
 

@@ -348,6 +348,81 @@ async fn qos1_incoming_is_delivered_then_acked() {
     assert_eq!(peer.recv_raw(4).await, [0x40, 2, 0, 7]);
 }
 
+/// With `manual_ack`, a QoS 1 message is PUBACKed only when the application
+/// acknowledges it, in the order received [MQTT-4.6.0-2]; an acknowledgement out of
+/// order is ignored, and one for a message of an earlier connection sends nothing
+/// even when the server uses the same packet identifier again.
+#[tokio::test]
+async fn manual_ack_acknowledges_when_the_application_says_so() {
+    let (listener, mut opts) = listen().await;
+    opts.manual_ack = true;
+    opts.reconnect = Some(Backoff {
+        initial: Duration::from_millis(20),
+        max: Duration::from_millis(50),
+    });
+    let (client, mut events, mut peer) = connected(opts, &listener, ConnAck::default()).await;
+    let incoming = |id: u16, payload: &'static [u8]| {
+        let mut p = publish("a", QoS::AtLeastOnce, payload);
+        p.packet_id = id;
+        Packet::Publish(p)
+    };
+    peer.send(incoming(1, b"one")).await;
+    peer.send(incoming(2, b"two")).await;
+    assert_eq!(received(&mut events).await, (1, Bytes::from_static(b"one")));
+    assert_eq!(received(&mut events).await, (2, Bytes::from_static(b"two")));
+    peer.expect_silence(Duration::from_millis(100)).await;
+    client.acknowledge(2).await.expect("out of order: ignored");
+    client.acknowledge(1).await.expect("acknowledge 1");
+    client.acknowledge(2).await.expect("acknowledge 2");
+    assert!(matches!(peer.recv().await, Packet::PubAck(a) if a.packet_id == 1));
+    assert!(matches!(peer.recv().await, Packet::PubAck(a) if a.packet_id == 2));
+
+    // Message 3 arrives, the connection breaks, the new one has a different message 3.
+    peer.send(incoming(3, b"old")).await;
+    assert_eq!(received(&mut events).await, (3, Bytes::from_static(b"old")));
+    drop(peer);
+    assert!(matches!(
+        next_event(&mut events).await,
+        Event::Disconnected(_)
+    ));
+    let mut peer = Peer::accept(&listener, ProtocolVersion::V311).await;
+    peer.handshake(ConnAck::default()).await;
+    assert!(matches!(
+        next_event(&mut events).await,
+        Event::Reconnected { .. }
+    ));
+    peer.send(incoming(3, b"new")).await;
+    assert_eq!(received(&mut events).await, (3, Bytes::from_static(b"new")));
+    client
+        .acknowledge(3)
+        .await
+        .expect("the old 3: nothing sent");
+    peer.expect_silence(Duration::from_millis(100)).await;
+    client.acknowledge(3).await.expect("the new 3");
+    assert!(matches!(peer.recv().await, Packet::PubAck(a) if a.packet_id == 3));
+    client.disconnect().await.expect("disconnect");
+    assert!(matches!(peer.recv().await, Packet::Disconnect(_)));
+}
+
+/// The next event, which must be a message: (packet id, payload).
+async fn received(events: &mut Events) -> (u16, Bytes) {
+    match next_event(events).await {
+        Event::Message(p) => (p.packet_id, p.payload),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Without `manual_ack`, `acknowledge` is refused: the client acknowledges by itself.
+#[tokio::test]
+async fn acknowledge_needs_manual_ack() {
+    let (listener, opts) = listen().await;
+    let (client, _events, _peer) = connected(opts, &listener, ConnAck::default()).await;
+    assert!(matches!(
+        client.acknowledge(1).await,
+        Err(Error::Invalid(_))
+    ));
+}
+
 /// QoS 2 incoming: PUBREC; a re-sent copy (DUP) before PUBREL is answered but not
 /// delivered twice [MQTT-4.3.3-10]; PUBREL gets PUBCOMP.
 #[tokio::test]

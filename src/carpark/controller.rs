@@ -1,42 +1,80 @@
 //! `mq carpark controller`: counts cars from the entry and exit topics, publishes the
 //! retained display state on every change and the time on its interval, turns
 //! impossible events into alerts, and announces itself with a retained status and a
-//! will. On start it takes the count over from the retained display (or `--state`).
+//! will.
+//!
+//! # Counting exactly across restarts
+//!
+//! The controller keeps a session on the broker ([`super::session`]): the cars sent
+//! while it is away are stored there and delivered when it comes back, on any broker
+//! that keeps sessions (and across a broker restart if the broker keeps them on disk).
+//! It takes its count over from its own retained display (or `--state`, the newer
+//! one). That restored count and the queued cars add up exactly — no car twice, none
+//! lost — by two rules, each closing one gap:
+//!
+//! - **No car lost: a car is acknowledged only once the state that counts it is
+//!   safe.** The client layer acknowledges a message as soon as it is queued to the
+//!   application; a controller stopped or killed with cars queued, or counted but not
+//!   yet in a state the broker has, would lose them, since the broker forgets an
+//!   acknowledged message. So the controller acknowledges QoS 1 messages itself
+//!   ([`ConnectOptions::manual_ack`](crate::client::ConnectOptions::manual_ack)), in
+//!   order, after the broker has acknowledged the display state that counts them (see
+//!   [`super::publisher`]). A car not acknowledged is sent again on the next
+//!   connection [MQTT-4.4.0-1].
+//! - **No car twice: the state says which cars it counts.** Killed after the broker
+//!   acknowledged the state but before the car's acknowledgement got out, the
+//!   controller gets the car again although the count it restores has it. Gates
+//!   number their cars (`"seq": n`, id `<gate>-<run>-<n>`) and every display state
+//!   records the highest number counted per gate run and topic (`last_seq`, see
+//!   [`LastSeq`](super::occupancy::LastSeq)): a car whose number is not above it is a
+//!   redelivery. A number per sender rather than a list of recent ids, because it
+//!   stays small, however many cars were in flight, and is exact: the broker keeps a
+//!   sender's messages on a topic in order.
+//!
+//! Either rule alone falls short: acknowledging late alone counts that redelivered
+//! car twice; numbering alone loses the cars acknowledged before they were counted.
+//! Cars without a number are still counted as before: an `id` is recognised among the
+//! last 4096 in memory (not across a restart), a car without an id is counted each
+//! time it arrives. A retained car is not counted: the broker sends a retained message
+//! again on every subscription [MQTT-3.3.1-6], and it is not a car arriving now.
 //!
 //! The loop that reads events never waits for an acknowledgement (the client stops
 //! reading the socket while its event queue is full, so waiting there could block
-//! both sides): display updates and alerts go, in order, to a publisher task through a
-//! bounded queue. Should the queue ever fill up, the newest display state is sent as
-//! soon as there is room again (intermediate states of that burst are skipped); see
-//! the `publisher` module.
+//! both sides): display updates, alerts and acknowledgements go, in order, to a
+//! publisher task through a bounded queue, which also announces the controller and
+//! subscribes, so that cars queued in the session are read from the first moment.
 
 use super::clock::format_rfc3339;
 use super::messages::{
     Alert, AlertKind, CarEvent, DisplayState, OFFLINE, ONLINE, TopicKind, Topics, parse_temperature,
 };
 use super::occupancy::{self, Direction, Occupancy, Outcome, Totals};
-use super::publisher::{Outbox, Outgoing, publish_changes, publish_clock};
-use super::{Shutdown, connect, publish, stamp, subscribe};
-use crate::client::{Client, ConnectOptions, Event};
-use crate::protocol::{Properties, QoS, Will};
-use anyhow::Context;
+use super::publisher::{Outbox, publish_changes, publish_clock};
+use super::{Shutdown, connect, publish, session, stamp};
+use crate::client::{Client, ConnectOptions, Event, Events};
+use crate::protocol::{Properties, Publish, QoS, Will};
 use bytes::Bytes;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 
 /// Messages waiting for the publisher task.
 const OUTBOX: usize = 1024;
-/// How often a display update that did not fit in the queue is retried.
+/// How often what did not fit in the publisher's queue is retried.
 const RETRY: Duration = Duration::from_millis(100);
 
 /// How long to wait, after subscribing, for the retained display of an earlier run.
 pub const RESTORE_WAIT: Duration = Duration::from_millis(500);
 
+/// How long the broker keeps the controller's session while it is away (5.0 Session
+/// Expiry Interval; under 3.1.1 the broker decides): a day.
+pub const SESSION_EXPIRY: Duration = Duration::from_secs(24 * 3600);
+
 /// Everything `controller::run` needs (`mq carpark controller` lowers its flags into it).
 #[derive(Debug, Clone)]
 pub struct ControllerOptions {
-    /// Where to connect (the will is added here).
+    /// Where to connect (the will, the session and the client id are added here).
     pub connect: ConnectOptions,
     /// The car park's topics.
     pub topics: Topics,
@@ -44,7 +82,7 @@ pub struct ControllerOptions {
     pub capacity: u32,
     /// Period of `<prefix>/time`.
     pub clock_interval: Duration,
-    /// Ignore earlier state.
+    /// Ignore earlier state, and discard the cars the kept session holds.
     pub reset: bool,
     /// Keep the count in this file too.
     pub state_file: Option<PathBuf>,
@@ -52,10 +90,14 @@ pub struct ControllerOptions {
     pub restore_wait: Duration,
     /// Print only alerts.
     pub quiet: bool,
+    /// Keep a session on the broker for this long while away, so the cars sent
+    /// meanwhile are counted on return (see [`super::session`]); `None` or zero: a
+    /// clean session, those cars are not counted (the demo).
+    pub session_expiry: Option<Duration>,
 }
 
 impl ControllerOptions {
-    /// A controller for `capacity` spaces on the default prefix.
+    /// A controller for `capacity` spaces on the default prefix, with a kept session.
     pub fn new(connect: ConnectOptions, capacity: u32) -> ControllerOptions {
         ControllerOptions {
             connect,
@@ -67,6 +109,7 @@ impl ControllerOptions {
             state_file: None,
             restore_wait: RESTORE_WAIT,
             quiet: true,
+            session_expiry: Some(SESSION_EXPIRY),
         }
     }
 }
@@ -100,62 +143,26 @@ pub async fn run_with_progress(
     progress: watch::Sender<ControllerReport>,
 ) -> anyhow::Result<ControllerReport> {
     let topics = config.topics.clone();
-    let saved = match (&config.state_file, config.reset) {
-        (Some(path), false) => occupancy::load_state(path).map_err(anyhow::Error::msg)?,
-        _ => None,
-    };
-    // The will tells everyone when the controller vanishes without a DISCONNECT
-    // [MQTT-3.1.2-8]; retained, so a display started later still sees it.
-    let will = Will {
-        topic: topics.status().into(),
-        payload: Bytes::from_static(OFFLINE.as_bytes()),
-        qos: QoS::AtLeastOnce,
-        retain: true,
-        properties: Properties::default(),
-    };
-    let (client, mut events) = connect(config.connect.clone(), Some(will)).await?;
-    let mut count = Occupancy::new(config.capacity);
-    let mut restored = 0;
-    if !config.reset {
-        let retained =
-            restore_from_display(&client, &mut events, &topics, config.restore_wait).await?;
-        if let Some(earlier) = occupancy::newest(saved, retained) {
-            restored = count.restore(&earlier);
-            if earlier.occupied > config.capacity {
-                println!(
-                    "{} the earlier count {} is above the capacity {}: keeping {}",
-                    stamp(),
-                    earlier.occupied,
-                    config.capacity,
-                    restored
-                );
-            }
-        }
-    }
-    publish(
-        &client,
-        &topics.status(),
-        Bytes::from_static(ONLINE.as_bytes()),
-        QoS::AtLeastOnce,
-        true,
-    )
-    .await?;
-    subscribe(&client, &topics.controller_filters(), QoS::AtLeastOnce).await?;
+    let earlier = earlier_state(&config).await?;
+    let opts = session::session_options(&config);
+    let (client, mut events) = connect(opts, Some(will(&topics))).await?;
+    let (outbox_tx, outbox_rx) = mpsc::channel(OUTBOX);
+    let mut counter = Counter::new(&config, Outbox::new(outbox_tx), earlier.as_ref());
     if !config.quiet {
         println!(
-            "{} controller online: {} of {} taken, {} free (prefix {})",
+            "{} controller online: {} of {} taken, {} free (prefix {}{})",
             stamp(),
-            count.occupied(),
-            count.capacity(),
-            count.free(),
-            topics.prefix()
+            counter.count.occupied(),
+            counter.count.capacity(),
+            counter.count.free(),
+            topics.prefix(),
+            session_note(&config, &client)
         );
     }
-
-    let (outbox_tx, outbox_rx) = mpsc::channel(OUTBOX);
-    let mut outbox = Outbox::new(outbox_tx);
     // The initial state is published too: displays started before us see it at once.
-    outbox.display(count.display(SystemTime::now()));
+    counter
+        .outbox
+        .display(counter.count.display(SystemTime::now()));
     let mut publisher = tokio::spawn(publish_changes(
         client.clone(),
         topics.clone(),
@@ -167,38 +174,125 @@ pub async fn run_with_progress(
         topics.time(),
         config.clock_interval,
     ));
+    progress.send_replace(counter.report());
+    let reconnecting = config.connect.reconnect.is_some();
+    let stopped = count_until_stopped(
+        &mut counter,
+        &client,
+        &mut events,
+        &mut shutdown,
+        &mut publisher,
+        &progress,
+        reconnecting,
+    )
+    .await;
 
-    let report = |count: &Occupancy| ControllerReport {
-        capacity: count.capacity(),
-        occupied: count.occupied(),
-        restored,
-        totals: count.totals(),
+    clock.abort();
+    let failure = match stopped {
+        Stopped::Publisher(result) => {
+            result?;
+            return Err(anyhow::anyhow!("the controller cannot publish"));
+        }
+        Stopped::Failed(e) => Some(e),
+        Stopped::Shutdown => None,
     };
-    progress.send_replace(report(&count));
-    let mut publisher_result = None;
-    let result: anyhow::Result<()> = loop {
+    // Stop reading. The messages not counted yet stay unacknowledged: the broker
+    // sends them again next time. Then send what is queued and say goodbye (a normal
+    // DISCONNECT discards the will [MQTT-3.1.2-10], so publish `offline` ourselves).
+    drop(events);
+    let report = counter.report();
+    counter.outbox.close().await;
+    let flushed = joined(publisher.await);
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    flushed?;
+    let offline = Bytes::from_static(OFFLINE.as_bytes());
+    publish(&client, &topics.status(), offline, QoS::AtLeastOnce, true).await?;
+    let _ = client.disconnect().await;
+    Ok(report)
+}
+
+/// The state to take over: the newer of the state file and the retained display.
+/// None with `--reset`, which also discards the kept session and its queued cars.
+async fn earlier_state(config: &ControllerOptions) -> anyhow::Result<Option<DisplayState>> {
+    if config.reset {
+        if session::is_persistent(config) {
+            session::discard(config).await?;
+        }
+        return Ok(None);
+    }
+    let saved = match &config.state_file {
+        Some(path) => occupancy::load_state(path).map_err(anyhow::Error::msg)?,
+        None => None,
+    };
+    let retained = session::read_retained_display(config).await?;
+    Ok(occupancy::newest(saved, retained))
+}
+
+/// The will tells everyone when the controller vanishes without a DISCONNECT
+/// [MQTT-3.1.2-8]; retained, so a display started later still sees it.
+fn will(topics: &Topics) -> Will {
+    Will {
+        topic: topics.status().into(),
+        payload: Bytes::from_static(OFFLINE.as_bytes()),
+        qos: QoS::AtLeastOnce,
+        retain: true,
+        properties: Properties::default(),
+    }
+}
+
+/// `, session <id> resumed` / `, new session <id>` for the online line.
+fn session_note(config: &ControllerOptions, client: &Client) -> String {
+    if !session::is_persistent(config) {
+        return String::new();
+    }
+    if client.connack().session_present {
+        format!(", session {} resumed", client.client_id())
+    } else {
+        format!(", new session {}", client.client_id())
+    }
+}
+
+/// Why the controller's loop ended.
+enum Stopped {
+    /// `shutdown` fired.
+    Shutdown,
+    /// The connection ended for good.
+    Failed(anyhow::Error),
+    /// The publisher task ended (only an error ends it early: state file, refused
+    /// publish).
+    Publisher(anyhow::Result<()>),
+}
+
+/// Read and count events until `shutdown`, the end of the connection or of the
+/// publisher.
+async fn count_until_stopped(
+    counter: &mut Counter,
+    client: &Client,
+    events: &mut Events,
+    shutdown: &mut Shutdown,
+    publisher: &mut JoinHandle<anyhow::Result<()>>,
+    progress: &watch::Sender<ControllerReport>,
+    reconnecting: bool,
+) -> Stopped {
+    loop {
         let event = tokio::select! {
-            _ = shutdown.wait() => break Ok(()),
-            // The publisher only stops early on an error (state file, refused publish).
-            finished = &mut publisher => {
-                publisher_result = Some(joined(finished));
-                break Err(anyhow::anyhow!("the controller cannot publish"));
-            }
-            _ = tokio::time::sleep(RETRY), if outbox.display_pending => {
-                outbox.display(count.display(SystemTime::now()));
+            _ = shutdown.wait() => return Stopped::Shutdown,
+            finished = &mut *publisher => return Stopped::Publisher(joined(finished)),
+            _ = tokio::time::sleep(RETRY), if counter.outbox.pending() => {
+                counter.outbox.flush();
                 continue;
             }
             event = events.recv() => event,
         };
-        let reconnecting = config.connect.reconnect.is_some();
-        let publish = match event {
-            Some(Event::Message(p)) => p,
+        match event {
+            Some(Event::Message(p)) => counter.on_message(&p),
             Some(Event::Disconnected(e)) if reconnecting => {
                 println!("{} connection lost ({e}); reconnecting", stamp());
-                continue;
             }
             Some(Event::Disconnected(e)) => {
-                break Err(anyhow::Error::from(e).context("connection lost"));
+                return Stopped::Failed(anyhow::Error::from(e).context("connection lost"));
             }
             Some(Event::ServerDisconnect(d)) => {
                 // The connection loss follows as `Disconnected`.
@@ -207,73 +301,14 @@ pub async fn run_with_progress(
                     stamp(),
                     d.reason
                 );
-                continue;
             }
-            Some(Event::Reconnected { .. }) => {
-                // The will may have marked us offline meanwhile: announce again, and
-                // republish the count (the subscriptions are restored by the client).
-                println!("{} reconnected", stamp());
-                let (client, topic) = (client.clone(), topics.status());
-                tokio::spawn(async move {
-                    let online = Bytes::from_static(ONLINE.as_bytes());
-                    if let Err(e) = publish(&client, &topic, online, QoS::AtLeastOnce, true).await {
-                        println!("{} cannot publish the status: {e:#}", stamp());
-                    }
-                });
-                outbox.display(count.display(SystemTime::now()));
-                continue;
+            Some(Event::Reconnected { session_present }) => {
+                counter.reconnected(client, session_present);
             }
-            None => break Err(anyhow::anyhow!("the connection closed")),
-        };
-        let Some(kind) = topics.classify(&publish.topic) else {
-            continue;
-        };
-        let changed = handle(
-            &mut count,
-            &kind,
-            &publish.topic,
-            &publish.payload,
-            &mut outbox,
-            config.quiet,
-        );
-        if changed {
-            outbox.display(count.display(SystemTime::now()));
+            None => return Stopped::Failed(anyhow::anyhow!("the connection closed")),
         }
-        progress.send_replace(report(&count));
-    };
-
-    // Flush what is pending, then say goodbye: a normal DISCONNECT discards the will
-    // [MQTT-3.1.2-10], so publish `offline` ourselves.
-    clock.abort();
-    // Stop reading: unread messages are now acknowledged and dropped by the client, so
-    // the publisher's acknowledgements cannot be held up behind them.
-    drop(events);
-    if outbox.display_pending {
-        let _ = outbox
-            .tx
-            .send(Outgoing::Display(count.display(SystemTime::now())))
-            .await;
+        progress.send_replace(counter.report());
     }
-    drop(outbox);
-    let flushed = match publisher_result {
-        Some(Err(e)) => return Err(e),
-        Some(Ok(())) => Ok(()),
-        None => joined(publisher.await),
-    };
-    if result.is_ok() {
-        flushed?;
-        publish(
-            &client,
-            &topics.status(),
-            Bytes::from_static(OFFLINE.as_bytes()),
-            QoS::AtLeastOnce,
-            true,
-        )
-        .await?;
-        let _ = client.disconnect().await;
-    }
-    result?;
-    Ok(report(&count))
 }
 
 /// The publisher task's result, a panic included.
@@ -281,202 +316,222 @@ fn joined(r: Result<anyhow::Result<()>, tokio::task::JoinError>) -> anyhow::Resu
     r.unwrap_or_else(|e| Err(anyhow::anyhow!("the publisher task failed: {e}")))
 }
 
-/// Subscribe to the display topic and take the retained state of an earlier run, if the
-/// broker has one [MQTT-3.3.1-6]; then unsubscribe, so our own updates do not come back.
-async fn restore_from_display(
-    client: &Client,
-    events: &mut crate::client::Events,
-    topics: &Topics,
-    wait: Duration,
-) -> anyhow::Result<Option<DisplayState>> {
-    subscribe(client, &[topics.display()], QoS::AtLeastOnce).await?;
-    let deadline = tokio::time::Instant::now() + wait;
-    let mut found = None;
-    while found.is_none() {
-        let event = match tokio::time::timeout_at(deadline, events.recv()).await {
-            Ok(event) => event,
-            Err(_) => break,
-        };
-        match event {
-            Some(Event::Message(p)) if p.retain && p.topic == topics.display().as_str() => {
-                match DisplayState::parse(&p.payload) {
-                    Ok(state) => found = Some(state),
-                    Err(e) => println!("{} ignoring the retained display: {e}", stamp()),
-                }
-            }
-            Some(Event::Message(_)) | Some(Event::Reconnected { .. }) => {}
-            Some(Event::Disconnected(e)) => {
-                return Err(anyhow::Error::from(e).context("connection lost"));
-            }
-            Some(Event::ServerDisconnect(d)) => {
-                anyhow::bail!("the broker disconnected the controller ({:?})", d.reason)
-            }
-            None => anyhow::bail!("the connection closed"),
-        }
-    }
-    client
-        .unsubscribe(vec![topics.display()], Properties::default())
-        .await
-        .context("cannot unsubscribe from the display topic")?;
-    Ok(found)
+/// The count and what the controller owes the broker because of it.
+struct Counter {
+    count: Occupancy,
+    outbox: Outbox,
+    topics: Topics,
+    quiet: bool,
+    /// The broker is meant to keep our session.
+    persistent: bool,
+    /// Cars inside when it started.
+    restored: u32,
 }
 
-/// Apply one message to the count; true if the display changed. Alerts are queued.
-fn handle(
-    count: &mut Occupancy,
-    kind: &TopicKind,
-    topic: &str,
-    payload: &[u8],
-    outbox: &mut Outbox,
-    quiet: bool,
-) -> bool {
-    let (direction, gate) = match kind {
-        TopicKind::Entry { gate } => (Direction::In, gate),
-        TopicKind::Exit { gate } => (Direction::Out, gate),
-        TopicKind::Temperature { .. } => {
-            return match parse_temperature(payload) {
-                Ok(celsius) => count.set_temperature(celsius),
+impl Counter {
+    /// An empty car park, or the count of `earlier` (clamped to the capacity).
+    fn new(config: &ControllerOptions, outbox: Outbox, earlier: Option<&DisplayState>) -> Counter {
+        let mut count = Occupancy::new(config.capacity);
+        let mut restored = 0;
+        if let Some(earlier) = earlier {
+            restored = count.restore(earlier);
+            if earlier.occupied > config.capacity {
+                println!(
+                    "{} the earlier count {} is above the capacity {}: keeping {restored}",
+                    stamp(),
+                    earlier.occupied,
+                    config.capacity,
+                );
+            }
+        }
+        Counter {
+            count,
+            outbox,
+            topics: config.topics.clone(),
+            quiet: config.quiet,
+            persistent: session::is_persistent(config),
+            restored,
+        }
+    }
+
+    fn report(&self) -> ControllerReport {
+        ControllerReport {
+            capacity: self.count.capacity(),
+            occupied: self.count.occupied(),
+            restored: self.restored,
+            totals: self.count.totals(),
+        }
+    }
+
+    /// One message: apply it, queue the new display state if it changed, then its
+    /// acknowledgement (QoS 1), which thus goes out after that state is safe.
+    fn on_message(&mut self, p: &Publish) {
+        if let Some(kind) = self.topics.classify(&p.topic)
+            && self.handle(&kind, p)
+        {
+            self.outbox.display(self.count.display(SystemTime::now()));
+        }
+        if p.qos == QoS::AtLeastOnce {
+            self.outbox.ack(p.packet_id);
+        }
+    }
+
+    /// Back after a lost connection. The will may have marked us offline meanwhile:
+    /// announce again, and republish the count (the client restores the subscriptions
+    /// when the broker kept no session).
+    fn reconnected(&mut self, client: &Client, session_present: bool) {
+        if session_present || !self.persistent {
+            println!("{} reconnected", stamp());
+        } else {
+            println!(
+                "{} reconnected; the broker kept no session (cars it held are lost)",
+                stamp()
+            );
+        }
+        let (client, topic) = (client.clone(), self.topics.status());
+        tokio::spawn(async move {
+            let online = Bytes::from_static(ONLINE.as_bytes());
+            if let Err(e) = publish(&client, &topic, online, QoS::AtLeastOnce, true).await {
+                println!("{} cannot publish the status: {e:#}", stamp());
+            }
+        });
+        self.outbox.display(self.count.display(SystemTime::now()));
+    }
+
+    /// Apply one message on one of our topics; true if the display changed.
+    fn handle(&mut self, kind: &TopicKind, p: &Publish) -> bool {
+        match kind {
+            TopicKind::Entry { gate } => self.car(Direction::In, gate.as_deref(), p),
+            TopicKind::Exit { gate } => self.car(Direction::Out, gate.as_deref(), p),
+            TopicKind::Temperature { .. } => match parse_temperature(&p.payload) {
+                Ok(celsius) => self.count.set_temperature(celsius),
                 Err(e) => {
-                    count.unreadable();
-                    raise(
-                        count,
-                        outbox,
-                        AlertKind::UnreadablePayload,
-                        topic,
-                        None,
-                        e.to_string(),
-                    );
+                    self.count.unreadable();
+                    self.raise(AlertKind::UnreadablePayload, &p.topic, None, e.to_string());
                     false
                 }
-            };
-        }
-        _ => return false,
-    };
-    let event = match CarEvent::parse(payload) {
-        Ok(event) => event,
-        Err(e) => {
-            count.unreadable();
-            raise(
-                count,
-                outbox,
-                AlertKind::UnreadablePayload,
-                topic,
-                None,
-                e.to_string(),
-            );
-            return false;
-        }
-    };
-    let gate_name = event.gate.as_deref().or(gate.as_deref()).unwrap_or("-");
-    let what = match direction {
-        Direction::In => "entry",
-        Direction::Out => "exit ",
-    };
-    match count.apply(direction, &event) {
-        Outcome::Counted => {
-            if !quiet {
-                let plate = event
-                    .plate
-                    .as_deref()
-                    .map(|p| format!(" ({p})"))
-                    .unwrap_or_default();
-                println!(
-                    "{} {what} {gate_name}{plate}: {} of {} taken, {} free",
-                    stamp(),
-                    count.occupied(),
-                    count.capacity(),
-                    count.free()
-                );
-            }
-            true
-        }
-        Outcome::Duplicate => {
-            if !quiet {
-                println!(
-                    "{} {what} {gate_name}: duplicate id {} ignored",
-                    stamp(),
-                    event.id.as_deref().unwrap_or("")
-                );
-            }
-            false
-        }
-        Outcome::Rejected(kind) => {
-            let text = match kind {
-                AlertKind::EntryWhileFull => "a car entered while the car park was full",
-                _ => "a car left while the car park was empty",
-            };
-            raise(
-                count,
-                outbox,
-                kind,
-                topic,
-                event.id.clone(),
-                format!("{text} (gate {gate_name})"),
-            );
-            false
+            },
+            _ => false,
         }
     }
-}
 
-/// Log an alert and queue it for `<prefix>/alerts`.
-fn raise(
-    count: &Occupancy,
-    outbox: &mut Outbox,
-    kind: AlertKind,
-    topic: &str,
-    id: Option<String>,
-    message: String,
-) {
-    println!("{} ALERT {}: {message} [{topic}]", stamp(), kind.name());
-    let alert = Alert {
-        alert: kind,
-        message,
-        topic: topic.to_string(),
-        id,
-        occupied: count.occupied(),
-        capacity: count.capacity(),
-        time: format_rfc3339(SystemTime::now()),
-    };
-    outbox.alert(alert);
+    /// One car event; true if it was counted.
+    fn car(&mut self, direction: Direction, gate: Option<&str>, p: &Publish) -> bool {
+        let what = match direction {
+            Direction::In => "entry",
+            Direction::Out => "exit ",
+        };
+        if p.retain {
+            if !self.quiet {
+                println!("{} {what}: a retained message is not a new car", stamp());
+            }
+            return false;
+        }
+        let event = match CarEvent::parse(&p.payload) {
+            Ok(event) => event,
+            Err(e) => {
+                self.count.unreadable();
+                self.raise(AlertKind::UnreadablePayload, &p.topic, None, e.to_string());
+                return false;
+            }
+        };
+        let gate_name = event.gate.as_deref().or(gate).unwrap_or("-");
+        let topic = self.topics.relative(&p.topic).unwrap_or(&p.topic);
+        match self.count.apply(direction, topic, &event) {
+            Outcome::Counted => {
+                if !self.quiet {
+                    let plate = event
+                        .plate
+                        .as_deref()
+                        .map(|p| format!(" ({p})"))
+                        .unwrap_or_default();
+                    println!(
+                        "{} {what} {gate_name}{plate}: {} of {} taken, {} free",
+                        stamp(),
+                        self.count.occupied(),
+                        self.count.capacity(),
+                        self.count.free()
+                    );
+                }
+                true
+            }
+            Outcome::Duplicate => {
+                if !self.quiet {
+                    println!(
+                        "{} {what} {gate_name}: duplicate id {} ignored",
+                        stamp(),
+                        event.id.as_deref().unwrap_or("")
+                    );
+                }
+                false
+            }
+            Outcome::Rejected(kind) => {
+                let text = match kind {
+                    AlertKind::EntryWhileFull => "a car entered while the car park was full",
+                    _ => "a car left while the car park was empty",
+                };
+                let message = format!("{text} (gate {gate_name})");
+                self.raise(kind, &p.topic, event.id.clone(), message);
+                false
+            }
+        }
+    }
+
+    /// Log an alert and queue it for `<prefix>/alerts`.
+    fn raise(&mut self, kind: AlertKind, topic: &str, id: Option<String>, message: String) {
+        println!("{} ALERT {}: {message} [{topic}]", stamp(), kind.name());
+        let alert = Alert {
+            alert: kind,
+            message,
+            topic: topic.to_string(),
+            id,
+            occupied: self.count.occupied(),
+            capacity: self.count.capacity(),
+            time: format_rfc3339(SystemTime::now()),
+        };
+        self.outbox.alert(alert);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::carpark::publisher::Outgoing;
 
     struct Setup {
-        count: Occupancy,
-        outbox: Outbox,
+        counter: Counter,
         rx: mpsc::Receiver<Outgoing>,
-        topics: Topics,
     }
 
-    fn setup(queue: usize) -> Setup {
-        let (tx, rx) = mpsc::channel(queue);
+    fn setup(capacity: u32) -> Setup {
+        let (tx, rx) = mpsc::channel(64);
+        let config = ControllerOptions::new(ConnectOptions::default(), capacity);
         Setup {
-            count: Occupancy::new(1),
-            outbox: Outbox::new(tx),
+            counter: Counter::new(&config, Outbox::new(tx), None),
             rx,
-            topics: Topics::new("carpark").unwrap(),
+        }
+    }
+
+    fn message(topic: &str, payload: &[u8], packet_id: u16) -> Publish {
+        Publish {
+            qos: QoS::AtLeastOnce,
+            packet_id,
+            topic: topic.into(),
+            payload: Bytes::copy_from_slice(payload),
+            ..Publish::default()
         }
     }
 
     impl Setup {
-        fn handle(&mut self, topic: &str, payload: &[u8]) -> bool {
-            let kind = self.topics.classify(topic).unwrap();
-            handle(
-                &mut self.count,
-                &kind,
-                topic,
-                payload,
-                &mut self.outbox,
-                true,
-            )
+        /// Apply a QoS 1 message; what it queued.
+        fn send(&mut self, topic: &str, payload: &[u8], packet_id: u16) -> Vec<Outgoing> {
+            self.counter.on_message(&message(topic, payload, packet_id));
+            std::iter::from_fn(|| self.rx.try_recv().ok()).collect()
         }
 
-        fn alert(&mut self) -> Alert {
-            match self.rx.try_recv() {
-                Ok(Outgoing::Alert(a)) => a,
+        fn alert(&mut self, topic: &str, payload: &[u8]) -> Alert {
+            match &self.send(topic, payload, 1)[..] {
+                [Outgoing::Alert(a), Outgoing::Ack(1)] => a.clone(),
                 other => panic!("expected an alert, got {other:?}"),
             }
         }
@@ -484,27 +539,66 @@ mod tests {
 
     #[test]
     fn impossible_events_become_alerts() {
-        let mut t = setup(8);
-        assert!(!t.handle("carpark/exit/south", br#"{"id":"x1"}"#));
-        let alert = t.alert();
+        let mut t = setup(1);
+        let alert = t.alert("carpark/exit/south", br#"{"id":"x1"}"#);
         assert_eq!(alert.alert, AlertKind::ExitWhileEmpty);
         assert_eq!(alert.id.as_deref(), Some("x1"));
         assert_eq!(alert.topic, "carpark/exit/south");
-        assert!(t.handle("carpark/entry", b"car"));
-        assert!(!t.handle("carpark/entry", b"car"));
-        assert_eq!(t.alert().alert, AlertKind::EntryWhileFull);
-        assert!(!t.handle("carpark/entry", b"\xff"));
-        assert_eq!(t.alert().alert, AlertKind::UnreadablePayload);
-        assert_eq!(t.count.occupied(), 1);
+        assert!(matches!(
+            &t.send("carpark/entry", b"car", 2)[..],
+            [Outgoing::Display(d), Outgoing::Ack(2)] if d.occupied == 1
+        ));
+        let full = t.alert("carpark/entry", b"car");
+        assert_eq!(full.alert, AlertKind::EntryWhileFull);
+        let bad = t.alert("carpark/entry", b"\xff");
+        assert_eq!(bad.alert, AlertKind::UnreadablePayload);
+        assert_eq!(t.counter.count.occupied(), 1);
     }
 
     #[test]
     fn temperature_changes_the_display_once() {
-        let mut t = setup(8);
-        assert!(t.handle("carpark/temperature/roof", b"18.5"));
-        assert!(!t.handle("carpark/temperature/roof", br#"{"celsius":18.5}"#));
-        assert!(!t.handle("carpark/temperature/roof", b"hot"));
-        assert_eq!(t.alert().alert, AlertKind::UnreadablePayload);
-        assert_eq!(t.count.temperature(), Some(18.5));
+        let mut t = setup(1);
+        assert!(matches!(
+            &t.send("carpark/temperature/roof", b"18.5", 1)[..],
+            [Outgoing::Display(d), Outgoing::Ack(1)] if d.temperature == Some(18.5)
+        ));
+        let same = t.send("carpark/temperature/roof", br#"{"celsius":18.5}"#, 2);
+        assert!(matches!(&same[..], [Outgoing::Ack(2)]));
+        let alert = t.alert("carpark/temperature/roof", b"hot");
+        assert_eq!(alert.alert, AlertKind::UnreadablePayload);
+        assert_eq!(t.counter.count.temperature(), Some(18.5));
+    }
+
+    #[test]
+    fn every_qos1_message_is_acknowledged_after_its_state() {
+        let mut t = setup(5);
+        let car = br#"{"id":"north-ab-1","seq":1,"gate":"north"}"#;
+        let queued = t.send("carpark/entry/north", car, 7);
+        assert!(matches!(
+            &queued[..],
+            [Outgoing::Display(d), Outgoing::Ack(7)]
+                if d.occupied == 1 && d.last_seq["entry/north"]["north-ab"] == 1
+        ));
+        // A redelivery, a message on a topic that is not ours, and a retained car: no
+        // state change, acknowledged all the same.
+        assert!(matches!(
+            &t.send("carpark/entry/north", car, 8)[..],
+            [Outgoing::Ack(8)]
+        ));
+        assert!(matches!(
+            &t.send("carpark/other", b"x", 9)[..],
+            [Outgoing::Ack(9)]
+        ));
+        let mut retained = message("carpark/entry", b"car", 10);
+        retained.retain = true;
+        t.counter.on_message(&retained);
+        assert!(matches!(t.rx.try_recv(), Ok(Outgoing::Ack(10))));
+        // QoS 0: nothing to acknowledge.
+        let mut qos0 = message("carpark/entry", b"car", 0);
+        qos0.qos = QoS::AtMostOnce;
+        t.counter.on_message(&qos0);
+        assert!(matches!(t.rx.try_recv(), Ok(Outgoing::Display(d)) if d.occupied == 2));
+        assert!(t.rx.try_recv().is_err());
+        assert_eq!(t.counter.count.totals().duplicates, 1);
     }
 }

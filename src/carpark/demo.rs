@@ -181,6 +181,8 @@ async fn run_on(
         ControllerOptions::new(role_options(&options, "controller"), demo.capacity);
     controller_config.topics = topics.clone();
     controller_config.reset = true;
+    // A clean session: the demo's car park lives as long as the demo.
+    controller_config.session_expiry = None;
     let mut controller = tokio::spawn(controller::run_with_progress(
         controller_config,
         roles_shutdown.clone(),

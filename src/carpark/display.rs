@@ -306,6 +306,7 @@ mod tests {
             full: occupied == capacity,
             temperature,
             updated: "2026-11-24T21:27:09.000+00:00".into(),
+            last_seq: Default::default(),
         }
     }
 

@@ -1,5 +1,8 @@
 //! `mq carpark entry` / `mq carpark exit`: a gate reporting cars, one QoS 1 message
-//! per car on `<prefix>/entry/<gate>` or `<prefix>/exit/<gate>` with a unique `id`.
+//! per car on `<prefix>/entry/<gate>` or `<prefix>/exit/<gate>`, numbered: the n-th car
+//! of a run has `"seq": n` and the unique id `<gate>-<run>-<n>`, and is published only
+//! once the one before is acknowledged, so the controller can tell a redelivery from a
+//! new car by its number (see `occupancy::LastSeq`).
 //! Interactive (Enter = one car, `q` quits), scripted (`--count N`) or simulated
 //! (`--rate 0.5/s`, random arrivals seeded by `--seed`). An entry gate watches the
 //! display and turns cars away while the car park is full.
@@ -204,6 +207,7 @@ impl Gate<'_> {
         self.serial += 1;
         let event = CarEvent {
             id: Some(format!("{gate}-{}-{}", self.run_id, self.serial)),
+            seq: Some(self.serial),
             gate: Some(gate.clone()),
             plate: Some(plate.clone()),
         };

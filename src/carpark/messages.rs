@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Payload of the controller's status topic while it runs.
@@ -105,6 +106,12 @@ impl Topics {
         self.topic("alerts")
     }
 
+    /// `topic` without the prefix (`entry/north` for `carpark/entry/north`), if it is
+    /// under the prefix.
+    pub fn relative<'a>(&self, topic: &'a str) -> Option<&'a str> {
+        topic.strip_prefix(&self.prefix)?.strip_prefix('/')
+    }
+
     /// Every topic of this car park: `<prefix>/#`.
     pub fn all(&self) -> String {
         self.topic("#")
@@ -167,6 +174,10 @@ pub struct CarEvent {
     /// Identifier of this event; a repeated id is counted once (QoS 1 redelivery).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The car's number at its sender (1, 2, 3... in the order sent), with `id` =
+    /// `<sender>-<seq>`: see [`CarEvent::sender`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
     /// The gate the car used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<String>,
@@ -210,11 +221,28 @@ impl CarEvent {
         let obj = value
             .as_object()
             .ok_or_else(|| PayloadError("invalid JSON object".into()))?;
+        let seq = match obj.get("seq") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => Some(v.as_u64().ok_or_else(|| {
+                PayloadError(format!("field \"seq\" must be an integer >= 0, not {v}"))
+            })?),
+        };
         Ok(CarEvent {
             id: text_field(obj, "id")?.filter(|s| !s.is_empty()),
+            seq,
             gate: text_field(obj, "gate")?,
             plate: text_field(obj, "plate")?,
         })
+    }
+
+    /// The sender of a numbered event: an event with a `seq` whose id is
+    /// `<sender>-<seq>` is car number `seq` of `sender`, which numbers its cars in
+    /// the order it sends them. `None` for any other event (no `seq`, or an id that
+    /// does not end in `-<seq>`): it is then recognised by its id alone.
+    pub fn sender(&self) -> Option<(&str, u64)> {
+        let seq = self.seq?;
+        let sender = self.id.as_deref()?.strip_suffix(&format!("-{seq}"))?;
+        (!sender.is_empty()).then_some((sender, seq))
     }
 
     /// The JSON payload a gate sends.
@@ -261,6 +289,12 @@ pub struct DisplayState {
     pub temperature: Option<f64>,
     /// When this state was made (RFC 3339).
     pub updated: String,
+    /// The highest car number counted per topic (relative to the prefix) and sender
+    /// (see [`CarEvent::sender`]): what a restarted controller needs to recognise a
+    /// redelivered car it had already counted. Absent when empty; older states
+    /// without it are read as empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub last_seq: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 impl DisplayState {
@@ -353,6 +387,8 @@ mod tests {
         assert_eq!(t.status(), "carpark/controller/status");
         assert_eq!(t.alerts(), "carpark/alerts");
         assert_eq!(t.all(), "carpark/#");
+        assert_eq!(t.relative("carpark/entry/north"), Some("entry/north"));
+        assert_eq!(t.relative("carparkx/entry"), None);
         let l2 = Topics::new("carpark/level2").unwrap();
         assert_eq!(l2.display(), "carpark/level2/display");
         assert_eq!(l2.controller_filters()[1], "carpark/level2/entry/+");
@@ -426,6 +462,30 @@ mod tests {
     }
 
     #[test]
+    fn numbered_car_events_name_their_sender() {
+        let e = CarEvent::parse(br#"{"id":"north-ffa087-7","seq":7,"gate":"north"}"#).unwrap();
+        assert_eq!(e.sender(), Some(("north-ffa087", 7)));
+        assert_eq!(CarEvent::parse(&e.to_json()), Ok(e));
+        // Without a seq, or with an id that does not end in -<seq>: no sender.
+        for other in [
+            &br#"{"id":"north-ffa087-7"}"#[..],
+            br#"{"id":"north-ffa087-7","seq":8}"#,
+            br#"{"id":"-7","seq":7}"#,
+            br#"{"seq":7}"#,
+            b"car",
+        ] {
+            assert_eq!(CarEvent::parse(other).unwrap().sender(), None, "{other:?}");
+        }
+        for bad in [
+            &br#"{"id":"a-1","seq":-1}"#[..],
+            br#"{"seq":"1"}"#,
+            br#"{"seq":1.5}"#,
+        ] {
+            assert!(CarEvent::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn unreadable_car_events() {
         for bad in [
             &b""[..],
@@ -467,13 +527,27 @@ mod tests {
             full: false,
             temperature: Some(18.5),
             updated: "2026-11-24T21:27:09.000+00:00".into(),
+            last_seq: BTreeMap::new(),
         };
         let json = s.to_json();
         assert_eq!(
             std::str::from_utf8(&json).unwrap(),
             r#"{"capacity":120,"occupied":79,"free":41,"full":false,"temperature":18.5,"updated":"2026-11-24T21:27:09.000+00:00"}"#
         );
-        assert_eq!(DisplayState::parse(&json), Ok(s));
+        assert_eq!(DisplayState::parse(&json), Ok(s.clone()));
+        let mut numbered = s;
+        numbered
+            .last_seq
+            .entry("entry/north".into())
+            .or_default()
+            .insert("north-ffa087".into(), 7);
+        let json = numbered.to_json();
+        assert!(
+            std::str::from_utf8(&json)
+                .unwrap()
+                .ends_with(r#""last_seq":{"entry/north":{"north-ffa087":7}}}"#)
+        );
+        assert_eq!(DisplayState::parse(&json), Ok(numbered));
     }
 
     #[test]

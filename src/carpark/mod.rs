@@ -18,6 +18,7 @@ pub mod occupancy;
 mod publisher;
 pub mod rate;
 pub mod sensor;
+pub mod session;
 pub mod traffic;
 
 use crate::client::{Backoff, Client, ConnectOptions, Events};

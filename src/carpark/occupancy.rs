@@ -1,11 +1,17 @@
 //! The controller's counting state machine, free of I/O: cars in and out, free spaces
-//! never below 0 nor above the capacity, duplicates (QoS 1 redeliveries, same `id`)
-//! counted once, impossible events turned into alerts; plus restoring the count from a
-//! retained display and keeping it in a state file (written atomically).
+//! never below 0 nor above the capacity, duplicates (QoS 1 redeliveries) counted once,
+//! impossible events turned into alerts; plus restoring the count from a retained
+//! display and keeping it in a state file (written atomically).
+//!
+//! Duplicates are recognised two ways. A numbered car (`seq`, see
+//! [`CarEvent::sender`]) is a duplicate when its number is not above the highest one
+//! counted from its sender on its topic ([`LastSeq`]); that record is small, so it
+//! travels in every display state and survives a restart of the controller. Any
+//! other id is remembered in memory only, among the last [`DEFAULT_ID_MEMORY`].
 
 use super::clock::{format_rfc3339, parse_rfc3339};
 use super::messages::{AlertKind, CarEvent, DisplayState, PayloadError};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -56,6 +62,81 @@ impl RecentIds {
     }
 }
 
+/// How many senders [`LastSeq`] keeps; the one that sent nothing for the longest is
+/// forgotten first.
+///
+/// Forgetting a sender is safe once none of its cars can come again. Only a car the
+/// broker has not seen acknowledged can, the controller acknowledges in order, and
+/// every car after it was then unacknowledged too; so for a sender to be forgotten
+/// while a car of its could still come again, more than 64 cars of other senders
+/// would have had to be in flight to the controller at once, beyond the broker's
+/// window (20 by default in mosquitto and `mq broker`).
+pub const MAX_SENDERS: usize = 64;
+
+/// The highest car number counted per (topic, sender): a numbered car whose number is
+/// not above it was counted already. Exact because each sender's cars reach the
+/// controller in the order they were sent: a sender publishes them in order on one
+/// topic, and the broker forwards a client's messages on a topic in the order it
+/// received them [MQTT-4.6.0-6] (a redelivery repeats a message, it never brings an
+/// older one after a newer one for the first time).
+#[derive(Debug, Clone, Default)]
+pub struct LastSeq {
+    /// (topic, sender, highest seq, when last used); at most [`MAX_SENDERS`].
+    entries: Vec<(String, String, u64, u64)>,
+    clock: u64,
+}
+
+impl LastSeq {
+    /// Record car `seq` of `sender` on `topic`; false if it was counted already.
+    pub fn insert(&mut self, topic: &str, sender: &str, seq: u64) -> bool {
+        self.clock += 1;
+        let now = self.clock;
+        if let Some(e) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.0 == topic && e.1 == sender)
+        {
+            e.3 = now;
+            if seq <= e.2 {
+                return false;
+            }
+            e.2 = seq;
+            return true;
+        }
+        if self.entries.len() >= MAX_SENDERS
+            && let Some(oldest) = (0..self.entries.len()).min_by_key(|&i| self.entries[i].3)
+        {
+            self.entries.swap_remove(oldest);
+        }
+        self.entries
+            .push((topic.to_string(), sender.to_string(), seq, now));
+        true
+    }
+
+    /// The record as it goes into the display state: topic → sender → seq.
+    pub fn to_map(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
+        let mut map: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        for (topic, sender, seq, _) in &self.entries {
+            map.entry(topic.clone())
+                .or_default()
+                .insert(sender.clone(), *seq);
+        }
+        map
+    }
+
+    /// Take over the record of a saved display state (if it has more than
+    /// [`MAX_SENDERS`], which ours never do, the surplus is dropped).
+    pub fn from_map(map: &BTreeMap<String, BTreeMap<String, u64>>) -> LastSeq {
+        let mut last = LastSeq::default();
+        for (topic, senders) in map {
+            for (sender, seq) in senders {
+                last.insert(topic, sender, *seq);
+            }
+        }
+        last
+    }
+}
+
 /// Which way a car went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -100,6 +181,7 @@ pub struct Occupancy {
     occupied: u32,
     temperature: Option<f64>,
     seen: RecentIds,
+    last_seq: LastSeq,
     totals: Totals,
 }
 
@@ -116,6 +198,7 @@ impl Occupancy {
             occupied: 0,
             temperature: None,
             seen: RecentIds::new(ids),
+            last_seq: LastSeq::default(),
             totals: Totals::default(),
         }
     }
@@ -145,11 +228,17 @@ impl Occupancy {
         self.totals
     }
 
-    /// Apply one car event. Ids are remembered per direction, so an entry and an exit
-    /// may share an id; a rejected event's id is remembered too, so its redelivery does
-    /// not raise a second alert.
-    pub fn apply(&mut self, direction: Direction, event: &CarEvent) -> Outcome {
-        if let Some(id) = &event.id {
+    /// Apply one car event that came on `topic` (relative to the prefix). A numbered
+    /// car is checked against [`LastSeq`]; other ids are remembered per direction, so
+    /// an entry and an exit may share an id. A rejected event is remembered too, so
+    /// its redelivery does not raise a second alert.
+    pub fn apply(&mut self, direction: Direction, topic: &str, event: &CarEvent) -> Outcome {
+        if let Some((sender, seq)) = event.sender() {
+            if !self.last_seq.insert(topic, sender, seq) {
+                self.totals.duplicates += 1;
+                return Outcome::Duplicate;
+            }
+        } else if let Some(id) = &event.id {
             let key = match direction {
                 Direction::In => format!("in:{id}"),
                 Direction::Out => format!("out:{id}"),
@@ -197,6 +286,7 @@ impl Occupancy {
     /// stays ours; a count above it is clamped to it. Returns the count taken over.
     pub fn restore(&mut self, earlier: &DisplayState) -> u32 {
         self.occupied = earlier.occupied.min(self.capacity);
+        self.last_seq = LastSeq::from_map(&earlier.last_seq);
         if self.temperature.is_none() {
             self.temperature = earlier.temperature;
         }
@@ -212,6 +302,7 @@ impl Occupancy {
             full: self.free() == 0,
             temperature: self.temperature,
             updated: format_rfc3339(now),
+            last_seq: self.last_seq.to_map(),
         }
     }
 }
@@ -267,16 +358,16 @@ mod tests {
     fn counts_in_and_out() {
         let mut o = Occupancy::new(3);
         assert_eq!(
-            o.apply(Direction::In, &CarEvent::default()),
+            o.apply(Direction::In, "entry", &CarEvent::default()),
             Outcome::Counted
         );
         assert_eq!(
-            o.apply(Direction::In, &CarEvent::default()),
+            o.apply(Direction::In, "entry", &CarEvent::default()),
             Outcome::Counted
         );
         assert_eq!((o.occupied(), o.free()), (2, 1));
         assert_eq!(
-            o.apply(Direction::Out, &CarEvent::default()),
+            o.apply(Direction::Out, "exit", &CarEvent::default()),
             Outcome::Counted
         );
         assert_eq!((o.occupied(), o.free()), (1, 2));
@@ -286,18 +377,18 @@ mod tests {
     fn free_never_below_zero_nor_above_capacity() {
         let mut o = Occupancy::new(2);
         assert_eq!(
-            o.apply(Direction::Out, &CarEvent::default()),
+            o.apply(Direction::Out, "exit", &CarEvent::default()),
             Outcome::Rejected(AlertKind::ExitWhileEmpty)
         );
         assert_eq!(o.free(), 2);
         for _ in 0..2 {
             assert_eq!(
-                o.apply(Direction::In, &CarEvent::default()),
+                o.apply(Direction::In, "entry", &CarEvent::default()),
                 Outcome::Counted
             );
         }
         assert_eq!(
-            o.apply(Direction::In, &CarEvent::default()),
+            o.apply(Direction::In, "entry", &CarEvent::default()),
             Outcome::Rejected(AlertKind::EntryWhileFull)
         );
         assert_eq!((o.occupied(), o.free()), (2, 0));
@@ -310,7 +401,7 @@ mod tests {
     fn zero_capacity_is_always_full() {
         let mut o = Occupancy::new(0);
         assert_eq!(
-            o.apply(Direction::In, &CarEvent::default()),
+            o.apply(Direction::In, "entry", &CarEvent::default()),
             Outcome::Rejected(AlertKind::EntryWhileFull)
         );
         assert!(o.display(SystemTime::now()).full);
@@ -319,18 +410,101 @@ mod tests {
     #[test]
     fn duplicates_by_id_count_once() {
         let mut o = Occupancy::new(10);
-        assert_eq!(o.apply(Direction::In, &car("a")), Outcome::Counted);
-        assert_eq!(o.apply(Direction::In, &car("a")), Outcome::Duplicate);
-        assert_eq!(o.apply(Direction::Out, &car("a")), Outcome::Counted);
-        assert_eq!(o.apply(Direction::Out, &car("a")), Outcome::Duplicate);
+        assert_eq!(o.apply(Direction::In, "entry", &car("a")), Outcome::Counted);
+        assert_eq!(
+            o.apply(Direction::In, "entry", &car("a")),
+            Outcome::Duplicate
+        );
+        assert_eq!(o.apply(Direction::Out, "exit", &car("a")), Outcome::Counted);
+        assert_eq!(
+            o.apply(Direction::Out, "exit", &car("a")),
+            Outcome::Duplicate
+        );
         assert_eq!(o.occupied(), 0);
         assert_eq!(o.totals().duplicates, 2);
         // A rejected event's redelivery is a duplicate, not a second alert.
         assert_eq!(
-            o.apply(Direction::Out, &car("b")),
+            o.apply(Direction::Out, "exit", &car("b")),
             Outcome::Rejected(AlertKind::ExitWhileEmpty)
         );
-        assert_eq!(o.apply(Direction::Out, &car("b")), Outcome::Duplicate);
+        assert_eq!(
+            o.apply(Direction::Out, "exit", &car("b")),
+            Outcome::Duplicate
+        );
+    }
+
+    fn numbered(sender: &str, seq: u64) -> CarEvent {
+        CarEvent {
+            id: Some(format!("{sender}-{seq}")),
+            seq: Some(seq),
+            ..CarEvent::default()
+        }
+    }
+
+    #[test]
+    fn numbered_cars_count_once_even_after_a_restore() {
+        let mut o = Occupancy::new(10);
+        let n = |seq| numbered("north-ab12", seq);
+        assert_eq!(
+            o.apply(Direction::In, "entry/north", &n(1)),
+            Outcome::Counted
+        );
+        assert_eq!(
+            o.apply(Direction::In, "entry/north", &n(2)),
+            Outcome::Counted
+        );
+        assert_eq!(
+            o.apply(Direction::In, "entry/north", &n(2)),
+            Outcome::Duplicate
+        );
+        assert_eq!(
+            o.apply(Direction::In, "entry/north", &n(1)),
+            Outcome::Duplicate
+        );
+        // A gap (a car the gate gave up on) is fine; the same sender on another topic
+        // is counted on its own.
+        assert_eq!(
+            o.apply(Direction::In, "entry/north", &n(5)),
+            Outcome::Counted
+        );
+        assert_eq!(
+            o.apply(Direction::In, "entry/east", &n(1)),
+            Outcome::Counted
+        );
+        let saved = o.display(SystemTime::now());
+        assert_eq!(saved.last_seq["entry/north"]["north-ab12"], 5);
+        let saved = DisplayState::parse(&saved.to_json()).unwrap();
+        let mut again = Occupancy::new(10);
+        again.restore(&saved);
+        assert_eq!(again.occupied(), 4);
+        assert_eq!(
+            again.apply(Direction::In, "entry/north", &n(5)),
+            Outcome::Duplicate
+        );
+        assert_eq!(
+            again.apply(Direction::In, "entry/east", &n(1)),
+            Outcome::Duplicate
+        );
+        assert_eq!(
+            again.apply(Direction::In, "entry/north", &n(6)),
+            Outcome::Counted
+        );
+    }
+
+    #[test]
+    fn last_seq_forgets_the_least_recent_sender() {
+        let mut last = LastSeq::default();
+        for i in 0..MAX_SENDERS {
+            assert!(last.insert("entry", &format!("s{i}"), 1));
+        }
+        // s0 is used again, so s1 is the least recent when one more sender comes.
+        assert!(!last.insert("entry", "s0", 1));
+        assert!(last.insert("entry", "new", 1));
+        let map = last.to_map();
+        assert_eq!(map["entry"].len(), MAX_SENDERS);
+        assert!(map["entry"].contains_key("s0"));
+        assert!(!map["entry"].contains_key("s1"));
+        assert!(last.insert("entry", "s1", 1), "forgotten: counted again");
     }
 
     #[test]
@@ -344,17 +518,20 @@ mod tests {
         assert!(!ids.insert("d"));
         let mut o = Occupancy::with_id_memory(100, 2);
         for id in ["x", "y", "z"] {
-            o.apply(Direction::In, &car(id));
+            o.apply(Direction::In, "entry", &car(id));
         }
-        assert_eq!(o.apply(Direction::In, &car("z")), Outcome::Duplicate);
-        assert_eq!(o.apply(Direction::In, &car("x")), Outcome::Counted);
+        assert_eq!(
+            o.apply(Direction::In, "entry", &car("z")),
+            Outcome::Duplicate
+        );
+        assert_eq!(o.apply(Direction::In, "entry", &car("x")), Outcome::Counted);
     }
 
     #[test]
     fn restores_and_clamps() {
         let mut earlier = Occupancy::new(50);
         for _ in 0..40 {
-            earlier.apply(Direction::In, &CarEvent::default());
+            earlier.apply(Direction::In, "entry", &CarEvent::default());
         }
         earlier.set_temperature(12.5);
         let saved = earlier.display(SystemTime::now());
@@ -383,6 +560,7 @@ mod tests {
             full: occupied == 10,
             temperature: None,
             updated: updated.into(),
+            last_seq: BTreeMap::new(),
         };
         let old = at(1, "2026-01-01T00:00:00Z");
         let new = at(2, "2026-01-01T00:00:01+00:00");
@@ -405,7 +583,7 @@ mod tests {
         let path = dir.path().join("state.json");
         assert_eq!(load_state(&path), Ok(None));
         let mut o = Occupancy::new(5);
-        o.apply(Direction::In, &CarEvent::default());
+        o.apply(Direction::In, "entry", &CarEvent::default());
         let s = o.display(SystemTime::now());
         save_state(&path, &s).unwrap();
         save_state(&path, &s).unwrap();

@@ -57,6 +57,7 @@ pub(super) fn spawn(
         events_closed: false,
         window,
         session: Session::default(),
+        link: 0,
         offline: VecDeque::new(),
         receive_max: usize::from(u16::MAX),
         max_packet: 0,
@@ -96,12 +97,17 @@ pub(super) struct EventLoop {
     pub(super) opts: ConnectOptions,
     pub(super) cmd_rx: mpsc::Receiver<Command>,
     pub(super) events: mpsc::Sender<Event>,
-    /// The application dropped `Events`: messages are acknowledged and discarded.
+    /// The application dropped `Events`: messages are acknowledged and discarded
+    /// (QoS 1 with `manual_ack`: discarded unacknowledged, so that a kept session
+    /// gets them again on the next connection).
     pub(super) events_closed: bool,
     pub(super) window: Arc<Semaphore>,
     /// Set to the error that ended the connection for good (see [`super::EndedBy`]).
     pub(super) ended: super::EndedBy,
     pub(super) session: Session,
+    /// Which connection this is: the number of connections lost before it (tells a
+    /// late `manual_ack` acknowledgement from one for the current connection).
+    pub(super) link: u64,
     /// Subscribe/unsubscribe requests received while reconnecting.
     pub(super) offline: VecDeque<Command>,
     pub(super) our_max_packet: usize,
@@ -150,6 +156,7 @@ impl EventLoop {
             };
             tracing::debug!("connection to {} lost: {err}", self.opts.server_display());
             self.link_lost(&err).await;
+            self.link += 1;
             if let Error::ServerDisconnected(Some(d)) = &err {
                 self.emit(Event::ServerDisconnect(d.clone())).await;
             }
@@ -187,6 +194,7 @@ impl EventLoop {
             if let Some(id) = b.qos2_id {
                 self.session.incoming_qos2.insert(id);
             }
+            self.handed_over(b.publish.packet_id, b.publish.qos);
             self.emit(Event::Message(b.publish)).await;
         }
     }
@@ -252,6 +260,7 @@ impl EventLoop {
                     if let Some(b) = self.blocked.take() {
                         match permit {
                             Ok(p) => {
+                                self.handed_over(b.publish.packet_id, b.publish.qos);
                                 p.send(Event::Message(b.publish));
                             }
                             Err(_) => self.events_closed = true,
@@ -469,6 +478,7 @@ impl EventLoop {
                 self.settle_waiters.push(reply);
                 self.release_settled();
             }
+            Command::Ack { packet_id } => self.app_acknowledged(packet_id),
         }
     }
 

@@ -6,7 +6,7 @@
 use super::Error;
 use super::Event;
 use super::connection::{Blocked, EventLoop};
-use super::state::{Awaiting, Outgoing};
+use super::state::{AppAck, Awaiting, Outgoing};
 use crate::protocol::{self, Ack, Packet, PacketType, Publish, QoS, ReasonCode, SubAck, UnsubAck};
 use tokio::sync::mpsc::error::TrySendError;
 
@@ -86,6 +86,8 @@ impl EventLoop {
         let id = p.packet_id;
         match p.qos {
             QoS::AtMostOnce => self.deliver(p, None, None),
+            // With `manual_ack` the application sends the PUBACK (`app_acknowledged`).
+            QoS::AtLeastOnce if self.opts.manual_ack => self.deliver(p, None, None),
             QoS::AtLeastOnce => self.deliver(p, Some(Packet::PubAck(Ack::new(id))), None),
             QoS::ExactlyOnce => {
                 if self.session.incoming_qos2.contains(&id) {
@@ -115,6 +117,7 @@ impl EventLoop {
         if self.events_closed {
             return self.delivered(ack, qos2_id);
         }
+        let (id, qos) = (p.packet_id, p.qos);
         let held = match self.events.try_reserve() {
             Ok(permit) => {
                 permit.send(Event::Message(p));
@@ -126,6 +129,9 @@ impl EventLoop {
                 None
             }
         };
+        if held.is_none() && !self.events_closed {
+            self.handed_over(id, qos);
+        }
         match held {
             Some(publish) => {
                 self.blocked = Some(Blocked {
@@ -151,6 +157,30 @@ impl EventLoop {
         match ack {
             Some(a) => self.send(&a),
             None => Ok(()),
+        }
+    }
+
+    /// Message `id` is now queued to the application: with `manual_ack`, a QoS 1 message
+    /// awaits its acknowledgement.
+    pub(super) fn handed_over(&mut self, id: u16, qos: QoS) {
+        if self.opts.manual_ack && qos == QoS::AtLeastOnce {
+            self.session.app_unacked.handed_over(id, self.link);
+        }
+    }
+
+    /// The application acknowledges the oldest QoS 1 message it has not acknowledged
+    /// yet (`manual_ack`): PUBACK it [MQTT-4.3.2-4] if it came on this connection.
+    pub(super) fn app_acknowledged(&mut self, id: u16) {
+        match self.session.app_unacked.acknowledge(id, self.link) {
+            AppAck::Send => {
+                if let Err(e) = self.send(&Packet::PubAck(Ack::new(id))) {
+                    tracing::warn!("cannot acknowledge message {id}: {e}");
+                }
+            }
+            AppAck::Stale => {}
+            AppAck::OutOfOrder => tracing::warn!(
+                "acknowledgement of message {id} out of order [MQTT-4.6.0-2]: ignored"
+            ),
         }
     }
 

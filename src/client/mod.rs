@@ -11,7 +11,9 @@
 //! smaller of [`ConnectOptions::max_inflight`] and the server's Receive Maximum
 //! [MQTT-3.3.4-7]) from [`Client::start_publish`] until they are acknowledged; incoming
 //! messages are acknowledged only once queued to [`Events`], so a slow consumer slows
-//! the server down instead of growing memory.
+//! the server down instead of growing memory. With [`ConnectOptions::manual_ack`],
+//! QoS 1 messages are acknowledged only when the application calls
+//! [`Client::acknowledge`], so that a message it had not finished with is sent again.
 //!
 //! Keep alive: the client sends PINGREQ when nothing was sent or received for the keep
 //! alive interval (the server's Server Keep Alive when it gives one [MQTT-3.2.2-21]),
@@ -129,6 +131,8 @@ pub(crate) enum Command {
     },
     /// Reply once no incoming QoS 2 message awaits its PUBREL.
     Settle { reply: oneshot::Sender<()> },
+    /// `manual_ack`: the application is done with this QoS 1 message.
+    Ack { packet_id: u16 },
 }
 
 /// What the handles share: the first CONNACK and the inflight window.
@@ -138,6 +142,7 @@ struct Shared {
     client_id: String,
     version: ProtocolVersion,
     window: Arc<Semaphore>,
+    manual_ack: bool,
 }
 
 /// A handle on one connection; all clones drive the same connection.
@@ -225,6 +230,7 @@ impl Client {
             client_id: client_id.clone(),
             version: opts.version,
             window: window.clone(),
+            manual_ack: opts.manual_ack,
         });
         let mut opts = opts;
         opts.client_id = client_id;
@@ -380,6 +386,25 @@ impl Client {
             .map_err(|_| ended_error(&self.shared.ended))?;
         rx.await
             .unwrap_or_else(|_| Err(ended_error(&self.shared.ended)))
+    }
+
+    /// With [`ConnectOptions::manual_ack`]: acknowledge a QoS 1 message received on
+    /// [`Events`], once the application is done with it (has stored what it needed,
+    /// say). Call it once for every QoS 1 message, in the order they were received
+    /// (PUBACKs go in that order [MQTT-4.6.0-2]); `packet_id` is the message's, and
+    /// an acknowledgement that is not for the oldest message still waiting for one is
+    /// ignored. A message received on an earlier connection is not acknowledged (the
+    /// server sends it again if it kept the session).
+    pub async fn acknowledge(&self, packet_id: u16) -> Result<(), Error> {
+        if !self.shared.manual_ack {
+            return Err(Error::Invalid(
+                "acknowledge needs ConnectOptions::manual_ack".to_string(),
+            ));
+        }
+        self.tx
+            .send(Command::Ack { packet_id })
+            .await
+            .map_err(|_| ended_error(&self.shared.ended))
     }
 
     /// Graceful DISCONNECT (normal disconnection), then close; `Events::recv` returns

@@ -285,6 +285,13 @@ pub struct ConnectOptions {
     /// Our own cap on outgoing QoS 1/2 messages in flight (default 20); the window is
     /// the smaller of this and the server's Receive Maximum.
     pub max_inflight: u16,
+    /// Incoming QoS 1 messages are acknowledged only when the application says so
+    /// ([`Client::acknowledge`](super::Client::acknowledge)), not as soon as they are
+    /// queued to `Events` (default false). For a persistent session whose consumer
+    /// must not lose a message it had not finished with when it stopped or crashed:
+    /// an unacknowledged message is sent again on the next connection
+    /// [MQTT-4.4.0-1]. QoS 2 flows are not affected.
+    pub manual_ack: bool,
     /// The `/topic` part of an `mqtt://` URL, if any.
     pub url_topic: Option<String>,
     /// Bind the outgoing TCP socket to this local address (`-A`): an IP address or a
@@ -321,6 +328,7 @@ impl Default for ConnectOptions {
             connect_timeout: Duration::from_secs(10),
             reconnect: None,
             max_inflight: 20,
+            manual_ack: false,
             url_topic: None,
             bind_address: None,
             unix_socket: None,

@@ -85,6 +85,8 @@ impl EventLoop {
                 self.settle_waiters.push(reply);
                 self.release_settled();
             }
+            // From an earlier connection, necessarily: nothing to send.
+            Some(Command::Ack { packet_id }) => self.app_acknowledged(packet_id),
             Some(other) => self.offline.push_back(other),
         }
         ControlFlow::Continue(())
@@ -183,5 +185,6 @@ pub(super) fn fail_command(cmd: Command, err: &Error) {
         Command::Settle { reply } => {
             let _ = reply.send(());
         }
+        Command::Ack { .. } => {}
     }
 }

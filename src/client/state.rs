@@ -1,7 +1,8 @@
 //! The client side of the session state (section 4.1): packet identifiers in use, QoS 1
 //! and QoS 2 messages sent but not yet completely acknowledged, QoS 2 messages
-//! received but not yet released, and the subscriptions to restore after a reconnect.
-//! It outlives a single network connection; the event loop owns it.
+//! received but not yet released, QoS 1 messages the application has not yet
+//! acknowledged (with `manual_ack`), and the subscriptions to restore after a
+//! reconnect. It outlives a single network connection; the event loop owns it.
 
 use super::Error;
 use crate::protocol::{
@@ -70,6 +71,59 @@ pub(super) struct Session {
     pub incoming_qos2: HashSet<u16>,
     /// Subscriptions granted, to restore when a reconnect finds no session.
     pub subscriptions: Vec<(Vec<SubscribeFilter>, Properties)>,
+    /// With `manual_ack`: incoming QoS 1 messages handed to the application and not
+    /// yet acknowledged by it.
+    pub app_unacked: AppUnacked,
+}
+
+/// Incoming QoS 1 messages handed to the application (with `manual_ack`), oldest
+/// first, each with the connection it arrived on.
+///
+/// The application acknowledges them one by one in the order it received them (the
+/// order PUBACKs must go in [MQTT-4.6.0-2]), so its n-th acknowledgement is for the
+/// n-th entry: the packet identifier alone cannot say which delivery is meant, since
+/// after a reconnect the server may use the same identifier again. An entry from an
+/// earlier connection is stale: its PUBACK cannot be sent any more (the server sends
+/// the message again if it kept the session [MQTT-4.4.0-1], and the application
+/// acknowledges that copy in its turn).
+#[derive(Debug, Default)]
+pub(super) struct AppUnacked {
+    entries: VecDeque<(u16, u64)>,
+}
+
+/// What to do with the application's acknowledgement of a packet identifier.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum AppAck {
+    /// Send the PUBACK: the message came on the current connection.
+    Send,
+    /// The message came on an earlier connection: nothing to send.
+    Stale,
+    /// Not the oldest message awaiting the application's acknowledgement (an
+    /// application error): ignored.
+    OutOfOrder,
+}
+
+impl AppUnacked {
+    /// A QoS 1 message with identifier `id`, received on connection `link`, was
+    /// queued to the application.
+    pub fn handed_over(&mut self, id: u16, link: u64) {
+        self.entries.push_back((id, link));
+    }
+
+    /// The application acknowledges `id`; `link` is the current connection.
+    pub fn acknowledge(&mut self, id: u16, link: u64) -> AppAck {
+        match self.entries.front() {
+            Some(&(front, from)) if front == id => {
+                self.entries.pop_front();
+                if from == link {
+                    AppAck::Send
+                } else {
+                    AppAck::Stale
+                }
+            }
+            _ => AppAck::OutOfOrder,
+        }
+    }
 }
 
 impl Session {
@@ -194,6 +248,22 @@ mod tests {
         assert_eq!(s.alloc_id(), Some(u16::MAX));
         // Wraps past 0 and skips 1, which is in use [MQTT-2.2.1-3].
         assert_eq!(s.alloc_id(), Some(2));
+    }
+
+    #[test]
+    fn app_acknowledgements_match_deliveries_in_order() {
+        let mut u = AppUnacked::default();
+        u.handed_over(1, 0);
+        u.handed_over(2, 0);
+        // Connection 0 lost; the server sends 1 and 2 again on connection 1.
+        u.handed_over(1, 1);
+        u.handed_over(2, 1);
+        assert_eq!(u.acknowledge(2, 1), AppAck::OutOfOrder);
+        assert_eq!(u.acknowledge(1, 1), AppAck::Stale);
+        assert_eq!(u.acknowledge(2, 1), AppAck::Stale);
+        assert_eq!(u.acknowledge(1, 1), AppAck::Send);
+        assert_eq!(u.acknowledge(2, 1), AppAck::Send);
+        assert_eq!(u.acknowledge(2, 1), AppAck::OutOfOrder);
     }
 
     #[test]

@@ -83,6 +83,10 @@ pub struct ControllerArgs {
     /// Only print alerts, not every car
     #[arg(long = "quiet")]
     pub quiet: bool,
+    /// How long the broker keeps the controller's session (and the cars sent meanwhile)
+    /// while it is away; 0 = a clean session. Under MQTT 3.1.1 the broker decides how long
+    #[arg(long = "session-expiry", value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
+    pub session_expiry: Duration,
     #[command(flatten)]
     pub prefix: PrefixArgs,
     #[command(flatten)]
@@ -243,6 +247,7 @@ impl ControllerArgs {
             state_file: self.state,
             restore_wait: RESTORE_WAIT,
             quiet: self.quiet,
+            session_expiry: Some(self.session_expiry).filter(|d| !d.is_zero()),
         })
     }
 }
