@@ -184,3 +184,106 @@ impl Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::log::LogDest;
+    use std::sync::atomic::AtomicUsize;
+
+    /// A backend that records what it committed and fails every batch from the
+    /// `fail_from`-th on, as a full disk does.
+    struct Disk {
+        committed: Arc<Mutex<Vec<String>>>,
+        batches: Arc<AtomicUsize>,
+        fail_from: usize,
+        /// How long each commit takes (an fsync).
+        fsync: std::time::Duration,
+    }
+
+    impl Backend for Disk {
+        fn apply(&mut self, ops: &[Op]) -> Result<(), StoreError> {
+            std::thread::sleep(self.fsync);
+            let n = self.batches.fetch_add(1, Ordering::SeqCst);
+            if n >= self.fail_from {
+                return Err(StoreError::Commit("no space left on device".into()));
+            }
+            let mut c = self.committed.lock().unwrap();
+            for op in ops {
+                if let Op::Retain(topic, _) = op {
+                    c.push(topic.clone());
+                }
+            }
+            Ok(())
+        }
+    }
+
+    fn store(fail_from: usize) -> (Arc<Store>, Arc<Mutex<Vec<String>>>) {
+        let committed = Arc::new(Mutex::new(Vec::new()));
+        let disk = Disk {
+            committed: committed.clone(),
+            batches: Arc::new(AtomicUsize::new(0)),
+            fail_from,
+            fsync: std::time::Duration::ZERO,
+        };
+        let log = Logger::new(LogTypes::NONE, LogDest::None, false, false);
+        (Store::start(disk, log), committed)
+    }
+
+    fn retain(topic: &str) -> Op {
+        Op::Retain(topic.into(), Some(vec![1]))
+    }
+
+    #[tokio::test]
+    async fn an_operation_is_reported_durable_once_its_batch_is_committed() {
+        let (store, committed) = store(usize::MAX);
+        let a = store.push(retain("a"));
+        let b = store.push(retain("b"));
+        store.wait(b).await.unwrap();
+        store.wait(a).await.unwrap();
+        assert_eq!(*committed.lock().unwrap(), ["a", "b"]);
+        // Nothing submitted since: nothing to wait for.
+        store.wait_since(store.submitted()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn what_a_failed_commit_held_is_never_reported_durable() {
+        // The first batch commits, every later one fails (the disk is full): the
+        // broker must not acknowledge what the failed batches held, nor anything
+        // submitted after them.
+        let (store, committed) = store(1);
+        let first = store.push(retain("kept"));
+        store.wait(first).await.unwrap();
+        let lost = store.push(retain("lost"));
+        assert!(matches!(store.wait(lost).await, Err(StoreError::Commit(_))));
+        let later = store.push(retain("later"));
+        assert!(matches!(store.wait(later).await, Err(StoreError::Commit(_))));
+        assert!(store.wait_since(first).await.is_err());
+        assert_eq!(*committed.lock().unwrap(), ["kept"]);
+    }
+
+    #[tokio::test]
+    async fn operations_waiting_together_share_commits() {
+        // Submitted while a 2 ms commit is being made: the operations that arrive
+        // meanwhile go into the next batch, so there are fewer batches than
+        // operations, all durable, in order.
+        let committed = Arc::new(Mutex::new(Vec::new()));
+        let batches = Arc::new(AtomicUsize::new(0));
+        let disk = Disk {
+            committed: committed.clone(),
+            batches: batches.clone(),
+            fail_from: usize::MAX,
+            fsync: std::time::Duration::from_millis(2),
+        };
+        let log = Logger::new(LogTypes::NONE, LogDest::None, false, false);
+        let store = Store::start(disk, log);
+        let topics: Vec<String> = (0..2000).map(|i| format!("t/{i}")).collect();
+        let mut last = 0;
+        for t in &topics {
+            last = store.push(retain(t));
+        }
+        store.wait(last).await.unwrap();
+        assert_eq!(*committed.lock().unwrap(), topics);
+        assert!(batches.load(Ordering::SeqCst) < topics.len());
+    }
+}
