@@ -174,6 +174,10 @@ pub struct Config {
     /// hard cap of 32 MiB, so that a client that does not read costs bounded memory
     /// whatever the message sizes).
     pub max_queued_bytes: usize,
+    /// `memory_limit`: the broker-wide budget of queued payload bytes, all sessions
+    /// together (0: the default, 1 GiB). Unlike mosquitto's, it bounds the queues,
+    /// not the whole heap.
+    pub memory_limit: usize,
     /// Largest keep alive accepted (5.0: sent as Server Keep Alive when exceeded).
     pub max_keepalive: u16,
     /// Whether retained messages are supported.
@@ -241,6 +245,7 @@ impl Default for Config {
             max_inflight_messages: 20,
             max_queued_messages: 1000,
             max_queued_bytes: 0,
+            memory_limit: 0,
             max_keepalive: 65535,
             retain_available: true,
             sys_interval: Duration::from_secs(10),
@@ -300,6 +305,7 @@ const SUPPORTED: &[&str] = &[
     "max_inflight_messages",
     "max_queued_messages",
     "max_queued_bytes",
+    "memory_limit",
     "max_keepalive",
     "retain_available",
     "sys_interval",
@@ -349,7 +355,6 @@ const NOT_YET: &[&str] = &[
     "user",
     "bind_interface",
     "max_inflight_bytes",
-    "memory_limit",
     "upgrade_outgoing_qos",
     "log_timestamp_format",
     "log_facility",
@@ -496,6 +501,7 @@ fn apply(
         "max_inflight_messages" => config.max_inflight_messages = parse_num(key, value)?,
         "max_queued_messages" => config.max_queued_messages = parse_num(key, value)?,
         "max_queued_bytes" => config.max_queued_bytes = parse_num(key, value)?,
+        "memory_limit" => config.memory_limit = parse_num(key, value)?,
         "max_keepalive" => config.max_keepalive = parse_num(key, value)?,
         "retain_available" => config.retain_available = parse_bool(key, value)?,
         "sys_interval" => config.sys_interval = Duration::from_secs(parse_num(key, value)?),

@@ -521,7 +521,12 @@ fn claim(
         let claimed = match resumed {
             Some(s) => (s, true),
             None => (
-                Arc::new(Session::new(state.next_key(), client_id.clone(), expiry)),
+                Arc::new(Session::new(
+                    state.next_key(),
+                    client_id.clone(),
+                    expiry,
+                    state.budget.clone(),
+                )),
                 false,
             ),
         };

@@ -19,6 +19,7 @@
 //! buffer per wake-up. An encoded PUBLISH is shared as `Bytes` by all subscribers
 //! that get the same bytes ([`message`]).
 
+pub mod budget;
 pub mod config;
 mod connect;
 mod connection;

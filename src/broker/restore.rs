@@ -72,7 +72,12 @@ fn restore_session(state: &Arc<State>, store: &Arc<Store>, s: LoadedSession, now
         store.push(Op::DeleteSession(id));
         return false;
     }
-    let session = Arc::new(Session::new(state.next_key(), id.clone(), r.expiry));
+    let session = Arc::new(Session::new(
+        state.next_key(),
+        id.clone(),
+        r.expiry,
+        state.budget.clone(),
+    ));
     let next_seq = s.messages.last().map_or(1, |(seq, _)| seq + 1);
     let attach_count = {
         let mut st = lock(&session.state);

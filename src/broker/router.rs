@@ -311,7 +311,12 @@ mod tests {
 
     fn sub(key: u64, id: &str, qos: QoS) -> Subscriber {
         Subscriber {
-            session: Arc::new(Session::new(key, id.into(), 0)),
+            session: Arc::new(Session::new(
+                key,
+                id.into(),
+                0,
+                Arc::new(crate::broker::budget::QueueBudget::new(0)),
+            )),
             options: SubscriptionOptions::qos(qos),
             id: None,
         }

@@ -10,6 +10,7 @@ mod durable;
 
 pub use durable::{Durable, message_of, stored_message};
 
+use super::budget::QueueBudget;
 use super::message::{Message, patch_publish};
 use super::security::RealmId;
 use crate::protocol::{
@@ -310,6 +311,13 @@ pub struct Caps {
     pub mount_len: usize,
 }
 
+impl Drop for SessionState {
+    /// A session that ends gives its queue's bytes back to the broker's budget.
+    fn drop(&mut self) {
+        self.budget.give_back(self.pending_bytes);
+    }
+}
+
 /// Topic aliases the broker assigned on one connection (server to client direction).
 #[derive(Debug, Default)]
 pub struct OutAliases {
@@ -326,8 +334,10 @@ pub struct SessionState {
     /// Messages waiting to be sent (changed only through the methods that keep
     /// `pending_bytes`).
     pending: VecDeque<Delivery>,
-    /// Payload bytes in `pending`.
+    /// Payload bytes in `pending`, also counted in `budget`.
     pending_bytes: usize,
+    /// The broker-wide budget this queue's bytes count against.
+    budget: Arc<QueueBudget>,
     /// Outgoing QoS 1/2 messages in flight, oldest first.
     inflight: VecDeque<Inflight>,
     /// Incoming QoS 2 packet identifiers PUBREC'd and awaiting PUBREL [MQTT-4.3.3-9].
@@ -414,7 +424,7 @@ pub struct QueueLimits {
 
 impl Session {
     /// A new empty session.
-    pub fn new(key: u64, client_id: Arc<str>, expiry: u32) -> Session {
+    pub fn new(key: u64, client_id: Arc<str>, expiry: u32, budget: Arc<QueueBudget>) -> Session {
         Session {
             key,
             client_id,
@@ -424,6 +434,7 @@ impl Session {
                 subscriptions: HashMap::new(),
                 pending: VecDeque::new(),
                 pending_bytes: 0,
+                budget,
                 inflight: VecDeque::new(),
                 incoming_qos2: HashSet::new(),
                 next_packet_id: 0,
@@ -466,9 +477,7 @@ impl Session {
             }
             match s.pending.iter().position(|q| q.qos == QoS::AtMostOnce) {
                 Some(i) => {
-                    if let Some(old) = s.pending.remove(i) {
-                        s.pending_bytes -= old.msg.len();
-                    }
+                    s.remove_pending(i);
                     queued = Enqueue::QueuedDroppingQos0;
                 }
                 None if !online || s.congested => return Enqueue::Dropped,
@@ -480,8 +489,7 @@ impl Session {
         }
         let mut d = d;
         d.seq = s.store_queued(&d);
-        s.pending_bytes += d.msg.len();
-        s.pending.push_back(d);
+        s.push_pending(d);
         if let Some(link) = &s.link {
             link.wake.notify_one();
         }
@@ -514,8 +522,7 @@ impl Session {
             s.link = None;
             self.online.store(false, Ordering::Release);
             // Messages queued for an offline session: QoS 0 is not kept.
-            s.pending.retain(|d| d.qos != QoS::AtMostOnce);
-            s.pending_bytes = s.pending.iter().map(|d| d.msg.len()).sum();
+            s.retain_pending(|d| d.qos != QoS::AtMostOnce);
             s.store_disconnected(true);
             drop(s);
             self.space.notify_waiters();
@@ -688,15 +695,50 @@ impl SessionState {
     /// Whether the queue is at its limit of messages or bytes. A queue under its
     /// byte limit takes one more message of any size, so a message larger than the
     /// limit is not refused for ever.
+    /// The broker-wide budget counts too: once it is spent, every queue that holds
+    /// something is full.
     pub fn queue_full(&self, limits: QueueLimits) -> bool {
         self.pending.len() >= limits.max_queued
-            || (self.pending_bytes >= limits.max_bytes && !self.pending.is_empty())
+            || (!self.pending.is_empty()
+                && (self.pending_bytes >= limits.max_bytes || self.budget.spent()))
     }
 
     /// Empty the queue.
     pub fn clear_pending(&mut self) {
         self.pending.clear();
+        self.budget.give_back(self.pending_bytes);
         self.pending_bytes = 0;
+    }
+
+    /// Queue one delivery at the back, counting its bytes.
+    pub(super) fn push_pending(&mut self, d: Delivery) {
+        self.pending_bytes += d.msg.len();
+        self.budget.take(d.msg.len());
+        self.pending.push_back(d);
+    }
+
+    /// Take the delivery at the front, giving its bytes back.
+    fn pop_pending(&mut self) -> Option<Delivery> {
+        let d = self.pending.pop_front()?;
+        self.pending_bytes -= d.msg.len();
+        self.budget.give_back(d.msg.len());
+        Some(d)
+    }
+
+    /// Drop queued delivery `i`.
+    fn remove_pending(&mut self, i: usize) {
+        if let Some(d) = self.pending.remove(i) {
+            self.pending_bytes -= d.msg.len();
+            self.budget.give_back(d.msg.len());
+        }
+    }
+
+    /// Keep only the queued deliveries `keep` accepts.
+    fn retain_pending(&mut self, keep: impl Fn(&Delivery) -> bool) {
+        self.pending.retain(keep);
+        let bytes = self.pending.iter().map(|d| d.msg.len()).sum();
+        self.budget.give_back(self.pending_bytes - bytes);
+        self.pending_bytes = bytes;
     }
 
     fn alloc_packet_id(&mut self) -> u16 {
@@ -763,10 +805,9 @@ impl SessionState {
             if front.qos != QoS::AtMostOnce && self.inflight.len() >= caps.receive_max {
                 break;
             }
-            let Some(d) = self.pending.pop_front() else {
+            let Some(d) = self.pop_pending() else {
                 break;
             };
-            self.pending_bytes -= d.msg.len();
             // Expired messages are not delivered [MQTT-3.3.2-5].
             if d.msg.expired(now) {
                 self.store_removed(d.seq);

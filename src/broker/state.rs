@@ -69,6 +69,9 @@ pub struct State {
     pub shutdown_tx: watch::Sender<bool>,
     /// The store, with `persistence true` (`None`: everything lives in memory).
     pub store: Option<Arc<super::store::Store>>,
+    /// The broker-wide budget of queued bytes (`memory_limit`), shared by every
+    /// session's queue.
+    pub budget: Arc<super::budget::QueueBudget>,
 }
 
 impl State {
@@ -81,6 +84,7 @@ impl State {
     ) -> State {
         let shutdown = shutdown_tx.subscribe();
         State {
+            budget: Arc::new(super::budget::QueueBudget::new(config.memory_limit)),
             config,
             acl_in_force: AtomicBool::new(security.has_acl()),
             security: RwLock::new(Arc::new(security)),

@@ -142,10 +142,7 @@ impl SessionState {
     ) {
         for m in messages {
             match m {
-                Ok(d) => {
-                    self.pending_bytes += d.msg.len();
-                    self.pending.push_back(d);
-                }
+                Ok(d) => self.push_pending(d),
                 Err(f) => self.inflight.push_back(f),
             }
         }

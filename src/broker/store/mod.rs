@@ -257,7 +257,10 @@ mod tests {
         let lost = store.push(retain("lost"));
         assert!(matches!(store.wait(lost).await, Err(StoreError::Commit(_))));
         let later = store.push(retain("later"));
-        assert!(matches!(store.wait(later).await, Err(StoreError::Commit(_))));
+        assert!(matches!(
+            store.wait(later).await,
+            Err(StoreError::Commit(_))
+        ));
         assert!(store.wait_since(first).await.is_err());
         assert_eq!(*committed.lock().unwrap(), ["kept"]);
     }
