@@ -213,10 +213,9 @@ async fn stored_bytes(b: &BrokerHandle) -> u64 {
     while Instant::now() < deadline {
         if let Ok(Some(Event::Message(m))) =
             tokio::time::timeout(Duration::from_secs(5), events.recv()).await
+            && !m.retain
         {
-            if !m.retain {
-                return std::str::from_utf8(&m.payload).unwrap().parse().unwrap();
-            }
+            return std::str::from_utf8(&m.payload).unwrap().parse().unwrap();
         }
     }
     panic!("no $SYS/broker/store/messages/bytes within 10 s");
