@@ -20,6 +20,10 @@
 #                   growth per connection (bytes, VmRSS from /proc/<pid>/status)
 #   CPU             broker CPU seconds (utime+stime from /proc/<pid>/stat) per million
 #                   messages delivered, measured over the fan-in QoS 0 and QoS 1 runs
+#   self-check      fan-in QoS 0 again with the publishers and the subscriber in two
+#                   `mq bench` processes run at once: one process must deliver at
+#                   least 90 % of what the two deliver (exit status 3 if not), or
+#                   `mq bench` is what limits the figures
 # Linux only (/proc). Needs python3 for JSON and medians.
 set -euo pipefail
 
@@ -159,6 +163,18 @@ run_round() { # name port pid
     record "$name" fanin_q0_lost "$(json "$out" 'v["delivery"]["lost"]')"
     record "$name" cpu_per_m "$(python3 -c "print(($t1-$t0)/$TICKS/max(1,$(json "$out" 'v["messages"]["received"]'))*1e6)")"
 
+    # Self-check: the same fan-in with the clients split over two `mq bench`
+    # processes (the 4 publishers in one, the subscriber in the other), run at once.
+    # If one process delivers clearly less than two, `mq bench` is the bottleneck and
+    # the ratios above understate the faster broker.
+    local sub_out="$WORK/selfcheck-sub.json"
+    "$MQ" bench sub "${common[@]}" -c 1 -t 'selfcheck/#' -q 0 --duration "$DUR" >"$sub_out" &
+    local sub_pid=$!
+    sleep 0.3
+    "$MQ" bench pub "${common[@]}" -c 4 -t 'selfcheck/%i' -q 0 -s 64 --duration "$DUR" >/dev/null
+    wait "$sub_pid"
+    record "$name" selfcheck_split "$(json "$sub_out" 'v["rates"]["received_per_s"]')"
+
     t0=$(cpu_ticks "$pid")
     "$MQ" bench pubsub "${common[@]}" -c 4 --subscribers 1 -q 1 --inflight 16 -s 64 --duration "$DUR" >"$out"
     t1=$(cpu_ticks "$pid")
@@ -216,6 +232,7 @@ for line in open(sys.argv[1]):
 figures = [
     ("fanin_q0", "fan-in QoS 0, 4->1, 64 B (msg/s)", "{:.0f}"),
     ("fanin_q0_lost", "  messages lost in that run (QoS 0 drops)", "{:.0f}"),
+    ("selfcheck_split", "  self-check: the same over 2 bench processes", "{:.0f}"),
     ("fanin_q1", "fan-in QoS 1, 4->1, inflight 16 (msg/s)", "{:.0f}"),
     ("fanout_q0", "fan-out QoS 0, 1->8 (deliveries/s)", "{:.0f}"),
     ("lat_p50", "latency at 1000 msg/s, p50 (us)", "{:.0f}"),
@@ -243,4 +260,14 @@ for key, label, fmt in figures:
         ratio = f"{a / m:.2f}" if m else "-"
         line += f" {ratio:>12} |"
     print(line)
+# mq bench must not be the bottleneck: one process delivers at least 90 % of what
+# two processes with the clients split between them deliver together.
+ok = True
+for b in brokers:
+    one, two = median("fanin_q0", b), median("selfcheck_split", b)
+    share = one / two if two else float("nan")
+    verdict = "ok" if share >= 0.9 else "FAILED: mq bench under-drives this broker"
+    ok = ok and share >= 0.9
+    print(f"self-check {b}: one bench process {one:.0f} msg/s, two processes {two:.0f} msg/s, one/two = {share:.2f} ({verdict})")
+sys.exit(0 if ok else 3)
 PY

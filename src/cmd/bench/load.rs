@@ -61,9 +61,10 @@ pub struct LoadPlan {
     pub ready: Option<Arc<tokio::sync::Notify>>,
 }
 
-/// Start `n` workers at `rate` per second (all at once without a rate), stopping the
-/// ramp early when `stop` turns true.
+/// Start `n` workers on `runtime` at `rate` per second (all at once without a rate),
+/// stopping the ramp early when `stop` turns true.
 async fn ramp<F, Fut>(
+    runtime: &tokio::runtime::Handle,
     n: u32,
     rate: Option<f64>,
     mut stop: watch::Receiver<bool>,
@@ -86,9 +87,30 @@ where
         if *stop.borrow() {
             break;
         }
-        handles.push(tokio::spawn(spawn(i)));
+        handles.push(runtime.spawn(spawn(i)));
     }
     handles
+}
+
+/// The runtime the subscribers of a `pubsub` run live on: threads of their own, as if
+/// they ran in a second process. On one runtime, tokio shares its threads among tasks
+/// in turn, so one subscriber next to four unpaced publishers got a fifth of the
+/// bench's time; the broker then paced the publishers to what that fifth could read,
+/// and `mq bench` measured itself (about half of what the same clients in two
+/// processes got from `mq broker`). `None` (the caller's runtime) when there is only
+/// one side, or when the threads cannot be started.
+fn subscriber_runtime(plan: &LoadPlan) -> Option<tokio::runtime::Runtime> {
+    if plan.publishers == 0 || plan.subscribers == 0 {
+        return None;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = (plan.subscribers as usize).clamp(1, cores);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("mq-bench-sub")
+        .enable_all()
+        .build()
+        .ok()
 }
 
 /// Resolves once every task has ended (every subscriber failed or was disconnected).
@@ -154,12 +176,15 @@ where
     let mut interrupted = false;
 
     // 1. Subscribers first, and wait until each has its SUBACK (or failed).
+    let sub_runtime = subscriber_runtime(plan);
+    let here = tokio::runtime::Handle::current();
     let (ready_tx, mut ready_rx) = mpsc::channel::<()>(plan.subscribers.max(1) as usize);
     let sub_handles = {
         let c = ctx.clone();
         let stop = sub_stop_rx.clone();
         let ready = ready_tx.clone();
         ramp(
+            sub_runtime.as_ref().map_or(&here, |r| r.handle()),
             plan.subscribers,
             plan.conn_rate,
             pub_stop_rx.clone(),
@@ -189,8 +214,9 @@ where
         let rate = plan.conn_rate;
         let ramp_stop = pub_stop_rx.clone();
         let worker_stop = pub_stop_rx.clone();
+        let here = here.clone();
         tokio::spawn(async move {
-            let h = ramp(n, rate, ramp_stop, move |i| {
+            let h = ramp(&here, n, rate, ramp_stop, move |i| {
                 run_publisher(c.clone(), i, worker_stop.clone())
             })
             .await;
@@ -245,6 +271,10 @@ where
     }
     sub_stop_tx.send_replace(true);
     let sub_results = join_all(sub_handles).await;
+    if let Some(r) = sub_runtime {
+        // Its tasks have all ended; a runtime may not be dropped from async code.
+        r.shutdown_background();
+    }
     let end = if plan.publishers > 0 {
         pub_end
     } else {
