@@ -33,6 +33,7 @@ pub mod security;
 mod server;
 pub mod session;
 mod state;
+pub mod stats;
 pub mod store;
 pub mod sys;
 mod takeover;
@@ -260,6 +261,7 @@ async fn binds(config: &Config, listen: &[SocketAddr]) -> Result<Vec<Bind>, Erro
             port: l.port,
             realm: security::Security::realm_of(config, Some(group)),
             mount_point: l.mount_point.as_deref().map(Into::into),
+            stats: Default::default(),
         });
         if let Some(path) = &l.unix_path {
             out.push(Bind {
