@@ -22,9 +22,11 @@
 pub mod config;
 mod connect;
 mod connection;
+pub mod http;
 mod inbound;
 pub mod log;
 pub mod message;
+mod metrics;
 mod origin;
 mod restore;
 pub mod retain;
@@ -40,7 +42,7 @@ mod takeover;
 pub mod tls;
 mod transport;
 
-pub use config::{Config, ConfigError, Listener, ListenerProtocol, ListenerTls};
+pub use config::{Config, ConfigError, HttpListener, Listener, ListenerProtocol, ListenerTls};
 pub use log::{LogDest, LogTypes};
 
 use log::blog;
@@ -179,6 +181,10 @@ impl BrokerBuilder {
             );
         }
         let sys_interval = config.sys_interval;
+        let http_addr = match &config.http_listener {
+            Some(h) => Some(http_addr(h, local_only).await?),
+            None => None,
+        };
         let security = security::Security::from_config(&config)?;
         for w in security.warnings() {
             blog!(logger, LogTypes::WARNING, "Warning: {w}");
@@ -201,6 +207,11 @@ impl BrokerBuilder {
             restore::restore(&state, store, snap);
         }
         let listeners = server::bind(&state, &binds).await?;
+        // Bound before any listener accepts: a port in use stops the broker here.
+        let http = match http_addr {
+            Some(addr) => Some(http::start(state.clone(), addr).await?),
+            None => None,
+        };
         let mut addrs = Vec::new();
         let (done_tx, done_rx) = mpsc::channel::<()>(1);
         for bound in listeners {
@@ -223,6 +234,7 @@ impl BrokerBuilder {
             shutdown: tx,
             done: tokio::sync::Mutex::new(done_rx),
             state,
+            http,
         })
     }
 }
@@ -310,6 +322,24 @@ async fn binds(config: &Config, listen: &[SocketAddr]) -> Result<Vec<Bind>, Erro
     Ok(out)
 }
 
+/// The HTTP listener's address: its own, else 0.0.0.0 (127.0.0.1 in local-only
+/// mode, as the MQTT listener).
+async fn http_addr(h: &config::HttpListener, local_only: bool) -> Result<SocketAddr, Error> {
+    let Some(host) = &h.address else {
+        let ip: IpAddr = if h.loopback || local_only {
+            Ipv4Addr::LOCALHOST.into()
+        } else {
+            Ipv4Addr::UNSPECIFIED.into()
+        };
+        return Ok(SocketAddr::new(ip, h.port));
+    };
+    tokio::net::lookup_host((host.as_str(), h.port))
+        .await
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| Error::Resolve(host.clone()))
+}
+
 /// What a configured listener speaks: its TLS files are read here, so a missing or
 /// bad one stops the broker at start, naming the file.
 fn listener_transport(l: &config::Listener) -> Result<server::Transport, Error> {
@@ -382,6 +412,7 @@ pub struct BrokerHandle {
     shutdown: watch::Sender<bool>,
     done: tokio::sync::Mutex<mpsc::Receiver<()>>,
     state: Arc<State>,
+    http: Option<http::HttpServer>,
 }
 
 impl BrokerHandle {
@@ -407,6 +438,11 @@ impl BrokerHandle {
             .first()
             .copied()
             .unwrap_or_else(|| SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0))
+    }
+
+    /// The HTTP listener's address (`http_listener`), if there is one.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(|h| h.local_addr())
     }
 
     /// Every bound listener address.
@@ -449,6 +485,10 @@ impl BrokerHandle {
                 "mq version {} terminating",
                 env!("CARGO_PKG_VERSION")
             );
+        }
+        // `/healthz` answered 503 until here.
+        if let Some(http) = &self.http {
+            http.stop().await;
         }
         // The last lines out, unless the log output is stuck: it never holds up
         // the shutdown for long.
