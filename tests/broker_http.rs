@@ -429,3 +429,34 @@ async fn a_port_in_use_stops_the_broker() {
         .expect_err("the HTTP port is taken");
     assert!(err.to_string().contains(&port.to_string()), "{err}");
 }
+
+#[test]
+fn http_listener_lines_are_checked() {
+    let err = |conf: &str| Config::parse(conf, "m.conf").expect_err(conf).to_string();
+    assert_eq!(
+        err("http_listener"),
+        "m.conf:1: option 'http_listener' needs a value"
+    );
+    assert!(
+        err("http_listener port").contains("not a valid number"),
+        "{}",
+        err("http_listener port")
+    );
+    assert!(err("http_listener 8080 127.0.0.1 extra").contains("not 'extra'"));
+    let c = Config::parse("http_listener 8080 ::1", "m.conf").expect("parses");
+    let h = c.http_listener.expect("an HTTP listener");
+    assert_eq!((h.port, h.address.as_deref()), (8080, Some("::1")));
+}
+
+#[tokio::test]
+async fn the_command_line_flag_serves_on_loopback() {
+    let b = common::MqBroker::start(&["-p", "0", "--http", "0"]);
+    let line = b.wait_for("Opening http listen socket on port ", STEP);
+    let port: u16 = line
+        .rsplit("port ")
+        .next()
+        .and_then(|p| p.trim().trim_end_matches('.').parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let reply = get(SocketAddr::from(([127, 0, 0, 1], port)), "/healthz").await;
+    assert_eq!(reply.status, 200);
+}
