@@ -59,7 +59,10 @@ async fn request(addr: SocketAddr, method: &str, path: &str) -> std::io::Result<
         .await
         .map_err(|_| std::io::Error::other("no answer in time"))??;
     let text = String::from_utf8(raw).expect("UTF-8 response");
-    let (head, body) = text.split_once("\r\n\r\n").expect("a complete response");
+    // Closed without a complete answer (refused).
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other(format!("incomplete response {text:?}")))?;
     let status = head
         .split_whitespace()
         .nth(1)
@@ -459,4 +462,32 @@ async fn the_command_line_flag_serves_on_loopback() {
         .unwrap_or_else(|| panic!("no port in {line:?}"));
     let reply = get(SocketAddr::from(([127, 0, 0, 1], port)), "/healthz").await;
     assert_eq!(reply.status, 200);
+}
+
+#[tokio::test]
+async fn connections_beyond_the_limit_are_closed() {
+    let b = broker("").await;
+    let addr = http(&b);
+    let limit = mq::broker::http::MAX_CONNECTIONS;
+    let mut idle = Vec::new();
+    for _ in 0..limit {
+        idle.push(TcpStream::connect(addr).await.expect("connect"));
+    }
+    // Accepted in order: the extra one finds every place taken and is closed
+    // without an answer.
+    let refused = request(addr, "GET", "/healthz").await;
+    assert!(refused.is_err(), "answered beyond the limit");
+    idle.pop();
+    // A place is free once the broker has seen the close.
+    let deadline = Instant::now() + STEP;
+    loop {
+        if let Ok(r) = request(addr, "GET", "/healthz").await {
+            assert_eq!(r.status, 200);
+            break;
+        }
+        assert!(Instant::now() < deadline, "no place freed within {STEP:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(idle);
+    b.shutdown().await;
 }
