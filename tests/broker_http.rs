@@ -491,3 +491,60 @@ async fn connections_beyond_the_limit_are_closed() {
     drop(idle);
     b.shutdown().await;
 }
+
+#[tokio::test]
+async fn messages_left_out_by_the_writer_are_counted_by_reason() {
+    let b = broker("").await;
+    let addr = http(&b);
+    // A client that takes packets of 64 bytes at most [MQTT-3.1.2-25].
+    let mut small = options(&b, "small", ProtocolVersion::V5);
+    small.properties.maximum_packet_size = Some(64);
+    let (small, _se) = Client::connect(small).await.expect("small connects");
+    subscribe(&small, &["big"]).await;
+    // A session away while its message expires [MQTT-3.3.2-5].
+    let mut away = options(&b, "away", ProtocolVersion::V5);
+    away.clean_start = false;
+    away.session_expiry = Some(600);
+    let (a, _ae) = Client::connect(away.clone()).await.expect("away connects");
+    subscribe(&a, &["soon"]).await;
+    a.disconnect().await.expect("away leaves");
+
+    let (publisher, _pe) = Client::connect(options(&b, "pub", ProtocolVersion::V5))
+        .await
+        .expect("publisher connects");
+    publisher
+        .publish(Publish {
+            topic: "big".into(),
+            payload: bytes::Bytes::from(vec![b'x'; 200]),
+            qos: QoS::AtLeastOnce,
+            ..Publish::default()
+        })
+        .await
+        .expect("publish big");
+    let props = Properties {
+        message_expiry_interval: Some(1),
+        ..Properties::default()
+    };
+    publisher
+        .publish(Publish {
+            topic: "soon".into(),
+            payload: bytes::Bytes::from_static(b"late"),
+            qos: QoS::AtLeastOnce,
+            properties: props,
+            ..Publish::default()
+        })
+        .await
+        .expect("publish soon");
+    metric_reaches(addr, "mq_dropped_messages_total{reason=\"too_large\"}", 1.0).await;
+    // The expiry interval is whole seconds: wait it out, then come back.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (back, _be) = Client::connect(away).await.expect("away comes back");
+    let body = metric_reaches(addr, "mq_dropped_messages_total{reason=\"expired\"}", 1.0).await;
+    assert_eq!(
+        sample(&body, "mq_publish_dropped_total"),
+        0.0,
+        "$SYS counts the drops at a queue only"
+    );
+    drop((small, back, publisher));
+    b.shutdown().await;
+}

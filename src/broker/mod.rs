@@ -460,6 +460,7 @@ impl BrokerHandle {
 
     /// Stop accepting, send DISCONNECT 0x8B (Server shutting down) to 5.0 clients,
     /// close every connection and wait (at most a few seconds) for them to end.
+    /// The HTTP listener answers 503 on `/healthz` meanwhile and closes last.
     pub async fn shutdown(&self) {
         let first = !self.shutdown.send_replace(true);
         let mut done = self.done.lock().await;
