@@ -464,7 +464,6 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
     let mut stored = 0;
     // When the messages of the batch were routed, for the delivery latency.
     let mut routed: Vec<Instant> = Vec::new();
-    let mut latency = LocalHistogram::default();
     loop {
         link.wake.notified().await;
         loop {
@@ -555,17 +554,7 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
                 if write_progressing(wr, &buf, link).await.is_err() || wr.flush().await.is_err() {
                     return;
                 }
-                if !routed.is_empty() {
-                    let now = Instant::now();
-                    for t in routed.drain(..) {
-                        latency.record(now.saturating_duration_since(t));
-                    }
-                    state.stats.delivery_latency.merge(&latency);
-                    latency.clear();
-                    if routed.capacity() > KEEP_ROUTED {
-                        routed = Vec::new();
-                    }
-                }
+                record_latencies(state, &mut routed);
                 state
                     .stats
                     .bytes_sent
@@ -589,6 +578,24 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
                 break;
             }
         }
+    }
+}
+
+/// Record the delivery latency of the messages just written (routed at the times
+/// in `routed`, which is emptied): gathered here, merged into the shared histogram
+/// at once, so a batch costs one atomic add per bucket it touches.
+fn record_latencies(state: &State, routed: &mut Vec<Instant>) {
+    if routed.is_empty() {
+        return;
+    }
+    let now = Instant::now();
+    let mut latency = LocalHistogram::default();
+    for t in routed.drain(..) {
+        latency.record(now.saturating_duration_since(t));
+    }
+    state.stats.delivery_latency.merge(&latency);
+    if routed.capacity() > KEEP_ROUTED {
+        *routed = Vec::new();
     }
 }
 

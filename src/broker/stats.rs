@@ -208,11 +208,6 @@ impl LocalHistogram {
         self.sum_us = self.sum_us.saturating_add(us);
         self.total += 1;
     }
-
-    /// Forget everything (after a merge).
-    pub fn clear(&mut self) {
-        *self = LocalHistogram::default();
-    }
 }
 
 /// A histogram's counts at one moment.
