@@ -1,6 +1,7 @@
-//! Broker statistics and the `$SYS/broker/...` topics, published (retained) every
-//! `sys_interval` like mosquitto's: version, uptime, clients, messages, bytes,
-//! subscriptions, retained messages, stored messages and 1/5/15-minute load averages.
+//! The `$SYS/broker/...` topics, published (retained) every `sys_interval` like
+//! mosquitto's: version, uptime, clients, messages, bytes, subscriptions, retained
+//! messages, stored messages and 1/5/15-minute load averages, rendered from the
+//! broker's [`Snapshot`] (the figures `/metrics` shows too).
 
 use super::message::Message;
 use super::state::State;
