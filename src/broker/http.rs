@@ -4,7 +4,7 @@
 //! - `GET /healthz`: 200 while the broker accepts connections, 503 once it is
 //!   shutting down (the listener stays up until the shutdown is over, so a load
 //!   balancer sees the broker leave);
-//! - `GET /metrics`: the Prometheus text format ([`super::metrics`]);
+//! - `GET /metrics`: the Prometheus text format (see `metrics.rs`);
 //! - `GET /clients`: every session as JSON ([`super::stats::ClientFigures`]);
 //! - 404 for any other path, 405 for any other method.
 //!
