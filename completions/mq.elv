@@ -267,6 +267,7 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand --tls-cert 'Speak TLS with this server certificate chain (PEM; needs --tls-key): on port 8883 unless -p'
             cand --tls-key 'The private key of --tls-cert (PEM)'
             cand --ws 'Also serve MQTT over WebSocket on this port (0 = a free port), for browsers'
+            cand --http 'Serve /healthz, /metrics (Prometheus) and /clients (JSON) over HTTP on this port (0 = a free port): on 127.0.0.1 in local-only mode, else on every IPv4 address (like `http_listener PORT`)'
             cand -v 'Verbose: log every packet in mosquitto''s words (log_type all)'
             cand --verbose 'Verbose: log every packet in mosquitto''s words (log_type all)'
             cand -d 'Not supported: there is no daemon mode (use your shell or service manager)'

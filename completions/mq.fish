@@ -210,6 +210,7 @@ complete -c mq -n "__fish_mq_using_subcommand broker" -s c -l config-file -d 'Co
 complete -c mq -n "__fish_mq_using_subcommand broker" -l tls-cert -d 'Speak TLS with this server certificate chain (PEM; needs --tls-key): on port 8883 unless -p' -r -F
 complete -c mq -n "__fish_mq_using_subcommand broker" -l tls-key -d 'The private key of --tls-cert (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand broker" -l ws -d 'Also serve MQTT over WebSocket on this port (0 = a free port), for browsers' -r
+complete -c mq -n "__fish_mq_using_subcommand broker" -l http -d 'Serve /healthz, /metrics (Prometheus) and /clients (JSON) over HTTP on this port (0 = a free port): on 127.0.0.1 in local-only mode, else on every IPv4 address (like `http_listener PORT`)' -r
 complete -c mq -n "__fish_mq_using_subcommand broker" -s v -l verbose -d 'Verbose: log every packet in mosquitto\'s words (log_type all)'
 complete -c mq -n "__fish_mq_using_subcommand broker" -s d -l daemon -d 'Not supported: there is no daemon mode (use your shell or service manager)'
 complete -c mq -n "__fish_mq_using_subcommand broker" -s h -l help -d 'Print help'

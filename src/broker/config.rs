@@ -142,6 +142,18 @@ impl ListenerTls {
     }
 }
 
+/// The HTTP listener for health and metrics (`http_listener PORT [ADDRESS]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpListener {
+    /// TCP port (0 = a free port).
+    pub port: u16,
+    /// Address to bind (a name or an IP address); `None` = 0.0.0.0, or 127.0.0.1
+    /// in local-only mode or with [`HttpListener::loopback`].
+    pub address: Option<String>,
+    /// Bind the loopback address without an address (`--http` in local-only mode).
+    pub loopback: bool,
+}
+
 /// The full broker configuration. [`Config::default`] has mosquitto 2's defaults.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -220,6 +232,8 @@ pub struct Config {
     pub persistence_file: String,
     /// The configuration file, for the `Config loaded from` line.
     pub source: Option<String>,
+    /// `http_listener`: serve `/healthz`, `/metrics` and `/clients` (`None` = no).
+    pub http_listener: Option<HttpListener>,
 }
 
 impl Config {
@@ -266,6 +280,7 @@ impl Default for Config {
             // file is left alone.
             persistence_file: "mq.db".to_string(),
             source: None,
+            http_listener: None,
         }
     }
 }
@@ -294,6 +309,7 @@ impl fmt::Display for ConfigError {
 /// Options we read.
 const SUPPORTED: &[&str] = &[
     "listener",
+    "http_listener",
     "port",
     "bind_address",
     "allow_anonymous",
@@ -629,6 +645,21 @@ fn apply(
                 );
             }
             config.per_listener_settings = per_listener;
+        }
+        "http_listener" => {
+            let mut parts = need(key, value)?.split_whitespace();
+            let port: u16 = parse_num(key, parts.next().unwrap_or_default())?;
+            let address = parts.next().map(str::to_string);
+            if let Some(extra) = parts.next() {
+                return Err(format!(
+                    "http_listener takes a port and an address, not '{extra}'"
+                ));
+            }
+            config.http_listener = Some(HttpListener {
+                port,
+                address,
+                loopback: false,
+            });
         }
         k if NOT_YET.contains(&k) => {
             return Err(format!("option '{k}' is not supported yet"));

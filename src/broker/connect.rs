@@ -123,6 +123,10 @@ pub async fn accept(state: &State, mut c: Connect, origin: &Origin) -> Result<Co
             peer.host(),
             c.username.as_deref().unwrap_or_default()
         );
+        state
+            .stats
+            .auth_failures
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // An address that keeps failing waits longer and longer for its answer.
         tokio::time::sleep(state.login_backoff.failed(peer.backoff_key())).await;
         let ack = refuse(ReasonCode::NOT_AUTHORIZED, "not authorised");
@@ -625,7 +629,9 @@ fn attach(
     // MQTT 3.1 has no Session Present flag (its CONNACK flags are reserved).
     let present = present && version != ProtocolVersion::V31;
     log_accepted(state, &c, &origin.peer, &checked.client_id, present);
-    let link = Arc::new(Link::new(state.next_key(), version, client_max_packet));
+    let link = Arc::new(
+        Link::new(state.next_key(), version, client_max_packet).with_origin(origin.clone()),
+    );
     ack.session_present = present;
     link.send(&Packet::ConnAck(ack));
     let receive_max = granted_receive_max(state);

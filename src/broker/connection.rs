@@ -13,6 +13,7 @@ use super::log::LogTypes;
 use super::origin::Origin;
 use super::session::{OutAliases, encode_for_client, lock};
 use super::state::State;
+use super::stats::{DropReason, LocalHistogram};
 use super::transport::PacketRead;
 use crate::protocol::{
     self, ConnAck, Disconnect, Packet, ProtocolVersion, ReasonCode, Will, decode,
@@ -20,7 +21,7 @@ use crate::protocol::{
 use bytes::BytesMut;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 /// A batch is flushed once it reaches this size.
@@ -49,6 +50,8 @@ const DRAIN_TIME: Duration = Duration::from_secs(1);
 const TAKEOVER_GRACE: Duration = Duration::from_millis(10);
 /// The same while the broker shuts down, so shutdown stays quick.
 const DRAIN_TIME_AT_SHUTDOWN: Duration = Duration::from_millis(200);
+/// Most routing times a writer keeps room for between batches.
+const KEEP_ROUTED: usize = 1024;
 /// Most bytes discarded while draining.
 const DRAIN_BYTES: usize = 1 << 20;
 
@@ -459,6 +462,8 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
     let debug = log.enabled(LogTypes::DEBUG);
     // The last store operation of this session the writer waited for.
     let mut stored = 0;
+    // When the messages of the batch were routed, for the delivery latency.
+    let mut routed: Vec<Instant> = Vec::new();
     loop {
         link.wake.notified().await;
         loop {
@@ -477,6 +482,7 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
                 let current = st.is_attached(link.generation);
                 let (sent, more) = if close.is_none() && current && !st.is_ended() {
                     let mut on_send = |d: &super::session::Delivery, mid: u16, dup: bool| {
+                        routed.extend(d.routed);
                         state
                             .stats
                             .publish_bytes_sent
@@ -497,13 +503,15 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
                             );
                         }
                     };
-                    st.fill(
+                    let filled = st.fill(
                         &info.caps,
                         &mut aliases,
                         &mut buf,
                         WRITE_BUDGET,
                         &mut on_send,
-                    )
+                    );
+                    count_undelivered(state, st.take_undelivered());
+                    filled
                 } else {
                     (0, false)
                 };
@@ -546,6 +554,7 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
                 if write_progressing(wr, &buf, link).await.is_err() || wr.flush().await.is_err() {
                     return;
                 }
+                record_latencies(state, &mut routed);
                 state
                     .stats
                     .bytes_sent
@@ -569,6 +578,34 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
                 break;
             }
         }
+    }
+}
+
+/// Record the delivery latency of the messages just written (routed at the times
+/// in `routed`, which is emptied): gathered here, merged into the shared histogram
+/// at once, so a batch costs one atomic add per bucket it touches.
+fn record_latencies(state: &State, routed: &mut Vec<Instant>) {
+    if routed.is_empty() {
+        return;
+    }
+    let now = Instant::now();
+    let mut latency = LocalHistogram::default();
+    for t in routed.drain(..) {
+        latency.record(now.saturating_duration_since(t));
+    }
+    state.stats.delivery_latency.merge(&latency);
+    if routed.capacity() > KEEP_ROUTED {
+        *routed = Vec::new();
+    }
+}
+
+/// Count what the writer left out of its batch: (expired, too large).
+fn count_undelivered(state: &State, (expired, too_large): (u64, u64)) {
+    if expired > 0 {
+        state.stats.dropped(DropReason::Expired, expired);
+    }
+    if too_large > 0 {
+        state.stats.dropped(DropReason::TooLarge, too_large);
     }
 }
 

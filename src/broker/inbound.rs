@@ -771,7 +771,9 @@ impl<'a> Inbound<'a> {
                 if !state.wait_for_room(&info.session).await {
                     // The client does not read: the rest would be dropped at its full
                     // queue anyway.
-                    state.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
+                    state
+                        .stats
+                        .dropped(super::stats::DropReason::StuckSubscriber, 1);
                     return;
                 }
                 let d = Delivery {
@@ -780,6 +782,7 @@ impl<'a> Inbound<'a> {
                     retain: true,
                     sub_ids: sub_id.into_iter().collect(),
                     seq: 0,
+                    routed: None,
                 };
                 state.deliver_now(&info.session, d);
             }

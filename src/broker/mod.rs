@@ -23,9 +23,11 @@ pub mod budget;
 pub mod config;
 mod connect;
 mod connection;
+pub mod http;
 mod inbound;
 pub mod log;
 pub mod message;
+mod metrics;
 mod origin;
 mod restore;
 pub mod retain;
@@ -34,13 +36,14 @@ pub mod security;
 mod server;
 pub mod session;
 mod state;
+pub mod stats;
 pub mod store;
 pub mod sys;
 mod takeover;
 pub mod tls;
 mod transport;
 
-pub use config::{Config, ConfigError, Listener, ListenerProtocol, ListenerTls};
+pub use config::{Config, ConfigError, HttpListener, Listener, ListenerProtocol, ListenerTls};
 pub use log::{LogDest, LogTypes};
 
 use log::blog;
@@ -179,6 +182,10 @@ impl BrokerBuilder {
             );
         }
         let sys_interval = config.sys_interval;
+        let http_addr = match &config.http_listener {
+            Some(h) => Some(http_addr(h, local_only).await?),
+            None => None,
+        };
         let security = security::Security::from_config(&config)?;
         for w in security.warnings() {
             blog!(logger, LogTypes::WARNING, "Warning: {w}");
@@ -201,6 +208,11 @@ impl BrokerBuilder {
             restore::restore(&state, store, snap);
         }
         let listeners = server::bind(&state, &binds).await?;
+        // Bound before any listener accepts: a port in use stops the broker here.
+        let http = match http_addr {
+            Some(addr) => Some(http::start(state.clone(), addr).await?),
+            None => None,
+        };
         let mut addrs = Vec::new();
         let (done_tx, done_rx) = mpsc::channel::<()>(1);
         for bound in listeners {
@@ -223,6 +235,7 @@ impl BrokerBuilder {
             shutdown: tx,
             done: tokio::sync::Mutex::new(done_rx),
             state,
+            http,
         })
     }
 }
@@ -261,6 +274,7 @@ async fn binds(config: &Config, listen: &[SocketAddr]) -> Result<Vec<Bind>, Erro
             port: l.port,
             realm: security::Security::realm_of(config, Some(group)),
             mount_point: l.mount_point.as_deref().map(Into::into),
+            stats: Default::default(),
         });
         if let Some(path) = &l.unix_path {
             out.push(Bind {
@@ -307,6 +321,24 @@ async fn binds(config: &Config, listen: &[SocketAddr]) -> Result<Vec<Bind>, Erro
         }
     }
     Ok(out)
+}
+
+/// The HTTP listener's address: its own, else 0.0.0.0 (127.0.0.1 in local-only
+/// mode, as the MQTT listener).
+async fn http_addr(h: &config::HttpListener, local_only: bool) -> Result<SocketAddr, Error> {
+    let Some(host) = &h.address else {
+        let ip: IpAddr = if h.loopback || local_only {
+            Ipv4Addr::LOCALHOST.into()
+        } else {
+            Ipv4Addr::UNSPECIFIED.into()
+        };
+        return Ok(SocketAddr::new(ip, h.port));
+    };
+    tokio::net::lookup_host((host.as_str(), h.port))
+        .await
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| Error::Resolve(host.clone()))
 }
 
 /// What a configured listener speaks: its TLS files are read here, so a missing or
@@ -381,6 +413,7 @@ pub struct BrokerHandle {
     shutdown: watch::Sender<bool>,
     done: tokio::sync::Mutex<mpsc::Receiver<()>>,
     state: Arc<State>,
+    http: Option<http::HttpServer>,
 }
 
 impl BrokerHandle {
@@ -408,6 +441,11 @@ impl BrokerHandle {
             .unwrap_or_else(|| SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0))
     }
 
+    /// The HTTP listener's address (`http_listener`), if there is one.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(|h| h.local_addr())
+    }
+
     /// Every bound listener address.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.addrs.clone()
@@ -423,6 +461,7 @@ impl BrokerHandle {
 
     /// Stop accepting, send DISCONNECT 0x8B (Server shutting down) to 5.0 clients,
     /// close every connection and wait (at most a few seconds) for them to end.
+    /// The HTTP listener answers 503 on `/healthz` meanwhile and closes last.
     pub async fn shutdown(&self) {
         let first = !self.shutdown.send_replace(true);
         let mut done = self.done.lock().await;
@@ -448,6 +487,10 @@ impl BrokerHandle {
                 "mq version {} terminating",
                 env!("CARGO_PKG_VERSION")
             );
+        }
+        // `/healthz` answered 503 until here.
+        if let Some(http) = &self.http {
+            http.stop().await;
         }
         // The last lines out, unless the log output is stuck: it never holds up
         // the shutdown for long.

@@ -72,6 +72,8 @@ pub struct ListenerCtx {
     pub realm: RealmId,
     /// `mount_point`: the prefix of every topic its clients use.
     pub mount_point: Option<Arc<str>>,
+    /// The listening socket's name and connection counters (`/metrics`).
+    pub stats: Arc<super::stats::ListenerStats>,
 }
 
 /// A connection's origin: who, through which listener.

@@ -128,6 +128,7 @@ fn restored(seq: u64, d: StoredDelivery) -> Result<Delivery, Inflight> {
         retain: d.retain,
         sub_ids: d.sub_ids,
         seq,
+        routed: None,
     };
     if d.packet_id == 0 || d.qos == QoS::AtMostOnce {
         return Ok(delivery);

@@ -9,6 +9,7 @@ use super::connection;
 use super::log::{LogTypes, blog};
 use super::origin::{ListenerCtx, Origin, Peer};
 use super::state::State;
+use super::stats::ListenerStats;
 use super::transport::{Layered, Tcp};
 use crate::ws::WsStream;
 use std::net::SocketAddr;
@@ -197,11 +198,18 @@ fn bind_unix(state: &State, b: &Bind, path: &std::path::Path) -> Result<Bound, E
             "Opening unix listen socket on path {}.",
             path.display()
         );
+        let stats = Arc::new(ListenerStats::new(format!("0/{}/unix", path.display())));
+        state.stats.add_listener(stats.clone());
         Ok(Bound {
             socket: Socket::Unix(listener, path.into()),
             max_connections: b.max_connections,
             transport: b.transport.clone(),
-            ctx: b.ctx.clone(),
+            ctx: Arc::new(ListenerCtx {
+                port: b.ctx.port,
+                realm: b.ctx.realm,
+                mount_point: b.ctx.mount_point.clone(),
+                stats,
+            }),
         })
     }
     #[cfg(not(unix))]
@@ -263,15 +271,21 @@ pub async fn bind(state: &State, binds: &[Bind]) -> Result<Vec<Bound>, Error> {
             "Opening {family} listen socket on port {}.",
             local.port()
         );
-        // The listener's port, once port 0 is resolved.
-        let mut ctx = b.ctx.clone();
-        if ctx.port != local.port() {
-            ctx = Arc::new(ListenerCtx {
-                port: local.port(),
-                realm: ctx.realm,
-                mount_point: ctx.mount_point.clone(),
-            });
-        }
+        // The listener's port, once port 0 is resolved, and the socket's counters.
+        let proto = if b.transport.websocket { "ws" } else { "mqtt" };
+        let tls = if b.transport.tls.is_some() { "s" } else { "" };
+        let stats = Arc::new(ListenerStats::new(format!(
+            "{}/{}/{proto}{tls}",
+            local.port(),
+            local.ip()
+        )));
+        state.stats.add_listener(stats.clone());
+        let ctx = Arc::new(ListenerCtx {
+            port: local.port(),
+            realm: b.ctx.realm,
+            mount_point: b.ctx.mount_point.clone(),
+            stats,
+        });
         out.push(Bound {
             socket: Socket::Tcp(listener),
             max_connections: b.max_connections,
@@ -313,6 +327,7 @@ pub async fn accept_loop(state: Arc<State>, bound: Bound, done: mpsc::Sender<()>
             Some(sem) => match sem.clone().try_acquire_owned() {
                 Ok(p) => Some(p),
                 Err(_) => {
+                    ctx.stats.refused.fetch_add(1, Ordering::Relaxed);
                     blog!(
                         state.log,
                         LogTypes::NOTICE,
@@ -326,12 +341,16 @@ pub async fn accept_loop(state: Arc<State>, bound: Bound, done: mpsc::Sender<()>
             None => None,
         };
         state.stats.connections.fetch_add(1, Ordering::Relaxed);
+        ctx.stats.accepted.fetch_add(1, Ordering::Relaxed);
+        ctx.stats.open.fetch_add(1, Ordering::Relaxed);
         let state = state.clone();
         let done = done.clone();
         let transport = transport.clone();
         let origin = Origin::new(peer, ctx.clone());
         tokio::spawn(async move {
+            let listener = origin.listener.clone();
             open(state, stream, origin, transport).await;
+            listener.stats.open.fetch_sub(1, Ordering::Relaxed);
             drop(permit);
             drop(done);
         });

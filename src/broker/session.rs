@@ -12,6 +12,7 @@ pub use durable::{Durable, message_of, stored_message};
 
 use super::budget::QueueBudget;
 use super::message::{Message, patch_publish};
+use super::origin::Origin;
 use super::security::RealmId;
 use crate::protocol::{
     self, Ack, ByteStr, Packet, Properties, ProtocolVersion, QoS, ReasonCode, SubscriptionOptions,
@@ -71,6 +72,8 @@ pub struct Link {
     pub done: AtomicBool,
     /// See `done`.
     pub finished: Notify,
+    /// Where the connection comes from (for `/clients`).
+    origin: Option<Origin>,
     /// When the link was made: `progress` counts from here.
     created: Instant,
     /// When the writer last began or finished a write, in milliseconds since
@@ -99,9 +102,21 @@ impl Link {
             cut: AtomicBool::new(false),
             done: AtomicBool::new(false),
             finished: Notify::new(),
+            origin: None,
             created: Instant::now(),
             progress: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// The same, remembering where the connection comes from.
+    pub fn with_origin(mut self, origin: Origin) -> Link {
+        self.origin = Some(origin);
+        self
+    }
+
+    /// Where the connection comes from, when known.
+    pub fn origin(&self) -> Option<&Origin> {
+        self.origin.as_ref()
     }
 
     /// The writer begins or ends a write: it is making progress.
@@ -262,6 +277,9 @@ pub struct Delivery {
     pub sub_ids: Vec<u32>,
     /// Its number in the store (0: not stored).
     pub seq: u64,
+    /// When it was routed to this subscriber, for the delivery latency; `None`
+    /// for a retained message sent on subscription or one restored from the store.
+    pub routed: Option<Instant>,
 }
 
 /// State of an outgoing QoS 1/2 message.
@@ -363,6 +381,9 @@ pub struct SessionState {
     realm: RealmId,
     /// The session's link to the store, when it is kept there.
     durable: Option<Durable>,
+    /// Messages [`SessionState::fill`] did not send, expired and too large for the
+    /// client, not yet counted (see [`SessionState::take_undelivered`]).
+    undelivered: (u64, u64),
 }
 
 /// A session, shared by the broker's session table, the subscription tree and the
@@ -447,6 +468,7 @@ impl Session {
                 username: None,
                 realm: 0,
                 durable: None,
+                undelivered: (0, 0),
             }),
             space: Notify::new(),
         }
@@ -669,6 +691,24 @@ impl SessionState {
         }
     }
 
+    /// The messages [`SessionState::fill`] left out since the last call: (expired,
+    /// too large for the client).
+    pub fn take_undelivered(&mut self) -> (u64, u64) {
+        std::mem::take(&mut self.undelivered)
+    }
+
+    /// Messages queued, and outgoing ones in flight (for `/clients`).
+    pub fn queue_lengths(&self) -> (usize, usize) {
+        (self.pending.len(), self.inflight.len())
+    }
+
+    /// The filters subscribed to, sorted (for `/clients`).
+    pub fn subscription_filters(&self) -> Vec<String> {
+        let mut filters: Vec<String> = self.subscriptions.keys().cloned().collect();
+        filters.sort();
+        filters
+    }
+
     /// Messages queued or in flight, and their payload bytes (for `$SYS`).
     pub fn stored(&self) -> (usize, usize) {
         let bytes = self.pending_bytes
@@ -810,6 +850,7 @@ impl SessionState {
             };
             // Expired messages are not delivered [MQTT-3.3.2-5].
             if d.msg.expired(now) {
+                self.undelivered.0 += 1;
                 self.store_removed(d.seq);
                 continue;
             }
@@ -817,12 +858,15 @@ impl SessionState {
                 if encode_delivery(&d, 0, false, caps, aliases, now, out) {
                     on_send(&d, 0, false);
                     sent += 1;
+                } else {
+                    self.undelivered.1 += 1;
                 }
                 continue;
             }
             let id = self.alloc_packet_id();
             if !encode_delivery(&d, id, false, caps, aliases, now, out) {
                 // Larger than the client accepts: never deliverable.
+                self.undelivered.1 += 1;
                 self.store_removed(d.seq);
             } else {
                 on_send(&d, id, false);

@@ -10,7 +10,7 @@ use super::retain::RetainedStore;
 use super::router::{Router, Subscriber};
 use super::security::{RealmId, Security};
 use super::session::{Delivery, Enqueue, QueueLimits, Session, SessionState, SubEntry, lock};
-use super::sys::Stats;
+use super::stats::{DropReason, Stats};
 use crate::protocol::{QoS, SubscriptionOptions, Will};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -225,6 +225,7 @@ impl State {
         };
         let n = targets.len();
         let mut waiting = Vec::new();
+        let routed = (n > 0).then(Instant::now);
         let security = self
             .acl_in_force
             .load(Ordering::Acquire)
@@ -249,6 +250,7 @@ impl State {
                 retain: msg.retain && t.retain_as_published,
                 sub_ids: t.sub_ids,
                 seq: 0,
+                routed,
             };
             // A publisher never waits for its own queue: its reader would stop
             // reading the acknowledgements that drain it.
@@ -266,11 +268,11 @@ impl State {
         match session.enqueue(d, self.queue_limits()) {
             Enqueue::Queued => None,
             Enqueue::Discarded => {
-                self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
+                self.stats.dropped(DropReason::OfflineQos0, 1);
                 None
             }
             Enqueue::Dropped | Enqueue::QueuedDroppingQos0 => {
-                self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
+                self.stats.dropped(DropReason::QueueFull, 1);
                 self.note_dropping(session);
                 None
             }
@@ -286,7 +288,7 @@ impl State {
     /// congested, so one stuck subscriber cannot stall publishers.
     fn give_up(&self, session: &Session) {
         lock(&session.state).set_congested();
-        self.stats.publish_dropped.fetch_add(1, Ordering::Relaxed);
+        self.stats.dropped(DropReason::StuckSubscriber, 1);
         self.note_dropping(session);
     }
 

@@ -19,6 +19,7 @@ Examples:
   mq broker -v                                    # local-only, port 1883, every packet logged
   mq broker --tls-cert server.pem --tls-key server.key  # MQTT over TLS, port 8883
   mq broker --ws 9001                             # MQTT on 1883 and over WebSocket on 9001
+  mq broker --http 8080                           # and /healthz, /metrics, /clients on 8080
   mq broker -c /etc/mosquitto/mosquitto.conf      # a mosquitto configuration, unchanged"
 )]
 pub struct BrokerArgs {
@@ -46,6 +47,11 @@ pub struct BrokerArgs {
     /// Also serve MQTT over WebSocket on this port (0 = a free port), for browsers
     #[arg(long = "ws", value_name = "PORT")]
     pub ws: Option<u16>,
+    /// Serve /healthz, /metrics (Prometheus) and /clients (JSON) over HTTP on this
+    /// port (0 = a free port): on 127.0.0.1 in local-only mode, else on every
+    /// IPv4 address (like `http_listener PORT`)
+    #[arg(long = "http", value_name = "PORT")]
+    pub http: Option<u16>,
 }
 
 /// The listeners the command-line shortcuts ask for: in local-only mode (no
@@ -100,6 +106,13 @@ pub async fn run(args: BrokerArgs) -> anyhow::Result<i32> {
         config.log_types = LogTypes::ALL;
     }
     config.port = args.port;
+    if let Some(port) = args.http {
+        config.http_listener = Some(crate::broker::HttpListener {
+            port,
+            address: None,
+            loopback: config.listeners.is_empty(),
+        });
+    }
     apply_shortcuts(&args, &mut config);
     // Watch for the signals before the listeners open, so a SIGTERM sent as soon as
     // the port is announced is a clean shutdown, not the default abrupt exit.

@@ -19,6 +19,7 @@ pub mod record;
 pub mod redb_store;
 
 use super::log::{LogTypes, Logger};
+use super::stats::Histogram;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -83,6 +84,8 @@ pub struct Store {
     /// The last number given (read without the lock).
     submitted: AtomicU64,
     committed: watch::Receiver<Committed>,
+    /// How long each commit (one transaction and its fsync) took.
+    commit_latency: Arc<Histogram>,
 }
 
 /// Most operations in one transaction.
@@ -93,10 +96,12 @@ impl Store {
     pub fn start(mut backend: impl Backend, log: Logger) -> Arc<Store> {
         let (tx, rx) = std::sync::mpsc::channel::<(u64, Op)>();
         let (done_tx, done_rx) = watch::channel(Committed::default());
+        let commit_latency = Arc::new(Histogram::default());
         let store = Arc::new(Store {
             submit: Mutex::new((tx, 0)),
             submitted: AtomicU64::new(0),
             committed: done_rx,
+            commit_latency: commit_latency.clone(),
         });
         let thread_log = log.clone();
         let spawned = std::thread::Builder::new()
@@ -117,7 +122,10 @@ impl Store {
                             Err(_) => break,
                         }
                     }
-                    match backend.apply(&batch) {
+                    let started = std::time::Instant::now();
+                    let applied = backend.apply(&batch);
+                    commit_latency.record(started.elapsed());
+                    match applied {
                         Ok(()) => {
                             done_tx.send_modify(|c| c.seq = last);
                         }
@@ -152,6 +160,11 @@ impl Store {
         let _ = s.0.send((seq, op));
         self.submitted.store(seq, Ordering::Release);
         seq
+    }
+
+    /// How long the commits took (`/metrics`).
+    pub fn commit_latency(&self) -> &Histogram {
+        &self.commit_latency
     }
 
     /// The number of the last operation submitted.
