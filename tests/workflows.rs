@@ -200,6 +200,11 @@ fn release_archives_hold_the_promised_files_and_sums_are_published() {
         );
     }
     let build = scripts(&doc["jobs"]["build"]);
+    // mq-v0.1.0-x86_64-pc-windows-msvc.zip, as the README names them.
+    assert!(
+        build.contains(r#"name="mq-${GITHUB_REF_NAME}-${{ matrix.target }}""#),
+        "{build}"
+    );
     assert!(build.contains("for item in $ARCHIVE_CONTENTS"), "{build}");
     assert!(build.contains("7z a -tzip"), "Windows archives are .zip");
     assert!(build.contains("tar -czf"), "other archives are .tar.gz");
@@ -280,4 +285,27 @@ fn only_these_workflows_exist() {
         .collect();
     names.sort();
     assert_eq!(names, ["ci.yml", "release.yml"]);
+}
+
+#[test]
+fn readme_offers_each_release_archive_and_the_crate() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let install = readme
+        .split("\n## ")
+        .find(|s| s.starts_with("Install\n"))
+        .expect("README.md has an Install section");
+    for target in RELEASE_TARGETS {
+        let ext = if target.contains("windows") {
+            "zip"
+        } else {
+            "tar.gz"
+        };
+        let archive = format!("mq-vX.Y.Z-{target}.{ext}");
+        assert!(install.contains(&archive), "README Install: {archive}");
+    }
+    let cargo_install = format!("cargo install --locked {}", env!("CARGO_PKG_NAME"));
+    assert!(
+        install.contains(&cargo_install),
+        "README Install: {cargo_install}"
+    );
 }
