@@ -259,6 +259,28 @@ fn ci_tests_on_linux_windows_and_macos() {
     );
     assert_eq!(str_of(&test["runs-on"], "runs-on"), "${{ matrix.os }}");
     assert!(scripts(test).contains("cargo test --locked"));
+    // Before the checkout, or Windows gets CRLF files that differ from what mq writes.
+    let steps = vec_of(&test["steps"], "steps");
+    let autocrlf = steps
+        .iter()
+        .position(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("git config --global core.autocrlf false"))
+        })
+        .expect("ci.yml: the test job turns core.autocrlf off");
+    let checkout = steps
+        .iter()
+        .position(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/checkout@"))
+        })
+        .expect("ci.yml: the test job checks out");
+    assert!(
+        autocrlf < checkout,
+        "core.autocrlf is turned off before the checkout"
+    );
     assert!(
         jobs(&doc)
             .iter()
