@@ -90,8 +90,8 @@ fn watch_head(dir: &Path) {
 /// seven digits as `git rev-parse --short` shows it.
 fn from_vcs_info(dir: &Path) -> Option<(String, Option<String>)> {
     let path = dir.join(".cargo_vcs_info.json");
-    println!("cargo::rerun-if-changed={}", path.display());
     let text = std::fs::read_to_string(&path).ok()?;
+    println!("cargo::rerun-if-changed={}", path.display());
     // The file is cargo's, pretty-printed JSON with one "sha1" key; the value is
     // checked to be hexadecimal, so anything else falls back to `unknown`.
     let after_key = &text[text.find("\"sha1\"")? + "\"sha1\"".len()..];
