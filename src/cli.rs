@@ -71,11 +71,19 @@ pub fn command() -> clap::Command {
     cmd
 }
 
+/// What `mq --version` prints after `mq `: the version, then the commit it was built
+/// from (with its date when known) and the target triple, as the build script found
+/// them: `0.1.0 (abc1234 2026-12-03, x86_64-unknown-linux-gnu)`. `mq -V` prints the
+/// version alone.
+pub const LONG_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("MQ_BUILD_INFO"), ")");
+
 /// Parse the process arguments with [`command`] (exits with clap's message and
 /// code 1 on a usage error, 0 for `--help`/`--version`).
 pub fn parse() -> Cli {
     use clap::FromArgMatches;
-    let matches = match command().try_get_matches() {
+    // Only here, not in `command()`: the generated man pages show the version, and
+    // must not change with every commit.
+    let matches = match command().long_version(LONG_VERSION).try_get_matches() {
         Ok(m) => m,
         Err(e) => exit_usage(e),
     };
