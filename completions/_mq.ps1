@@ -274,12 +274,13 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'Speak TLS with this server certificate chain (PEM; needs --tls-key): on port 8883 unless -p')
             [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'The private key of --tls-cert (PEM)')
             [CompletionResult]::new('--ws', '--ws', [CompletionResultType]::ParameterName, 'Also serve MQTT over WebSocket on this port (0 = a free port), for browsers')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as mosquitto''s text, or one JSON object a line for log collectors (overrides log_format)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Verbose: log every packet in mosquitto''s words (log_type all)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Verbose: log every packet in mosquitto''s words (log_type all)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Not supported: there is no daemon mode (use your shell or service manager)')
             [CompletionResult]::new('--daemon', '--daemon', [CompletionResultType]::ParameterName, 'Not supported: there is no daemon mode (use your shell or service manager)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'mq;passwd' {

@@ -1186,7 +1186,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__broker)
-            opts="-p -v -c -d -h --port --verbose --config-file --daemon --tls-cert --tls-key --ws --help"
+            opts="-p -v -c -d -h --port --verbose --config-file --daemon --tls-cert --tls-key --ws --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1218,6 +1218,10 @@ _mq() {
                     ;;
                 --ws)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
