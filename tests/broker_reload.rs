@@ -129,6 +129,31 @@ async fn a_listener_added_accepts_and_a_removed_one_closes() {
     b.shutdown().await;
 }
 
+/// A listener whose settings changed on the same port keeps running (a new
+/// socket cannot be bound beside it; the log says it needs a restart) and the
+/// rest of the reload applies.
+#[tokio::test]
+async fn a_changed_listener_on_the_same_port_keeps_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = conf_in(&dir);
+    let port = common::unused_port();
+    let base = format!("listener {port} 127.0.0.1\nallow_anonymous true\nlog_dest none\n");
+    let b = broker(&conf, &base).await;
+    let (publisher, _events) = v5_client(port, "p").await;
+    std::fs::write(
+        &conf,
+        format!("{base}max_connections 5\nmessage_size_limit 10\n"),
+    )
+    .unwrap();
+    b.reload().await.expect("reload");
+    assert!(accepts(port));
+    assert_eq!(
+        publish(&publisher, "c/x", 100).await,
+        ReasonCode::PACKET_TOO_LARGE
+    );
+    b.shutdown().await;
+}
+
 /// A broken file (an unknown option on line 2) is refused, naming the file and
 /// the line; the limit in force stays.
 #[tokio::test]

@@ -820,6 +820,30 @@ mod tests {
     }
 
     #[test]
+    fn each_log_dest_line_adds_a_destination() {
+        let c = Config::parse(
+            "log_dest file /var/log/mq.log\nlog_dest stdout\nlog_timestamp_format %H:%M\n\
+             log_format json\nlog_facility 5\n",
+            "m.conf",
+        )
+        .unwrap();
+        let s = c.log_settings();
+        assert_eq!(
+            s.dests,
+            vec![LogDest::File("/var/log/mq.log".into()), LogDest::Stdout]
+        );
+        assert_eq!(s.timestamp, Timestamp::Format("%H:%M".into()));
+        assert_eq!(s.format, LogFormat::Json);
+        assert_eq!(s.facility, 21);
+        assert_eq!(
+            Config::default().log_settings().dests,
+            vec![LogDest::Stderr]
+        );
+        let quiet = Config::parse("log_timestamp false\n", "m.conf").unwrap();
+        assert_eq!(quiet.log_settings().timestamp, Timestamp::None);
+    }
+
+    #[test]
     fn unknown_option_has_line_and_suggestion() {
         let e = Config::parse("\nmax_conections 4\n", "m.conf").unwrap_err();
         assert_eq!(e.line, 2);

@@ -89,27 +89,48 @@ pub(super) fn describe(l: &Listener) -> String {
     }
 }
 
-/// Which running listeners a configuration keeps and which it adds: the indexes
-/// (in `running`) of those it no longer has, and the new ones with their index
-/// in the configuration. Two listeners are the same when every setting is.
-pub(super) fn diff(
-    running: &[Running],
-    wanted: &[Listener],
-) -> (Vec<usize>, Vec<(usize, Listener)>) {
+/// What a reload does to the running listeners.
+#[derive(Debug, Default)]
+pub(super) struct Diff {
+    /// Indexes (in the running list) of the listeners no longer configured.
+    pub removed: Vec<usize>,
+    /// New listeners, with their index in the configuration.
+    pub added: Vec<(usize, Listener)>,
+    /// Listeners on the same address whose other settings changed: they keep
+    /// running as they are, since a new socket cannot be bound beside them.
+    pub changed: Vec<Listener>,
+}
+
+/// Compare the running listeners with the configuration's. Two listeners are the
+/// same when every setting is.
+pub(super) fn diff(running: &[Running], wanted: &[Listener]) -> Diff {
     let mut kept = vec![false; running.len()];
-    let mut added = Vec::new();
+    let mut d = Diff::default();
+    let mut fresh = Vec::new();
     for (i, l) in wanted.iter().enumerate() {
-        let same = running
-            .iter()
-            .enumerate()
-            .position(|(j, r)| !kept[j] && r.spec.as_ref() == Some(l));
+        let same = (0..running.len()).find(|j| !kept[*j] && running[*j].spec.as_ref() == Some(l));
         match same {
             Some(j) => kept[j] = true,
-            None => added.push((i, l.clone())),
+            None => fresh.push((i, l.clone())),
         }
     }
-    let removed = (0..running.len())
+    for (i, l) in fresh {
+        let same_place = |r: &Running| {
+            r.spec.as_ref().is_some_and(|s| {
+                (s.port != 0 || s.unix_path.is_some())
+                    && (s.port, &s.address, &s.unix_path) == (l.port, &l.address, &l.unix_path)
+            })
+        };
+        match (0..running.len()).find(|j| !kept[*j] && same_place(&running[*j])) {
+            Some(j) => {
+                kept[j] = true;
+                d.changed.push(l);
+            }
+            None => d.added.push((i, l)),
+        }
+    }
+    d.removed = (0..running.len())
         .filter(|j| !kept[*j] && running[*j].spec.is_some())
         .collect();
-    (removed, added)
+    d
 }

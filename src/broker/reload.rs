@@ -53,8 +53,8 @@ impl Reload<'_> {
         keep_restart_only(&old, &mut fresh, self.state)?;
         let security = Security::from_config(&fresh)?;
 
-        let (removed, opened) = if self.fixed {
-            (Vec::new(), Vec::new())
+        let (removed, opened, changed) = if self.fixed {
+            (Vec::new(), Vec::new(), Vec::new())
         } else {
             let wanted = listener_specs(&fresh);
             if fresh.per_listener_settings && !wanted.starts_with(&listener_specs(&old)) {
@@ -65,9 +65,9 @@ impl Reload<'_> {
                         .into(),
                 ));
             }
-            let (removed, added) = listeners::diff(self.running, &wanted);
+            let diff = listeners::diff(self.running, &wanted);
             let mut planned = Vec::new();
-            for (i, l) in added {
+            for (i, l) in diff.added {
                 let binds = super::binds_of(&fresh, i, &l)
                     .await
                     .map_err(|e| ReloadError::Listener(Box::new(e)))?;
@@ -76,7 +76,7 @@ impl Reload<'_> {
             let opened = listeners::bind_all(self.state, planned)
                 .await
                 .map_err(|e| ReloadError::Listener(Box::new(e)))?;
-            (removed, opened)
+            (diff.removed, opened, diff.changed)
         };
         // The last step that can fail: it puts the log settings in force (files
         // opened again, for logrotate).
@@ -88,6 +88,14 @@ impl Reload<'_> {
         }
         self.state.put_security(security);
         self.state.set_config(fresh);
+        for l in changed {
+            blog!(
+                self.state.log,
+                LogTypes::WARNING,
+                "Warning: {} changed: it takes effect when the broker is restarted.",
+                listeners::describe(&l)
+            );
+        }
         for i in removed.into_iter().rev() {
             self.running.remove(i).close(self.state);
         }
