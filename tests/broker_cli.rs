@@ -101,7 +101,7 @@ fn sigterm_exits_cleanly_with_code_0() {
     b.wait_for("terminating", LOG_WAIT);
 }
 
-/// SIGHUP reloads (the password and ACL files; none here) and the broker keeps
+/// SIGHUP reloads the configuration (the defaults here) and the broker keeps
 /// serving (a hang-up must not kill it).
 #[cfg(unix)]
 #[test]

@@ -13,7 +13,7 @@ listener speak TLS (port 8883 unless -p) and --ws PORT adds a WebSocket listener
 when --tls-cert is given), on the loopback addresses as well; when the -c file defines \
 listeners, they are added to them and, like a `listener` line, listen on every address. There is no daemon mode \
 (-d): run it in the background with your shell or service manager. Ctrl-C or SIGTERM stops it \
-cleanly.
+cleanly; SIGHUP reloads the configuration (Unix).
 
 Examples:
   mq broker -v                                    # local-only, port 1883, every packet logged

@@ -7,7 +7,7 @@
 use super::LogError;
 use std::fs::File;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -25,7 +25,7 @@ enum Target {
     File(File),
     /// The syslog socket (one datagram a line), its path and facility.
     #[cfg(unix)]
-    Syslog(std::os::unix::net::UnixDatagram, PathBuf, u8),
+    Syslog(std::os::unix::net::UnixDatagram, std::path::PathBuf, u8),
 }
 
 /// The counters a writer thread shares with the loggers feeding it.
