@@ -275,12 +275,13 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'The private key of --tls-cert (PEM)')
             [CompletionResult]::new('--ws', '--ws', [CompletionResultType]::ParameterName, 'Also serve MQTT over WebSocket on this port (0 = a free port), for browsers')
             [CompletionResult]::new('--http', '--http', [CompletionResultType]::ParameterName, 'Serve /healthz, /metrics (Prometheus) and /clients (JSON) over HTTP on this port (0 = a free port): on 127.0.0.1 in local-only mode, else on every IPv4 address (like `http_listener PORT`)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as mosquitto''s text, or one JSON object a line for log collectors (overrides log_format)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Verbose: log every packet in mosquitto''s words (log_type all)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Verbose: log every packet in mosquitto''s words (log_type all)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Not supported: there is no daemon mode (use your shell or service manager)')
             [CompletionResult]::new('--daemon', '--daemon', [CompletionResultType]::ParameterName, 'Not supported: there is no daemon mode (use your shell or service manager)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'mq;passwd' {

@@ -1186,7 +1186,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__broker)
-            opts="-p -v -c -d -h --port --verbose --config-file --daemon --tls-cert --tls-key --ws --http --help"
+            opts="-p -v -c -d -h --port --verbose --config-file --daemon --tls-cert --tls-key --ws --http --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1222,6 +1222,10 @@ _mq() {
                     ;;
                 --http)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -268,12 +268,13 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand --tls-key 'The private key of --tls-cert (PEM)'
             cand --ws 'Also serve MQTT over WebSocket on this port (0 = a free port), for browsers'
             cand --http 'Serve /healthz, /metrics (Prometheus) and /clients (JSON) over HTTP on this port (0 = a free port): on 127.0.0.1 in local-only mode, else on every IPv4 address (like `http_listener PORT`)'
+            cand --log-format 'Log lines as mosquitto''s text, or one JSON object a line for log collectors (overrides log_format)'
             cand -v 'Verbose: log every packet in mosquitto''s words (log_type all)'
             cand --verbose 'Verbose: log every packet in mosquitto''s words (log_type all)'
             cand -d 'Not supported: there is no daemon mode (use your shell or service manager)'
             cand --daemon 'Not supported: there is no daemon mode (use your shell or service manager)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'mq;passwd'= {
             cand -H 'The hash to write'

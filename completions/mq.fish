@@ -211,9 +211,11 @@ complete -c mq -n "__fish_mq_using_subcommand broker" -l tls-cert -d 'Speak TLS 
 complete -c mq -n "__fish_mq_using_subcommand broker" -l tls-key -d 'The private key of --tls-cert (PEM)' -r -F
 complete -c mq -n "__fish_mq_using_subcommand broker" -l ws -d 'Also serve MQTT over WebSocket on this port (0 = a free port), for browsers' -r
 complete -c mq -n "__fish_mq_using_subcommand broker" -l http -d 'Serve /healthz, /metrics (Prometheus) and /clients (JSON) over HTTP on this port (0 = a free port): on 127.0.0.1 in local-only mode, else on every IPv4 address (like `http_listener PORT`)' -r
+complete -c mq -n "__fish_mq_using_subcommand broker" -l log-format -d 'Log lines as mosquitto\'s text, or one JSON object a line for log collectors (overrides log_format)' -r -f -a "text\t'mosquitto\'s text lines'
+json\t'One JSON object a line: ts, unix, level, msg'"
 complete -c mq -n "__fish_mq_using_subcommand broker" -s v -l verbose -d 'Verbose: log every packet in mosquitto\'s words (log_type all)'
 complete -c mq -n "__fish_mq_using_subcommand broker" -s d -l daemon -d 'Not supported: there is no daemon mode (use your shell or service manager)'
-complete -c mq -n "__fish_mq_using_subcommand broker" -s h -l help -d 'Print help'
+complete -c mq -n "__fish_mq_using_subcommand broker" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mq -n "__fish_mq_using_subcommand passwd" -s H -d 'The hash to write' -r -f -a "sha512-pbkdf2\t'PBKDF2-SHA512, `$7$` (the default, mosquitto 2)'
 sha512\t'Salted SHA-512, `$6$` (mosquitto 1.6 and earlier)'"
 complete -c mq -n "__fish_mq_using_subcommand passwd" -s c -d 'Create a new password file (overwrites an existing one)'

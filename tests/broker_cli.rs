@@ -101,7 +101,7 @@ fn sigterm_exits_cleanly_with_code_0() {
     b.wait_for("terminating", LOG_WAIT);
 }
 
-/// SIGHUP reloads (the password and ACL files; none here) and the broker keeps
+/// SIGHUP reloads the configuration (the defaults here) and the broker keeps
 /// serving (a hang-up must not kill it).
 #[cfg(unix)]
 #[test]
@@ -111,7 +111,7 @@ fn sighup_is_answered_and_the_broker_keeps_serving() {
     let status = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
     assert!(status.success());
     b.wait_for("Reloading config.", LOG_WAIT);
-    b.wait_for("Password and ACL files reloaded", LOG_WAIT);
+    b.wait_for("Config reloaded", LOG_WAIT);
     connect_publish_disconnect(b.port);
     assert!(b.child.try_wait().unwrap().is_none(), "the broker exited");
     let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
@@ -371,18 +371,18 @@ fn sighup_reloads_password_and_acl_files() {
     users(&[("bob", "b-pw")]);
     std::fs::write(&acl, "user bob\ntopic readwrite a/#\n").unwrap();
     hup();
-    b.wait_for("Password and ACL files reloaded", LOG_WAIT);
+    b.wait_for("Config reloaded", LOG_WAIT);
     assert_ne!(publish("alice", "a-pw"), Some(0), "alice was removed");
     assert_eq!(publish("bob", "b-pw"), Some(0), "bob was added");
 
     std::fs::write(&acl, "user bob\ntopic read a/#\n").unwrap();
     hup();
-    b.wait_for("Password and ACL files reloaded", LOG_WAIT);
+    b.wait_for("Config reloaded", LOG_WAIT);
     assert_ne!(publish("bob", "b-pw"), Some(0), "bob may only read now");
 
     std::fs::write(&acl, "user bob\ntopic read a/#/x\n").unwrap();
     hup();
-    let line = b.wait_for("keeping the password and ACL files in force", LOG_WAIT);
+    let line = b.wait_for("keeping the configuration in force", LOG_WAIT);
     assert!(line.contains("acl:2:"), "{line}");
     assert_ne!(publish("bob", "b-pw"), Some(0), "the ACL in force stayed");
     exchange(&mut idle, &[0xC0, 0x00], &[0xD0, 0x00]);

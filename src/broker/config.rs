@@ -6,7 +6,7 @@
 //! later (TLS, websockets, password files, ACLs, persistence) fail with a clear "not
 //! supported yet" naming the option.
 
-use super::log::{LogDest, LogTypes};
+use super::log::{LogDest, LogFormat, LogSettings, LogTypes, Timestamp};
 use crate::protocol::QoS;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -200,10 +200,23 @@ pub struct Config {
     pub persistent_client_expiration: Option<Duration>,
     /// Which log messages are written.
     pub log_types: LogTypes,
-    /// Where log messages go.
+    /// Where log messages go: the first `log_dest` line (stderr without one).
     pub log_dest: LogDest,
-    /// Prefix log lines with `<unix-seconds>: `.
+    /// The destinations of further `log_dest` lines: each adds one, as in
+    /// mosquitto.
+    pub log_dest_more: Vec<LogDest>,
+    /// Prefix log lines with `<unix-seconds>: ` (or the `log_timestamp_format` time).
     pub log_timestamp: bool,
+    /// `log_timestamp_format`: a `strftime` format for the time prefix, in local
+    /// time (`TZ`), e.g. `%Y-%m-%dT%H:%M:%S`.
+    pub log_timestamp_format: Option<String>,
+    /// `log_format text|json`.
+    pub log_format: LogFormat,
+    /// The syslog facility number: 3 (daemon), or 16 + N for `log_facility N`.
+    pub log_facility: u8,
+    /// The socket `log_dest syslog` writes to (the platform's, `/dev/log` on
+    /// Linux); not a configuration file option.
+    pub syslog_socket: PathBuf,
     /// Log client connections and disconnections.
     pub connection_messages: bool,
     /// Topic Alias Maximum offered to 5.0 clients.
@@ -266,7 +279,12 @@ impl Default for Config {
             persistent_client_expiration: None,
             log_types: LogTypes::DEFAULT,
             log_dest: LogDest::Stderr,
+            log_dest_more: Vec::new(),
             log_timestamp: true,
+            log_timestamp_format: None,
+            log_format: LogFormat::Text,
+            log_facility: 3,
+            syslog_socket: super::log::default_syslog_socket(),
             connection_messages: true,
             max_topic_alias: 10,
             max_qos: QoS::ExactlyOnce,
@@ -329,6 +347,9 @@ const SUPPORTED: &[&str] = &[
     "log_type",
     "log_dest",
     "log_timestamp",
+    "log_timestamp_format",
+    "log_format",
+    "log_facility",
     "connection_messages",
     "max_topic_alias",
     "max_qos",
@@ -372,8 +393,6 @@ const NOT_YET: &[&str] = &[
     "bind_interface",
     "max_inflight_bytes",
     "upgrade_outgoing_qos",
-    "log_timestamp_format",
-    "log_facility",
     "check_retain_source",
     "use_username_as_clientid",
 ];
@@ -395,7 +414,7 @@ impl Config {
     /// Parse mosquitto.conf text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         let mut config = Config::default();
-        let mut log_types_set = false;
+        let mut seen = Seen::default();
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -410,9 +429,29 @@ impl Config {
                 Some((k, v)) => (k, v.trim()),
                 None => (line, ""),
             };
-            apply(&mut config, key, value, &mut log_types_set).map_err(err)?;
+            apply(&mut config, key, value, &mut seen).map_err(err)?;
         }
         Ok(config)
+    }
+
+    /// The logger's settings.
+    pub fn log_settings(&self) -> LogSettings {
+        let mut dests = vec![self.log_dest.clone()];
+        dests.extend(self.log_dest_more.iter().cloned());
+        let timestamp = match (&self.log_timestamp_format, self.log_timestamp) {
+            (_, false) => Timestamp::None,
+            (Some(f), true) => Timestamp::Format(f.clone()),
+            (None, true) => Timestamp::Unix,
+        };
+        LogSettings {
+            types: self.log_types,
+            dests,
+            timestamp,
+            format: self.log_format,
+            connection_messages: self.connection_messages,
+            facility: self.log_facility,
+            syslog_socket: self.syslog_socket.clone(),
+        }
     }
 
     /// Whether clients without a user name may connect (the global setting).
@@ -469,12 +508,14 @@ fn parse_expiration(value: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(n.saturating_mul(secs)))
 }
 
-fn apply(
-    config: &mut Config,
-    key: &str,
-    value: &str,
-    log_types_set: &mut bool,
-) -> Result<(), String> {
+/// Options whose first line replaces the default and whose later lines add to it.
+#[derive(Default)]
+struct Seen {
+    log_type: bool,
+    log_dest: bool,
+}
+
+fn apply(config: &mut Config, key: &str, value: &str, seen: &mut Seen) -> Result<(), String> {
     match key {
         "listener" => {
             let mut parts = need(key, value)?.split_whitespace();
@@ -525,9 +566,9 @@ fn apply(
             config.persistent_client_expiration = Some(parse_expiration(need(key, value)?)?)
         }
         "log_type" => {
-            if !*log_types_set {
+            if !seen.log_type {
                 config.log_types = LogTypes::NONE;
-                *log_types_set = true;
+                seen.log_type = true;
             }
             let t = LogTypes::from_name(need(key, value)?).ok_or_else(|| {
                 format!(
@@ -537,16 +578,30 @@ fn apply(
             config.log_types = config.log_types.union(t);
         }
         "log_dest" => {
-            config.log_dest = match need(key, value)?.split_whitespace().next() {
-                Some("stderr") => LogDest::Stderr,
-                Some("stdout") => LogDest::Stdout,
-                Some("none") => LogDest::None,
-                _ => {
-                    return Err(format!(
-                        "log_dest '{value}' is not supported yet (use stderr, stdout or none)"
-                    ));
-                }
+            let dest = log_dest(need(key, value)?)?;
+            if seen.log_dest {
+                config.log_dest_more.push(dest);
+            } else {
+                config.log_dest = dest;
+                seen.log_dest = true;
             }
+        }
+        "log_timestamp_format" => config.log_timestamp_format = Some(need(key, value)?.into()),
+        "log_format" => {
+            config.log_format = match need(key, value)? {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                v => return Err(format!("log_format '{v}' is not one of text, json")),
+            }
+        }
+        "log_facility" => {
+            let n: u8 = parse_num(key, value)?;
+            if n > 7 {
+                return Err(format!(
+                    "log_facility must be 0 to 7 (local0 to local7), not {n}"
+                ));
+            }
+            config.log_facility = 16 + n;
         }
         "log_timestamp" => config.log_timestamp = parse_bool(key, value)?,
         "connection_messages" => config.connection_messages = parse_bool(key, value)?,
@@ -675,6 +730,33 @@ fn apply(
     Ok(())
 }
 
+/// A `log_dest` value: `stderr`, `stdout`, `file PATH`, `syslog` or `none`.
+fn log_dest(value: &str) -> Result<LogDest, String> {
+    let (kind, rest) = match value.split_once(char::is_whitespace) {
+        Some((k, r)) => (k, r.trim()),
+        None => (value, ""),
+    };
+    let dest = match kind {
+        "stderr" => LogDest::Stderr,
+        "stdout" => LogDest::Stdout,
+        "none" => LogDest::None,
+        "syslog" if cfg!(unix) => LogDest::Syslog,
+        "syslog" => return Err("log_dest syslog is not supported on this platform".into()),
+        "file" if rest.is_empty() => return Err("log_dest file needs a path".into()),
+        "file" => return Ok(LogDest::File(rest.into())),
+        "topic" | "dlt" => return Err(format!("log_dest {kind} is not supported yet")),
+        _ => {
+            return Err(format!(
+                "log_dest '{value}' is not one of stderr, stdout, file PATH, syslog, none"
+            ));
+        }
+    };
+    if !rest.is_empty() {
+        return Err(format!("log_dest {kind} takes no argument, not '{rest}'"));
+    }
+    Ok(dest)
+}
+
 /// A `listener PORT [ADDRESS]` line: an address starting with `/` is a Unix socket
 /// path, which mosquitto writes with port 0.
 fn unix_or_net(port: u16, address: Option<String>) -> Result<Listener, String> {
@@ -772,6 +854,30 @@ mod tests {
             Some(Duration::from_secs(7200))
         );
         assert!(c.anonymous_allowed());
+    }
+
+    #[test]
+    fn each_log_dest_line_adds_a_destination() {
+        let c = Config::parse(
+            "log_dest file /var/log/mq.log\nlog_dest stdout\nlog_timestamp_format %H:%M\n\
+             log_format json\nlog_facility 5\n",
+            "m.conf",
+        )
+        .unwrap();
+        let s = c.log_settings();
+        assert_eq!(
+            s.dests,
+            vec![LogDest::File("/var/log/mq.log".into()), LogDest::Stdout]
+        );
+        assert_eq!(s.timestamp, Timestamp::Format("%H:%M".into()));
+        assert_eq!(s.format, LogFormat::Json);
+        assert_eq!(s.facility, 21);
+        assert_eq!(
+            Config::default().log_settings().dests,
+            vec![LogDest::Stderr]
+        );
+        let quiet = Config::parse("log_timestamp false\n", "m.conf").unwrap();
+        assert_eq!(quiet.log_settings().timestamp, Timestamp::None);
     }
 
     #[test]

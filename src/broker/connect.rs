@@ -391,7 +391,7 @@ fn check_authentication(state: &State, c: &Connect, realm: RealmId) -> Result<()
 /// `max_keepalive` lowers it [MQTT-3.2.2-21]; 3.1.1 has no way to lower it, so a
 /// larger one is refused.
 fn check_keep_alive(state: &State, c: &Connect) -> Result<(u16, Option<u16>), Box<ConnAck>> {
-    let max = state.config.max_keepalive;
+    let max = state.config().max_keepalive;
     let v5 = c.protocol.is_v5();
     if c.keep_alive > max || (v5 && c.keep_alive == 0 && max < u16::MAX) {
         if v5 {
@@ -412,7 +412,7 @@ fn check_will(state: &State, c: &Connect) -> Result<(), Box<ConnAck>> {
     let Some(w) = &c.will else {
         return Ok(());
     };
-    let config = &state.config;
+    let config = state.config();
     if w.retain && !config.retain_available {
         return Err(refuse(
             ReasonCode::RETAIN_NOT_SUPPORTED,
@@ -452,7 +452,7 @@ fn session_expiry(state: &State, c: &Connect) -> (u32, u32) {
     } else {
         u32::MAX
     };
-    let granted = match state.config.persistent_client_expiration {
+    let granted = match state.config().persistent_client_expiration {
         Some(limit) => asked.min(u32::try_from(limit.as_secs()).unwrap_or(u32::MAX)),
         None => asked,
     };
@@ -461,7 +461,7 @@ fn session_expiry(state: &State, c: &Connect) -> (u32, u32) {
 
 /// The Receive Maximum the broker grants its clients (`max_inflight_messages`).
 fn granted_receive_max(state: &State) -> u16 {
-    match state.config.max_inflight_messages {
+    match state.config().max_inflight_messages {
         0 => u16::MAX,
         n => n,
     }
@@ -470,7 +470,7 @@ fn granted_receive_max(state: &State) -> u16 {
 /// The properties of a successful 5.0 CONNACK: the broker's limits, and what it
 /// changed of the client's request.
 fn connack_properties(state: &State, checked: &Checked) -> Properties {
-    let config = &state.config;
+    let config = state.config();
     let receive_max = granted_receive_max(state);
     Properties {
         receive_maximum: (receive_max != u16::MAX).then_some(receive_max),
@@ -572,7 +572,7 @@ fn log_accepted(state: &State, c: &Connect, peer: &Peer, client_id: &str, presen
     }
     // The will lines belong to the connection messages.
     match &c.will {
-        _ if !state.config.connection_messages => {}
+        _ if !state.config().connection_messages => {}
         Some(w) => {
             blog!(
                 log,
@@ -662,7 +662,11 @@ fn attach(
             Box::new(w)
         }),
         caps,
-        topic_alias_max: if v5 { state.config.max_topic_alias } else { 0 },
+        topic_alias_max: if v5 {
+            state.config().max_topic_alias
+        } else {
+            0
+        },
         receive_max,
         expiry_at_connect: checked.expiry_at_connect,
         max_packet_in: state.max_packet_in(),

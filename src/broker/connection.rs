@@ -237,7 +237,7 @@ async fn finish_received(
         match handle(inbound, read) {
             Ok(None) => {}
             Ok(Some(wait)) => {
-                let limit = deadline + state.config.queue_wait;
+                let limit = deadline + state.config().queue_wait;
                 match tokio::time::timeout_at(limit, wait).await {
                     Ok(Ok(())) => {}
                     Ok(Err(exit)) => return exit,
@@ -260,7 +260,7 @@ async fn finish_handling(
     reader: &mut (impl Future<Output = Exit> + Unpin),
 ) {
     if handling.load(Ordering::Acquire) {
-        let limit = state.config.queue_wait + FLUSH_TIMEOUT;
+        let limit = state.config().queue_wait + FLUSH_TIMEOUT;
         let _ = tokio::time::timeout(limit, reader).await;
     }
 }
@@ -280,7 +280,7 @@ async fn handshake(
     // The first packet must be a CONNECT [MQTT-3.1.0-1], within the connect timeout.
     let first = tokio::select! {
         r = tokio::time::timeout(
-            state.config.connect_timeout,
+            state.config().connect_timeout,
             read_packet(state, rd, rbuf, ProtocolVersion::V311, max_in, READ_MORE_CONNECT),
         ) => r,
         _ = super::state::stopped(shutdown) => return None,

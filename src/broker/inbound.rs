@@ -333,7 +333,7 @@ impl<'a> Inbound<'a> {
                 ));
             }
             let mut e = e;
-            if let Some(limit) = self.state.config.persistent_client_expiration {
+            if let Some(limit) = self.state.config().persistent_client_expiration {
                 e = e.min(u32::try_from(limit.as_secs()).unwrap_or(u32::MAX));
             }
             lock(&self.info.session.state).set_expiry(e);
@@ -483,7 +483,7 @@ impl<'a> Inbound<'a> {
     /// [MQTT-3.2.2-11] [MQTT-3.2.2-14].
     fn check_capabilities(&self, p: &Publish) -> Result<(), Exit> {
         let state = self.state;
-        if p.qos > state.config.max_qos {
+        if p.qos > state.cfg(|c| c.max_qos) {
             blog!(
                 state.log,
                 LogTypes::INFORMATION,
@@ -495,7 +495,7 @@ impl<'a> Inbound<'a> {
                 "QoS above the maximum QoS",
             ));
         }
-        if p.retain && !state.config.retain_available {
+        if p.retain && !state.cfg(|c| c.retain_available) {
             return Err(protocol_error(
                 ReasonCode::RETAIN_NOT_SUPPORTED,
                 "retained messages are not supported",
@@ -511,7 +511,7 @@ impl<'a> Inbound<'a> {
         let state = self.state;
         let info = self.info;
         let id = &info.client_id;
-        let limit = state.config.message_size_limit;
+        let limit = state.cfg(|c| c.message_size_limit);
         if limit > 0 && p.payload.len() > limit {
             // Like mosquitto, checked before the topic: acknowledged with 0x95 (also
             // in the 3.1.1 log line, although a 3.1.1 PUBACK carries no reason code)
@@ -749,7 +749,7 @@ impl<'a> Inbound<'a> {
             RetainHandling::SendIfNew => !existed,
             RetainHandling::DoNotSend => false,
         };
-        let retained = (send && !topic::is_shared(&f.filter) && state.config.retain_available)
+        let retained = (send && !topic::is_shared(&f.filter) && state.cfg(|c| c.retain_available))
             .then_some((f.filter, options.qos));
         (ReasonCode(qos), retained)
     }

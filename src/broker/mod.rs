@@ -25,10 +25,13 @@ mod connect;
 mod connection;
 pub mod http;
 mod inbound;
+mod listeners;
+mod live;
 pub mod log;
 pub mod message;
 mod metrics;
 mod origin;
+mod reload;
 mod restore;
 pub mod retain;
 pub mod router;
@@ -44,7 +47,8 @@ pub mod tls;
 mod transport;
 
 pub use config::{Config, ConfigError, HttpListener, Listener, ListenerProtocol, ListenerTls};
-pub use log::{LogDest, LogTypes};
+pub use log::{LogDest, LogError, LogFormat, LogTypes};
+pub use reload::ReloadError;
 
 use log::blog;
 use origin::ListenerCtx;
@@ -78,6 +82,9 @@ pub enum Error {
     /// A password or ACL file cannot be used.
     #[error(transparent)]
     Security(#[from] security::SecurityError),
+    /// A log destination cannot be opened.
+    #[error(transparent)]
+    Log(#[from] LogError),
     /// The store (`persistence true`) cannot be opened or read.
     #[error(transparent)]
     Store(#[from] store::StoreError),
@@ -142,17 +149,21 @@ impl BrokerBuilder {
         if let Some(i) = self.sys_interval {
             config.sys_interval = i;
         }
-        let local_only = config.listeners.is_empty() && self.listen.is_empty();
-        if config.listeners.is_empty() && config.security.allow_anonymous.is_none() {
-            config.security.allow_anonymous = Some(true);
+        let fixed = !self.listen.is_empty();
+        let local_only = config.listeners.is_empty() && !fixed;
+        settle(&mut config);
+        // Resolved, with their TLS files read, before anything starts: a bad one
+        // stops the broker here, naming it.
+        let mut planned = Vec::new();
+        if fixed {
+            planned.push((None, fixed_binds(&config, &self.listen)));
+        } else {
+            for (i, l) in listener_specs(&config).into_iter().enumerate() {
+                let binds = binds_of(&config, i, &l).await?;
+                planned.push((Some(l), binds));
+            }
         }
-        let binds = binds(&config, &self.listen).await?;
-        let logger = log::Logger::new(
-            config.log_types,
-            config.log_dest,
-            config.log_timestamp,
-            config.connection_messages,
-        );
+        let logger = log::Logger::new(config.log_settings())?;
         let (tx, _) = watch::channel(false);
         let version = env!("CARGO_PKG_VERSION");
         blog!(
@@ -207,21 +218,21 @@ impl BrokerBuilder {
         if let (Some(store), Some(snap)) = (&state.store, snapshot) {
             restore::restore(&state, store, snap);
         }
-        let listeners = server::bind(&state, &binds).await?;
+        let opened = listeners::bind_all(&state, planned).await?;
+        if opened.is_empty() {
+            return Err(Error::NoListener);
+        }
         // Bound before any listener accepts: a port in use stops the broker here.
         let http = match http_addr {
             Some(addr) => Some(http::start(state.clone(), addr).await?),
             None => None,
         };
-        let mut addrs = Vec::new();
         let (done_tx, done_rx) = mpsc::channel::<()>(1);
-        for bound in listeners {
-            if let Some(a) = bound.socket.local_addr() {
-                addrs.push(a);
-            }
-            tokio::spawn(server::accept_loop(state.clone(), bound, done_tx.clone()));
-        }
-        drop(done_tx);
+        let running: Vec<_> = opened
+            .into_iter()
+            .map(|o| listeners::spawn(&state, o, &done_tx))
+            .collect();
+        let addrs = running.iter().flat_map(|r| r.addrs.clone()).collect();
         if !sys_interval.is_zero() {
             tokio::spawn(sys::run(state.clone(), sys_interval));
         }
@@ -231,7 +242,10 @@ impl BrokerBuilder {
             "mq version {version} running"
         );
         Ok(BrokerHandle {
-            addrs,
+            running: tokio::sync::Mutex::new(running),
+            addrs: std::sync::Mutex::new(addrs),
+            fixed,
+            done_tx: std::sync::Mutex::new(Some(done_tx)),
             shutdown: tx,
             done: tokio::sync::Mutex::new(done_rx),
             state,
@@ -240,83 +254,96 @@ impl BrokerBuilder {
     }
 }
 
-/// The addresses to bind: the builder's, else the configuration's listeners, else
-/// local-only (127.0.0.1 and ::1, port 1883).
-async fn binds(config: &Config, listen: &[SocketAddr]) -> Result<Vec<Bind>, Error> {
-    if !listen.is_empty() {
-        return Ok(listen
-            .iter()
-            .enumerate()
-            .map(|(group, addr)| Bind {
-                addr: BindAddr::Net(*addr),
-                max_connections: config.max_connections,
-                group,
-                optional: false,
-                transport: server::Transport::default(),
-                ctx: Arc::new(ListenerCtx {
-                    port: addr.port(),
-                    ..ListenerCtx::default()
-                }),
-            })
-            .collect());
+/// Defaults that depend on the rest of the configuration: anonymous access in
+/// local-only mode unless the file says otherwise (mosquitto 2).
+fn settle(config: &mut Config) {
+    if config.listeners.is_empty() && config.security.allow_anonymous.is_none() {
+        config.security.allow_anonymous = Some(true);
     }
+}
+
+/// The builder's addresses to bind (they replace the configuration's listeners,
+/// which a reload then leaves alone).
+fn fixed_binds(config: &Config, listen: &[SocketAddr]) -> Vec<Bind> {
+    listen
+        .iter()
+        .enumerate()
+        .map(|(group, addr)| Bind {
+            addr: BindAddr::Net(*addr),
+            max_connections: config.max_connections,
+            group,
+            optional: false,
+            transport: server::Transport::default(),
+            ctx: Arc::new(ListenerCtx {
+                port: addr.port(),
+                ..ListenerCtx::default()
+            }),
+        })
+        .collect()
+}
+
+/// The listeners a configuration asks for: its `listener` lines, else mosquitto
+/// 2's local-only listener (127.0.0.1 and ::1, port 1883 or `-p`).
+fn listener_specs(config: &Config) -> Vec<Listener> {
     if config.listeners.is_empty() {
-        return Ok(local_only(
-            config.port.unwrap_or(1883),
-            config.max_connections,
-        ));
+        let mut l = Listener::new(config.port.unwrap_or(1883), None);
+        l.loopback = true;
+        return vec![l];
     }
+    config.listeners.clone()
+}
+
+/// The addresses to bind for listener number `group` of the configuration.
+async fn binds_of(config: &Config, group: usize, l: &Listener) -> Result<Vec<Bind>, Error> {
     let mut out = Vec::new();
-    for (group, l) in config.listeners.iter().enumerate() {
-        let max_connections = l.max_connections.or(config.max_connections);
-        let transport = listener_transport(l)?;
-        let ctx = Arc::new(ListenerCtx {
-            port: l.port,
-            realm: security::Security::realm_of(config, Some(group)),
-            mount_point: l.mount_point.as_deref().map(Into::into),
-            stats: Default::default(),
-        });
-        if let Some(path) = &l.unix_path {
-            out.push(Bind {
-                addr: BindAddr::Unix(path.clone()),
-                max_connections,
-                group,
-                optional: false,
-                transport,
-                ctx,
-            });
-            continue;
-        }
-        let bind = |ip: IpAddr, optional: bool| Bind {
-            addr: BindAddr::Net(SocketAddr::new(ip, l.port)),
+    let max_connections = l.max_connections.or(config.max_connections);
+    let transport = listener_transport(l)?;
+    let ctx = Arc::new(ListenerCtx {
+        port: l.port,
+        realm: security::Security::realm_of(config, Some(group)),
+        mount_point: l.mount_point.as_deref().map(Into::into),
+        stats: Default::default(),
+    });
+    if let Some(path) = &l.unix_path {
+        out.push(Bind {
+            addr: BindAddr::Unix(path.clone()),
             max_connections,
             group,
-            optional,
-            transport: transport.clone(),
-            ctx: ctx.clone(),
-        };
-        // Both families unless `socket_domain` picks one.
-        let family_ok = |ip: &IpAddr| l.ipv6.is_none_or(|v6| ip.is_ipv6() == v6);
-        match &l.address {
-            None if l.loopback => {
-                out.push(bind(Ipv4Addr::LOCALHOST.into(), false));
-                out.push(bind(Ipv6Addr::LOCALHOST.into(), true));
-            }
-            None => {
-                for ip in [Ipv4Addr::UNSPECIFIED.into(), Ipv6Addr::UNSPECIFIED.into()] {
-                    if family_ok(&ip) {
-                        // Without `socket_domain`, IPv6 is tolerated missing.
-                        out.push(bind(ip, ip.is_ipv6() && l.ipv6.is_none()));
-                    }
+            optional: false,
+            transport,
+            ctx,
+        });
+        return Ok(out);
+    }
+    let bind = |ip: IpAddr, optional: bool| Bind {
+        addr: BindAddr::Net(SocketAddr::new(ip, l.port)),
+        max_connections,
+        group,
+        optional,
+        transport: transport.clone(),
+        ctx: ctx.clone(),
+    };
+    // Both families unless `socket_domain` picks one.
+    let family_ok = |ip: &IpAddr| l.ipv6.is_none_or(|v6| ip.is_ipv6() == v6);
+    match &l.address {
+        None if l.loopback => {
+            out.push(bind(Ipv4Addr::LOCALHOST.into(), false));
+            out.push(bind(Ipv6Addr::LOCALHOST.into(), true));
+        }
+        None => {
+            for ip in [Ipv4Addr::UNSPECIFIED.into(), Ipv6Addr::UNSPECIFIED.into()] {
+                if family_ok(&ip) {
+                    // Without `socket_domain`, IPv6 is tolerated missing.
+                    out.push(bind(ip, ip.is_ipv6() && l.ipv6.is_none()));
                 }
             }
-            Some(host) => {
-                let resolved = tokio::net::lookup_host((host.as_str(), l.port))
-                    .await
-                    .map_err(|_| Error::Resolve(host.clone()))?;
-                for addr in resolved.filter(|a| family_ok(&a.ip())) {
-                    out.push(bind(addr.ip(), false));
-                }
+        }
+        Some(host) => {
+            let resolved = tokio::net::lookup_host((host.as_str(), l.port))
+                .await
+                .map_err(|_| Error::Resolve(host.clone()))?;
+            for addr in resolved.filter(|a| family_ok(&a.ip())) {
+                out.push(bind(addr.ip(), false));
             }
         }
     }
@@ -409,7 +436,15 @@ pub use server::Bind as ListenAddress;
 /// call [`BrokerHandle::shutdown`] to stop it.
 #[derive(Debug)]
 pub struct BrokerHandle {
-    addrs: Vec<SocketAddr>,
+    /// The listeners open; locked for a whole reload, so reloads run one at a
+    /// time.
+    running: tokio::sync::Mutex<Vec<listeners::Running>>,
+    /// Their TCP addresses.
+    addrs: std::sync::Mutex<Vec<SocketAddr>>,
+    /// Listeners given to the builder: a reload leaves them alone.
+    fixed: bool,
+    /// Handed to the accept loops of listeners a reload opens; dropped at shutdown.
+    done_tx: std::sync::Mutex<Option<mpsc::Sender<()>>>,
     shutdown: watch::Sender<bool>,
     done: tokio::sync::Mutex<mpsc::Receiver<()>>,
     state: Arc<State>,
@@ -423,19 +458,72 @@ impl BrokerHandle {
         self.state.log.log(types, msg);
     }
 
-    /// Reload what can change without a restart (SIGHUP): the password file and the
-    /// ACL file, put in force at once for new connections and every later check;
-    /// connected clients stay connected. On an error (file and line named) the
-    /// files in force stay. The rest of the configuration needs a restart.
-    pub fn reload(&self) -> Result<(), security::SecurityError> {
+    /// Reload the configuration file the broker was started with
+    /// ([`Config::source`]; without one, the configuration in force, which reads
+    /// the password and ACL files again): see [`BrokerHandle::reload_with`].
+    pub async fn reload(&self) -> Result<(), ReloadError> {
+        let source = self.state.config().source.clone();
+        let in_force = self.state.config();
+        self.reload_with(move || match source {
+            Some(file) => Config::from_file(std::path::Path::new(&file)),
+            None => Ok((*in_force).clone()),
+        })
+        .await
+    }
+
+    /// Reload the whole configuration (SIGHUP): `load` reads it, then limits,
+    /// security files, log settings and listeners (added ones opened, removed ones
+    /// closed) are put in force; the log says what needs a restart instead. On an
+    /// error (logged, with the file and line for a broken file) the configuration
+    /// in force stays. Connected clients stay connected.
+    pub async fn reload_with(
+        &self,
+        load: impl FnOnce() -> Result<Config, ConfigError>,
+    ) -> Result<(), ReloadError> {
+        let mut running = self.running.lock().await;
         blog!(self.state.log, LogTypes::NOTICE, "Reloading config.");
-        self.state.reload_security()
+        let done = self
+            .done_tx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let result = match load() {
+            Ok(fresh) => {
+                reload::Reload {
+                    state: &self.state,
+                    running: &mut running,
+                    fixed: self.fixed,
+                    done,
+                }
+                .apply(fresh)
+                .await
+            }
+            Err(e) => Err(e.into()),
+        };
+        *self.addrs.lock().unwrap_or_else(|e| e.into_inner()) =
+            running.iter().flat_map(|r| r.addrs.clone()).collect();
+        match &result {
+            Ok(()) => match &self.state.config().source {
+                Some(f) => blog!(
+                    self.state.log,
+                    LogTypes::NOTICE,
+                    "Config reloaded from {f}."
+                ),
+                None => blog!(self.state.log, LogTypes::NOTICE, "Config reloaded."),
+            },
+            Err(e) => blog!(
+                self.state.log,
+                LogTypes::ERROR,
+                "Error: {e}; keeping the configuration in force."
+            ),
+        }
+        result
     }
 
     /// The first bound TCP listener address (port 0 resolved); `0.0.0.0:0` for a
     /// broker that listens on Unix sockets only.
     pub fn local_addr(&self) -> SocketAddr {
-        self.addrs
+        self.local_addrs()
             .first()
             .copied()
             .unwrap_or_else(|| SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0))
@@ -446,9 +534,9 @@ impl BrokerHandle {
         self.http.as_ref().map(|h| h.local_addr())
     }
 
-    /// Every bound listener address.
+    /// Every bound listener address (those a reload opened included).
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.addrs.clone()
+        self.addrs.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Number of clients connected now.
@@ -464,6 +552,13 @@ impl BrokerHandle {
     /// The HTTP listener answers 503 on `/healthz` meanwhile and closes last.
     pub async fn shutdown(&self) {
         let first = !self.shutdown.send_replace(true);
+        // The accept loops and connections hold the others.
+        drop(
+            self.done_tx
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
         let mut done = self.done.lock().await;
         let _ = tokio::time::timeout(Duration::from_secs(5), done.recv()).await;
         if let Some(store) = &self.state.store {

@@ -53,7 +53,7 @@ pub fn restore(state: &Arc<State>, store: &Arc<Store>, snapshot: Snapshot) -> (u
         state.log,
         LogTypes::INFORMATION,
         "Restored {sessions} sessions and {retained} retained messages from {}.",
-        state.config.store_file().display()
+        state.config().store_file().display()
     );
     (sessions, retained)
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::net::TcpStream;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
 /// An address to bind, with its connection limit.
@@ -299,8 +299,15 @@ pub async fn bind(state: &State, binds: &[Bind]) -> Result<Vec<Bound>, Error> {
     Ok(out)
 }
 
-/// Accept connections until shutdown; each connection task holds a clone of `done`.
-pub async fn accept_loop(state: Arc<State>, bound: Bound, done: mpsc::Sender<()>) {
+/// Accept connections until shutdown, or until the listener is closed (`stop`
+/// becomes true or its sender is dropped: a reload removed it); each connection
+/// task holds a clone of `done`.
+pub async fn accept_loop(
+    state: Arc<State>,
+    bound: Bound,
+    done: mpsc::Sender<()>,
+    mut stop: watch::Receiver<bool>,
+) {
     let Bound {
         socket,
         max_connections,
@@ -313,6 +320,7 @@ pub async fn accept_loop(state: Arc<State>, bound: Bound, done: mpsc::Sender<()>
         let accepted = tokio::select! {
             r = socket.accept() => r,
             _ = super::state::stopped(&mut shutdown) => break,
+            _ = super::state::stopped(&mut stop) => break,
         };
         let (stream, peer) = match accepted {
             Ok(x) => x,
@@ -369,7 +377,7 @@ async fn open(state: Arc<State>, stream: Stream, origin: Origin, t: Transport) {
         #[cfg(unix)]
         Stream::Unix(s) => return open_unix(state, s, origin, t).await,
     };
-    if state.config.set_tcp_nodelay {
+    if state.config().set_tcp_nodelay {
         let _ = stream.set_nodelay(true);
     }
     if t.tls.is_none() && !t.websocket {
@@ -409,7 +417,7 @@ where
         return;
     };
     let tls =
-        match tokio::time::timeout(state.config.connect_timeout, acceptor.accept(stream)).await {
+        match tokio::time::timeout(state.config().connect_timeout, acceptor.accept(stream)).await {
             Ok(Ok(tls)) => tls,
             Ok(Err(e)) => return handshake_failed(&state, &origin.peer, "TLS", &e.to_string()),
             Err(_) => return handshake_failed(&state, &origin.peer, "TLS", "timed out"),
@@ -463,7 +471,7 @@ where
     config.max_frame_size = Some(WS_MAX_MESSAGE);
     let handshake =
         tokio_tungstenite::accept_hdr_async_with_config(stream, choose_mqtt, Some(config));
-    match tokio::time::timeout(state.config.connect_timeout, handshake).await {
+    match tokio::time::timeout(state.config().connect_timeout, handshake).await {
         Ok(Ok(ws)) => layered(state, WsStream::new(ws), origin).await,
         Ok(Err(e)) => handshake_failed(&state, &origin.peer, "WebSocket", &e.to_string()),
         Err(_) => handshake_failed(&state, &origin.peer, "WebSocket", "timed out"),

@@ -4,6 +4,7 @@
 //! ending a session, publishing a will.
 
 use super::config::Config;
+use super::live::LiveConfig;
 use super::log::{LogTypes, Logger, blog};
 use super::message::Message;
 use super::retain::RetainedStore;
@@ -38,8 +39,8 @@ pub enum Watched {
 /// State shared by all connections of one broker.
 #[derive(Debug)]
 pub struct State {
-    /// Configuration.
-    pub config: Config,
+    /// The configuration in force: see [`State::config`] and [`State::cfg`].
+    config: LiveConfig,
     /// Authentication and ACLs, built from the configuration and its files; replaced
     /// whole when they are reloaded (see [`State::security`]).
     security: RwLock<Arc<Security>>,
@@ -85,7 +86,7 @@ impl State {
         let shutdown = shutdown_tx.subscribe();
         State {
             budget: Arc::new(super::budget::QueueBudget::new(config.memory_limit)),
-            config,
+            config: LiveConfig::new(config),
             acl_in_force: AtomicBool::new(security.has_acl()),
             security: RwLock::new(Arc::new(security)),
             login_backoff: Default::default(),
@@ -118,6 +119,24 @@ impl State {
         }
     }
 
+    /// The configuration in force: a snapshot, unaffected by a reload that happens
+    /// while it is used (for a CONNECT, and what runs rarely).
+    pub fn config(&self) -> Arc<Config> {
+        self.config.load()
+    }
+
+    /// One value of the configuration in force, for the paths every message takes:
+    /// no lock and no shared reference count ([`LiveConfig::with`]).
+    pub fn cfg<R>(&self, f: impl FnOnce(&Config) -> R) -> R {
+        self.config.with(f)
+    }
+
+    /// Put a reloaded configuration in force: new connections and every later
+    /// check see it; connected clients keep what they were granted at CONNECT.
+    pub fn set_config(&self, config: Config) {
+        self.config.store(config);
+    }
+
     /// The security in force: a snapshot, unaffected by a reload that happens while
     /// it is used.
     pub fn security(&self) -> Arc<Security> {
@@ -130,14 +149,19 @@ impl State {
     /// Read the password and ACL files again and put them in force at once; on an
     /// error the files in force stay. Connected clients are not disconnected.
     pub fn reload_security(&self) -> Result<(), super::security::SecurityError> {
-        let fresh = Security::from_config(&self.config)?;
+        let fresh = Security::from_config(&self.config())?;
+        self.put_security(fresh);
+        Ok(())
+    }
+
+    /// Put security built from a reloaded configuration in force.
+    pub fn put_security(&self, fresh: Security) {
         for w in fresh.warnings() {
             blog!(self.log, LogTypes::WARNING, "Warning: {w}");
         }
         let acl = fresh.has_acl();
         *self.security.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
         self.acl_in_force.store(acl, Ordering::Release);
-        Ok(())
     }
 
     /// Whether the client may publish to `topic`: without an ACL file, always,
@@ -163,17 +187,17 @@ impl State {
 
     /// Queue limits from the configuration.
     pub fn queue_limits(&self) -> QueueLimits {
-        QueueLimits {
-            max_queued: match self.config.max_queued_messages {
+        self.cfg(|c| QueueLimits {
+            max_queued: match c.max_queued_messages {
                 0 => QUEUE_HARD_CAP,
                 n => n,
             },
-            max_bytes: match self.config.max_queued_bytes {
+            max_bytes: match c.max_queued_bytes {
                 0 => QUEUE_HARD_CAP_BYTES,
                 n => n,
             },
-            queue_qos0: self.config.queue_qos0_messages,
-        }
+            queue_qos0: c.queue_qos0_messages,
+        })
     }
 
     /// Route a message to every matching subscription (and the retained store when
@@ -201,7 +225,7 @@ impl State {
     /// publisher's task, synchronously, so that the common case costs no future state
     /// in every connection task.
     pub fn route(&self, msg: Arc<Message>) -> (usize, Vec<(Arc<Session>, Delivery)>) {
-        if msg.retain && self.config.retain_available {
+        if msg.retain && self.cfg(|c| c.retain_available) {
             // [MQTT-3.3.1-5], [MQTT-3.3.1-10]
             match self.retained.write() {
                 Ok(mut r) => r.set(msg.clone()),
@@ -317,7 +341,7 @@ impl State {
     /// writer runs again. A stuck subscriber thus holds a publisher up once per
     /// episode, for at most that grace.
     async fn deliver_paced(&self, session: &Session, mut d: Delivery) {
-        let grace = self.config.queue_wait;
+        let grace = self.cfg(|c| c.queue_wait);
         loop {
             let notified = session.space.notified();
             tokio::pin!(notified);
@@ -343,7 +367,7 @@ impl State {
     /// in between. False when the queue stayed full.
     pub async fn wait_for_room(&self, session: &Session) -> bool {
         let limits = self.queue_limits();
-        let deadline = tokio::time::Instant::now() + self.config.queue_wait;
+        let deadline = tokio::time::Instant::now() + self.cfg(|c| c.queue_wait);
         loop {
             let notified = session.space.notified();
             tokio::pin!(notified);
@@ -382,7 +406,7 @@ impl State {
         let msg = Message::new(
             will.topic,
             will.payload,
-            will.qos.min(self.config.max_qos),
+            will.qos.min(self.cfg(|c| c.max_qos)),
             will.retain,
             props,
             Some(client_id.clone()),
@@ -520,12 +544,12 @@ impl State {
 
     /// Largest packet accepted from clients (0 = the protocol's limit).
     pub fn max_packet_in(&self) -> usize {
-        usize::try_from(self.config.max_packet_size).unwrap_or(0)
+        usize::try_from(self.cfg(|c| c.max_packet_size)).unwrap_or(0)
     }
 
     /// The QoS granted for a requested one.
     pub fn grant(&self, requested: QoS) -> QoS {
-        requested.min(self.config.max_qos)
+        requested.min(self.cfg(|c| c.max_qos))
     }
 }
 

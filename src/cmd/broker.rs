@@ -1,6 +1,6 @@
 //! `mq broker`: run the MQTT broker from the command line, like `mosquitto`.
 
-use crate::broker::{Broker, Config, Listener, ListenerProtocol, ListenerTls, LogTypes};
+use crate::broker::{Broker, Config, Listener, ListenerProtocol, ListenerTls, LogFormat, LogTypes};
 use std::path::PathBuf;
 
 /// Flags of `mq broker`.
@@ -13,7 +13,7 @@ listener speak TLS (port 8883 unless -p) and --ws PORT adds a WebSocket listener
 when --tls-cert is given), on the loopback addresses as well; when the -c file defines \
 listeners, they are added to them and, like a `listener` line, listen on every address. There is no daemon mode \
 (-d): run it in the background with your shell or service manager. Ctrl-C or SIGTERM stops it \
-cleanly.
+cleanly; SIGHUP reloads the configuration (Unix).
 
 Examples:
   mq broker -v                                    # local-only, port 1883, every packet logged
@@ -52,6 +52,19 @@ pub struct BrokerArgs {
     /// IPv4 address (like `http_listener PORT`)
     #[arg(long = "http", value_name = "PORT")]
     pub http: Option<u16>,
+    /// Log lines as mosquitto's text, or one JSON object a line for log collectors
+    /// (overrides log_format)
+    #[arg(long = "log-format", value_name = "FORMAT", value_enum)]
+    pub log_format: Option<LogFormatArg>,
+}
+
+/// `--log-format`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormatArg {
+    /// mosquitto's text lines
+    Text,
+    /// One JSON object a line: ts, unix, level, msg
+    Json,
 }
 
 /// The listeners the command-line shortcuts ask for: in local-only mode (no
@@ -91,19 +104,20 @@ fn apply_shortcuts(args: &BrokerArgs, config: &mut Config) {
     }
 }
 
-/// Run the broker until Ctrl-C / SIGTERM; returns the process exit code.
-pub async fn run(args: BrokerArgs) -> anyhow::Result<i32> {
-    if args.daemon {
-        anyhow::bail!(
-            "daemon mode is not supported: run `mq broker` in the background with your shell or service manager"
-        );
-    }
+/// The configuration: the file's (or the defaults), then the command line's
+/// overrides. Read again, the same way, on every reload.
+fn load_config(args: &BrokerArgs) -> Result<Config, crate::broker::ConfigError> {
     let mut config = match &args.config {
         Some(path) => Config::from_file(path)?,
         None => Config::default(),
     };
     if args.verbose {
         config.log_types = LogTypes::ALL;
+    }
+    match args.log_format {
+        Some(LogFormatArg::Json) => config.log_format = LogFormat::Json,
+        Some(LogFormatArg::Text) => config.log_format = LogFormat::Text,
+        None => {}
     }
     config.port = args.port;
     if let Some(port) = args.http {
@@ -113,7 +127,18 @@ pub async fn run(args: BrokerArgs) -> anyhow::Result<i32> {
             loopback: config.listeners.is_empty(),
         });
     }
-    apply_shortcuts(&args, &mut config);
+    apply_shortcuts(args, &mut config);
+    Ok(config)
+}
+
+/// Run the broker until Ctrl-C / SIGTERM; returns the process exit code.
+pub async fn run(args: BrokerArgs) -> anyhow::Result<i32> {
+    if args.daemon {
+        anyhow::bail!(
+            "daemon mode is not supported: run `mq broker` in the background with your shell or service manager"
+        );
+    }
+    let config = load_config(&args)?;
     // Watch for the signals before the listeners open, so a SIGTERM sent as soon as
     // the port is announced is a clean shutdown, not the default abrupt exit.
     let mut stop = crate::shutdown::Signals::watch();
@@ -121,7 +146,7 @@ pub async fn run(args: BrokerArgs) -> anyhow::Result<i32> {
     let handle = Broker::builder().config(config).start().await?;
     tokio::select! {
         () = stop.recv() => {}
-        () = hangups(&handle, hup) => {}
+        () = hangups(&handle, &args, hup) => {}
     }
     handle.shutdown().await;
     Ok(0)
@@ -141,27 +166,17 @@ fn watch_hangups() -> Hangups {
 #[cfg(not(unix))]
 fn watch_hangups() -> Hangups {}
 
-/// SIGHUP (`kill -HUP`, or a closed terminal): like mosquitto, read the password and
-/// ACL files again, keeping the ones in force when a new one is broken; never
-/// stops the broker. Other options need a restart. (Windows has no SIGHUP: restart
-/// the broker there.) Never resolves.
+/// SIGHUP (`kill -HUP`, or a closed terminal): like mosquitto, read the whole
+/// configuration again (the file, then the command line's overrides) and put it in
+/// force, keeping the one in force when the new one is broken; never stops the
+/// broker. (Windows has no SIGHUP: restart the broker there.) Never resolves.
 #[cfg_attr(not(unix), allow(unused_variables, unused_mut))]
-async fn hangups(handle: &crate::broker::BrokerHandle, mut hup: Hangups) {
+async fn hangups(handle: &crate::broker::BrokerHandle, args: &BrokerArgs, mut hup: Hangups) {
     #[cfg(unix)]
     if let Some(hup) = hup.as_mut() {
         while hup.recv().await.is_some() {
-            match handle.reload() {
-                Ok(()) => handle.log(
-                    LogTypes::INFORMATION,
-                    format_args!(
-                        "Password and ACL files reloaded; other options take effect on restart."
-                    ),
-                ),
-                Err(e) => handle.log(
-                    LogTypes::ERROR,
-                    format_args!("Error: {e}; keeping the password and ACL files in force."),
-                ),
-            }
+            // The outcome is in the log.
+            let _ = handle.reload_with(|| load_config(args)).await;
         }
     }
     std::future::pending::<()>().await;

@@ -239,8 +239,16 @@ mod tests {
             fail_from,
             fsync: std::time::Duration::ZERO,
         };
-        let log = Logger::new(LogTypes::NONE, LogDest::None, false, false);
+        let log = quiet_log();
         (Store::start(disk, log), committed)
+    }
+
+    fn quiet_log() -> Logger {
+        let config = crate::broker::Config {
+            log_dest: LogDest::None,
+            ..Default::default()
+        };
+        Logger::new(config.log_settings()).unwrap()
     }
 
     fn retain(topic: &str) -> Op {
@@ -291,7 +299,7 @@ mod tests {
             fail_from: usize::MAX,
             fsync: std::time::Duration::from_millis(2),
         };
-        let log = Logger::new(LogTypes::NONE, LogDest::None, false, false);
+        let log = quiet_log();
         let store = Store::start(disk, log);
         let topics: Vec<String> = (0..2000).map(|i| format!("t/{i}")).collect();
         let mut last = 0;
