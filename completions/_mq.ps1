@@ -301,6 +301,7 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'Subscribe, count deliveries (loss, duplicates, reordering) and measure latency')
             [CompletionResult]::new('pubsub', 'pubsub', [CompletionResultType]::ParameterValue, 'Publishers and subscribers in one process: throughput and exact latency')
             [CompletionResult]::new('conn', 'conn', [CompletionResultType]::ParameterValue, 'Connection storm: connect-time percentiles and failures by reason')
+            [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw saved --json summaries side by side into one SVG: latency distributions and per-second rates (e.g. mq broker against mosquitto)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Capability report of a broker: versions, QoS round trips, retained, wildcards, shared subscriptions, largest payload, MQTT 5.0 limits')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -351,6 +352,8 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Stop after N messages (published for pub/pubsub, received for sub)')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Stop after this long (e.g. 10s, 500ms, 2m)')
             [CompletionResult]::new('--csv', '--csv', [CompletionResultType]::ParameterName, 'Write the per-second series to FILE as CSV')
+            [CompletionResult]::new('--plot', '--plot', [CompletionResultType]::ParameterName, 'Draw the latency distribution and the per-second rates into FILE (SVG)')
+            [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'What this run measures, e.g. "mosquitto 2.0.18": shown in the summary, the JSON and the plot')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not check the broker''s host name against its certificate')
             [CompletionResult]::new('--tls-use-os-certs', '--tls-use-os-certs', [CompletionResultType]::ParameterName, 'Use TLS and trust the operating system''s CA bundle (SSL_CERT_FILE or /etc/ssl/...)')
             [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Publish with the retain flag')
@@ -400,6 +403,8 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Stop after N messages (published for pub/pubsub, received for sub)')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Stop after this long (e.g. 10s, 500ms, 2m)')
             [CompletionResult]::new('--csv', '--csv', [CompletionResultType]::ParameterName, 'Write the per-second series to FILE as CSV')
+            [CompletionResult]::new('--plot', '--plot', [CompletionResultType]::ParameterName, 'Draw the latency distribution and the per-second rates into FILE (SVG)')
+            [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'What this run measures, e.g. "mosquitto 2.0.18": shown in the summary, the JSON and the plot')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not check the broker''s host name against its certificate')
             [CompletionResult]::new('--tls-use-os-certs', '--tls-use-os-certs', [CompletionResultType]::ParameterName, 'Use TLS and trust the operating system''s CA bundle (SSL_CERT_FILE or /etc/ssl/...)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summary as one JSON object (schema mq-bench/1)')
@@ -456,6 +461,8 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Stop after N messages (published for pub/pubsub, received for sub)')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Stop after this long (e.g. 10s, 500ms, 2m)')
             [CompletionResult]::new('--csv', '--csv', [CompletionResultType]::ParameterName, 'Write the per-second series to FILE as CSV')
+            [CompletionResult]::new('--plot', '--plot', [CompletionResultType]::ParameterName, 'Draw the latency distribution and the per-second rates into FILE (SVG)')
+            [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'What this run measures, e.g. "mosquitto 2.0.18": shown in the summary, the JSON and the plot')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not check the broker''s host name against its certificate')
             [CompletionResult]::new('--tls-use-os-certs', '--tls-use-os-certs', [CompletionResultType]::ParameterName, 'Use TLS and trust the operating system''s CA bundle (SSL_CERT_FILE or /etc/ssl/...)')
             [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Publish with the retain flag')
@@ -500,10 +507,20 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('--conn-rate', '--conn-rate', [CompletionResultType]::ParameterName, 'New connections per second (e.g. 1000/s; default as fast as possible)')
             [CompletionResult]::new('--hold', '--hold', [CompletionResultType]::ParameterName, 'Keep the connections open this long once all are attempted (e.g. 10s)')
             [CompletionResult]::new('--csv', '--csv', [CompletionResultType]::ParameterName, 'Write the per-second series to FILE as CSV')
+            [CompletionResult]::new('--plot', '--plot', [CompletionResultType]::ParameterName, 'Draw the latency distribution and the per-second rates into FILE (SVG)')
+            [CompletionResult]::new('--label', '--label', [CompletionResultType]::ParameterName, 'What this run measures, e.g. "mosquitto 2.0.18": shown in the summary, the JSON and the plot')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not check the broker''s host name against its certificate')
             [CompletionResult]::new('--tls-use-os-certs', '--tls-use-os-certs', [CompletionResultType]::ParameterName, 'Use TLS and trust the operating system''s CA bundle (SSL_CERT_FILE or /etc/ssl/...)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the summary as one JSON object (schema mq-bench/1)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No live progress on stderr')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'mq;bench;plot' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The SVG file to write')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'The SVG file to write')
+            [CompletionResult]::new('--title', '--title', [CompletionResultType]::ParameterName, 'Title of the figure (default: the runs'' names)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
@@ -552,6 +569,7 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'Subscribe, count deliveries (loss, duplicates, reordering) and measure latency')
             [CompletionResult]::new('pubsub', 'pubsub', [CompletionResultType]::ParameterValue, 'Publishers and subscribers in one process: throughput and exact latency')
             [CompletionResult]::new('conn', 'conn', [CompletionResultType]::ParameterValue, 'Connection storm: connect-time percentiles and failures by reason')
+            [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw saved --json summaries side by side into one SVG: latency distributions and per-second rates (e.g. mq broker against mosquitto)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Capability report of a broker: versions, QoS round trips, retained, wildcards, shared subscriptions, largest payload, MQTT 5.0 limits')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -566,6 +584,9 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             break
         }
         'mq;bench;help;conn' {
+            break
+        }
+        'mq;bench;help;plot' {
             break
         }
         'mq;bench;help;check' {
@@ -911,6 +932,7 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('sub', 'sub', [CompletionResultType]::ParameterValue, 'Subscribe, count deliveries (loss, duplicates, reordering) and measure latency')
             [CompletionResult]::new('pubsub', 'pubsub', [CompletionResultType]::ParameterValue, 'Publishers and subscribers in one process: throughput and exact latency')
             [CompletionResult]::new('conn', 'conn', [CompletionResultType]::ParameterValue, 'Connection storm: connect-time percentiles and failures by reason')
+            [CompletionResult]::new('plot', 'plot', [CompletionResultType]::ParameterValue, 'Draw saved --json summaries side by side into one SVG: latency distributions and per-second rates (e.g. mq broker against mosquitto)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Capability report of a broker: versions, QoS round trips, retained, wildcards, shared subscriptions, largest payload, MQTT 5.0 limits')
             break
         }
@@ -924,6 +946,9 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             break
         }
         'mq;help;bench;conn' {
+            break
+        }
+        'mq;help;bench;plot' {
             break
         }
         'mq;help;bench;check' {

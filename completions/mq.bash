@@ -55,6 +55,9 @@ _mq() {
             mq__subcmd__bench,help)
                 cmd="mq__subcmd__bench__subcmd__help"
                 ;;
+            mq__subcmd__bench,plot)
+                cmd="mq__subcmd__bench__subcmd__plot"
+                ;;
             mq__subcmd__bench,pub)
                 cmd="mq__subcmd__bench__subcmd__pub"
                 ;;
@@ -72,6 +75,9 @@ _mq() {
                 ;;
             mq__subcmd__bench__subcmd__help,help)
                 cmd="mq__subcmd__bench__subcmd__help__subcmd__help"
+                ;;
+            mq__subcmd__bench__subcmd__help,plot)
+                cmd="mq__subcmd__bench__subcmd__help__subcmd__plot"
                 ;;
             mq__subcmd__bench__subcmd__help,pub)
                 cmd="mq__subcmd__bench__subcmd__help__subcmd__pub"
@@ -160,6 +166,9 @@ _mq() {
             mq__subcmd__help__subcmd__bench,conn)
                 cmd="mq__subcmd__help__subcmd__bench__subcmd__conn"
                 ;;
+            mq__subcmd__help__subcmd__bench,plot)
+                cmd="mq__subcmd__help__subcmd__bench__subcmd__plot"
+                ;;
             mq__subcmd__help__subcmd__bench,pub)
                 cmd="mq__subcmd__help__subcmd__bench__subcmd__pub"
                 ;;
@@ -208,7 +217,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__bench)
-            opts="-h --help pub sub pubsub conn check help"
+            opts="-h --help pub sub pubsub conn plot check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,7 +377,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__bench__subcmd__conn)
-            opts="-h -p -L -i -k -u -P -V -c --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --clients --conn-rate --hold --json --csv --quiet --help"
+            opts="-h -p -L -i -k -u -P -V -c --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --clients --conn-rate --hold --json --csv --plot --label --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -510,6 +519,14 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --plot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -518,7 +535,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__bench__subcmd__help)
-            opts="pub sub pubsub conn check help"
+            opts="pub sub pubsub conn plot check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -560,6 +577,20 @@ _mq() {
             return 0
             ;;
         mq__subcmd__bench__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mq__subcmd__bench__subcmd__help__subcmd__plot)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -615,8 +646,34 @@ _mq() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mq__subcmd__bench__subcmd__plot)
+            opts="-o -h --output --title --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --title)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mq__subcmd__bench__subcmd__pub)
-            opts="-h -p -L -i -k -u -P -V -c -I -s -q -t -r --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --clients --interval --rate --size --qos --topic --retain --inflight --conn-rate --limit --duration --json --csv --quiet --help"
+            opts="-h -p -L -i -k -u -P -V -c -I -s -q -t -r --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --clients --interval --rate --size --qos --topic --retain --inflight --conn-rate --limit --duration --json --csv --plot --label --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -802,6 +859,14 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --plot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -810,7 +875,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__bench__subcmd__pubsub)
-            opts="-h -p -L -i -k -u -P -V -c -I -s -q -t -r --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --clients --interval --rate --size --qos --topic --retain --inflight --conn-rate --subscribers --sub-topic --drain --limit --duration --json --csv --quiet --help"
+            opts="-h -p -L -i -k -u -P -V -c -I -s -q -t -r --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --clients --interval --rate --size --qos --topic --retain --inflight --conn-rate --subscribers --sub-topic --drain --limit --duration --json --csv --plot --label --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1008,6 +1073,14 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --plot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1016,7 +1089,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__bench__subcmd__sub)
-            opts="-h -p -L -i -k -u -P -V -c -t -q --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --clients --topic --qos --conn-rate --limit --duration --json --csv --quiet --help"
+            opts="-h -p -L -i -k -u -P -V -c -t -q --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --clients --topic --qos --conn-rate --limit --duration --json --csv --plot --label --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1175,6 +1248,14 @@ _mq() {
                     return 0
                     ;;
                 --csv)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2298,7 +2379,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__help__subcmd__bench)
-            opts="pub sub pubsub conn check"
+            opts="pub sub pubsub conn plot check"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2326,6 +2407,20 @@ _mq() {
             return 0
             ;;
         mq__subcmd__help__subcmd__bench__subcmd__conn)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mq__subcmd__help__subcmd__bench__subcmd__plot)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

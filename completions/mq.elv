@@ -292,6 +292,7 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand sub 'Subscribe, count deliveries (loss, duplicates, reordering) and measure latency'
             cand pubsub 'Publishers and subscribers in one process: throughput and exact latency'
             cand conn 'Connection storm: connect-time percentiles and failures by reason'
+            cand plot 'Draw saved --json summaries side by side into one SVG: latency distributions and per-second rates (e.g. mq broker against mosquitto)'
             cand check 'Capability report of a broker: versions, QoS round trips, retained, wildcards, shared subscriptions, largest payload, MQTT 5.0 limits'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -341,6 +342,8 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand --limit 'Stop after N messages (published for pub/pubsub, received for sub)'
             cand --duration 'Stop after this long (e.g. 10s, 500ms, 2m)'
             cand --csv 'Write the per-second series to FILE as CSV'
+            cand --plot 'Draw the latency distribution and the per-second rates into FILE (SVG)'
+            cand --label 'What this run measures, e.g. "mosquitto 2.0.18": shown in the summary, the JSON and the plot'
             cand --insecure 'Do not check the broker''s host name against its certificate'
             cand --tls-use-os-certs 'Use TLS and trust the operating system''s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
             cand -r 'Publish with the retain flag'
@@ -389,6 +392,8 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand --limit 'Stop after N messages (published for pub/pubsub, received for sub)'
             cand --duration 'Stop after this long (e.g. 10s, 500ms, 2m)'
             cand --csv 'Write the per-second series to FILE as CSV'
+            cand --plot 'Draw the latency distribution and the per-second rates into FILE (SVG)'
+            cand --label 'What this run measures, e.g. "mosquitto 2.0.18": shown in the summary, the JSON and the plot'
             cand --insecure 'Do not check the broker''s host name against its certificate'
             cand --tls-use-os-certs 'Use TLS and trust the operating system''s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
             cand --json 'Print the summary as one JSON object (schema mq-bench/1)'
@@ -444,6 +449,8 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand --limit 'Stop after N messages (published for pub/pubsub, received for sub)'
             cand --duration 'Stop after this long (e.g. 10s, 500ms, 2m)'
             cand --csv 'Write the per-second series to FILE as CSV'
+            cand --plot 'Draw the latency distribution and the per-second rates into FILE (SVG)'
+            cand --label 'What this run measures, e.g. "mosquitto 2.0.18": shown in the summary, the JSON and the plot'
             cand --insecure 'Do not check the broker''s host name against its certificate'
             cand --tls-use-os-certs 'Use TLS and trust the operating system''s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
             cand -r 'Publish with the retain flag'
@@ -487,10 +494,19 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand --conn-rate 'New connections per second (e.g. 1000/s; default as fast as possible)'
             cand --hold 'Keep the connections open this long once all are attempted (e.g. 10s)'
             cand --csv 'Write the per-second series to FILE as CSV'
+            cand --plot 'Draw the latency distribution and the per-second rates into FILE (SVG)'
+            cand --label 'What this run measures, e.g. "mosquitto 2.0.18": shown in the summary, the JSON and the plot'
             cand --insecure 'Do not check the broker''s host name against its certificate'
             cand --tls-use-os-certs 'Use TLS and trust the operating system''s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
             cand --json 'Print the summary as one JSON object (schema mq-bench/1)'
             cand --quiet 'No live progress on stderr'
+            cand --help 'Print help'
+        }
+        &'mq;bench;plot'= {
+            cand -o 'The SVG file to write'
+            cand --output 'The SVG file to write'
+            cand --title 'Title of the figure (default: the runs'' names)'
+            cand -h 'Print help'
             cand --help 'Print help'
         }
         &'mq;bench;check'= {
@@ -537,6 +553,7 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand sub 'Subscribe, count deliveries (loss, duplicates, reordering) and measure latency'
             cand pubsub 'Publishers and subscribers in one process: throughput and exact latency'
             cand conn 'Connection storm: connect-time percentiles and failures by reason'
+            cand plot 'Draw saved --json summaries side by side into one SVG: latency distributions and per-second rates (e.g. mq broker against mosquitto)'
             cand check 'Capability report of a broker: versions, QoS round trips, retained, wildcards, shared subscriptions, largest payload, MQTT 5.0 limits'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -547,6 +564,8 @@ set edit:completion:arg-completer[mq] = {|@words|
         &'mq;bench;help;pubsub'= {
         }
         &'mq;bench;help;conn'= {
+        }
+        &'mq;bench;help;plot'= {
         }
         &'mq;bench;help;check'= {
         }
@@ -866,6 +885,7 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand sub 'Subscribe, count deliveries (loss, duplicates, reordering) and measure latency'
             cand pubsub 'Publishers and subscribers in one process: throughput and exact latency'
             cand conn 'Connection storm: connect-time percentiles and failures by reason'
+            cand plot 'Draw saved --json summaries side by side into one SVG: latency distributions and per-second rates (e.g. mq broker against mosquitto)'
             cand check 'Capability report of a broker: versions, QoS round trips, retained, wildcards, shared subscriptions, largest payload, MQTT 5.0 limits'
         }
         &'mq;help;bench;pub'= {
@@ -875,6 +895,8 @@ set edit:completion:arg-completer[mq] = {|@words|
         &'mq;help;bench;pubsub'= {
         }
         &'mq;help;bench;conn'= {
+        }
+        &'mq;help;bench;plot'= {
         }
         &'mq;help;bench;check'= {
         }

@@ -223,13 +223,14 @@ complete -c mq -n "__fish_mq_using_subcommand passwd" -s b -d 'Batch mode: the p
 complete -c mq -n "__fish_mq_using_subcommand passwd" -s D -d 'Delete the user instead of adding or updating it'
 complete -c mq -n "__fish_mq_using_subcommand passwd" -s U -d 'Hash every plain-text password of the file (user:password lines)'
 complete -c mq -n "__fish_mq_using_subcommand passwd" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mq -n "__fish_mq_using_subcommand bench; and not __fish_seen_subcommand_from pub sub pubsub conn check help" -s h -l help -d 'Print help'
-complete -c mq -n "__fish_mq_using_subcommand bench; and not __fish_seen_subcommand_from pub sub pubsub conn check help" -f -a "pub" -d 'Publish load: -c publishers at a rate or as fast as possible'
-complete -c mq -n "__fish_mq_using_subcommand bench; and not __fish_seen_subcommand_from pub sub pubsub conn check help" -f -a "sub" -d 'Subscribe, count deliveries (loss, duplicates, reordering) and measure latency'
-complete -c mq -n "__fish_mq_using_subcommand bench; and not __fish_seen_subcommand_from pub sub pubsub conn check help" -f -a "pubsub" -d 'Publishers and subscribers in one process: throughput and exact latency'
-complete -c mq -n "__fish_mq_using_subcommand bench; and not __fish_seen_subcommand_from pub sub pubsub conn check help" -f -a "conn" -d 'Connection storm: connect-time percentiles and failures by reason'
-complete -c mq -n "__fish_mq_using_subcommand bench; and not __fish_seen_subcommand_from pub sub pubsub conn check help" -f -a "check" -d 'Capability report of a broker: versions, QoS round trips, retained, wildcards, shared subscriptions, largest payload, MQTT 5.0 limits'
-complete -c mq -n "__fish_mq_using_subcommand bench; and not __fish_seen_subcommand_from pub sub pubsub conn check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mq -n "__fish_mq_using_subcommand bench; and not __fish_seen_subcommand_from pub sub pubsub conn plot check help" -s h -l help -d 'Print help'
+complete -c mq -n "__fish_mq_using_subcommand bench; and not __fish_seen_subcommand_from pub sub pubsub conn plot check help" -f -a "pub" -d 'Publish load: -c publishers at a rate or as fast as possible'
+complete -c mq -n "__fish_mq_using_subcommand bench; and not __fish_seen_subcommand_from pub sub pubsub conn plot check help" -f -a "sub" -d 'Subscribe, count deliveries (loss, duplicates, reordering) and measure latency'
+complete -c mq -n "__fish_mq_using_subcommand bench; and not __fish_seen_subcommand_from pub sub pubsub conn plot check help" -f -a "pubsub" -d 'Publishers and subscribers in one process: throughput and exact latency'
+complete -c mq -n "__fish_mq_using_subcommand bench; and not __fish_seen_subcommand_from pub sub pubsub conn plot check help" -f -a "conn" -d 'Connection storm: connect-time percentiles and failures by reason'
+complete -c mq -n "__fish_mq_using_subcommand bench; and not __fish_seen_subcommand_from pub sub pubsub conn plot check help" -f -a "plot" -d 'Draw saved --json summaries side by side into one SVG: latency distributions and per-second rates (e.g. mq broker against mosquitto)'
+complete -c mq -n "__fish_mq_using_subcommand bench; and not __fish_seen_subcommand_from pub sub pubsub conn plot check help" -f -a "check" -d 'Capability report of a broker: versions, QoS round trips, retained, wildcards, shared subscriptions, largest payload, MQTT 5.0 limits'
+complete -c mq -n "__fish_mq_using_subcommand bench; and not __fish_seen_subcommand_from pub sub pubsub conn plot check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -s h -l host -d 'Broker host to connect to (default: localhost)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -s p -l port -d 'Network port (default: 1883, 8883 for MQTT over TLS)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -s L -l url -d 'Broker URL: mqtt(s)://[user[:pass]@]host[:port][/topic] or ws(s)://host[:port][/path]' -r
@@ -262,6 +263,8 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l limit -d 'Stop after N messages (published for pub/pubsub, received for sub)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l duration -d 'Stop after this long (e.g. 10s, 500ms, 2m)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l csv -d 'Write the per-second series to FILE as CSV' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l plot -d 'Draw the latency distribution and the per-second rates into FILE (SVG)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l label -d 'What this run measures, e.g. "mosquitto 2.0.18": shown in the summary, the JSON and the plot' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l insecure -d 'Do not check the broker\'s host name against its certificate'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pub" -s r -l retain -d 'Publish with the retain flag'
@@ -296,6 +299,8 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l limit -d 'Stop after N messages (published for pub/pubsub, received for sub)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l duration -d 'Stop after this long (e.g. 10s, 500ms, 2m)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l csv -d 'Write the per-second series to FILE as CSV' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l plot -d 'Draw the latency distribution and the per-second rates into FILE (SVG)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l label -d 'What this run measures, e.g. "mosquitto 2.0.18": shown in the summary, the JSON and the plot' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l insecure -d 'Do not check the broker\'s host name against its certificate'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from sub" -l json -d 'Print the summary as one JSON object (schema mq-bench/1)'
@@ -336,6 +341,8 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l limit -d 'Stop after N messages (published for pub/pubsub, received for sub)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l duration -d 'Stop after this long (e.g. 10s, 500ms, 2m)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l csv -d 'Write the per-second series to FILE as CSV' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l plot -d 'Draw the latency distribution and the per-second rates into FILE (SVG)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l label -d 'What this run measures, e.g. "mosquitto 2.0.18": shown in the summary, the JSON and the plot' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l insecure -d 'Do not check the broker\'s host name against its certificate'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from pubsub" -s r -l retain -d 'Publish with the retain flag'
@@ -367,11 +374,16 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l conn-rate -d 'New connections per second (e.g. 1000/s; default as fast as possible)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l hold -d 'Keep the connections open this long once all are attempted (e.g. 10s)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l csv -d 'Write the per-second series to FILE as CSV' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l plot -d 'Draw the latency distribution and the per-second rates into FILE (SVG)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l label -d 'What this run measures, e.g. "mosquitto 2.0.18": shown in the summary, the JSON and the plot' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l insecure -d 'Do not check the broker\'s host name against its certificate'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l json -d 'Print the summary as one JSON object (schema mq-bench/1)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l quiet -d 'No live progress on stderr'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from conn" -l help -d 'Print help'
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from plot" -s o -l output -d 'The SVG file to write' -r -F
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from plot" -l title -d 'Title of the figure (default: the runs\' names)' -r
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from plot" -s h -l help -d 'Print help'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -s h -l host -d 'Broker host to connect to (default: localhost)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -s p -l port -d 'Network port (default: 1883, 8883 for MQTT over TLS)' -r
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from check" -s L -l url -d 'Broker URL: mqtt(s)://[user[:pass]@]host[:port][/topic] or ws(s)://host[:port][/path]' -r
@@ -404,6 +416,7 @@ complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "sub" -d 'Subscribe, count deliveries (loss, duplicates, reordering) and measure latency'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "pubsub" -d 'Publishers and subscribers in one process: throughput and exact latency'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "conn" -d 'Connection storm: connect-time percentiles and failures by reason'
+complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "plot" -d 'Draw saved --json summaries side by side into one SVG: latency distributions and per-second rates (e.g. mq broker against mosquitto)'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "check" -d 'Capability report of a broker: versions, QoS round trips, retained, wildcards, shared subscriptions, largest payload, MQTT 5.0 limits'
 complete -c mq -n "__fish_mq_using_subcommand bench; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and not __fish_seen_subcommand_from controller entry exit display sensor demo help" -s h -l help -d 'Print help'
@@ -621,6 +634,7 @@ complete -c mq -n "__fish_mq_using_subcommand help; and __fish_seen_subcommand_f
 complete -c mq -n "__fish_mq_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "sub" -d 'Subscribe, count deliveries (loss, duplicates, reordering) and measure latency'
 complete -c mq -n "__fish_mq_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "pubsub" -d 'Publishers and subscribers in one process: throughput and exact latency'
 complete -c mq -n "__fish_mq_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "conn" -d 'Connection storm: connect-time percentiles and failures by reason'
+complete -c mq -n "__fish_mq_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "plot" -d 'Draw saved --json summaries side by side into one SVG: latency distributions and per-second rates (e.g. mq broker against mosquitto)'
 complete -c mq -n "__fish_mq_using_subcommand help; and __fish_seen_subcommand_from bench" -f -a "check" -d 'Capability report of a broker: versions, QoS round trips, retained, wildcards, shared subscriptions, largest payload, MQTT 5.0 limits'
 complete -c mq -n "__fish_mq_using_subcommand help; and __fish_seen_subcommand_from carpark" -f -a "controller" -d 'Count cars, publish the display state and the clock'
 complete -c mq -n "__fish_mq_using_subcommand help; and __fish_seen_subcommand_from carpark" -f -a "entry" -d 'An entry gate: report cars coming in (Enter = one car, q = quit)'

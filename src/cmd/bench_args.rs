@@ -4,7 +4,7 @@
 
 use crate::cli::ConnectArgs;
 use crate::cmd::bench::{
-    BenchPlan, CheckPlan, ConnPlan, LoadPlan, OutputOptions, Target, TopicTemplate,
+    BenchPlan, CheckPlan, ConnPlan, LoadPlan, MAX_RUNS, OutputOptions, Target, TopicTemplate,
 };
 use crate::protocol::QoS;
 use anyhow::bail;
@@ -30,6 +30,9 @@ pub enum Mode {
     Pubsub(PubSubArgs),
     /// Connection storm: connect-time percentiles and failures by reason
     Conn(ConnArgs),
+    /// Draw saved --json summaries side by side into one SVG: latency distributions
+    /// and per-second rates (e.g. mq broker against mosquitto)
+    Plot(PlotArgs),
     /// Capability report of a broker: versions, QoS round trips, retained, wildcards,
     /// shared subscriptions, largest payload, MQTT 5.0 limits
     Check(CheckArgs),
@@ -65,6 +68,13 @@ pub struct OutputArgs {
     /// Write the per-second series to FILE as CSV
     #[arg(long = "csv", value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// Draw the latency distribution and the per-second rates into FILE (SVG)
+    #[arg(long = "plot", value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// What this run measures, e.g. "mosquitto 2.0.18": shown in the summary, the JSON
+    /// and the plot
+    #[arg(long = "label", value_name = "TEXT")]
+    pub label: Option<String>,
     /// No live progress on stderr
     #[arg(long = "quiet")]
     pub quiet: bool,
@@ -201,6 +211,21 @@ pub struct ConnArgs {
     pub help: Option<bool>,
 }
 
+/// `mq bench plot`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PlotArgs {
+    /// Summaries written by `mq bench ... --json`, one JSON object per file; the legend
+    /// names each by its --label, else by its file name
+    #[arg(value_name = "JSON", required = true, num_args = 1..)]
+    pub inputs: Vec<PathBuf>,
+    /// The SVG file to write
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Title of the figure (default: the runs' names)
+    #[arg(long = "title", value_name = "TEXT")]
+    pub title: Option<String>,
+}
+
 /// `mq bench check`.
 #[derive(clap::Args, Debug, Clone)]
 #[command(disable_help_flag = true)]
@@ -232,6 +257,7 @@ impl BenchArgs {
             Mode::Sub(a) => a.into_options()?,
             Mode::Pubsub(a) => a.into_options()?,
             Mode::Conn(a) => a.into_options()?,
+            Mode::Plot(a) => a.into_options()?,
             Mode::Check(a) => a.into_options()?,
         })
     }
@@ -242,6 +268,8 @@ impl OutputArgs {
         OutputOptions {
             json: self.json,
             csv: self.csv,
+            plot: self.plot,
+            label: self.label,
         }
     }
 }
@@ -342,6 +370,11 @@ impl PubSubArgs {
 
 impl ConnArgs {
     fn into_options(self) -> anyhow::Result<BenchPlan> {
+        if self.output.plot.is_some() {
+            bail!(
+                "--plot is not supported yet for bench conn (it draws message latency and rates; use --csv for the connection series)"
+            );
+        }
         let plan = ConnPlan {
             target: target_from(&self.conn)?,
             clients: self.clients,
@@ -352,6 +385,22 @@ impl ConnArgs {
         Ok(BenchPlan::Conn {
             plan,
             output: self.output.into_options(),
+        })
+    }
+}
+
+impl PlotArgs {
+    fn into_options(self) -> anyhow::Result<BenchPlan> {
+        if self.inputs.len() > MAX_RUNS {
+            bail!(
+                "at most {MAX_RUNS} runs fit in one plot, {} given",
+                self.inputs.len()
+            );
+        }
+        Ok(BenchPlan::Plot {
+            inputs: self.inputs,
+            output: self.output,
+            title: self.title,
         })
     }
 }

@@ -6,10 +6,9 @@
 //! Each connection needs a file descriptor, so the open-file limit is checked first
 //! and raised where the OS allows (see [`ensure_open_files`]).
 
+use super::progress::{Goal, progress};
 use super::raw::{RawConn, Target};
-use super::report::{
-    Connections, Live, Messages, Rates, SCHEMA, Sample, Summary, progress, version_name,
-};
+use super::report::{Connections, Live, Messages, Rates, SCHEMA, Sample, Summary, version_name};
 use super::stats::Latency;
 use crate::protocol::{self, Disconnect, Packet};
 use bytes::BytesMut;
@@ -213,7 +212,13 @@ pub async fn run_conn<I: Future<Output = ()>>(
     let live = Arc::new(Live::default());
     let t0 = Instant::now();
     let (done_tx, done_rx) = watch::channel(false);
-    let reporter = tokio::spawn(progress(live.clone(), t0, plan.quiet, done_rx));
+    let reporter = tokio::spawn(progress(
+        live.clone(),
+        t0,
+        plan.quiet,
+        Goal::default(),
+        done_rx,
+    ));
     let (release_tx, release_rx) = watch::channel(false);
     let (att_tx, mut att_rx) = mpsc::channel::<Attempt>(1024);
     let target = Arc::new(plan.target.clone());
@@ -323,6 +328,9 @@ pub async fn run_conn<I: Future<Output = ()>>(
         ack_latency_us: None,
         errors,
         notes,
+        label: None,
+        latency_histogram_us: None,
+        series: samples.clone(),
     };
     (summary, samples)
 }

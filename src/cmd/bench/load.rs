@@ -4,9 +4,10 @@
 //! workers' results into the summary. The per-connection loops are in `workers.rs`.
 
 use super::payload::HEADER_LEN;
+use super::progress::{Counted, Goal, progress};
 use super::raw::Target;
 use super::report::{
-    Connections, Live, Messages, Rates, SCHEMA, Sample, Summary, progress, version_name,
+    Connections, Live, Messages, Rates, SCHEMA, Sample, Summary, qos0_loss_note, version_name,
 };
 use super::stats::{Delivery, Latency};
 use super::template::{Clock, TopicTemplate, run_id};
@@ -169,7 +170,19 @@ where
     });
     let plan = &ctx.plan;
     let (done_tx, done_rx) = watch::channel(false);
-    let reporter = tokio::spawn(progress(ctx.live.clone(), t0, plan.quiet, done_rx));
+    let goal = Goal {
+        limit: plan.limit.map(|n| {
+            let counted = if plan.mode == "sub" {
+                Counted::Received
+            } else {
+                Counted::Sent
+            };
+            (n, counted)
+        }),
+        duration: plan.duration,
+        show_acked: plan.qos != QoS::AtMostOnce,
+    };
+    let reporter = tokio::spawn(progress(ctx.live.clone(), t0, plan.quiet, goal, done_rx));
     let (sub_stop_tx, sub_stop_rx) = watch::channel(false);
     let (pub_stop_tx, pub_stop_rx) = watch::channel(false);
     tokio::pin!(interrupt);
@@ -361,6 +374,9 @@ where
             "lost counts gaps in each publisher's sequence, including messages sent before this subscriber joined; messages after the last one received cannot be known here".to_string(),
         );
     }
+    if let Some(d) = delivery.filter(|d| d.lost > 0 && plan.qos == QoS::AtMostOnce) {
+        notes.push(qos0_loss_note(d.lost, &plan.target.host, plan.target.port));
+    }
     let summary = Summary {
         schema: SCHEMA,
         mode: plan.mode,
@@ -384,6 +400,9 @@ where
         ack_latency_us: ack_latency.summary(),
         errors,
         notes,
+        label: None,
+        latency_histogram_us: latency.log_buckets(),
+        series: samples.clone(),
     };
     Ok((summary, samples))
 }

@@ -65,11 +65,17 @@
 //! ack_latency_us    LATENCY | null   PUBLISH written to PUBACK/PUBCOMP (QoS 1/2)
 //! errors            { "<kind>": count, ... }
 //! notes             [ "<remark>", ... ]
+//! label             "<--label>" | null
+//! latency_histogram_us [ { from_us, to_us, count }, ... ] | null  (10 buckets a decade)
+//! series            [ SAMPLE, ... ]   one per second, the fields of a --csv row
 //! LATENCY           { count, min, mean, p50, p90, p99, p999, max }  (microseconds)
 //! ```
 //!
 //! `check --json` prints one object with schema `mq-bench-check/1`, described in
 //! `check.rs` and docs/bench.md.
+//!
+//! `--plot FILE` draws the run into an SVG (`plot.rs`); `mq bench plot` draws saved
+//! summaries side by side.
 //!
 //! `--csv FILE` writes one row per second: `elapsed_s, connected, sent, acked,
 //! received, errors, sent_per_s, acked_per_s, received_per_s, latency_p50_us,
@@ -80,6 +86,8 @@ mod check_report;
 mod conn;
 mod load;
 pub mod payload;
+mod plot;
+mod progress;
 mod raw;
 mod report;
 pub mod stats;
@@ -92,6 +100,7 @@ pub use check_report::{
 };
 pub use conn::{ConnPlan, ensure_open_files, parse_nofile, run_conn};
 pub use load::{LoadPlan, run_load};
+pub use plot::{MAX_RUNS, PlotError, PlotRun, render, write_plot};
 pub use raw::{ConnError, RawConn, Target};
 pub use report::{SCHEMA, Sample, Summary, write_csv};
 pub use template::{Clock, PublishTemplate, TopicTemplate};
@@ -115,6 +124,15 @@ pub enum BenchPlan {
         /// Where the summary and the series go.
         output: OutputOptions,
     },
+    /// `plot`: draw saved `--json` summaries side by side into one SVG.
+    Plot {
+        /// The summaries, in legend order.
+        inputs: Vec<PathBuf>,
+        /// The SVG file to write.
+        output: PathBuf,
+        /// Replaces the default title.
+        title: Option<String>,
+    },
     /// `check`: a capability report.
     Check {
         /// The checks.
@@ -131,6 +149,11 @@ pub struct OutputOptions {
     pub json: bool,
     /// Also write the per-second series to this file as CSV.
     pub csv: Option<PathBuf>,
+    /// Also draw the run (latency distribution and rates) into this SVG file.
+    pub plot: Option<PathBuf>,
+    /// What ran, in the user's words (the broker's name, a version): shown in the
+    /// summary, the plot's title and the JSON `label`.
+    pub label: Option<String>,
 }
 
 /// Why a benchmark could not run to its summary.
@@ -148,10 +171,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The plot could not be drawn or written.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
 }
 
 /// Write the series if asked, print the summary; exit code 1 if the run failed.
-fn finish(summary: &Summary, samples: &[Sample], output: &OutputOptions) -> Result<i32, Error> {
+fn finish(mut summary: Summary, samples: &[Sample], output: &OutputOptions) -> Result<i32, Error> {
+    summary.label = output.label.clone();
     if let Some(path) = &output.csv {
         write_csv(path, samples).map_err(|source| Error::Csv {
             path: path.clone(),
@@ -159,6 +186,10 @@ fn finish(summary: &Summary, samples: &[Sample], output: &OutputOptions) -> Resu
         })?;
     }
     summary.print(output.json);
+    // After the summary, so that a plot that cannot be written loses no figure.
+    if let Some(path) = &output.plot {
+        write_plot(path, &[PlotRun::from_summary(&summary)], None)?;
+    }
     Ok(if summary.stopped_by == "failed" { 1 } else { 0 })
 }
 
@@ -169,11 +200,23 @@ pub async fn run(plan: BenchPlan) -> Result<i32, Error> {
             let (summary, samples) = run_load(plan, crate::shutdown::signal())
                 .await
                 .map_err(Error::Load)?;
-            finish(&summary, &samples, &output)
+            finish(summary, &samples, &output)
         }
         BenchPlan::Conn { plan, output } => {
             let (summary, samples) = run_conn(plan, crate::shutdown::signal()).await;
-            finish(&summary, &samples, &output)
+            finish(summary, &samples, &output)
+        }
+        BenchPlan::Plot {
+            inputs,
+            output,
+            title,
+        } => {
+            let runs = inputs
+                .iter()
+                .map(|p| PlotRun::load(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            write_plot(&output, &runs, title.as_deref())?;
+            Ok(0)
         }
         BenchPlan::Check { plan, json } => {
             let report = run_check(plan).await;

@@ -1,17 +1,15 @@
-//! What a bench run reports: live progress on stderr (indicatif on a terminal, one
-//! plain line per second otherwise), the per-second series for `--csv`, and the final
-//! summary as text or as one JSON object (schema `mq-bench/1`, documented in the
-//! module doc of `mq::cmd::bench` and in docs/bench.md).
+//! What a bench run reports: the live counters the progress display reads
+//! (`progress.rs`), the per-second series for `--csv`, and the final summary as text or
+//! as one JSON object (schema `mq-bench/1`, documented in the module doc of
+//! `mq::cmd::bench` and in docs/bench.md).
 
-use super::stats::{Delivery, Latency, LatencySummary, fmt_us};
-use serde::Serialize;
+use super::stats::{Delivery, Latency, LatencyBucket, LatencySummary};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-use tokio::sync::watch;
 
 /// Version tag of the JSON summary; bumped only on an incompatible change.
 pub const SCHEMA: &str = "mq-bench/1";
@@ -44,7 +42,7 @@ impl Live {
 }
 
 /// One second of the run.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Sample {
     /// Seconds since the start of the load.
     pub elapsed_s: f64,
@@ -95,108 +93,6 @@ pub fn write_csv(path: &Path, samples: &[Sample]) -> std::io::Result<()> {
         ));
     }
     std::fs::write(path, out)
-}
-
-/// Print progress until `done` turns true; returns the per-second samples.
-pub async fn progress(
-    live: Arc<Live>,
-    start: Instant,
-    quiet: bool,
-    mut done: watch::Receiver<bool>,
-) -> Vec<Sample> {
-    let tty = std::io::stderr().is_terminal();
-    let bar = if tty && !quiet {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        pb.enable_steady_tick(Duration::from_millis(200));
-        Some(pb)
-    } else {
-        None
-    };
-    let mut samples = Vec::new();
-    let mut tick = tokio::time::interval_at(
-        tokio::time::Instant::from_std(start) + Duration::from_secs(1),
-        Duration::from_secs(1),
-    );
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last = (0u64, 0u64, 0u64, start);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = done.changed() => break,
-        }
-        if *done.borrow() {
-            break;
-        }
-        let now = Instant::now();
-        let (sent, acked, received) = (
-            live.sent.load(Ordering::Relaxed),
-            live.acked.load(Ordering::Relaxed),
-            live.received.load(Ordering::Relaxed),
-        );
-        let dt = now.duration_since(last.3).as_secs_f64().max(1e-9);
-        let (p50, p99, max) = match live.interval_latency.lock() {
-            Ok(mut l) => {
-                let v = (
-                    l.percentile_us(50.0),
-                    l.percentile_us(99.0),
-                    l.percentile_us(100.0),
-                );
-                l.clear();
-                v
-            }
-            Err(_) => (0, 0, 0),
-        };
-        let s = Sample {
-            elapsed_s: now.duration_since(start).as_secs_f64(),
-            connected: live.connected.load(Ordering::Relaxed),
-            sent,
-            acked,
-            received,
-            errors: live.errors.load(Ordering::Relaxed),
-            sent_per_s: (sent - last.0.min(sent)) as f64 / dt,
-            acked_per_s: (acked - last.1.min(acked)) as f64 / dt,
-            received_per_s: (received - last.2.min(received)) as f64 / dt,
-            latency_p50_us: p50,
-            latency_p99_us: p99,
-            latency_max_us: max,
-        };
-        last = (sent, acked, received, now);
-        let line = progress_line(&s);
-        match &bar {
-            Some(pb) => pb.set_message(line),
-            None if !quiet => eprintln!("{line}"),
-            None => {}
-        }
-        samples.push(s);
-    }
-    if let Some(pb) = bar {
-        pb.finish_and_clear();
-    }
-    samples
-}
-
-fn progress_line(s: &Sample) -> String {
-    let mut line = format!(
-        "{:>6.1}s connected={} sent={} ({:.0}/s) acked={} ({:.0}/s) received={} ({:.0}/s) errors={}",
-        s.elapsed_s,
-        s.connected,
-        s.sent,
-        s.sent_per_s,
-        s.acked,
-        s.acked_per_s,
-        s.received,
-        s.received_per_s,
-        s.errors
-    );
-    if s.latency_max_us > 0 {
-        line.push_str(&format!(
-            " latency p50={} p99={}",
-            fmt_us(s.latency_p50_us),
-            fmt_us(s.latency_p99_us)
-        ));
-    }
-    line
 }
 
 /// Connection figures of a run.
@@ -279,6 +175,23 @@ pub struct Summary {
     pub errors: BTreeMap<String, u64>,
     /// Remarks that qualify the figures (e.g. the open-file limit).
     pub notes: Vec<String>,
+    /// `--label`: what ran, in the user's words (e.g. the broker's name and version);
+    /// null when not given.
+    pub label: Option<String>,
+    /// End-to-end latency distribution in logarithmic buckets (null when nothing was
+    /// received).
+    pub latency_histogram_us: Option<Vec<LatencyBucket>>,
+    /// The per-second series (the rows of `--csv`).
+    pub series: Vec<Sample>,
+}
+
+/// The one-line explanation of QoS 0 loss, with the command that shows the broker's
+/// own count of what it dropped (`$SYS/broker/publish/messages/dropped`, published by
+/// mosquitto and `mq broker`).
+pub fn qos0_loss_note(lost: u64, host: &str, port: u16) -> String {
+    format!(
+        "{lost} message(s) lost at QoS 0, which allows a broker to drop messages under overload (at most once delivery); the broker's own count: mq sub -h {host} -p {port} -t '$SYS/broker/publish/messages/dropped' -C 1"
+    )
 }
 
 impl Summary {
@@ -293,6 +206,9 @@ impl Summary {
     pub fn to_text(&self) -> String {
         let mut o = String::new();
         let mut line = |k: &str, v: String| o.push_str(&format!("  {k:<13}{v}\n"));
+        if let Some(l) = &self.label {
+            line("label", l.clone());
+        }
         line(
             "broker",
             format!("{} (MQTT {})", self.broker, self.protocol),

@@ -3,7 +3,7 @@
 //! and reordered messages apart exactly.
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Largest latency recorded, in microseconds (one hour); larger values are clamped.
@@ -71,6 +71,34 @@ impl Latency {
         }
     }
 
+    /// The distribution in logarithmic buckets, [`BUCKETS_PER_DECADE`] per power of ten
+    /// from 1 µs (a value of 0 µs counts in the first bucket); only buckets holding a
+    /// value are listed, in increasing order. `None` when nothing was recorded.
+    pub fn log_buckets(&self) -> Option<Vec<LatencyBucket>> {
+        if self.hist.is_empty() {
+            return None;
+        }
+        let mut counts: BTreeMap<u32, u64> = BTreeMap::new();
+        for v in self.hist.iter_recorded() {
+            let us = v.value_iterated_to().max(1) as f64;
+            // Nudged so that an exact bound (10 µs, 100 µs) opens its own bucket
+            // despite rounding in log10.
+            let k = ((us.log10() + 1e-9) * f64::from(BUCKETS_PER_DECADE)).floor();
+            *counts.entry(k.max(0.0) as u32).or_default() += v.count_at_value();
+        }
+        let bound = |k: u32| round_sig(10f64.powf(f64::from(k) / f64::from(BUCKETS_PER_DECADE)));
+        Some(
+            counts
+                .into_iter()
+                .map(|(k, count)| LatencyBucket {
+                    from_us: bound(k),
+                    to_us: bound(k + 1),
+                    count,
+                })
+                .collect(),
+        )
+    }
+
     /// The percentile summary, or `None` when nothing was recorded.
     pub fn summary(&self) -> Option<LatencySummary> {
         if self.hist.is_empty() {
@@ -90,10 +118,33 @@ impl Latency {
     }
 }
 
+/// Buckets per power of ten in [`Latency::log_buckets`].
+pub const BUCKETS_PER_DECADE: u32 = 10;
+
+/// One bucket of a latency distribution: `count` values in `from_us..to_us`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LatencyBucket {
+    /// Lower bound (inclusive), µs, to 4 significant digits.
+    pub from_us: f64,
+    /// Upper bound (exclusive), µs, to 4 significant digits.
+    pub to_us: f64,
+    /// Values in the bucket.
+    pub count: u64,
+}
+
+/// `x` rounded to 4 significant digits (bucket bounds read as 1.259, 12.59, 125.9).
+fn round_sig(x: f64) -> f64 {
+    if x <= 0.0 {
+        return x;
+    }
+    let scale = 10f64.powi(3 - x.log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
 /// Latency percentiles in microseconds. Values are those of the HDR histogram: exact to
 /// 3 significant digits (a reported value is the highest value equivalent to the
 /// recorded one at that precision).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
     /// Number of samples.
     pub count: u64,
@@ -346,6 +397,24 @@ mod tests {
         assert_eq!(a.count(), 2);
         assert!(a.summary().is_some_and(|s| s.max >= 1_000_000));
         assert!(Latency::new().summary().is_none());
+    }
+
+    #[test]
+    fn log_buckets_hold_every_value_in_order() {
+        let mut l = Latency::new();
+        assert!(l.log_buckets().is_none());
+        for us in [0, 1, 9, 10, 11, 100, 100, 5_000] {
+            l.record_us(us);
+        }
+        let b = l.log_buckets().expect("values were recorded");
+        assert_eq!(b.iter().map(|b| b.count).sum::<u64>(), 8);
+        assert!(b.windows(2).all(|w| w[0].to_us <= w[1].from_us));
+        // 0 and 1 µs share the first bucket; 10 and 11 µs open the second decade.
+        assert_eq!((b[0].from_us, b[0].count), (1.0, 2));
+        let at = |us: f64| b.iter().find(|b| b.from_us <= us && us < b.to_us);
+        assert_eq!(at(10.0).map(|b| (b.from_us, b.count)), Some((10.0, 2)));
+        assert_eq!(at(100.0).map(|b| b.count), Some(2));
+        assert_eq!(at(5_000.0).map(|b| b.to_us), Some(5012.0));
     }
 
     #[test]
