@@ -242,7 +242,7 @@
     if (offsetMs === null) return;
     $("clock").textContent = hms(Date.now() + offsetMs);
     const s = (offsetMs / 1000).toFixed(3);
-    $("offset").textContent = "controller clock " + (offsetMs >= 0 ? "+" : "") + s + " s from this browser's";
+    $("offset").textContent = "offset " + (offsetMs >= 0 ? "+" : "") + s + " s from this browser";
   }
 
   setInterval(tick, 250);
