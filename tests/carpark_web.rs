@@ -356,10 +356,12 @@ fn browser_sees_the_car_park(broker: &MqBroker, web: &WebDisplay) {
 #[test]
 #[ignore = "needs chromium; run by .ci/run"]
 fn browser_through_the_relay_to_a_broker_without_websocket() {
-    let broker = MqBroker::start(&["-p", "0"]);
+    let broker = MqBroker::start(&["-p", "0", "-v"]);
     let _controller = controller(&broker, 3);
     let web = WebDisplay::start(&broker, &[]);
     browser_sees_the_car_park(&broker, &web);
+    // The page acknowledged the QoS 1 messages it received.
+    broker.wait_for("Received PUBACK from mq-web-", STEP);
 }
 
 #[test]

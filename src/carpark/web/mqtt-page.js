@@ -144,15 +144,12 @@
       case 3: { // PUBLISH
         const qos = (p.flags >> 1) & 3;
         if (qos > 1) throw new Error("QoS " + qos + " PUBLISH to a QoS 1 subscription");
-        const topicLen = (p.body[0] << 8) | p.body[1];
-        let at = 2 + topicLen;
-        const topic = decoder.decode(p.body.subarray(2, at)); // throws on bad UTF-8 [MQTT-1.5.3-1]
-        if (qos === 1) {
-          socket.send(pubackPacket((p.body[at] << 8) | p.body[at + 1]));
-          at += 2;
-        }
-        if (at > p.body.length) throw new Error("PUBLISH shorter than its header");
-        message(topic, p.body.subarray(at));
+        const topicEnd = 2 + ((p.body[0] << 8) | p.body[1]);
+        const payloadAt = topicEnd + (qos === 1 ? 2 : 0);
+        if (p.body.length < 2 || payloadAt > p.body.length) throw new Error("PUBLISH shorter than its header");
+        const topic = decoder.decode(p.body.subarray(2, topicEnd)); // throws on bad UTF-8 [MQTT-1.5.3-1]
+        if (qos === 1) socket.send(pubackPacket((p.body[topicEnd] << 8) | p.body[topicEnd + 1]));
+        message(topic, p.body.subarray(payloadAt));
         break;
       }
       case 9: // SUBACK: 0x80 is a refusal
