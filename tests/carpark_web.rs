@@ -219,6 +219,42 @@ fn the_relay_refuses_what_it_must() {
 }
 
 #[test]
+fn connections_beyond_the_limit_wait_their_turn() {
+    let broker = MqBroker::start(&["-p", "0"]);
+    let web = WebDisplay::start(&broker, &[]);
+    let a = web.authority().to_string();
+    // Idle connections that send nothing: each holds one of the places.
+    let idle: Vec<TcpStream> = (0..mq::carpark::web::MAX_CONNECTIONS)
+        .map(|_| TcpStream::connect(&a).expect("connect"))
+        .collect();
+    let mut waiting = TcpStream::connect(&a).expect("connect");
+    write!(
+        waiting,
+        "GET / HTTP/1.1\r\nHost: {a}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    waiting
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("timeout");
+    let mut byte = [0u8; 1];
+    let early = waiting.read(&mut byte);
+    assert!(
+        matches!(&early, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+        "answered beyond the limit: {early:?}"
+    );
+    // A place frees up: the waiting request is served.
+    drop(idle);
+    waiting.set_read_timeout(Some(STEP)).expect("timeout");
+    let mut response = Vec::new();
+    waiting.read_to_end(&mut response).expect("read");
+    assert!(
+        text(&response).starts_with("HTTP/1.1 200 OK"),
+        "{}",
+        text(&response)
+    );
+}
+
+#[test]
 fn web_flags_are_checked() {
     for (args, expected) in [
         (&["--web", "nope"][..], "invalid address \"nope\""),
