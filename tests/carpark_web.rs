@@ -183,6 +183,27 @@ fn the_relay_carries_mqtt_to_the_broker() {
     }
 }
 
+#[tokio::test]
+async fn the_relay_ends_when_the_broker_goes() {
+    use tokio::io::AsyncReadExt;
+    let broker = MqBroker::start(&["-p", "0"]);
+    let web = WebDisplay::start(&broker, &[]);
+    let url = format!("ws://{}/mqtt", web.authority());
+    let opts = mq::client::ConnectOptions::from_url(&url).expect("a ws:// URL");
+    let deadline = tokio::time::Instant::now() + STEP;
+    let mut page = mq::client::transport::connect(&opts, deadline)
+        .await
+        .expect("a WebSocket to /mqtt");
+    // The broker stops: the relay closes the page's side too.
+    drop(broker);
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(STEP, page.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the relay stayed open: {read:?}"
+    );
+}
+
 #[test]
 fn the_relay_refuses_what_it_must() {
     let broker = MqBroker::start(&["-p", "0"]);
