@@ -159,11 +159,39 @@ fn page(options: &WebOptions) -> String {
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026");
-    PAGE_HTML
-        .replace("{{title}}", &html_escape(&options.name))
-        .replace("{{settings}}", &settings)
-        .replace("/*{{style}}*/", PAGE_CSS)
-        .replace("//{{script}}", PAGE_JS)
+    fill(
+        PAGE_HTML,
+        &[
+            ("{{title}}", &html_escape(&options.name)),
+            ("{{settings}}", &settings),
+            ("{{style}}", PAGE_CSS),
+            ("{{script}}", PAGE_JS),
+        ],
+    )
+}
+
+/// `template` with each placeholder replaced, in one pass: what is put in is never
+/// read again, so a name that contains `{{settings}}` stays text.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out =
+        String::with_capacity(template.len() + values.iter().map(|(_, v)| v.len()).sum::<usize>());
+    let mut rest = template;
+    while let Some(at) = rest.find("{{") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        match values.iter().find(|(key, _)| tail.starts_with(key)) {
+            Some((key, value)) => {
+                out.push_str(value);
+                rest = &tail[key.len()..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = &tail[2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Text safe inside HTML elements and attribute values.
@@ -324,5 +352,19 @@ mod tests {
         assert!(html.contains(r#""name":"\u003c/script\u003e\u003cb\u003e\u0026""#));
         assert!(html.contains(r#""ws_url":"ws://h:9001/mqtt""#));
         assert_eq!(html.matches("</script>").count(), 2, "{html}");
+    }
+
+    #[test]
+    fn placeholders_in_a_name_stay_text() {
+        let html = page(&options("{{settings}} {{script}}", None));
+        assert!(
+            html.contains("<title>{{settings}} {{script}}</title>"),
+            "{html}"
+        );
+        assert_eq!(html.matches(r#""prefix":"#).count(), 1, "{html}");
+        assert_eq!(
+            fill("a{{x}}b{{y}}{{", &[("{{x}}", "{{y}}"), ("{{y}}", "2")]),
+            "a{{y}}b2{{"
+        );
     }
 }
