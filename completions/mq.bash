@@ -1481,7 +1481,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__carpark__subcmd__demo)
-            opts="-h -p -L -i -k -u -P -V --capacity --rate --seed --duration --sensor-interval --prefix --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --help"
+            opts="-h -p -L -i -k -u -P -V --capacity --rate --seed --duration --sensor-interval --web --no-web --prefix --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1504,6 +1504,10 @@ _mq() {
                     return 0
                     ;;
                 --sensor-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --web)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1635,7 +1639,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__carpark__subcmd__display)
-            opts="-W -h -p -L -i -k -u -P -V --name --once --timeout --plain --prefix --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --help"
+            opts="-W -h -p -L -i -k -u -P -V --name --once --timeout --plain --web --ws-url --prefix --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1650,6 +1654,14 @@ _mq() {
                     return 0
                     ;;
                 -W)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --web)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ws-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

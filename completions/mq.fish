@@ -520,6 +520,8 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from exit" -l help -d 'Print help'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l name -d 'Name shown on the panel' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -s W -l timeout -d 'With --once: how long to wait for the controller\'s state' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l web -d 'Also serve the display as a web page on [ADDR:]PORT (ADDR defaults to 127.0.0.1; 0.0.0.0:PORT for other machines; PORT 0 = a free one); the page\'s MQTT goes through /mqtt on the same port to the broker named by -h/-p/-L' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l ws-url -d 'With --web: the page connects straight to this broker WebSocket URL instead of /mqtt (e.g. ws://127.0.0.1:9001/mqtt for `mq broker --ws 9001`)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -l prefix -d 'Topic prefix of this car park (e.g. carpark/level2 for a second one)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -s h -l host -d 'Broker host to connect to (default: localhost)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from display" -s p -l port -d 'Network port (default: 1883, 8883 for MQTT over TLS)' -r
@@ -584,6 +586,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l seed -d 'Seed of the simulated traffic (repeatable runs)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l duration -d 'Stop after this long (default: run until Ctrl-C)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l sensor-interval -d 'Time between temperature readings' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l web -d 'Serve the display as a web page on [ADDR:]PORT (default: a free 127.0.0.1 port)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l prefix -d 'Topic prefix of this car park (e.g. carpark/level2 for a second one)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -s h -l host -d 'Broker host to connect to (default: localhost)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -s p -l port -d 'Network port (default: 1883, 8883 for MQTT over TLS)' -r
@@ -606,6 +609,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l tls-engine -d 'OpenSSL engine (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l keyform -d 'OpenSSL key form (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l tls-engine-kpass-sha1 -d 'OpenSSL engine key password (not supported with rustls)' -r
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l no-web -d 'Do not serve the web page'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l insecure -d 'Do not check the broker\'s host name against its certificate'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from demo" -l help -d 'Print help'

@@ -1,7 +1,8 @@
 //! `mq carpark demo`: the whole car park in one process. An embedded broker on a free
 //! loopback port (or an existing broker given with `-L/-h/-p`), the controller, two
 //! entry and two exit gates with simulated traffic, a sensor and a display. Ctrl-C or
-//! `--duration` stops everything cleanly and prints a summary.
+//! `--duration` stops everything cleanly and prints a summary. The display is also
+//! served as a web page on a free loopback port unless `--no-web`.
 
 use super::controller::{self, ControllerOptions, ControllerReport};
 use super::display::{self, DisplayOptions, Style};
@@ -10,12 +11,14 @@ use super::messages::{TopicKind, Topics};
 use super::rate::Rate;
 use super::sensor::{self, SensorOptions, Source};
 use super::traffic::Rng;
+use super::web::{WebOptions, WebServer};
 use super::{Shutdown, connect, subscribe};
 use crate::broker::{Broker, BrokerHandle};
 use crate::client::{ConnectOptions, Event, Scheme};
 use crate::protocol::QoS;
 use anyhow::Context;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -47,6 +50,9 @@ pub struct DemoOptions {
     pub duration: Option<Duration>,
     /// Time between temperature readings.
     pub sensor_interval: Duration,
+    /// Serve the display as a web page on this address (port 0: a free one); `None`
+    /// with `--no-web`.
+    pub web: Option<SocketAddr>,
 }
 
 /// What the demo did, as printed in its summary.
@@ -156,6 +162,25 @@ async fn run_on(
             );
         }
     }
+    // Dropped (and so stopped) when the demo ends, however it ends.
+    let _web = match demo.web {
+        Some(listen) => {
+            let server = WebServer::start(
+                WebOptions {
+                    listen,
+                    broker: options.clone(),
+                    ws_url: None,
+                    topics: topics.clone(),
+                    name: "Car park".into(),
+                },
+                shutdown.clone(),
+            )
+            .await?;
+            println!("Watch it in a browser:  {}", server.url());
+            Some(server)
+        }
+        None => None,
+    };
     println!(
         "Capacity {}, entry gates north and east, exit gates south and west, about {:.2} cars per second per entry gate. {}",
         demo.capacity,
@@ -211,6 +236,7 @@ async fn run_on(
             once: false,
             timeout: Duration::from_secs(5),
             style: Style::Lines,
+            web: None,
         },
         roles_shutdown.clone(),
     ));

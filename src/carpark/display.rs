@@ -1,10 +1,12 @@
 //! `mq carpark display`: a panel showing free spaces (FULL in red), the temperature and a
 //! clock that ticks locally and re-syncs on `<prefix>/time`. On a terminal it redraws
 //! one line in place; piped, it prints one plain line per update; `--once` prints the
-//! current (retained) state and exits.
+//! current (retained) state and exits. With `--web` it also serves the display as a
+//! web page ([`super::web`]).
 
 use super::clock::{format_hms, parse_rfc3339};
 use super::messages::{DisplayState, OFFLINE, TopicKind, Topics};
+use super::web::{WebOptions, WebServer, WebSettings};
 use super::{Shutdown, connect, subscribe};
 use crate::client::{ConnectOptions, Event};
 use crate::protocol::QoS;
@@ -36,6 +38,8 @@ pub struct DisplayOptions {
     pub timeout: Duration,
     /// Panel or lines.
     pub style: Style,
+    /// Also serve the display as a web page (`--web`).
+    pub web: Option<WebSettings>,
 }
 
 /// A clock that runs locally and is corrected by the controller's time messages.
@@ -209,6 +213,22 @@ pub fn visible_width(s: &str) -> usize {
 /// Returns the exit code: 0, or 1 when `once` got no state in time.
 pub async fn run(config: DisplayOptions, mut shutdown: Shutdown) -> anyhow::Result<i32> {
     let (client, mut events) = connect(config.connect.clone(), None).await?;
+    // Stopped by `shutdown`, or dropped (and so stopped) when the display ends.
+    let _web = match config.web.clone() {
+        Some(web) => {
+            let options = WebOptions {
+                listen: web.listen,
+                broker: config.connect.clone(),
+                ws_url: web.ws_url,
+                topics: config.topics.clone(),
+                name: config.name.clone(),
+            };
+            let server = WebServer::start(options, shutdown.clone()).await?;
+            println!("Web display: {}", server.url());
+            Some(server)
+        }
+        None => None,
+    };
     let topics = &config.topics;
     // The status first: brokers send retained messages in the order of the filters,
     // so `--once` already knows whether the controller is offline when the display

@@ -20,6 +20,7 @@ pub mod rate;
 pub mod sensor;
 pub mod session;
 pub mod traffic;
+pub mod web;
 
 use crate::client::{Backoff, Client, ConnectOptions, Events};
 use crate::protocol::{Properties, Publish, QoS, SubscribeFilter, SubscriptionOptions, Will};

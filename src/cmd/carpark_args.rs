@@ -12,9 +12,11 @@ use crate::carpark::keep_connected;
 use crate::carpark::messages::{Topics, parse_temperature};
 use crate::carpark::rate::Rate;
 use crate::carpark::sensor::{SensorOptions, Source};
+use crate::carpark::web::WebSettings;
 use crate::cli::ConnectArgs;
 use crate::units::parse_duration;
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -47,6 +49,35 @@ pub enum Role {
 pub fn parse_rate(text: &str) -> Result<Rate, String> {
     crate::units::parse_rate(text)
         .and_then(|r| Rate::per_second(r).ok_or_else(|| format!("invalid rate {text:?}")))
+}
+
+/// Parse `--web [ADDR:]PORT`: a port alone listens on 127.0.0.1 (this machine only).
+pub fn parse_web_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    if let Some(port) = text.strip_prefix("localhost:")
+        && let Ok(port) = port.parse::<u16>()
+    {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse().map_err(|_| {
+        format!("invalid address {text:?}: expected PORT, ADDR:PORT or [IPv6]:PORT with a numeric address")
+    })
+}
+
+/// Check `--ws-url`: a `ws://` or `wss://` URL, as a browser's WebSocket takes.
+pub fn parse_ws_url(text: &str) -> Result<String, String> {
+    let rest = text
+        .strip_prefix("ws://")
+        .or_else(|| text.strip_prefix("wss://"))
+        .ok_or_else(|| {
+            format!("invalid WebSocket URL {text:?}: it must start with ws:// or wss://")
+        })?;
+    if rest.is_empty() || rest.starts_with('/') || text.contains(char::is_whitespace) {
+        return Err(format!("invalid WebSocket URL {text:?}: no host"));
+    }
+    Ok(text.to_string())
 }
 
 /// The `--prefix` flag every role shares.
@@ -140,6 +171,15 @@ pub struct DisplayArgs {
     /// One plain line per update even on a terminal
     #[arg(long = "plain")]
     pub plain: bool,
+    /// Also serve the display as a web page on [ADDR:]PORT (ADDR defaults to 127.0.0.1;
+    /// 0.0.0.0:PORT for other machines; PORT 0 = a free one); the page's MQTT goes
+    /// through /mqtt on the same port to the broker named by -h/-p/-L
+    #[arg(long = "web", value_name = "[ADDR:]PORT", value_parser = parse_web_addr, conflicts_with = "once")]
+    pub web: Option<SocketAddr>,
+    /// With --web: the page connects straight to this broker WebSocket URL instead of
+    /// /mqtt (e.g. ws://127.0.0.1:9001/mqtt for `mq broker --ws 9001`)
+    #[arg(long = "ws-url", value_name = "URL", requires = "web", value_parser = parse_ws_url)]
+    pub ws_url: Option<String>,
     #[command(flatten)]
     pub prefix: PrefixArgs,
     #[command(flatten)]
@@ -209,6 +249,12 @@ pub struct DemoArgs {
     /// Time between temperature readings
     #[arg(long = "sensor-interval", value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     pub sensor_interval: Duration,
+    /// Serve the display as a web page on [ADDR:]PORT (default: a free 127.0.0.1 port)
+    #[arg(long = "web", value_name = "[ADDR:]PORT", value_parser = parse_web_addr)]
+    pub web: Option<SocketAddr>,
+    /// Do not serve the web page
+    #[arg(long = "no-web", conflicts_with = "web")]
+    pub no_web: bool,
     #[command(flatten)]
     pub prefix: PrefixArgs,
     #[command(flatten)]
@@ -289,6 +335,10 @@ impl DisplayArgs {
             Style::Panel
         };
         let connect = self.conn.to_options()?;
+        let web = self.web.map(|listen| WebSettings {
+            listen,
+            ws_url: self.ws_url,
+        });
         Ok(DisplayOptions {
             connect: if self.once {
                 connect
@@ -300,6 +350,7 @@ impl DisplayArgs {
             once: self.once,
             timeout: self.timeout,
             style,
+            web,
         })
     }
 }
@@ -353,6 +404,11 @@ impl DemoArgs {
             seed: self.seed,
             duration: self.duration,
             sensor_interval: self.sensor_interval,
+            web: if self.no_web {
+                None
+            } else {
+                Some(self.web.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))))
+            },
         })
     }
 }
@@ -372,6 +428,33 @@ mod tests {
         assert_eq!(parse_rate("3/500ms").map(Rate::get), Ok(6.0));
         for bad in ["", "0/s", "-1/s", "1/0s", "x/s", "1/week", "inf", "NaN"] {
             assert!(parse_rate(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn web_addresses() {
+        let addr = |s: &str| parse_web_addr(s).map(|a| a.to_string());
+        assert_eq!(addr("8080").as_deref(), Ok("127.0.0.1:8080"));
+        assert_eq!(addr("localhost:0").as_deref(), Ok("127.0.0.1:0"));
+        assert_eq!(addr("0.0.0.0:80").as_deref(), Ok("0.0.0.0:80"));
+        assert_eq!(addr("[::1]:8080").as_deref(), Ok("[::1]:8080"));
+        for bad in ["", "x", "70000", "host:80", "127.0.0.1", ":80"] {
+            assert!(parse_web_addr(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ws_urls() {
+        assert!(parse_ws_url("ws://127.0.0.1:9001/mqtt").is_ok());
+        assert!(parse_ws_url("wss://broker.example/mqtt").is_ok());
+        for bad in [
+            "http://h/mqtt",
+            "127.0.0.1:9001",
+            "ws://",
+            "ws:///mqtt",
+            "ws://a b",
+        ] {
+            assert!(parse_ws_url(bad).is_err(), "{bad:?}");
         }
     }
 }
