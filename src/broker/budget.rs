@@ -19,7 +19,8 @@ pub const DEFAULT_BUDGET: usize = 1 << 30;
 #[derive(Debug)]
 pub struct QueueBudget {
     used: AtomicUsize,
-    limit: usize,
+    /// Changed by a reload; read on every enqueue.
+    limit: AtomicUsize,
 }
 
 impl QueueBudget {
@@ -27,8 +28,14 @@ impl QueueBudget {
     pub fn new(limit: usize) -> QueueBudget {
         QueueBudget {
             used: AtomicUsize::new(0),
-            limit: if limit == 0 { DEFAULT_BUDGET } else { limit },
+            limit: AtomicUsize::new(effective(limit)),
         }
+    }
+
+    /// A reload changed `memory_limit` (0: the default). Queues over a lower limit
+    /// keep what they hold; they take nothing more until they are under it.
+    pub fn set_limit(&self, limit: usize) {
+        self.limit.store(effective(limit), Ordering::Relaxed);
     }
 
     /// Bytes queued now, in every session.
@@ -38,12 +45,12 @@ impl QueueBudget {
 
     /// The limit in bytes.
     pub fn limit(&self) -> usize {
-        self.limit
+        self.limit.load(Ordering::Relaxed)
     }
 
     /// Whether the budget is spent.
     pub fn spent(&self) -> bool {
-        self.used() >= self.limit
+        self.used() >= self.limit()
     }
 
     /// A queue took `n` more bytes.
@@ -60,5 +67,30 @@ impl QueueBudget {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |u| {
                 Some(u.saturating_sub(n))
             });
+    }
+}
+
+/// `memory_limit` as configured (0: unset) to the limit in force.
+fn effective(limit: usize) -> usize {
+    if limit == 0 { DEFAULT_BUDGET } else { limit }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_is_spent_at_its_limit_and_a_reload_moves_it() {
+        let b = QueueBudget::new(100);
+        b.take(99);
+        assert!(!b.spent());
+        b.take(1);
+        assert!(b.spent());
+        b.set_limit(1000);
+        assert!(!b.spent());
+        b.set_limit(0);
+        assert_eq!(b.limit(), DEFAULT_BUDGET);
+        b.give_back(150);
+        assert_eq!(b.used(), 0, "never below zero");
     }
 }

@@ -87,6 +87,7 @@ impl Reload<'_> {
             blog!(self.state.log, LogTypes::WARNING, "Warning: {w}");
         }
         self.state.put_security(security);
+        self.state.budget.set_limit(fresh.memory_limit);
         self.state.set_config(fresh);
         for l in changed {
             blog!(
