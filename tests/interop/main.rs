@@ -14,5 +14,6 @@ mod client;
 mod logs;
 mod passwords;
 mod peers;
+mod terminal;
 mod tls_refusals;
 mod transports;
