@@ -301,7 +301,7 @@ async fn gates_and_sensor_from_the_command_line() {
     .await;
     assert_eq!(
         String::from_utf8_lossy(&out.stdout)
-            .matches(" in\n")
+            .matches(" in (")
             .count(),
         3
     );
@@ -332,6 +332,55 @@ async fn gates_and_sensor_from_the_command_line() {
         "{second}"
     );
     controller.kill().await.unwrap();
+    b.shutdown().await;
+}
+
+/// The gate prints what the controller did with each car: counted (with the
+/// display's numbers), turned away at a FULL display, refused by the controller
+/// (an alert naming the car), or only sent when no controller answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gates_print_the_controllers_answer_not_just_in() {
+    let b = embedded_broker().await;
+    let (_test, mut events) = watcher(&b, &["carpark/controller/status"]).await;
+    let mut controller = mq(&b, "controller", &["--reset", "--capacity", "2"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let p = next_message(&mut events, STEP).await;
+    assert_eq!(&p.payload[..], b"online");
+    let out = run_ok(mq(&b, "entry", &["--gate", "north", "--count", "3"])).await;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].ends_with(" in (1 of 2 taken, 1 free)"), "{text}");
+    assert!(lines[1].ends_with(" in (2 of 2 taken, 0 free)"), "{text}");
+    assert!(
+        lines[2].contains("car park FULL,") && lines[2].ends_with(" turned away"),
+        "{text}"
+    );
+    let out = run_ok(mq(&b, "exit", &["--gate", "south", "--count", "3"])).await;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].ends_with(" out (1 of 2 taken, 1 free)"), "{text}");
+    assert!(lines[1].ends_with(" out (0 of 2 taken, 2 free)"), "{text}");
+    assert!(
+        lines[2].ends_with("refused by the controller: the car park is empty"),
+        "{text}"
+    );
+    assert!(lines[2].contains("exit south: "), "{text}");
+    controller.kill().await.unwrap();
+    // The killed controller's will: no one answers now, and the gate says so
+    // without waiting long for every car.
+    let started = std::time::Instant::now();
+    let out = run_ok(mq(&b, "entry", &["--gate", "west", "--count", "3"])).await;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(
+        text.matches("sent (no answer from the controller").count(),
+        3,
+        "{text}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(8), "{text}");
     b.shutdown().await;
 }
 

@@ -419,7 +419,7 @@ impl Counter {
     fn car(&mut self, direction: Direction, gate: Option<&str>, p: &Publish) -> bool {
         let what = match direction {
             Direction::In => "entry",
-            Direction::Out => "exit ",
+            Direction::Out => "exit",
         };
         if p.retain {
             if !self.quiet {
