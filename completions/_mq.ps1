@@ -621,6 +621,7 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('--tls-engine-kpass-sha1', '--tls-engine-kpass-sha1', [CompletionResultType]::ParameterName, 'OpenSSL engine key password (not supported with rustls)')
             [CompletionResult]::new('--reset', '--reset', [CompletionResultType]::ParameterName, 'Start from an empty car park instead of the retained display / state file')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only print alerts, not every car')
+            [CompletionResult]::new('--take-over', '--take-over', [CompletionResultType]::ParameterName, 'Start even if another controller is live on this prefix (it is refused otherwise); with the same client id the other one then stops')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not check the broker''s host name against its certificate')
             [CompletionResult]::new('--tls-use-os-certs', '--tls-use-os-certs', [CompletionResultType]::ParameterName, 'Use TLS and trust the operating system''s CA bundle (SSL_CERT_FILE or /etc/ssl/...)')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

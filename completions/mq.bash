@@ -1242,7 +1242,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__carpark__subcmd__controller)
-            opts="-h -p -L -i -k -u -P -V --capacity --clock-interval --reset --state --quiet --session-expiry --prefix --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --help"
+            opts="-h -p -L -i -k -u -P -V --capacity --clock-interval --reset --state --quiet --session-expiry --take-over --prefix --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -598,6 +598,7 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand --tls-engine-kpass-sha1 'OpenSSL engine key password (not supported with rustls)'
             cand --reset 'Start from an empty car park instead of the retained display / state file'
             cand --quiet 'Only print alerts, not every car'
+            cand --take-over 'Start even if another controller is live on this prefix (it is refused otherwise); with the same client id the other one then stops'
             cand --insecure 'Do not check the broker''s host name against its certificate'
             cand --tls-use-os-certs 'Use TLS and trust the operating system''s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
             cand --help 'Print help'

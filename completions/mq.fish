@@ -439,6 +439,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l tls-engine-kpass-sha1 -d 'OpenSSL engine key password (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l reset -d 'Start from an empty car park instead of the retained display / state file'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l quiet -d 'Only print alerts, not every car'
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l take-over -d 'Start even if another controller is live on this prefix (it is refused otherwise); with the same client id the other one then stops'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l insecure -d 'Do not check the broker\'s host name against its certificate'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l help -d 'Print help'

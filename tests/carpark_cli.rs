@@ -384,6 +384,63 @@ async fn gates_print_the_controllers_answer_not_just_in() {
     b.shutdown().await;
 }
 
+/// A second controller, or a demo joining the broker, refuses to start beside a
+/// live controller on the same prefix; another prefix is fine, and `--take-over`
+/// starts anyway. Another controller's `offline` (its will) does not hide one that
+/// still runs: it announces itself again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_live_controller_per_prefix() {
+    let b = embedded_broker().await;
+    let (mut first, _log) = controller_online(&b, &["--reset", "--capacity", "5"]).await;
+    for (role, args) in [
+        ("controller", &["--capacity", "9"][..]),
+        ("demo", &["--duration", "1s"]),
+    ] {
+        let out = mq(&b, role, args).output().await.unwrap();
+        assert_eq!(out.status.code(), Some(1), "{role}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("another controller is already running on prefix carpark")
+                && err.contains("--take-over"),
+            "{role}: {err}"
+        );
+    }
+    // Nothing was counted or published by them: the display is still the first's.
+    let (_d, mut display) = watcher(&b, &["carpark/display"]).await;
+    let p = next_message(&mut display, STEP).await;
+    let v: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
+    assert_eq!(v["capacity"], 5, "{v}");
+    // Another prefix has no controller yet.
+    let mut other = mq(&b, "controller", &["--prefix", "level2", "--quiet"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // A stray `offline` (as another controller's will would publish) while the
+    // first still runs: it says `online` again.
+    let (_s, mut status) = watcher(&b, &["carpark/controller/status"]).await;
+    assert_eq!(
+        &next_message(&mut status, STEP).await.payload[..],
+        b"online"
+    );
+    let (stray, _events) = Client::connect(common::client_options(&b)).await.unwrap();
+    retain(&stray, "carpark/controller/status", "offline").await;
+    assert_eq!(
+        &next_message(&mut status, STEP).await.payload[..],
+        b"offline"
+    );
+    let p = next_message(&mut status, STEP).await;
+    assert_eq!(&p.payload[..], b"online");
+    // --take-over starts beside it.
+    let (mut second, mut log) =
+        controller_online(&b, &["--take-over", "--capacity", "5", "-V", "5"]).await;
+    let line = next_line(&mut log).await;
+    assert!(line.contains("taking over"), "{line}");
+    for child in [&mut first, &mut second, &mut other] {
+        child.kill().await.unwrap();
+    }
+    b.shutdown().await;
+}
+
 /// The number after `label` in the summary.
 fn summary_number(text: &str, label: &str) -> i64 {
     let line = text

@@ -49,10 +49,11 @@ use super::messages::{
     Alert, AlertKind, CarEvent, DisplayState, OFFLINE, ONLINE, TopicKind, Topics, parse_temperature,
 };
 use super::occupancy::{self, Direction, Occupancy, Outcome, Totals};
+use super::probe::{self, Found};
 use super::publisher::{Outbox, publish_changes, publish_clock};
 use super::{Shutdown, connect, publish, session, stamp};
 use crate::client::{Client, ConnectOptions, Event, Events};
-use crate::protocol::{Properties, Publish, QoS, Will};
+use crate::protocol::{Properties, Publish, QoS, ReasonCode, Will};
 use bytes::Bytes;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -94,6 +95,10 @@ pub struct ControllerOptions {
     /// meanwhile are counted on return (see [`super::session`]); `None` or zero: a
     /// clean session, those cars are not counted (the demo).
     pub session_expiry: Option<Duration>,
+    /// Start even when another controller is live on the prefix (see
+    /// [`super::probe`]); with the same client id, the broker then takes its session
+    /// over and it stops.
+    pub take_over: bool,
 }
 
 impl ControllerOptions {
@@ -110,6 +115,7 @@ impl ControllerOptions {
             restore_wait: RESTORE_WAIT,
             quiet: true,
             session_expiry: Some(SESSION_EXPIRY),
+            take_over: false,
         }
     }
 }
@@ -143,6 +149,7 @@ pub async fn run_with_progress(
     progress: watch::Sender<ControllerReport>,
 ) -> anyhow::Result<ControllerReport> {
     let topics = config.topics.clone();
+    look_for_another_controller(&config).await?;
     let earlier = earlier_state(&config).await?;
     let opts = session::session_options(&config);
     let (client, mut events) = connect(opts, Some(will(&topics))).await?;
@@ -211,6 +218,30 @@ pub async fn run_with_progress(
     publish(&client, &topics.status(), offline, QoS::AtLeastOnce, true).await?;
     let _ = client.disconnect().await;
     Ok(report)
+}
+
+/// Refuse to start beside a live controller on the same prefix, unless `take_over`.
+async fn look_for_another_controller(config: &ControllerOptions) -> anyhow::Result<()> {
+    match probe::other_controller(&config.connect, &config.topics, config.restore_wait).await? {
+        Found::Live if config.take_over => {
+            println!(
+                "{} another controller is live on prefix {}: taking over",
+                stamp(),
+                config.topics.prefix()
+            );
+        }
+        Found::Live => anyhow::bail!(
+            "another controller is already running on prefix {} (its status is online and its clock ticks): stop it, use another --prefix, or start with --take-over",
+            config.topics.prefix()
+        ),
+        Found::Stale => println!(
+            "{} the status of prefix {} says online but no clock ticks: starting",
+            stamp(),
+            config.topics.prefix()
+        ),
+        Found::NoController => {}
+    }
+    Ok(())
 }
 
 /// The state to take over: the newer of the state file and the retained display.
@@ -287,12 +318,26 @@ async fn count_until_stopped(
             event = events.recv() => event,
         };
         match event {
-            Some(Event::Message(p)) => counter.on_message(&p),
+            Some(Event::Message(p)) => {
+                if p.topic == counter.topics.status().as_str() && p.payload == OFFLINE.as_bytes() {
+                    // Another controller's will (or an old retained one) says the car
+                    // park is offline while we count: say we are here.
+                    announce(client, &counter.topics);
+                }
+                counter.on_message(&p);
+            }
             Some(Event::Disconnected(e)) if reconnecting => {
                 println!("{} connection lost ({e}); reconnecting", stamp());
             }
             Some(Event::Disconnected(e)) => {
                 return Stopped::Failed(anyhow::Error::from(e).context("connection lost"));
+            }
+            Some(Event::ServerDisconnect(d)) if d.reason == ReasonCode::SESSION_TAKEN_OVER => {
+                // [MQTT-3.1.4-3]: a controller started with --take-over has our
+                // session now; reconnecting would take it back, and so on.
+                return Stopped::Failed(anyhow::anyhow!(
+                    "another controller took this controller's session over (--take-over)"
+                ));
             }
             Some(Event::ServerDisconnect(d)) => {
                 // The connection loss follows as `Disconnected`.
@@ -309,6 +354,18 @@ async fn count_until_stopped(
         }
         progress.send_replace(counter.report());
     }
+}
+
+/// Publish the retained `online` status again, on a task of its own (the event loop
+/// never waits for an acknowledgement).
+fn announce(client: &Client, topics: &Topics) {
+    let (client, topic) = (client.clone(), topics.status());
+    tokio::spawn(async move {
+        let online = Bytes::from_static(ONLINE.as_bytes());
+        if let Err(e) = publish(&client, &topic, online, QoS::AtLeastOnce, true).await {
+            println!("{} cannot publish the status: {e:#}", stamp());
+        }
+    });
 }
 
 /// The publisher task's result, a panic included.
@@ -388,13 +445,7 @@ impl Counter {
                 stamp()
             );
         }
-        let (client, topic) = (client.clone(), self.topics.status());
-        tokio::spawn(async move {
-            let online = Bytes::from_static(ONLINE.as_bytes());
-            if let Err(e) = publish(&client, &topic, online, QoS::AtLeastOnce, true).await {
-                println!("{} cannot publish the status: {e:#}", stamp());
-            }
-        });
+        announce(client, &self.topics);
         self.outbox.display(self.count.display(SystemTime::now()));
     }
 

@@ -117,7 +117,8 @@ impl Topics {
         self.topic("#")
     }
 
-    /// The filters the controller subscribes to for car events and readings.
+    /// The filters the controller subscribes to for car events and readings, and its
+    /// own status.
     pub fn controller_filters(&self) -> Vec<String> {
         vec![
             self.entry(None),
@@ -126,6 +127,9 @@ impl Topics {
             self.topic("exit/+"),
             self.temperature(None),
             self.topic("temperature/+"),
+            // An `offline` here while the controller runs is another's will: the
+            // controller announces itself again.
+            self.status(),
         ]
     }
 

@@ -15,6 +15,7 @@ pub mod display;
 pub mod gate;
 pub mod messages;
 pub mod occupancy;
+pub mod probe;
 mod publisher;
 pub mod rate;
 pub mod sensor;
