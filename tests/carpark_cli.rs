@@ -27,11 +27,13 @@ fn carpark(args: &[&str]) -> Command {
     c
 }
 
-/// `mq carpark <role> <args> -h 127.0.0.1 -p PORT`.
+/// `mq carpark <role> <args> -h 127.0.0.1 -p PORT`, in UTC (log lines are in local
+/// time).
 fn mq(b: &BrokerHandle, role: &str, args: &[&str]) -> Command {
     let mut c = carpark(&[role]);
     c.args(args)
-        .args(["-h", "127.0.0.1", "-p", &b.local_addr().port().to_string()]);
+        .args(["-h", "127.0.0.1", "-p", &b.local_addr().port().to_string()])
+        .env("TZ", "UTC");
     c
 }
 
@@ -236,7 +238,7 @@ async fn controller_resumes_its_session_from_the_command_line() {
     let line = next_line(&mut log).await;
     assert!(
         line.contains(
-            "0 of 5 taken, 5 free (prefix carpark, new session mq-carpark-controller-carpark)"
+            "0 of 5 taken, 5 free (prefix carpark, times in UTC, new session mq-carpark-controller-carpark)"
         ),
         "{line}"
     );
@@ -245,7 +247,9 @@ async fn controller_resumes_its_session_from_the_command_line() {
     let (mut second, mut log) = controller_online(&b, &["--capacity", "5"]).await;
     let line = next_line(&mut log).await;
     assert!(
-        line.contains("(prefix carpark, session mq-carpark-controller-carpark resumed)"),
+        line.contains(
+            "(prefix carpark, times in UTC, session mq-carpark-controller-carpark resumed)"
+        ),
         "{line}"
     );
     assert!(
@@ -271,7 +275,7 @@ async fn controller_resumes_its_session_from_the_command_line() {
         controller_online(&b, &["--capacity", "5", "--session-expiry", "0"]).await;
     let line = next_line(&mut log).await;
     assert!(
-        line.ends_with("2 of 5 taken, 3 free (prefix carpark)"),
+        line.ends_with("2 of 5 taken, 3 free (prefix carpark, times in UTC)"),
         "{line}"
     );
     clean.kill().await.unwrap();
@@ -438,6 +442,62 @@ async fn one_live_controller_per_prefix() {
     for child in [&mut first, &mut second, &mut other] {
         child.kill().await.unwrap();
     }
+    b.shutdown().await;
+}
+
+/// A TZif (RFC 8536, version 1) file for a fixed zone `name` at `offset` seconds
+/// east of UTC, with no transitions.
+#[cfg(unix)]
+fn fixed_zone(name: &str, offset: i32) -> Vec<u8> {
+    let mut z = b"TZif".to_vec();
+    z.push(0); // version 1
+    z.extend_from_slice(&[0; 15]);
+    // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+    for n in [0u32, 0, 0, 0, 1, name.len() as u32 + 1] {
+        z.extend_from_slice(&n.to_be_bytes());
+    }
+    z.extend_from_slice(&offset.to_be_bytes());
+    z.extend_from_slice(&[0, 0]); // not DST, designation at 0
+    z.extend_from_slice(name.as_bytes());
+    z.push(0);
+    z
+}
+
+/// Car-park log lines are in the local time zone (`TZ`, as `mq sub -F` prints
+/// times), and the controller's first line names that zone.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_lines_are_in_local_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let zone = dir.path().join("plus0530");
+    std::fs::write(&zone, fixed_zone("IST", 5 * 3600 + 1800)).unwrap();
+    let b = embedded_broker().await;
+    let (_watch, mut status) = watcher(&b, &["carpark/controller/status"]).await;
+    let mut child = mq(&b, "controller", &["--reset", "--capacity", "5"])
+        .env("TZ", &zone)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = next_line(&mut log).await;
+    let utc = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(line.contains("times in IST"), "{line}");
+    let hms: Vec<u64> = line[..8].split(':').map(|p| p.parse().unwrap()).collect();
+    let shown = hms[0] * 3600 + hms[1] * 60 + hms[2];
+    let expected = (utc + 5 * 3600 + 1800) % 86_400;
+    let diff = (shown + 86_400 - expected) % 86_400;
+    assert!(
+        diff <= 5 || diff >= 86_400 - 5,
+        "{line}: expected about {expected} s"
+    );
+    assert_eq!(
+        &next_message(&mut status, STEP).await.payload[..],
+        b"online"
+    );
+    child.kill().await.unwrap();
     b.shutdown().await;
 }
 

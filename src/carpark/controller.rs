@@ -157,12 +157,13 @@ pub async fn run_with_progress(
     let mut counter = Counter::new(&config, Outbox::new(outbox_tx), earlier.as_ref());
     if !config.quiet {
         println!(
-            "{} controller online: {} of {} taken, {} free (prefix {}{})",
+            "{} controller online: {} of {} taken, {} free (prefix {}, times in {}{})",
             stamp(),
             counter.count.occupied(),
             counter.count.capacity(),
             counter.count.free(),
             topics.prefix(),
+            super::stamp_zone(),
             session_note(&config, &client)
         );
     }

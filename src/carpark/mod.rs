@@ -188,7 +188,14 @@ pub(crate) async fn publish(
     Ok(())
 }
 
-/// `HH:MM:SS` of now, UTC, to start log lines.
+/// `HH:MM:SS` of now in the local time zone (from `TZ`, as `mq sub -F` prints
+/// times; UTC where the system has no time zone files), to start log lines.
 pub(crate) fn stamp() -> String {
-    clock::format_hms(std::time::SystemTime::now())
+    let t = crate::cmd::time::Civil::from_system_time(std::time::SystemTime::now());
+    format!("{:02}:{:02}:{:02}", t.hour, t.minute, t.second)
+}
+
+/// The abbreviation of the time zone [`stamp`] uses (`UTC`, `CET`...).
+pub(crate) fn stamp_zone() -> &'static str {
+    crate::cmd::time::Civil::from_system_time(std::time::SystemTime::now()).zone
 }
