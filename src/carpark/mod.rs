@@ -94,6 +94,7 @@ impl Shutdown {
         let mut signals = crate::shutdown::Signals::watch();
         tokio::spawn(async move {
             signals.recv().await;
+            crate::shutdown::end_echoed_line();
             trigger.trigger();
         });
         shutdown

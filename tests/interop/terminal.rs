@@ -104,3 +104,59 @@ fn sub_on_a_terminal_prints_what_mosquitto_sub_prints() {
         );
     }
 }
+
+/// Ctrl-C in an interactive car-park role (here a gate waiting for Enter) ends the
+/// line the terminal echoed `^C` on, so the shell's prompt is not glued to it.
+#[test]
+#[ignore = "needs util-linux script; run by .ci/run"]
+fn ctrl_c_ends_the_echoed_line() {
+    use std::io::Write;
+    use std::sync::mpsc;
+    use std::time::Instant;
+    let broker = crate::common::MqBroker::start(&["-p", "0"]);
+    let line = format!(
+        "'{MQ}' carpark entry --gate g -h 127.0.0.1 -p {}",
+        broker.port
+    );
+    let mut child = crate::common::KillOnDrop(
+        Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn script (util-linux)"),
+    );
+    let mut stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut chunk) {
+            if n == 0 || tx.send(chunk[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !String::from_utf8_lossy(&seen).contains("q to quit") {
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .expect("no prompt from the gate in 10 s");
+        seen.extend(rx.recv_timeout(left).expect("no prompt from the gate"));
+    }
+    // ^C typed on the terminal: the line discipline echoes it and sends SIGINT.
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"\x03").expect("write ^C");
+    let status = wait_until_exit(&mut child, Duration::from_secs(10)).expect("no exit");
+    drop(stdin);
+    while let Ok(more) = rx.recv_timeout(Duration::from_secs(2)) {
+        seen.extend(more);
+    }
+    assert!(status.success(), "{status:?}");
+    assert!(
+        seen.ends_with(b"^C\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&seen)
+    );
+}
