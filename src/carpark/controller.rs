@@ -177,6 +177,7 @@ pub async fn run_with_progress(
         outbox_rx,
         config.state_file.clone(),
     ));
+    watch_own_status(&client, &topics);
     let clock = tokio::spawn(publish_clock(
         client.clone(),
         topics.time(),
@@ -223,7 +224,20 @@ pub async fn run_with_progress(
 
 /// Refuse to start beside a live controller on the same prefix, unless `take_over`.
 async fn look_for_another_controller(config: &ControllerOptions) -> anyhow::Result<()> {
-    match probe::other_controller(&config.connect, &config.topics, config.restore_wait).await? {
+    let found = probe::other_controller(&config.connect, &config.topics, config.restore_wait).await;
+    let found = match found {
+        Ok(found) => found,
+        Err(e) => {
+            // The connection itself is tried again below, with its own error; a
+            // refused subscription (an ACL) only means we cannot tell.
+            println!(
+                "{} cannot look for another controller ({e:#}): starting",
+                stamp()
+            );
+            return Ok(());
+        }
+    };
+    match found {
         Found::Live if config.take_over => {
             println!(
                 "{} another controller is live on prefix {}: taking over",
@@ -320,9 +334,14 @@ async fn count_until_stopped(
         };
         match event {
             Some(Event::Message(p)) => {
-                if p.topic == counter.topics.status().as_str() && p.payload == OFFLINE.as_bytes() {
-                    // Another controller's will (or an old retained one) says the car
-                    // park is offline while we count: say we are here.
+                if !p.retain
+                    && p.topic == counter.topics.status().as_str()
+                    && p.payload == OFFLINE.as_bytes()
+                {
+                    // Another controller's will says the car park is offline while
+                    // we count: say we are here. (A retained `offline` comes at
+                    // subscription, before our own first `online`, which the
+                    // publisher sends once the car topics are subscribed.)
                     announce(client, &counter.topics);
                 }
                 counter.on_message(&p);
@@ -355,6 +374,19 @@ async fn count_until_stopped(
         }
         progress.send_replace(counter.report());
     }
+}
+
+/// Subscribe to our own status topic: an `offline` there while we run is another
+/// controller's will, answered by announcing again (see
+/// [`count_until_stopped`]). On a task of its own, and not fatal: a broker whose
+/// ACL refuses it only loses that answer.
+fn watch_own_status(client: &Client, topics: &Topics) {
+    let (client, status) = (client.clone(), topics.status());
+    tokio::spawn(async move {
+        if let Err(e) = super::subscribe(&client, &[status], QoS::AtLeastOnce).await {
+            println!("{} not watching the status topic: {e:#}", stamp());
+        }
+    });
 }
 
 /// Publish the retained `online` status again, on a task of its own (the event loop

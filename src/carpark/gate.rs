@@ -94,12 +94,14 @@ pub struct GateReport {
 /// Run a gate until its cars are sent, its input ends, or `shutdown`.
 pub async fn run(config: GateOptions, mut shutdown: Shutdown) -> anyhow::Result<GateReport> {
     let (client, events) = connect(config.connect.clone(), None).await?;
-    subscribe(
-        &client,
-        &[config.topics.display(), config.topics.alerts()],
-        QoS::AtLeastOnce,
-    )
-    .await?;
+    subscribe(&client, &[config.topics.display()], QoS::AtLeastOnce).await?;
+    // The alerts tell a refused car; without them (an ACL refusing the
+    // subscription) a refused car is reported as sent without an answer.
+    if let Err(e) = subscribe(&client, &[config.topics.alerts()], QoS::AtLeastOnce).await
+        && !config.quiet
+    {
+        println!("{} not watching the alerts: {e:#}", stamp());
+    }
     // Ids must differ between runs even with the same seed, or a controller that is
     // still running would take a second run's cars for redeliveries.
     let run_id = Rng::from_entropy().token(6);

@@ -117,8 +117,7 @@ impl Topics {
         self.topic("#")
     }
 
-    /// The filters the controller subscribes to for car events and readings, and its
-    /// own status.
+    /// The filters the controller subscribes to for car events and readings.
     pub fn controller_filters(&self) -> Vec<String> {
         vec![
             self.entry(None),
@@ -127,9 +126,6 @@ impl Topics {
             self.topic("exit/+"),
             self.temperature(None),
             self.topic("temperature/+"),
-            // An `offline` here while the controller runs is another's will: the
-            // controller announces itself again.
-            self.status(),
         ]
     }
 
