@@ -49,7 +49,7 @@ use super::messages::{
     Alert, AlertKind, CarEvent, DisplayState, OFFLINE, ONLINE, TopicKind, Topics, parse_temperature,
 };
 use super::occupancy::{self, Direction, Occupancy, Outcome, Totals};
-use super::probe::{self, Found};
+use super::probe;
 use super::publisher::{Outbox, publish_changes, publish_clock};
 use super::{Shutdown, connect, publish, session, stamp};
 use crate::client::{Client, ConnectOptions, Event, Events};
@@ -149,7 +149,7 @@ pub async fn run_with_progress(
     progress: watch::Sender<ControllerReport>,
 ) -> anyhow::Result<ControllerReport> {
     let topics = config.topics.clone();
-    look_for_another_controller(&config).await?;
+    probe::refuse_beside_a_live_one(&config).await?;
     let earlier = earlier_state(&config).await?;
     let opts = session::session_options(&config);
     let (client, mut events) = connect(opts, Some(will(&topics))).await?;
@@ -220,43 +220,6 @@ pub async fn run_with_progress(
     publish(&client, &topics.status(), offline, QoS::AtLeastOnce, true).await?;
     let _ = client.disconnect().await;
     Ok(report)
-}
-
-/// Refuse to start beside a live controller on the same prefix, unless `take_over`.
-async fn look_for_another_controller(config: &ControllerOptions) -> anyhow::Result<()> {
-    let found = probe::other_controller(&config.connect, &config.topics, config.restore_wait).await;
-    let found = match found {
-        Ok(found) => found,
-        Err(e) => {
-            // The connection itself is tried again below, with its own error; a
-            // refused subscription (an ACL) only means we cannot tell.
-            println!(
-                "{} cannot look for another controller ({e:#}): starting",
-                stamp()
-            );
-            return Ok(());
-        }
-    };
-    match found {
-        Found::Live if config.take_over => {
-            println!(
-                "{} another controller is live on prefix {}: taking over",
-                stamp(),
-                config.topics.prefix()
-            );
-        }
-        Found::Live => anyhow::bail!(
-            "another controller is already running on prefix {} (its status is online and its clock ticks): stop it, use another --prefix, or start with --take-over",
-            config.topics.prefix()
-        ),
-        Found::Stale => println!(
-            "{} the status of prefix {} says online but no clock ticks: starting",
-            stamp(),
-            config.topics.prefix()
-        ),
-        Found::NoController => {}
-    }
-    Ok(())
 }
 
 /// The state to take over: the newer of the state file and the retained display.

@@ -11,8 +11,9 @@
 //! alone), reads the retained status and, only when it says `online`, listens for a
 //! fresh (not retained) clock tick.
 
+use super::controller::ControllerOptions;
 use super::messages::{ONLINE, Topics};
-use super::{connect, subscribe};
+use super::{connect, stamp, subscribe};
 use crate::client::{ConnectOptions, Event};
 use crate::protocol::QoS;
 use std::time::Duration;
@@ -82,4 +83,41 @@ pub async fn other_controller(
     };
     let _ = client.disconnect().await;
     Ok(found)
+}
+
+/// Refuse to start beside a live controller on the same prefix, unless `take_over`.
+pub async fn refuse_beside_a_live_one(config: &ControllerOptions) -> anyhow::Result<()> {
+    let found = other_controller(&config.connect, &config.topics, config.restore_wait).await;
+    let found = match found {
+        Ok(found) => found,
+        Err(e) => {
+            // The connection itself is tried again below, with its own error; a
+            // refused subscription (an ACL) only means we cannot tell.
+            println!(
+                "{} cannot look for another controller ({e:#}): starting",
+                stamp()
+            );
+            return Ok(());
+        }
+    };
+    match found {
+        Found::Live if config.take_over => {
+            println!(
+                "{} another controller is live on prefix {}: taking over",
+                stamp(),
+                config.topics.prefix()
+            );
+        }
+        Found::Live => anyhow::bail!(
+            "another controller is already running on prefix {} (its status is online and its clock ticks): stop it, use another --prefix, or start with --take-over",
+            config.topics.prefix()
+        ),
+        Found::Stale => println!(
+            "{} the status of prefix {} says online but no clock ticks: starting",
+            stamp(),
+            config.topics.prefix()
+        ),
+        Found::NoController => {}
+    }
+    Ok(())
 }
