@@ -1331,7 +1331,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__carpark__subcmd__controller)
-            opts="-h -p -L -i -k -u -P -V --capacity --clock-interval --reset --state --quiet --session-expiry --prefix --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --help"
+            opts="-h -p -L -i -k -u -P -V --capacity --clock-interval --reset --state --quiet --session-expiry --take-over --prefix --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2735,7 +2735,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__pub)
-            opts="-h -p -L -i -k -u -P -V -c -I -x -d -D -A -S -t -m -f -l -s -n -q -r -M --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --disable-clean-session --id-prefix --debug --quiet --property --will-topic --will-payload --will-qos --will-retain --unix --proxy --nodelay --color --topic --message --file --stdin-line --stdin-file --null-message --qos --retain --repeat --repeat-delay --json --help"
+            opts="-h -p -L -i -k -u -P -V -t -m -f -l -s -n -q -r -M -c -I -A -S -d -x -D --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --topic --message --file --stdin-line --stdin-file --null-message --qos --retain --repeat --repeat-delay --json --disable-clean-session --id-prefix --unix --proxy --nodelay --debug --quiet --color --will-topic --will-payload --will-qos --will-retain --property --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2855,54 +2855,6 @@ _mq() {
                     ;;
                 --tls-engine-kpass-sha1)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --id-prefix)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -I)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -x)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --property)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -D)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --will-topic)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --will-payload)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --will-qos)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -A)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --unix)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --proxy)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --topic)
@@ -2949,6 +2901,54 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --id-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -I)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -A)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --will-topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --will-payload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --will-qos)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -x)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --property)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -D)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2957,7 +2957,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__rr)
-            opts="-h -p -L -i -k -u -P -V -c -I -x -d -D -A -S -t -e -m -f -s -n -q -W -R -v -F -N --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --disable-clean-session --id-prefix --debug --quiet --property --will-topic --will-payload --will-qos --will-retain --unix --proxy --nodelay --color --topic --response-topic --message --file --stdin-file --null-message --qos --verbose --pretty --json --help"
+            opts="-h -p -L -i -k -u -P -V -t -e -m -f -s -n -q -W -R -v -F -N -c -I -A -S -d -x -D --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --topic --response-topic --message --file --stdin-file --null-message --qos --verbose --pretty --json --disable-clean-session --id-prefix --unix --proxy --nodelay --debug --quiet --color --will-topic --will-payload --will-qos --will-retain --property --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3077,54 +3077,6 @@ _mq() {
                     ;;
                 --tls-engine-kpass-sha1)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --id-prefix)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -I)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -x)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --property)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -D)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --will-topic)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --will-payload)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --will-qos)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -A)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --unix)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --proxy)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --topic)
@@ -3175,6 +3127,54 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --id-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -I)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -A)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --will-topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --will-payload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --will-qos)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -x)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --property)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -D)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3183,7 +3183,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__sub)
-            opts="-h -p -L -i -k -u -P -V -c -I -x -d -D -A -S -t -T -U -q -v -C -W -E -F -N -R --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --disable-clean-session --id-prefix --debug --quiet --property --will-topic --will-payload --will-qos --will-retain --unix --proxy --nodelay --color --topic --filter-out --unsubscribe --qos --verbose --retained-only --remove-retained --retain-as-published --random-filter --pretty --json --help"
+            opts="-h -p -L -i -k -u -P -V -t -T -U -q -v -C -W -E -F -N -R -c -I -A -S -d -x -D --host --port --url --id --keepalive --username --pw --password-file --protocol-version --cafile --capath --cert --key --insecure --tls-use-os-certs --tls-alpn --tls-version --ciphers --psk --psk-identity --tls-engine --keyform --tls-engine-kpass-sha1 --topic --filter-out --unsubscribe --qos --verbose --retained-only --remove-retained --retain-as-published --random-filter --pretty --json --disable-clean-session --id-prefix --unix --proxy --nodelay --debug --quiet --color --will-topic --will-payload --will-qos --will-retain --property --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3305,54 +3305,6 @@ _mq() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --id-prefix)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -I)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -x)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --property)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -D)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --will-topic)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --will-payload)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --will-qos)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -A)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --unix)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --proxy)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 --topic)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3398,6 +3350,54 @@ _mq() {
                     return 0
                     ;;
                 --random-filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --id-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -I)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -A)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --will-topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --will-payload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --will-qos)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -x)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --property)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -D)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -57,39 +57,39 @@ complete -c mq -n "__fish_mq_using_subcommand pub" -l psk-identity -d 'TLS-PSK i
 complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-engine -d 'OpenSSL engine (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l keyform -d 'OpenSSL key form (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-engine-kpass-sha1 -d 'OpenSSL engine key password (not supported with rustls)' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -s I -l id-prefix -d 'Client id prefix: the client id is PREFIX followed by the process id' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -s x -d 'MQTT 5 session expiry interval in seconds (-1 or ∞ = never)' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -s D -l property -d 'MQTT 5 property: -D COMMAND NAME VALUE (or NAME KEY VALUE for user-property)' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -l will-topic -d 'Topic of the will message sent if this client disconnects unexpectedly' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -l will-payload -d 'Payload of the will message (default: empty)' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -l will-qos -d 'QoS of the will message' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -s A -d 'Bind the outgoing socket to this local address (or host name)' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -l unix -d 'Connect through this Unix domain socket instead of TCP (Unix only)' -r -F
-complete -c mq -n "__fish_mq_using_subcommand pub" -l proxy -d 'Connect through a SOCKS5 proxy: socks5h://[user[:pass]@]host[:port]' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -l color -d 'Colour output: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
-always\t'Always'
-never\t'Never'"
 complete -c mq -n "__fish_mq_using_subcommand pub" -s t -l topic -d 'Topic to publish to' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s m -l message -d 'Message payload' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -s f -l file -d 'Send the contents of a file as the message' -r -F
 complete -c mq -n "__fish_mq_using_subcommand pub" -s q -l qos -d 'Quality of service: 0, 1 or 2' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l repeat -d 'Publish the -m/-f/-s/-n message N times' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l repeat-delay -d 'With --repeat, wait this many seconds (fractions allowed) between publishes' -r
-complete -c mq -n "__fish_mq_using_subcommand pub" -s M -d 'Maximum QoS 1/2 messages in flight (default 20)' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -s M -d 'Maximum QoS 1/2 messages in flight' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -s I -l id-prefix -d 'Client id prefix: the client id is PREFIX followed by the process id' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -s A -d 'Bind the outgoing socket to this local address (or host name)' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -l unix -d 'Connect through this Unix domain socket instead of TCP (Unix only)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand pub" -l proxy -d 'Connect through a SOCKS5 proxy: socks5h://[user[:pass]@]host[:port]' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -l color -d 'Colour output: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c mq -n "__fish_mq_using_subcommand pub" -l will-topic -d 'Topic of the will message sent if this client disconnects unexpectedly' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -l will-payload -d 'Payload of the will message (default: empty)' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -l will-qos -d 'QoS of the will message' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -s x -d 'MQTT 5 session expiry interval in seconds (-1 or ∞ = never)' -r
+complete -c mq -n "__fish_mq_using_subcommand pub" -s D -l property -d 'MQTT 5 property: -D COMMAND NAME VALUE (or NAME KEY VALUE for user-property)' -r
 complete -c mq -n "__fish_mq_using_subcommand pub" -l insecure -d 'Do not check the broker\'s host name against its certificate'
 complete -c mq -n "__fish_mq_using_subcommand pub" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
-complete -c mq -n "__fish_mq_using_subcommand pub" -s c -l disable-clean-session -d 'Disable clean session: keep the session when disconnected (needs -i)'
-complete -c mq -n "__fish_mq_using_subcommand pub" -s d -l debug -d 'Print a packet trace on stdout (mosquitto\'s debug lines)'
-complete -c mq -n "__fish_mq_using_subcommand pub" -l quiet -d 'Do not print error messages (usage errors are still printed)'
-complete -c mq -n "__fish_mq_using_subcommand pub" -l will-retain -d 'Retain the will message'
-complete -c mq -n "__fish_mq_using_subcommand pub" -l nodelay -d 'Disable Nagle\'s algorithm (TCP_NODELAY; mq always sets it)'
-complete -c mq -n "__fish_mq_using_subcommand pub" -s S -d 'Look the broker up with a DNS SRV record (not supported yet)'
 complete -c mq -n "__fish_mq_using_subcommand pub" -s l -l stdin-line -d 'Read messages from stdin, one message per line'
 complete -c mq -n "__fish_mq_using_subcommand pub" -s s -l stdin-file -d 'Read the whole of stdin as one message'
 complete -c mq -n "__fish_mq_using_subcommand pub" -s n -l null-message -d 'Send a null (zero length) message'
 complete -c mq -n "__fish_mq_using_subcommand pub" -s r -l retain -d 'Retain the message'
 complete -c mq -n "__fish_mq_using_subcommand pub" -l json -d 'Read JSON lines from stdin: {"topic":..,"payload":..,"qos":..,"retain":..}'
-complete -c mq -n "__fish_mq_using_subcommand pub" -l help -d 'Print help'
+complete -c mq -n "__fish_mq_using_subcommand pub" -s c -l disable-clean-session -d 'Disable clean session: keep the session when disconnected (needs -i)'
+complete -c mq -n "__fish_mq_using_subcommand pub" -l nodelay -d 'Accepted for mosquitto compatibility, no effect: mq always sets TCP_NODELAY'
+complete -c mq -n "__fish_mq_using_subcommand pub" -s S -d 'Look the broker up with a DNS SRV record (not supported yet: fails)'
+complete -c mq -n "__fish_mq_using_subcommand pub" -s d -l debug -d 'Print a packet trace on stdout (mosquitto\'s debug lines)'
+complete -c mq -n "__fish_mq_using_subcommand pub" -l quiet -d 'Do not print error messages (usage errors are still printed)'
+complete -c mq -n "__fish_mq_using_subcommand pub" -l will-retain -d 'Retain the will message'
+complete -c mq -n "__fish_mq_using_subcommand pub" -l help -d 'Print help (-h is the host)'
 complete -c mq -n "__fish_mq_using_subcommand sub" -s h -l host -d 'Broker host to connect to (default: localhost)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s p -l port -d 'Network port (default: 1883, 8883 for MQTT over TLS)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s L -l url -d 'Broker URL: mqtt(s)://[user[:pass]@]host[:port][/topic] or ws(s)://host[:port][/path]' -r
@@ -111,18 +111,6 @@ complete -c mq -n "__fish_mq_using_subcommand sub" -l psk-identity -d 'TLS-PSK i
 complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-engine -d 'OpenSSL engine (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l keyform -d 'OpenSSL key form (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-engine-kpass-sha1 -d 'OpenSSL engine key password (not supported with rustls)' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -s I -l id-prefix -d 'Client id prefix: the client id is PREFIX followed by the process id' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -s x -d 'MQTT 5 session expiry interval in seconds (-1 or ∞ = never)' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -s D -l property -d 'MQTT 5 property: -D COMMAND NAME VALUE (or NAME KEY VALUE for user-property)' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -l will-topic -d 'Topic of the will message sent if this client disconnects unexpectedly' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -l will-payload -d 'Payload of the will message (default: empty)' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -l will-qos -d 'QoS of the will message' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -s A -d 'Bind the outgoing socket to this local address (or host name)' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -l unix -d 'Connect through this Unix domain socket instead of TCP (Unix only)' -r -F
-complete -c mq -n "__fish_mq_using_subcommand sub" -l proxy -d 'Connect through a SOCKS5 proxy: socks5h://[user[:pass]@]host[:port]' -r
-complete -c mq -n "__fish_mq_using_subcommand sub" -l color -d 'Colour output: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
-always\t'Always'
-never\t'Never'"
 complete -c mq -n "__fish_mq_using_subcommand sub" -s t -l topic -d 'Topic filter to subscribe to (repeatable)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s T -l filter-out -d 'Don\'t print messages whose topic matches this filter (repeatable)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s U -l unsubscribe -d 'Unsubscribe from this filter after subscribing (repeatable)' -r
@@ -131,14 +119,20 @@ complete -c mq -n "__fish_mq_using_subcommand sub" -s C -d 'Exit after this many
 complete -c mq -n "__fish_mq_using_subcommand sub" -s W -d 'Exit with code 27 ("Timed out") if still running after this many seconds' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -s F -d 'Output format string (see the man page): %t topic, %p payload, %j JSON...' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l random-filter -d 'Print only about PCT percent of the messages (0.1-100)' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -s I -l id-prefix -d 'Client id prefix: the client id is PREFIX followed by the process id' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -s A -d 'Bind the outgoing socket to this local address (or host name)' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -l unix -d 'Connect through this Unix domain socket instead of TCP (Unix only)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand sub" -l proxy -d 'Connect through a SOCKS5 proxy: socks5h://[user[:pass]@]host[:port]' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -l color -d 'Colour output: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c mq -n "__fish_mq_using_subcommand sub" -l will-topic -d 'Topic of the will message sent if this client disconnects unexpectedly' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -l will-payload -d 'Payload of the will message (default: empty)' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -l will-qos -d 'QoS of the will message' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -s x -d 'MQTT 5 session expiry interval in seconds (-1 or ∞ = never)' -r
+complete -c mq -n "__fish_mq_using_subcommand sub" -s D -l property -d 'MQTT 5 property: -D COMMAND NAME VALUE (or NAME KEY VALUE for user-property)' -r
 complete -c mq -n "__fish_mq_using_subcommand sub" -l insecure -d 'Do not check the broker\'s host name against its certificate'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
-complete -c mq -n "__fish_mq_using_subcommand sub" -s c -l disable-clean-session -d 'Disable clean session: keep the session when disconnected (needs -i)'
-complete -c mq -n "__fish_mq_using_subcommand sub" -s d -l debug -d 'Print a packet trace on stdout (mosquitto\'s debug lines)'
-complete -c mq -n "__fish_mq_using_subcommand sub" -l quiet -d 'Do not print error messages (usage errors are still printed)'
-complete -c mq -n "__fish_mq_using_subcommand sub" -l will-retain -d 'Retain the will message'
-complete -c mq -n "__fish_mq_using_subcommand sub" -l nodelay -d 'Disable Nagle\'s algorithm (TCP_NODELAY; mq always sets it)'
-complete -c mq -n "__fish_mq_using_subcommand sub" -s S -d 'Look the broker up with a DNS SRV record (not supported yet)'
 complete -c mq -n "__fish_mq_using_subcommand sub" -s v -l verbose -d 'Print the topic before the payload'
 complete -c mq -n "__fish_mq_using_subcommand sub" -s E -d 'Exit once all subscriptions are acknowledged'
 complete -c mq -n "__fish_mq_using_subcommand sub" -s N -d 'Don\'t print a newline after each message'
@@ -148,7 +142,13 @@ complete -c mq -n "__fish_mq_using_subcommand sub" -l remove-retained -d 'Clear 
 complete -c mq -n "__fish_mq_using_subcommand sub" -l retain-as-published -d 'MQTT 5 Retain As Published subscription option'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l pretty -d 'Pretty-print JSON output (%j/%J and --json)'
 complete -c mq -n "__fish_mq_using_subcommand sub" -l json -d 'One JSON object per message (payload as text, or base64 if not UTF-8)'
-complete -c mq -n "__fish_mq_using_subcommand sub" -l help -d 'Print help'
+complete -c mq -n "__fish_mq_using_subcommand sub" -s c -l disable-clean-session -d 'Disable clean session: keep the session when disconnected (needs -i)'
+complete -c mq -n "__fish_mq_using_subcommand sub" -l nodelay -d 'Accepted for mosquitto compatibility, no effect: mq always sets TCP_NODELAY'
+complete -c mq -n "__fish_mq_using_subcommand sub" -s S -d 'Look the broker up with a DNS SRV record (not supported yet: fails)'
+complete -c mq -n "__fish_mq_using_subcommand sub" -s d -l debug -d 'Print a packet trace on stdout (mosquitto\'s debug lines)'
+complete -c mq -n "__fish_mq_using_subcommand sub" -l quiet -d 'Do not print error messages (usage errors are still printed)'
+complete -c mq -n "__fish_mq_using_subcommand sub" -l will-retain -d 'Retain the will message'
+complete -c mq -n "__fish_mq_using_subcommand sub" -l help -d 'Print help (-h is the host)'
 complete -c mq -n "__fish_mq_using_subcommand rr" -s h -l host -d 'Broker host to connect to (default: localhost)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s p -l port -d 'Network port (default: 1883, 8883 for MQTT over TLS)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s L -l url -d 'Broker URL: mqtt(s)://[user[:pass]@]host[:port][/topic] or ws(s)://host[:port][/path]' -r
@@ -170,18 +170,6 @@ complete -c mq -n "__fish_mq_using_subcommand rr" -l psk-identity -d 'TLS-PSK id
 complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-engine -d 'OpenSSL engine (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l keyform -d 'OpenSSL key form (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-engine-kpass-sha1 -d 'OpenSSL engine key password (not supported with rustls)' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -s I -l id-prefix -d 'Client id prefix: the client id is PREFIX followed by the process id' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -s x -d 'MQTT 5 session expiry interval in seconds (-1 or ∞ = never)' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -s D -l property -d 'MQTT 5 property: -D COMMAND NAME VALUE (or NAME KEY VALUE for user-property)' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -l will-topic -d 'Topic of the will message sent if this client disconnects unexpectedly' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -l will-payload -d 'Payload of the will message (default: empty)' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -l will-qos -d 'QoS of the will message' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -s A -d 'Bind the outgoing socket to this local address (or host name)' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -l unix -d 'Connect through this Unix domain socket instead of TCP (Unix only)' -r -F
-complete -c mq -n "__fish_mq_using_subcommand rr" -l proxy -d 'Connect through a SOCKS5 proxy: socks5h://[user[:pass]@]host[:port]' -r
-complete -c mq -n "__fish_mq_using_subcommand rr" -l color -d 'Colour output: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
-always\t'Always'
-never\t'Never'"
 complete -c mq -n "__fish_mq_using_subcommand rr" -s t -l topic -d 'Topic to publish the request to' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s e -l response-topic -d 'Topic to subscribe to for the response (sent as the Response Topic)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s m -l message -d 'Request payload' -r
@@ -189,14 +177,20 @@ complete -c mq -n "__fish_mq_using_subcommand rr" -s f -l file -d 'Send the cont
 complete -c mq -n "__fish_mq_using_subcommand rr" -s q -l qos -d 'Quality of service of the request and the response subscription' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s W -d 'Exit with code 27 ("Timed out") if no response within this many seconds' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -s F -d 'Output format string, as for mq sub -F' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -s I -l id-prefix -d 'Client id prefix: the client id is PREFIX followed by the process id' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -s A -d 'Bind the outgoing socket to this local address (or host name)' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -l unix -d 'Connect through this Unix domain socket instead of TCP (Unix only)' -r -F
+complete -c mq -n "__fish_mq_using_subcommand rr" -l proxy -d 'Connect through a SOCKS5 proxy: socks5h://[user[:pass]@]host[:port]' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -l color -d 'Colour output: auto (on a terminal, unless NO_COLOR is set), always or never' -r -f -a "auto\t'On a terminal, unless NO_COLOR is set'
+always\t'Always'
+never\t'Never'"
+complete -c mq -n "__fish_mq_using_subcommand rr" -l will-topic -d 'Topic of the will message sent if this client disconnects unexpectedly' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -l will-payload -d 'Payload of the will message (default: empty)' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -l will-qos -d 'QoS of the will message' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -s x -d 'MQTT 5 session expiry interval in seconds (-1 or ∞ = never)' -r
+complete -c mq -n "__fish_mq_using_subcommand rr" -s D -l property -d 'MQTT 5 property: -D COMMAND NAME VALUE (or NAME KEY VALUE for user-property)' -r
 complete -c mq -n "__fish_mq_using_subcommand rr" -l insecure -d 'Do not check the broker\'s host name against its certificate'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
-complete -c mq -n "__fish_mq_using_subcommand rr" -s c -l disable-clean-session -d 'Disable clean session: keep the session when disconnected (needs -i)'
-complete -c mq -n "__fish_mq_using_subcommand rr" -s d -l debug -d 'Print a packet trace on stdout (mosquitto\'s debug lines)'
-complete -c mq -n "__fish_mq_using_subcommand rr" -l quiet -d 'Do not print error messages (usage errors are still printed)'
-complete -c mq -n "__fish_mq_using_subcommand rr" -l will-retain -d 'Retain the will message'
-complete -c mq -n "__fish_mq_using_subcommand rr" -l nodelay -d 'Disable Nagle\'s algorithm (TCP_NODELAY; mq always sets it)'
-complete -c mq -n "__fish_mq_using_subcommand rr" -s S -d 'Look the broker up with a DNS SRV record (not supported yet)'
 complete -c mq -n "__fish_mq_using_subcommand rr" -s s -l stdin-file -d 'Read the whole of stdin as the request'
 complete -c mq -n "__fish_mq_using_subcommand rr" -s n -l null-message -d 'Send an empty request'
 complete -c mq -n "__fish_mq_using_subcommand rr" -s R -d 'Ignore retained responses'
@@ -204,7 +198,13 @@ complete -c mq -n "__fish_mq_using_subcommand rr" -s v -l verbose -d 'Print the 
 complete -c mq -n "__fish_mq_using_subcommand rr" -s N -d 'Don\'t print a newline after the response'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l pretty -d 'Pretty-print JSON output'
 complete -c mq -n "__fish_mq_using_subcommand rr" -l json -d 'Print the response as one JSON object'
-complete -c mq -n "__fish_mq_using_subcommand rr" -l help -d 'Print help'
+complete -c mq -n "__fish_mq_using_subcommand rr" -s c -l disable-clean-session -d 'Disable clean session: keep the session when disconnected (needs -i)'
+complete -c mq -n "__fish_mq_using_subcommand rr" -l nodelay -d 'Accepted for mosquitto compatibility, no effect: mq always sets TCP_NODELAY'
+complete -c mq -n "__fish_mq_using_subcommand rr" -s S -d 'Look the broker up with a DNS SRV record (not supported yet: fails)'
+complete -c mq -n "__fish_mq_using_subcommand rr" -s d -l debug -d 'Print a packet trace on stdout (mosquitto\'s debug lines)'
+complete -c mq -n "__fish_mq_using_subcommand rr" -l quiet -d 'Do not print error messages (usage errors are still printed)'
+complete -c mq -n "__fish_mq_using_subcommand rr" -l will-retain -d 'Retain the will message'
+complete -c mq -n "__fish_mq_using_subcommand rr" -l help -d 'Print help (-h is the host)'
 complete -c mq -n "__fish_mq_using_subcommand broker" -s p -l port -d 'Port of the local-only listener, or of the --tls-cert one (0 = a free port, printed at start); otherwise ignored when the configuration file defines listeners' -r
 complete -c mq -n "__fish_mq_using_subcommand broker" -s c -l config-file -d 'Configuration file in mosquitto.conf syntax' -r -F
 complete -c mq -n "__fish_mq_using_subcommand broker" -l tls-cert -d 'Speak TLS with this server certificate chain (PEM; needs --tls-key): on port 8883 unless -p' -r -F
@@ -455,6 +455,7 @@ complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcomman
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l tls-engine-kpass-sha1 -d 'OpenSSL engine key password (not supported with rustls)' -r
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l reset -d 'Start from an empty car park instead of the retained display / state file'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l quiet -d 'Only print alerts, not every car'
+complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l take-over -d 'Start even if another controller is live on this prefix (it is refused otherwise); with the same client id the other one then stops'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l insecure -d 'Do not check the broker\'s host name against its certificate'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l tls-use-os-certs -d 'Use TLS and trust the operating system\'s CA bundle (SSL_CERT_FILE or /etc/ssl/...)'
 complete -c mq -n "__fish_mq_using_subcommand carpark; and __fish_seen_subcommand_from controller" -l help -d 'Print help'

@@ -13,14 +13,44 @@ use clap::{Arg, ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
-/// Exit codes shared by the client commands, as mosquitto_pub/mosquitto_sub use them.
+/// Exit codes of `mq pub`, as mosquitto_pub uses them.
+pub const PUB_EXIT_CODES_HELP: &str = "\
+Exit status:
+  0      success
+  1      usage error, connection failure or any other error
+  1-5    (MQTT 3.1.x) the broker refused the connection: the CONNACK return code
+  128+   (MQTT 5.0) the broker refused the connection: the CONNACK reason code";
+
+/// Exit codes of `mq sub` and `mq rr`: those of `mq pub`, and 27 for `-W`.
 pub const EXIT_CODES_HELP: &str = "\
 Exit status:
   0      success
   1      usage error, connection failure or any other error
   1-5    (MQTT 3.1.x) the broker refused the connection: the CONNACK return code
   128+   (MQTT 5.0) the broker refused the connection: the CONNACK reason code
-  27     (mq sub -W) timed out waiting for messages";
+  27     -W: timed out waiting";
+
+/// The short usage `mq pub` prints after a usage error (mosquitto_pub prints its
+/// usage there too).
+pub const PUB_USAGE: &str = "\
+Usage: mq pub [-h HOST] [-p PORT] -t TOPIC (-m MESSAGE | -f FILE | -s | -l | -n) [-q QOS] [-r]
+For more information, try 'mq pub --help' (-h is the host, as in mosquitto_pub).";
+
+/// The short usage `mq sub` prints after a usage error.
+pub const SUB_USAGE: &str = "\
+Usage: mq sub [-h HOST] [-p PORT] -t FILTER... [-q QOS] [-v] [-C COUNT]
+For more information, try 'mq sub --help' (-h is the host, as in mosquitto_sub).";
+
+/// A usage error found after parsing (e.g. no topic): printed as `mq: <message>`
+/// followed by a short usage, even with `--quiet`.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct UsageError {
+    /// What is wrong.
+    pub message: String,
+    /// The short usage printed after it.
+    pub usage: &'static str,
+}
 
 /// mq: one binary for MQTT.
 #[derive(Parser, Debug)]
@@ -41,7 +71,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Publish messages (mosquitto_pub compatible)
-    #[command(after_help = EXIT_CODES_HELP, args_override_self = true)]
+    #[command(after_help = PUB_EXIT_CODES_HELP, args_override_self = true)]
     Pub(PubArgs),
     /// Subscribe and print messages (mosquitto_sub compatible)
     #[command(after_help = EXIT_CODES_HELP, args_override_self = true)]
@@ -95,10 +125,30 @@ pub fn parse() -> Cli {
 
 /// Print a clap error and exit: help and version go to stdout with 0, usage errors to
 /// stderr with 1 (mosquitto_pub/sub exit 1 on bad arguments).
-fn exit_usage(e: clap::Error) -> ! {
+fn exit_usage(mut e: clap::Error) -> ! {
     let code = if e.use_stderr() { 1 } else { 0 };
+    if is_host_without_value(&e) {
+        // `-h` alone (or before another flag) is the usual way to ask for help.
+        use clap::error::{ContextKind, ContextValue};
+        e.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![
+                "-h is the broker host here, as in mosquitto_pub/sub; help is --help".into(),
+            ]),
+        );
+    }
     let _ = e.print();
     std::process::exit(code)
+}
+
+/// Whether clap complains that `-h`/`--host` has no value.
+fn is_host_without_value(e: &clap::Error) -> bool {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    e.kind() == ErrorKind::InvalidValue
+        && matches!(
+            e.get(ContextKind::InvalidArg),
+            Some(ContextValue::String(arg)) if arg.starts_with("--host")
+        )
 }
 
 /// Recursively replace the `-h/--help` flag by `--help` alone in every command that
@@ -113,8 +163,9 @@ fn long_help_only(cmd: clap::Command) -> clap::Command {
         cmd.disable_help_flag(true).arg(
             Arg::new("long_help")
                 .long("help")
-                .action(ArgAction::Help)
-                .help("Print help"),
+                // The short form: one line per flag (the man page has the long one).
+                .action(ArgAction::HelpShort)
+                .help("Print help (-h is the host)"),
         )
     } else {
         cmd
@@ -129,29 +180,40 @@ fn long_help_only(cmd: clap::Command) -> clap::Command {
     cmd
 }
 
+/// Help headings, grouped as mosquitto_pub/mosquitto_sub's usage groups its options.
+/// Every flag names its heading: a heading set once would run on over every flag
+/// declared after it.
+const CONNECTION: &str = "Connection";
+const TLS: &str = "TLS";
+const MESSAGE: &str = "Message";
+const SUBSCRIPTION: &str = "Subscription";
+const OUTPUT: &str = "Output";
+const WILL: &str = "Will";
+const MQTT5: &str = "MQTT 5";
+
 /// Connection flags, spelled as mosquitto_pub/mosquitto_sub spell them (`-h` is the host).
 /// Environment defaults: `MQ_HOST`, `MQ_PORT`, `MQ_URL`, `MQ_USERNAME`, `MQ_PASSWORD`;
 /// flags win over the environment.
 #[derive(Args, Clone, Debug, Default)]
-#[command(next_help_heading = "Connection")]
 pub struct ConnectArgs {
     /// Broker host to connect to (default: localhost)
-    #[arg(short = 'h', long = "host", env = "MQ_HOST", hide_env_values = true)]
+    #[arg(help_heading = CONNECTION, short = 'h', long = "host", env = "MQ_HOST", hide_env_values = true)]
     pub host: Option<String>,
     /// Network port (default: 1883, 8883 for MQTT over TLS)
-    #[arg(short = 'p', long = "port", env = "MQ_PORT", hide_env_values = true)]
+    #[arg(help_heading = CONNECTION, short = 'p', long = "port", env = "MQ_PORT", hide_env_values = true)]
     pub port: Option<u16>,
     /// Broker URL: mqtt(s)://[user[:pass]@]host[:port][/topic] or ws(s)://host[:port][/path]
-    #[arg(short = 'L', long = "url", env = "MQ_URL", hide_env_values = true)]
+    #[arg(help_heading = CONNECTION, short = 'L', long = "url", env = "MQ_URL", hide_env_values = true)]
     pub url: Option<String>,
     /// Client identifier
-    #[arg(short = 'i', long = "id")]
+    #[arg(help_heading = CONNECTION, short = 'i', long = "id")]
     pub id: Option<String>,
     /// Keep alive in seconds (default: 60)
-    #[arg(short = 'k', long = "keepalive")]
+    #[arg(help_heading = CONNECTION, short = 'k', long = "keepalive")]
     pub keepalive: Option<u16>,
     /// User name
     #[arg(
+        help_heading = CONNECTION,
         short = 'u',
         long = "username",
         env = "MQ_USERNAME",
@@ -159,59 +221,60 @@ pub struct ConnectArgs {
     )]
     pub username: Option<String>,
     /// Password; `-` reads it from stdin (a no-echo prompt on a terminal)
-    #[arg(short = 'P', long = "pw", env = "MQ_PASSWORD", hide_env_values = true)]
+    #[arg(help_heading = CONNECTION, short = 'P', long = "pw", env = "MQ_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
     /// Read the password from the first line of FILE
     #[arg(
+        help_heading = CONNECTION,
         long = "password-file",
         value_name = "FILE",
         conflicts_with = "password"
     )]
     pub password_file: Option<PathBuf>,
     /// MQTT protocol version: 5, 311 or 31 (also mqttv5, mqttv311, mqttv31)
-    #[arg(short = 'V', long = "protocol-version")]
+    #[arg(help_heading = CONNECTION, short = 'V', long = "protocol-version")]
     pub protocol_version: Option<String>,
     /// CA certificates (PEM) to verify the broker with; enables TLS
-    #[arg(long = "cafile")]
+    #[arg(help_heading = TLS, long = "cafile")]
     pub cafile: Option<std::path::PathBuf>,
     /// Directory of CA certificates (PEM); every certificate in it is trusted; enables TLS
-    #[arg(long = "capath", value_name = "DIR")]
+    #[arg(help_heading = TLS, long = "capath", value_name = "DIR")]
     pub capath: Option<PathBuf>,
     /// Client certificate (PEM) for TLS client authentication
-    #[arg(long = "cert")]
+    #[arg(help_heading = TLS, long = "cert")]
     pub cert: Option<std::path::PathBuf>,
     /// Client private key (PEM)
-    #[arg(long = "key")]
+    #[arg(help_heading = TLS, long = "key")]
     pub key: Option<std::path::PathBuf>,
     /// Do not check the broker's host name against its certificate
-    #[arg(long = "insecure")]
+    #[arg(help_heading = TLS, long = "insecure")]
     pub insecure: bool,
     /// Use TLS and trust the operating system's CA bundle (SSL_CERT_FILE or /etc/ssl/...)
-    #[arg(long = "tls-use-os-certs")]
+    #[arg(help_heading = TLS, long = "tls-use-os-certs")]
     pub tls_use_os_certs: bool,
     /// TLS ALPN protocol name
-    #[arg(long = "tls-alpn", value_name = "PROTOCOL")]
+    #[arg(help_heading = TLS, long = "tls-alpn", value_name = "PROTOCOL")]
     pub tls_alpn: Option<String>,
     /// Only use this TLS version: tlsv1.3 or tlsv1.2 (default: both)
-    #[arg(long = "tls-version", value_name = "VERSION")]
+    #[arg(help_heading = TLS, long = "tls-version", value_name = "VERSION")]
     pub tls_version: Option<String>,
     /// OpenSSL cipher list (not supported with rustls)
-    #[arg(long = "ciphers", hide = true)]
+    #[arg(help_heading = TLS, long = "ciphers", hide = true)]
     pub ciphers: Option<String>,
     /// TLS-PSK key (not supported with rustls)
-    #[arg(long = "psk", hide = true)]
+    #[arg(help_heading = TLS, long = "psk", hide = true)]
     pub psk: Option<String>,
     /// TLS-PSK identity (not supported with rustls)
-    #[arg(long = "psk-identity", hide = true)]
+    #[arg(help_heading = TLS, long = "psk-identity", hide = true)]
     pub psk_identity: Option<String>,
     /// OpenSSL engine (not supported with rustls)
-    #[arg(long = "tls-engine", hide = true)]
+    #[arg(help_heading = TLS, long = "tls-engine", hide = true)]
     pub tls_engine: Option<String>,
     /// OpenSSL key form (not supported with rustls)
-    #[arg(long = "keyform", hide = true)]
+    #[arg(help_heading = TLS, long = "keyform", hide = true)]
     pub keyform: Option<String>,
     /// OpenSSL engine key password (not supported with rustls)
-    #[arg(long = "tls-engine-kpass-sha1", hide = true)]
+    #[arg(help_heading = TLS, long = "tls-engine-kpass-sha1", hide = true)]
     pub tls_engine_kpass_sha1: Option<String>,
 }
 
@@ -409,61 +472,61 @@ fn parse_session_expiry(s: &str) -> Result<u32, String> {
 /// Flags of `mq pub` and `mq sub` beyond the connection itself (mosquitto's shared
 /// client options).
 #[derive(Args, Clone, Debug, Default)]
-#[command(next_help_heading = "Session")]
 pub struct ClientArgs {
     /// Disable clean session: keep the session when disconnected (needs -i)
-    #[arg(short = 'c', long = "disable-clean-session")]
+    #[arg(help_heading = CONNECTION, short = 'c', long = "disable-clean-session")]
     pub disable_clean_session: bool,
     /// Client id prefix: the client id is PREFIX followed by the process id
     #[arg(
+        help_heading = CONNECTION,
         short = 'I',
         long = "id-prefix",
         value_name = "PREFIX",
         conflicts_with = "id"
     )]
     pub id_prefix: Option<String>,
-    /// MQTT 5 session expiry interval in seconds (-1 or ∞ = never)
-    #[arg(short = 'x', value_name = "SECONDS", value_parser = parse_session_expiry, allow_hyphen_values = true)]
-    pub session_expiry: Option<u32>,
-    /// Print a packet trace on stdout (mosquitto's debug lines)
-    #[arg(short = 'd', long = "debug")]
-    pub debug: bool,
-    /// Do not print error messages (usage errors are still printed)
-    #[arg(long = "quiet")]
-    pub quiet: bool,
-    /// MQTT 5 property: -D COMMAND NAME VALUE (or NAME KEY VALUE for user-property)
-    #[arg(short = 'D', long = "property", num_args = 3..=4, value_names = ["COMMAND", "NAME", "VALUE"], action = ArgAction::Append)]
-    pub property: Vec<String>,
-    /// Topic of the will message sent if this client disconnects unexpectedly
-    #[arg(long = "will-topic", value_name = "TOPIC")]
-    pub will_topic: Option<String>,
-    /// Payload of the will message (default: empty)
-    #[arg(long = "will-payload", value_name = "PAYLOAD", requires = "will_topic")]
-    pub will_payload: Option<String>,
-    /// QoS of the will message
-    #[arg(long = "will-qos", value_name = "QOS", value_parser = parse_qos, requires = "will_topic")]
-    pub will_qos: Option<QoS>,
-    /// Retain the will message
-    #[arg(long = "will-retain", requires = "will_topic")]
-    pub will_retain: bool,
     /// Bind the outgoing socket to this local address (or host name)
-    #[arg(short = 'A', value_name = "ADDRESS")]
+    #[arg(help_heading = CONNECTION, short = 'A', value_name = "ADDRESS")]
     pub bind_address: Option<String>,
     /// Connect through this Unix domain socket instead of TCP (Unix only)
-    #[arg(long = "unix", value_name = "PATH")]
+    #[arg(help_heading = CONNECTION, long = "unix", value_name = "PATH")]
     pub unix: Option<PathBuf>,
     /// Connect through a SOCKS5 proxy: socks5h://[user[:pass]@]host[:port]
-    #[arg(long = "proxy", value_name = "URL")]
+    #[arg(help_heading = CONNECTION, long = "proxy", value_name = "URL")]
     pub proxy: Option<String>,
-    /// Disable Nagle's algorithm (TCP_NODELAY; mq always sets it)
-    #[arg(long = "nodelay")]
+    /// Accepted for mosquitto compatibility, no effect: mq always sets TCP_NODELAY
+    #[arg(help_heading = CONNECTION, long = "nodelay", hide = true)]
     pub nodelay: bool,
-    /// Look the broker up with a DNS SRV record (not supported yet)
-    #[arg(short = 'S')]
+    /// Look the broker up with a DNS SRV record (not supported yet: fails)
+    #[arg(help_heading = CONNECTION, short = 'S', hide = true)]
     pub srv: bool,
+    /// Print a packet trace on stdout (mosquitto's debug lines)
+    #[arg(help_heading = OUTPUT, short = 'd', long = "debug")]
+    pub debug: bool,
+    /// Do not print error messages (usage errors are still printed)
+    #[arg(help_heading = OUTPUT, long = "quiet")]
+    pub quiet: bool,
     /// Colour output: auto (on a terminal, unless NO_COLOR is set), always or never
-    #[arg(long = "color", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(help_heading = OUTPUT, long = "color", value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+    /// Topic of the will message sent if this client disconnects unexpectedly
+    #[arg(help_heading = WILL, long = "will-topic", value_name = "TOPIC")]
+    pub will_topic: Option<String>,
+    /// Payload of the will message (default: empty)
+    #[arg(help_heading = WILL, long = "will-payload", value_name = "PAYLOAD", requires = "will_topic")]
+    pub will_payload: Option<String>,
+    /// QoS of the will message
+    #[arg(help_heading = WILL, long = "will-qos", value_name = "QOS", value_parser = parse_qos, requires = "will_topic")]
+    pub will_qos: Option<QoS>,
+    /// Retain the will message
+    #[arg(help_heading = WILL, long = "will-retain", requires = "will_topic")]
+    pub will_retain: bool,
+    /// MQTT 5 session expiry interval in seconds (-1 or ∞ = never)
+    #[arg(help_heading = MQTT5, short = 'x', value_name = "SECONDS", value_parser = parse_session_expiry, allow_hyphen_values = true)]
+    pub session_expiry: Option<u32>,
+    /// MQTT 5 property: -D COMMAND NAME VALUE (or NAME KEY VALUE for user-property)
+    #[arg(help_heading = MQTT5, short = 'D', long = "property", num_args = 3..=4, value_names = ["COMMAND", "NAME", "VALUE"], action = ArgAction::Append)]
+    pub property: Vec<String>,
 }
 
 impl ClientArgs {
@@ -512,45 +575,45 @@ pub struct PubArgs {
     /// Connection flags.
     #[command(flatten)]
     pub connect: ConnectArgs,
+    /// Topic to publish to
+    #[arg(help_heading = MESSAGE, short = 't', long = "topic")]
+    pub topic: Option<String>,
+    /// Message payload
+    #[arg(help_heading = MESSAGE, short = 'm', long = "message", allow_hyphen_values = true)]
+    pub message: Option<String>,
+    /// Send the contents of a file as the message
+    #[arg(help_heading = MESSAGE, short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Read messages from stdin, one message per line
+    #[arg(help_heading = MESSAGE, short = 'l', long = "stdin-line")]
+    pub stdin_line: bool,
+    /// Read the whole of stdin as one message
+    #[arg(help_heading = MESSAGE, short = 's', long = "stdin-file")]
+    pub stdin_file: bool,
+    /// Send a null (zero length) message
+    #[arg(help_heading = MESSAGE, short = 'n', long = "null-message")]
+    pub null_message: bool,
+    /// Quality of service: 0, 1 or 2
+    #[arg(help_heading = MESSAGE, short = 'q', long = "qos", default_value = "0", value_parser = parse_qos)]
+    pub qos: QoS,
+    /// Retain the message
+    #[arg(help_heading = MESSAGE, short = 'r', long = "retain")]
+    pub retain: bool,
+    /// Publish the -m/-f/-s/-n message N times
+    #[arg(help_heading = MESSAGE, long = "repeat", value_name = "N", default_value_t = 1)]
+    pub repeat: u32,
+    /// With --repeat, wait this many seconds (fractions allowed) between publishes
+    #[arg(help_heading = MESSAGE, long = "repeat-delay", value_name = "SECONDS", default_value_t = 0.0)]
+    pub repeat_delay: f64,
+    /// Maximum QoS 1/2 messages in flight
+    #[arg(help_heading = MESSAGE, short = 'M', value_name = "N", default_value_t = 20)]
+    pub max_inflight: u16,
+    /// Read JSON lines from stdin: {"topic":..,"payload":..,"qos":..,"retain":..}
+    #[arg(help_heading = MESSAGE, long = "json")]
+    pub json: bool,
     /// Session and client flags.
     #[command(flatten)]
     pub client: ClientArgs,
-    /// Topic to publish to
-    #[arg(short = 't', long = "topic")]
-    pub topic: Option<String>,
-    /// Message payload
-    #[arg(short = 'm', long = "message", allow_hyphen_values = true)]
-    pub message: Option<String>,
-    /// Send the contents of a file as the message
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub file: Option<PathBuf>,
-    /// Read messages from stdin, one message per line
-    #[arg(short = 'l', long = "stdin-line")]
-    pub stdin_line: bool,
-    /// Read the whole of stdin as one message
-    #[arg(short = 's', long = "stdin-file")]
-    pub stdin_file: bool,
-    /// Send a null (zero length) message
-    #[arg(short = 'n', long = "null-message")]
-    pub null_message: bool,
-    /// Quality of service: 0, 1 or 2
-    #[arg(short = 'q', long = "qos", default_value = "0", value_parser = parse_qos)]
-    pub qos: QoS,
-    /// Retain the message
-    #[arg(short = 'r', long = "retain")]
-    pub retain: bool,
-    /// Publish the -m/-f/-s/-n message N times
-    #[arg(long = "repeat", value_name = "N", default_value_t = 1)]
-    pub repeat: u32,
-    /// With --repeat, wait this many seconds (fractions allowed) between publishes
-    #[arg(long = "repeat-delay", value_name = "SECONDS", default_value_t = 0.0)]
-    pub repeat_delay: f64,
-    /// Maximum QoS 1/2 messages in flight (default 20)
-    #[arg(short = 'M', value_name = "N", default_value_t = 20)]
-    pub max_inflight: u16,
-    /// Read JSON lines from stdin: {"topic":..,"payload":..,"qos":..,"retain":..}
-    #[arg(long = "json")]
-    pub json: bool,
 }
 
 /// Flags of `mq sub`.
@@ -559,60 +622,60 @@ pub struct SubArgs {
     /// Connection flags.
     #[command(flatten)]
     pub connect: ConnectArgs,
+    /// Topic filter to subscribe to (repeatable)
+    #[arg(help_heading = SUBSCRIPTION, short = 't', long = "topic", value_name = "FILTER", action = ArgAction::Append)]
+    pub topic: Vec<String>,
+    /// Don't print messages whose topic matches this filter (repeatable)
+    #[arg(help_heading = SUBSCRIPTION, short = 'T', long = "filter-out", value_name = "FILTER", action = ArgAction::Append)]
+    pub filter_out: Vec<String>,
+    /// Unsubscribe from this filter after subscribing (repeatable)
+    #[arg(help_heading = SUBSCRIPTION, short = 'U', long = "unsubscribe", value_name = "FILTER", action = ArgAction::Append)]
+    pub unsubscribe: Vec<String>,
+    /// Quality of service to subscribe with: 0, 1 or 2
+    #[arg(help_heading = SUBSCRIPTION, short = 'q', long = "qos", default_value = "0", value_parser = parse_qos)]
+    pub qos: QoS,
+    /// Print the topic before the payload
+    #[arg(help_heading = OUTPUT, short = 'v', long = "verbose")]
+    pub verbose: bool,
+    /// Exit after this many messages
+    #[arg(help_heading = SUBSCRIPTION, short = 'C', value_name = "COUNT")]
+    pub count: Option<u64>,
+    /// Exit with code 27 ("Timed out") if still running after this many seconds
+    #[arg(help_heading = SUBSCRIPTION, short = 'W', value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// Exit once all subscriptions are acknowledged
+    #[arg(help_heading = SUBSCRIPTION, short = 'E')]
+    pub exit_after_subscribe: bool,
+    /// Output format string (see the man page): %t topic, %p payload, %j JSON...
+    #[arg(help_heading = OUTPUT, short = 'F', value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Don't print a newline after each message
+    #[arg(help_heading = OUTPUT, short = 'N')]
+    pub no_newline: bool,
+    /// Don't print messages with the retain flag set (stale messages)
+    #[arg(help_heading = SUBSCRIPTION, short = 'R')]
+    pub no_retained: bool,
+    /// Print only retained messages; exit on the first non-retained one
+    #[arg(help_heading = SUBSCRIPTION, long = "retained-only")]
+    pub retained_only: bool,
+    /// Clear every retained message received (publish an empty retained message)
+    #[arg(help_heading = SUBSCRIPTION, long = "remove-retained")]
+    pub remove_retained: bool,
+    /// MQTT 5 Retain As Published subscription option
+    #[arg(help_heading = SUBSCRIPTION, long = "retain-as-published")]
+    pub retain_as_published: bool,
+    /// Print only about PCT percent of the messages (0.1-100)
+    #[arg(help_heading = OUTPUT, long = "random-filter", value_name = "PCT")]
+    pub random_filter: Option<f64>,
+    /// Pretty-print JSON output (%j/%J and --json)
+    #[arg(help_heading = OUTPUT, long = "pretty")]
+    pub pretty: bool,
+    /// One JSON object per message (payload as text, or base64 if not UTF-8)
+    #[arg(help_heading = OUTPUT, long = "json", conflicts_with = "format")]
+    pub json: bool,
     /// Session and client flags.
     #[command(flatten)]
     pub client: ClientArgs,
-    /// Topic filter to subscribe to (repeatable)
-    #[arg(short = 't', long = "topic", value_name = "FILTER", action = ArgAction::Append)]
-    pub topic: Vec<String>,
-    /// Don't print messages whose topic matches this filter (repeatable)
-    #[arg(short = 'T', long = "filter-out", value_name = "FILTER", action = ArgAction::Append)]
-    pub filter_out: Vec<String>,
-    /// Unsubscribe from this filter after subscribing (repeatable)
-    #[arg(short = 'U', long = "unsubscribe", value_name = "FILTER", action = ArgAction::Append)]
-    pub unsubscribe: Vec<String>,
-    /// Quality of service to subscribe with: 0, 1 or 2
-    #[arg(short = 'q', long = "qos", default_value = "0", value_parser = parse_qos)]
-    pub qos: QoS,
-    /// Print the topic before the payload
-    #[arg(short = 'v', long = "verbose")]
-    pub verbose: bool,
-    /// Exit after this many messages
-    #[arg(short = 'C', value_name = "COUNT")]
-    pub count: Option<u64>,
-    /// Exit with code 27 ("Timed out") if still running after this many seconds
-    #[arg(short = 'W', value_name = "SECONDS")]
-    pub timeout: Option<u64>,
-    /// Exit once all subscriptions are acknowledged
-    #[arg(short = 'E')]
-    pub exit_after_subscribe: bool,
-    /// Output format string (see the man page): %t topic, %p payload, %j JSON...
-    #[arg(short = 'F', value_name = "FORMAT")]
-    pub format: Option<String>,
-    /// Don't print a newline after each message
-    #[arg(short = 'N')]
-    pub no_newline: bool,
-    /// Don't print messages with the retain flag set (stale messages)
-    #[arg(short = 'R')]
-    pub no_retained: bool,
-    /// Print only retained messages; exit on the first non-retained one
-    #[arg(long = "retained-only")]
-    pub retained_only: bool,
-    /// Clear every retained message received (publish an empty retained message)
-    #[arg(long = "remove-retained")]
-    pub remove_retained: bool,
-    /// MQTT 5 Retain As Published subscription option
-    #[arg(long = "retain-as-published")]
-    pub retain_as_published: bool,
-    /// Print only about PCT percent of the messages (0.1-100)
-    #[arg(long = "random-filter", value_name = "PCT")]
-    pub random_filter: Option<f64>,
-    /// Pretty-print JSON output (%j/%J and --json)
-    #[arg(long = "pretty")]
-    pub pretty: bool,
-    /// One JSON object per message (payload as text, or base64 if not UTF-8)
-    #[arg(long = "json", conflicts_with = "format")]
-    pub json: bool,
 }
 
 /// Flags of `mq rr` (request/response, MQTT 5 by default).
@@ -622,51 +685,51 @@ pub struct RrArgs {
     /// Connection flags (the protocol defaults to MQTT 5 here).
     #[command(flatten)]
     pub connect: ConnectArgs,
+    /// Topic to publish the request to
+    #[arg(help_heading = MESSAGE, short = 't', long = "topic")]
+    pub topic: Option<String>,
+    /// Topic to subscribe to for the response (sent as the Response Topic)
+    #[arg(help_heading = MESSAGE, short = 'e', long = "response-topic", value_name = "TOPIC")]
+    pub response_topic: String,
+    /// Request payload
+    #[arg(help_heading = MESSAGE, short = 'm', long = "message", allow_hyphen_values = true)]
+    pub message: Option<String>,
+    /// Send the contents of a file as the request
+    #[arg(help_heading = MESSAGE, short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Read the whole of stdin as the request
+    #[arg(help_heading = MESSAGE, short = 's', long = "stdin-file")]
+    pub stdin_file: bool,
+    /// Send an empty request
+    #[arg(help_heading = MESSAGE, short = 'n', long = "null-message")]
+    pub null_message: bool,
+    /// Quality of service of the request and the response subscription
+    #[arg(help_heading = MESSAGE, short = 'q', long = "qos", default_value = "0", value_parser = parse_qos)]
+    pub qos: QoS,
+    /// Exit with code 27 ("Timed out") if no response within this many seconds
+    #[arg(help_heading = MESSAGE, short = 'W', value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// Ignore retained responses
+    #[arg(help_heading = MESSAGE, short = 'R')]
+    pub no_retained: bool,
+    /// Print the topic before the response payload
+    #[arg(help_heading = OUTPUT, short = 'v', long = "verbose")]
+    pub verbose: bool,
+    /// Output format string, as for mq sub -F
+    #[arg(help_heading = OUTPUT, short = 'F', value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Don't print a newline after the response
+    #[arg(help_heading = OUTPUT, short = 'N')]
+    pub no_newline: bool,
+    /// Pretty-print JSON output
+    #[arg(help_heading = OUTPUT, long = "pretty")]
+    pub pretty: bool,
+    /// Print the response as one JSON object
+    #[arg(help_heading = OUTPUT, long = "json", conflicts_with = "format")]
+    pub json: bool,
     /// Session and client flags.
     #[command(flatten)]
     pub client: ClientArgs,
-    /// Topic to publish the request to
-    #[arg(short = 't', long = "topic")]
-    pub topic: Option<String>,
-    /// Topic to subscribe to for the response (sent as the Response Topic)
-    #[arg(short = 'e', long = "response-topic", value_name = "TOPIC")]
-    pub response_topic: String,
-    /// Request payload
-    #[arg(short = 'm', long = "message", allow_hyphen_values = true)]
-    pub message: Option<String>,
-    /// Send the contents of a file as the request
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub file: Option<PathBuf>,
-    /// Read the whole of stdin as the request
-    #[arg(short = 's', long = "stdin-file")]
-    pub stdin_file: bool,
-    /// Send an empty request
-    #[arg(short = 'n', long = "null-message")]
-    pub null_message: bool,
-    /// Quality of service of the request and the response subscription
-    #[arg(short = 'q', long = "qos", default_value = "0", value_parser = parse_qos)]
-    pub qos: QoS,
-    /// Exit with code 27 ("Timed out") if no response within this many seconds
-    #[arg(short = 'W', value_name = "SECONDS")]
-    pub timeout: Option<u64>,
-    /// Ignore retained responses
-    #[arg(short = 'R')]
-    pub no_retained: bool,
-    /// Print the topic before the response payload
-    #[arg(short = 'v', long = "verbose")]
-    pub verbose: bool,
-    /// Output format string, as for mq sub -F
-    #[arg(short = 'F', value_name = "FORMAT")]
-    pub format: Option<String>,
-    /// Don't print a newline after the response
-    #[arg(short = 'N')]
-    pub no_newline: bool,
-    /// Pretty-print JSON output
-    #[arg(long = "pretty")]
-    pub pretty: bool,
-    /// Print the response as one JSON object
-    #[arg(long = "json", conflicts_with = "format")]
-    pub json: bool,
 }
 
 /// Shells `mq completions` can generate for.

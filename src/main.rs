@@ -34,7 +34,10 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => exit_code(code),
         Err(e) => {
-            if !quiet {
+            if let Some(usage) = e.downcast_ref::<cli::UsageError>() {
+                // Usage errors are printed even with --quiet, as mosquitto does.
+                eprintln!("mq: {}\n{}", usage.message, usage.usage);
+            } else if !quiet {
                 eprintln!("mq: {}", one_line(&e));
             }
             let code = e

@@ -54,3 +54,15 @@ impl Signals {
 pub async fn signal() {
     Signals::watch().recv().await
 }
+
+/// After Ctrl-C the terminal has echoed `^C` without a line end: end that line, so
+/// that what follows (a summary, or the shell's prompt) starts on a line of its own.
+/// Only when stderr is a terminal, so piped output is unchanged.
+pub fn end_echoed_line() {
+    use std::io::{IsTerminal, Write};
+    let mut err = std::io::stderr();
+    if err.is_terminal() {
+        let _ = err.write_all(b"\n");
+        let _ = err.flush();
+    }
+}

@@ -487,3 +487,69 @@ fn tls_shortcut_needs_both_files() {
         })
         .unwrap();
 }
+
+/// A 5.0 client that sends more unacknowledged QoS 2 messages than the broker's
+/// Receive Maximum is disconnected with 0x93 [MQTT-3.3.4-9], and the log names the
+/// cause instead of a bare "protocol error".
+#[test]
+fn receive_maximum_exceeded_is_named_in_the_log() {
+    use mq::protocol::{self, Connect, Packet, ProtocolVersion, Publish, QoS};
+    let (_dir, conf) =
+        config_file("listener 0 127.0.0.1\nallow_anonymous true\nmax_inflight_messages 2\n");
+    let b = MqBroker::start(&["-c", conf.to_str().unwrap()]);
+    let mut s = TcpStream::connect(("127.0.0.1", b.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut out = bytes::BytesMut::new();
+    let connect = Connect {
+        protocol: ProtocolVersion::V5,
+        client_id: "eager".into(),
+        keep_alive: 60,
+        ..Connect::default()
+    };
+    protocol::encode(
+        &Packet::Connect(Box::new(connect)),
+        ProtocolVersion::V5,
+        &mut out,
+    )
+    .unwrap();
+    // Three QoS 2 messages, never released: one more than the Receive Maximum of 2.
+    for id in 1..=3u16 {
+        let p = Publish {
+            topic: "a/b".into(),
+            payload: bytes::Bytes::from_static(b"x"),
+            qos: QoS::ExactlyOnce,
+            packet_id: id,
+            ..Publish::default()
+        };
+        protocol::encode(&Packet::Publish(p), ProtocolVersion::V5, &mut out).unwrap();
+    }
+    s.write_all(&out).unwrap();
+    b.wait_for(
+        "Client eager disconnected due to Receive Maximum exceeded (too many unacknowledged QoS 2 messages).",
+        LOG_WAIT,
+    );
+}
+
+/// The local-only start-up warnings point to mq's own documentation (the README's
+/// section on remote access and passwords), not to mosquitto's.
+#[test]
+fn local_only_banner_points_to_mqs_readme() {
+    let mut child = mq_command()
+        .args(["broker", "-p", "0"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = common::lines_of(child.stderr.take().unwrap());
+    let _guard = common::KillOnDrop(child);
+    let line = common::wait_for_line(&lines, "For more details see", LOG_WAIT);
+    assert!(
+        line.ends_with("\"Securing your broker\" in mq's README (README.md#securing-your-broker)."),
+        "{line}"
+    );
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(readme.contains("\n### Securing your broker\n"));
+}

@@ -27,11 +27,13 @@ fn carpark(args: &[&str]) -> Command {
     c
 }
 
-/// `mq carpark <role> <args> -h 127.0.0.1 -p PORT`.
+/// `mq carpark <role> <args> -h 127.0.0.1 -p PORT`, in UTC (log lines are in local
+/// time).
 fn mq(b: &BrokerHandle, role: &str, args: &[&str]) -> Command {
     let mut c = carpark(&[role]);
     c.args(args)
-        .args(["-h", "127.0.0.1", "-p", &b.local_addr().port().to_string()]);
+        .args(["-h", "127.0.0.1", "-p", &b.local_addr().port().to_string()])
+        .env("TZ", "UTC");
     c
 }
 
@@ -236,7 +238,7 @@ async fn controller_resumes_its_session_from_the_command_line() {
     let line = next_line(&mut log).await;
     assert!(
         line.contains(
-            "0 of 5 taken, 5 free (prefix carpark, new session mq-carpark-controller-carpark)"
+            "0 of 5 taken, 5 free (prefix carpark, times in UTC, new session mq-carpark-controller-carpark)"
         ),
         "{line}"
     );
@@ -245,7 +247,9 @@ async fn controller_resumes_its_session_from_the_command_line() {
     let (mut second, mut log) = controller_online(&b, &["--capacity", "5"]).await;
     let line = next_line(&mut log).await;
     assert!(
-        line.contains("(prefix carpark, session mq-carpark-controller-carpark resumed)"),
+        line.contains(
+            "(prefix carpark, times in UTC, session mq-carpark-controller-carpark resumed)"
+        ),
         "{line}"
     );
     assert!(
@@ -271,7 +275,7 @@ async fn controller_resumes_its_session_from_the_command_line() {
         controller_online(&b, &["--capacity", "5", "--session-expiry", "0"]).await;
     let line = next_line(&mut log).await;
     assert!(
-        line.ends_with("2 of 5 taken, 3 free (prefix carpark)"),
+        line.ends_with("2 of 5 taken, 3 free (prefix carpark, times in UTC)"),
         "{line}"
     );
     clean.kill().await.unwrap();
@@ -301,7 +305,7 @@ async fn gates_and_sensor_from_the_command_line() {
     .await;
     assert_eq!(
         String::from_utf8_lossy(&out.stdout)
-            .matches(" in\n")
+            .matches(" in (")
             .count(),
         3
     );
@@ -332,6 +336,168 @@ async fn gates_and_sensor_from_the_command_line() {
         "{second}"
     );
     controller.kill().await.unwrap();
+    b.shutdown().await;
+}
+
+/// The gate prints what the controller did with each car: counted (with the
+/// display's numbers), turned away at a FULL display, refused by the controller
+/// (an alert naming the car), or only sent when no controller answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gates_print_the_controllers_answer_not_just_in() {
+    let b = embedded_broker().await;
+    let (_test, mut events) = watcher(&b, &["carpark/controller/status"]).await;
+    let mut controller = mq(&b, "controller", &["--reset", "--capacity", "2"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let p = next_message(&mut events, STEP).await;
+    assert_eq!(&p.payload[..], b"online");
+    let out = run_ok(mq(&b, "entry", &["--gate", "north", "--count", "3"])).await;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].ends_with(" in (1 of 2 taken, 1 free)"), "{text}");
+    assert!(lines[1].ends_with(" in (2 of 2 taken, 0 free)"), "{text}");
+    assert!(
+        lines[2].contains("car park FULL,") && lines[2].ends_with(" turned away"),
+        "{text}"
+    );
+    let out = run_ok(mq(&b, "exit", &["--gate", "south", "--count", "3"])).await;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].ends_with(" out (1 of 2 taken, 1 free)"), "{text}");
+    assert!(lines[1].ends_with(" out (0 of 2 taken, 2 free)"), "{text}");
+    assert!(
+        lines[2].ends_with("refused by the controller: the car park is empty"),
+        "{text}"
+    );
+    assert!(lines[2].contains("exit south: "), "{text}");
+    controller.kill().await.unwrap();
+    // The killed controller's will: no one answers now, and the gate says so
+    // without waiting long for every car.
+    let started = std::time::Instant::now();
+    let out = run_ok(mq(&b, "entry", &["--gate", "west", "--count", "3"])).await;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(
+        text.matches("sent (no answer from the controller").count(),
+        3,
+        "{text}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(8), "{text}");
+    b.shutdown().await;
+}
+
+/// A second controller, or a demo joining the broker, refuses to start beside a
+/// live controller on the same prefix; another prefix is fine, and `--take-over`
+/// starts anyway. Another controller's `offline` (its will) does not hide one that
+/// still runs: it announces itself again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_live_controller_per_prefix() {
+    let b = embedded_broker().await;
+    let (mut first, _log) = controller_online(&b, &["--reset", "--capacity", "5"]).await;
+    for (role, args) in [
+        ("controller", &["--capacity", "9"][..]),
+        ("demo", &["--duration", "1s"]),
+    ] {
+        let out = mq(&b, role, args).output().await.unwrap();
+        assert_eq!(out.status.code(), Some(1), "{role}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("another controller is already running on prefix carpark")
+                && err.contains("--take-over"),
+            "{role}: {err}"
+        );
+    }
+    // Nothing was counted or published by them: the display is still the first's.
+    let (_d, mut display) = watcher(&b, &["carpark/display"]).await;
+    let p = next_message(&mut display, STEP).await;
+    let v: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
+    assert_eq!(v["capacity"], 5, "{v}");
+    // Another prefix has no controller yet.
+    let mut other = mq(&b, "controller", &["--prefix", "level2", "--quiet"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // A stray `offline` (as another controller's will would publish) while the
+    // first still runs: it says `online` again.
+    let (_s, mut status) = watcher(&b, &["carpark/controller/status"]).await;
+    assert_eq!(
+        &next_message(&mut status, STEP).await.payload[..],
+        b"online"
+    );
+    let (stray, _events) = Client::connect(common::client_options(&b)).await.unwrap();
+    retain(&stray, "carpark/controller/status", "offline").await;
+    assert_eq!(
+        &next_message(&mut status, STEP).await.payload[..],
+        b"offline"
+    );
+    let p = next_message(&mut status, STEP).await;
+    assert_eq!(&p.payload[..], b"online");
+    // --take-over starts beside it.
+    let (mut second, mut log) =
+        controller_online(&b, &["--take-over", "--capacity", "5", "-V", "5"]).await;
+    let line = next_line(&mut log).await;
+    assert!(line.contains("taking over"), "{line}");
+    for child in [&mut first, &mut second, &mut other] {
+        child.kill().await.unwrap();
+    }
+    b.shutdown().await;
+}
+
+/// A TZif (RFC 8536, version 1) file for a fixed zone `name` at `offset` seconds
+/// east of UTC, with no transitions.
+#[cfg(unix)]
+fn fixed_zone(name: &str, offset: i32) -> Vec<u8> {
+    let mut z = b"TZif".to_vec();
+    z.push(0); // version 1
+    z.extend_from_slice(&[0; 15]);
+    // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+    for n in [0u32, 0, 0, 0, 1, name.len() as u32 + 1] {
+        z.extend_from_slice(&n.to_be_bytes());
+    }
+    z.extend_from_slice(&offset.to_be_bytes());
+    z.extend_from_slice(&[0, 0]); // not DST, designation at 0
+    z.extend_from_slice(name.as_bytes());
+    z.push(0);
+    z
+}
+
+/// Car-park log lines are in the local time zone (`TZ`, as `mq sub -F` prints
+/// times), and the controller's first line names that zone.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_lines_are_in_local_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let zone = dir.path().join("plus0530");
+    std::fs::write(&zone, fixed_zone("IST", 5 * 3600 + 1800)).unwrap();
+    let b = embedded_broker().await;
+    let (_watch, mut status) = watcher(&b, &["carpark/controller/status"]).await;
+    let mut child = mq(&b, "controller", &["--reset", "--capacity", "5"])
+        .env("TZ", &zone)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = next_line(&mut log).await;
+    let utc = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(line.contains("times in IST"), "{line}");
+    let hms: Vec<u64> = line[..8].split(':').map(|p| p.parse().unwrap()).collect();
+    let shown = hms[0] * 3600 + hms[1] * 60 + hms[2];
+    let expected = (utc + 5 * 3600 + 1800) % 86_400;
+    let diff = (shown + 86_400 - expected) % 86_400;
+    assert!(
+        diff <= 5 || diff >= 86_400 - 5,
+        "{line}: expected about {expected} s"
+    );
+    assert_eq!(
+        &next_message(&mut status, STEP).await.payload[..],
+        b"online"
+    );
+    child.kill().await.unwrap();
     b.shutdown().await;
 }
 

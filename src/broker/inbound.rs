@@ -81,6 +81,11 @@ pub fn cause(rc: ReasonCode) -> &'static str {
         ReasonCode::QOS_NOT_SUPPORTED
         | ReasonCode::RETAIN_NOT_SUPPORTED
         | ReasonCode::BAD_AUTHENTICATION_METHOD => "QoS too high or retain not supported",
+        // [MQTT-3.3.4-9]: named, because "protocol error" leaves a client author
+        // (MQTT.js sends more than the broker's Receive Maximum) guessing.
+        ReasonCode::RECEIVE_MAXIMUM_EXCEEDED => {
+            "Receive Maximum exceeded (too many unacknowledged QoS 2 messages)"
+        }
         _ => "protocol error",
     }
 }
@@ -884,6 +889,12 @@ mod tests {
         assert_eq!(
             protocol(ReasonCode::TOPIC_NAME_INVALID).as_deref(),
             Some("Client c1 disconnected due to protocol error.")
+        );
+        assert_eq!(
+            protocol(ReasonCode::RECEIVE_MAXIMUM_EXCEEDED).as_deref(),
+            Some(
+                "Client c1 disconnected due to Receive Maximum exceeded (too many unacknowledged QoS 2 messages)."
+            )
         );
     }
 }

@@ -189,7 +189,8 @@ impl BrokerBuilder {
             blog!(
                 logger,
                 LogTypes::WARNING,
-                "For more details see https://mosquitto.org/documentation/authentication-methods/"
+                // mosquitto points to its own page; mq's options are in its README.
+                "For more details see \"Securing your broker\" in mq's README (README.md#securing-your-broker)."
             );
         }
         let sys_interval = config.sys_interval;

@@ -49,10 +49,11 @@ use super::messages::{
     Alert, AlertKind, CarEvent, DisplayState, OFFLINE, ONLINE, TopicKind, Topics, parse_temperature,
 };
 use super::occupancy::{self, Direction, Occupancy, Outcome, Totals};
+use super::probe;
 use super::publisher::{Outbox, publish_changes, publish_clock};
 use super::{Shutdown, connect, publish, session, stamp};
 use crate::client::{Client, ConnectOptions, Event, Events};
-use crate::protocol::{Properties, Publish, QoS, Will};
+use crate::protocol::{Properties, Publish, QoS, ReasonCode, Will};
 use bytes::Bytes;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -94,6 +95,10 @@ pub struct ControllerOptions {
     /// meanwhile are counted on return (see [`super::session`]); `None` or zero: a
     /// clean session, those cars are not counted (the demo).
     pub session_expiry: Option<Duration>,
+    /// Start even when another controller is live on the prefix (see
+    /// [`super::probe`]); with the same client id, the broker then takes its session
+    /// over and it stops.
+    pub take_over: bool,
 }
 
 impl ControllerOptions {
@@ -110,6 +115,7 @@ impl ControllerOptions {
             restore_wait: RESTORE_WAIT,
             quiet: true,
             session_expiry: Some(SESSION_EXPIRY),
+            take_over: false,
         }
     }
 }
@@ -143,6 +149,7 @@ pub async fn run_with_progress(
     progress: watch::Sender<ControllerReport>,
 ) -> anyhow::Result<ControllerReport> {
     let topics = config.topics.clone();
+    probe::refuse_beside_a_live_one(&config).await?;
     let earlier = earlier_state(&config).await?;
     let opts = session::session_options(&config);
     let (client, mut events) = connect(opts, Some(will(&topics))).await?;
@@ -150,12 +157,13 @@ pub async fn run_with_progress(
     let mut counter = Counter::new(&config, Outbox::new(outbox_tx), earlier.as_ref());
     if !config.quiet {
         println!(
-            "{} controller online: {} of {} taken, {} free (prefix {}{})",
+            "{} controller online: {} of {} taken, {} free (prefix {}, times in {}{})",
             stamp(),
             counter.count.occupied(),
             counter.count.capacity(),
             counter.count.free(),
             topics.prefix(),
+            super::stamp_zone(),
             session_note(&config, &client)
         );
     }
@@ -169,6 +177,7 @@ pub async fn run_with_progress(
         outbox_rx,
         config.state_file.clone(),
     ));
+    watch_own_status(&client, &topics);
     let clock = tokio::spawn(publish_clock(
         client.clone(),
         topics.time(),
@@ -287,12 +296,31 @@ async fn count_until_stopped(
             event = events.recv() => event,
         };
         match event {
-            Some(Event::Message(p)) => counter.on_message(&p),
+            Some(Event::Message(p)) => {
+                if !p.retain
+                    && p.topic == counter.topics.status().as_str()
+                    && p.payload == OFFLINE.as_bytes()
+                {
+                    // Another controller's will says the car park is offline while
+                    // we count: say we are here. (A retained `offline` comes at
+                    // subscription, before our own first `online`, which the
+                    // publisher sends once the car topics are subscribed.)
+                    announce(client, &counter.topics);
+                }
+                counter.on_message(&p);
+            }
             Some(Event::Disconnected(e)) if reconnecting => {
                 println!("{} connection lost ({e}); reconnecting", stamp());
             }
             Some(Event::Disconnected(e)) => {
                 return Stopped::Failed(anyhow::Error::from(e).context("connection lost"));
+            }
+            Some(Event::ServerDisconnect(d)) if d.reason == ReasonCode::SESSION_TAKEN_OVER => {
+                // [MQTT-3.1.4-3]: a controller started with --take-over has our
+                // session now; reconnecting would take it back, and so on.
+                return Stopped::Failed(anyhow::anyhow!(
+                    "another controller took this controller's session over (--take-over)"
+                ));
             }
             Some(Event::ServerDisconnect(d)) => {
                 // The connection loss follows as `Disconnected`.
@@ -309,6 +337,31 @@ async fn count_until_stopped(
         }
         progress.send_replace(counter.report());
     }
+}
+
+/// Subscribe to our own status topic: an `offline` there while we run is another
+/// controller's will, answered by announcing again (see
+/// [`count_until_stopped`]). On a task of its own, and not fatal: a broker whose
+/// ACL refuses it only loses that answer.
+fn watch_own_status(client: &Client, topics: &Topics) {
+    let (client, status) = (client.clone(), topics.status());
+    tokio::spawn(async move {
+        if let Err(e) = super::subscribe(&client, &[status], QoS::AtLeastOnce).await {
+            println!("{} not watching the status topic: {e:#}", stamp());
+        }
+    });
+}
+
+/// Publish the retained `online` status again, on a task of its own (the event loop
+/// never waits for an acknowledgement).
+fn announce(client: &Client, topics: &Topics) {
+    let (client, topic) = (client.clone(), topics.status());
+    tokio::spawn(async move {
+        let online = Bytes::from_static(ONLINE.as_bytes());
+        if let Err(e) = publish(&client, &topic, online, QoS::AtLeastOnce, true).await {
+            println!("{} cannot publish the status: {e:#}", stamp());
+        }
+    });
 }
 
 /// The publisher task's result, a panic included.
@@ -388,13 +441,7 @@ impl Counter {
                 stamp()
             );
         }
-        let (client, topic) = (client.clone(), self.topics.status());
-        tokio::spawn(async move {
-            let online = Bytes::from_static(ONLINE.as_bytes());
-            if let Err(e) = publish(&client, &topic, online, QoS::AtLeastOnce, true).await {
-                println!("{} cannot publish the status: {e:#}", stamp());
-            }
-        });
+        announce(client, &self.topics);
         self.outbox.display(self.count.display(SystemTime::now()));
     }
 
@@ -419,7 +466,7 @@ impl Counter {
     fn car(&mut self, direction: Direction, gate: Option<&str>, p: &Publish) -> bool {
         let what = match direction {
             Direction::In => "entry",
-            Direction::Out => "exit ",
+            Direction::Out => "exit",
         };
         if p.retain {
             if !self.quiet {

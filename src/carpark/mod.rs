@@ -15,6 +15,7 @@ pub mod display;
 pub mod gate;
 pub mod messages;
 pub mod occupancy;
+pub mod probe;
 mod publisher;
 pub mod rate;
 pub mod sensor;
@@ -94,6 +95,7 @@ impl Shutdown {
         let mut signals = crate::shutdown::Signals::watch();
         tokio::spawn(async move {
             signals.recv().await;
+            crate::shutdown::end_echoed_line();
             trigger.trigger();
         });
         shutdown
@@ -188,7 +190,14 @@ pub(crate) async fn publish(
     Ok(())
 }
 
-/// `HH:MM:SS` of now, UTC, to start log lines.
+/// `HH:MM:SS` of now in the local time zone (from `TZ`, as `mq sub -F` prints
+/// times; UTC where the system has no time zone files), to start log lines.
 pub(crate) fn stamp() -> String {
-    clock::format_hms(std::time::SystemTime::now())
+    let t = crate::cmd::time::Civil::from_system_time(std::time::SystemTime::now());
+    format!("{:02}:{:02}:{:02}", t.hour, t.minute, t.second)
+}
+
+/// The abbreviation of the time zone [`stamp`] uses (`UTC`, `CET`...).
+pub(crate) fn stamp_zone() -> &'static str {
+    crate::cmd::time::Civil::from_system_time(std::time::SystemTime::now()).zone
 }

@@ -118,6 +118,10 @@ pub struct ControllerArgs {
     /// while it is away; 0 = a clean session. Under MQTT 3.1.1 the broker decides how long
     #[arg(long = "session-expiry", value_name = "DURATION", default_value = "24h", value_parser = parse_duration)]
     pub session_expiry: Duration,
+    /// Start even if another controller is live on this prefix (it is refused
+    /// otherwise); with the same client id the other one then stops
+    #[arg(long = "take-over")]
+    pub take_over: bool,
     #[command(flatten)]
     pub prefix: PrefixArgs,
     #[command(flatten)]
@@ -294,6 +298,7 @@ impl ControllerArgs {
             restore_wait: RESTORE_WAIT,
             quiet: self.quiet,
             session_expiry: Some(self.session_expiry).filter(|d| !d.is_zero()),
+            take_over: self.take_over,
         })
     }
 }

@@ -33,15 +33,15 @@ pub struct Printer {
     pub eol: bool,
     /// Pretty-print JSON (`--pretty`).
     pub pretty: bool,
-    /// Colour the topic (and QoS/retain markers) in `-v` output.
+    /// Colour the topic in `-v` output (yellow when retained); no words are added.
     pub color: bool,
     /// Print times in the local time zone, as mosquitto_sub does (else UTC).
     pub local_time: bool,
 }
 
-/// ANSI colours for `-v` on a terminal.
+/// ANSI colours (SGR codes only) for the topic in `-v` on a terminal: cyan, or
+/// yellow for a retained message.
 const TOPIC_COLOR: &str = "\x1b[36m";
-const QOS_COLOR: &str = "\x1b[2;32m";
 const RETAIN_COLOR: &str = "\x1b[33m";
 const RESET: &str = "\x1b[0m";
 
@@ -109,17 +109,16 @@ impl Printer {
                     return;
                 }
                 if self.color {
-                    out.extend_from_slice(TOPIC_COLOR.as_bytes());
+                    // Colour marks a retained message; it adds no words, so what
+                    // is read is byte for byte what mosquitto_sub prints.
+                    let colour = if msg.retain {
+                        RETAIN_COLOR
+                    } else {
+                        TOPIC_COLOR
+                    };
+                    out.extend_from_slice(colour.as_bytes());
                     out.extend_from_slice(msg.topic.as_bytes());
                     out.extend_from_slice(RESET.as_bytes());
-                    if msg.qos.as_u8() > 0 {
-                        out.extend_from_slice(
-                            format!(" {QOS_COLOR}q{}{RESET}", msg.qos).as_bytes(),
-                        );
-                    }
-                    if msg.retain {
-                        out.extend_from_slice(format!(" {RETAIN_COLOR}retained{RESET}").as_bytes());
-                    }
                 } else {
                     out.extend_from_slice(msg.topic.as_bytes());
                 }
@@ -462,6 +461,49 @@ mod tests {
         );
         assert_eq!(render(Mode::Verbose, false, &msg("a/b", b"")), b"");
         assert_eq!(render(Mode::Verbose, false, &msg("a/b", b"x")), b"a/b x");
+    }
+
+    /// Remove ANSI SGR sequences (`ESC [ ... m`), failing on any other escape.
+    fn strip_sgr(b: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == 0x1b {
+                assert_eq!(b.get(i + 1), Some(&b'['), "only CSI sequences expected");
+                let end = b[i + 2..]
+                    .iter()
+                    .position(|c| !(c.is_ascii_digit() || *c == b';'))
+                    .map(|p| i + 2 + p)
+                    .expect("unterminated escape");
+                assert_eq!(b[end], b'm', "only SGR sequences expected");
+                i = end + 1;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn colour_adds_no_words_to_verbose_output() {
+        let mut m = msg("hello/retained", b"still here");
+        m.retain = true;
+        let p = Printer {
+            mode: Mode::Verbose,
+            eol: true,
+            pretty: false,
+            color: true,
+            local_time: false,
+        };
+        let mut out = Vec::new();
+        p.render(&m, SystemTime::now(), &mut out, &mut Vec::new());
+        assert_ne!(out, b"hello/retained still here\n", "colour expected");
+        assert_eq!(strip_sgr(&out), b"hello/retained still here\n");
+        m.retain = false;
+        let mut out = Vec::new();
+        p.render(&m, SystemTime::now(), &mut out, &mut Vec::new());
+        assert_eq!(strip_sgr(&out), b"hello/retained still here\n");
     }
 
     #[test]

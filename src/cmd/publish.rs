@@ -24,6 +24,16 @@ enum Source {
     JsonLines,
 }
 
+/// mosquitto_pub's "Both topic and message must be supplied", with a short usage.
+fn no_topic_or_message() -> anyhow::Error {
+    crate::cli::UsageError {
+        message: "both topic and message must be supplied (-t and one of -m, -f, -s, -l, -n)"
+            .into(),
+        usage: crate::cli::PUB_USAGE,
+    }
+    .into()
+}
+
 /// Run `mq pub`; returns the exit code.
 pub async fn run(args: PubArgs) -> anyhow::Result<i32> {
     let reads_stdin = args.stdin_file || args.stdin_line || args.json;
@@ -55,14 +65,12 @@ pub async fn run(args: PubArgs) -> anyhow::Result<i32> {
     } else if args.stdin_line {
         Source::Lines
     } else {
-        bail!("both topic and message must be supplied (-t and one of -m, -f, -s, -l, -n)");
+        return Err(no_topic_or_message());
     };
     match (&topic_name, &source) {
         (Some(t), _) => validate_topic(t)?,
         (None, Source::JsonLines) => {}
-        (None, _) => {
-            bail!("both topic and message must be supplied (-t and one of -m, -f, -s, -l, -n)")
-        }
+        (None, _) => return Err(no_topic_or_message()),
     }
     if args.repeat == 0 {
         bail!("--repeat must be at least 1");

@@ -37,7 +37,11 @@ pub async fn run(args: SubArgs) -> anyhow::Result<i32> {
         if let Some(t) = base.url_topic.take().filter(|t| !t.is_empty()) {
             filters.push(t);
         } else {
-            bail!("you must specify a topic to subscribe to (-t)");
+            return Err(crate::cli::UsageError {
+                message: "you must specify a topic to subscribe to (-t)".into(),
+                usage: crate::cli::SUB_USAGE,
+            }
+            .into());
         }
     }
     for f in filters

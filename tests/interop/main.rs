@@ -16,5 +16,6 @@ mod logs;
 mod metrics;
 mod passwords;
 mod peers;
+mod terminal;
 mod tls_refusals;
 mod transports;

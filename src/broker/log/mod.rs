@@ -11,7 +11,8 @@
 //! mq names itself (`mq version ...`), says `malformed packet` where the
 //! specification does (mosquitto sometimes says `protocol error`), and replaces
 //! mosquitto's `Bad socket read/write on client X: ...` for a refused QoS or retain
-//! flag by its own `disconnected due to QoS too high or retain not supported`. Lines
+//! flag by its own `disconnected due to QoS too high or retain not supported`, and
+//! names `Receive Maximum exceeded` where mosquitto says `protocol error`. Lines
 //! are coloured (dim timestamp, red errors, yellow warnings) only when the
 //! destination is a terminal and `NO_COLOR` is unset.
 //!

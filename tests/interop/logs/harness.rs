@@ -295,6 +295,10 @@ pub fn normalise(line: &str) -> Option<String> {
         Some((stamp, rest)) if stamp.chars().all(|c| c.is_ascii_digit()) => rest,
         _ => line,
     };
+    // Each broker points to its own documentation after the local-only warnings.
+    if line.starts_with("For more details see ") {
+        return Some("For more details see DOCS".to_string());
+    }
     let mut line = line.to_string();
     for name in ["mosquitto version ", "mq version "] {
         if let Some(rest) = line.strip_prefix(name)
