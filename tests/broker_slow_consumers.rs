@@ -104,24 +104,28 @@ async fn publish(b: &BrokerHandle, topic: &str, qos: QoS, n: u32, size: usize) -
     took
 }
 
-/// A stuck subscriber next to a healthy one: the healthy one gets every message
-/// and the publisher is held up for one grace (250 ms) at most, not per message.
-async fn stuck_beside_healthy(qos: QoS) {
-    let b = broker(100).await;
-    let _stuck = raw_subscriber(&b, "stuck", "t/#", qos, true).await;
-    let (healthy, mut events) = Client::connect(client(&b, "healthy")).await.unwrap();
+/// A subscriber to `filter` at `qos` that reads everything: counts up to `n`
+/// messages (stopping after 20 s without one).
+async fn healthy_subscriber(
+    b: &BrokerHandle,
+    filter: &str,
+    qos: QoS,
+    n: u32,
+) -> tokio::task::JoinHandle<u32> {
+    let (healthy, mut events) = Client::connect(client(b, "healthy")).await.unwrap();
     healthy
         .subscribe(
             vec![SubscribeFilter {
-                filter: "t/#".into(),
+                filter: filter.into(),
                 options: SubscriptionOptions::qos(qos),
             }],
             Properties::default(),
         )
         .await
         .unwrap();
-    let n = 3000;
-    let counter = tokio::spawn(async move {
+    tokio::spawn(async move {
+        // Keeps the client (and its connection) alive while counting.
+        let _healthy = healthy;
         let mut got = 0u32;
         while got < n {
             match tokio::time::timeout(Duration::from_secs(20), events.recv()).await {
@@ -131,7 +135,16 @@ async fn stuck_beside_healthy(qos: QoS) {
             }
         }
         got
-    });
+    })
+}
+
+/// A stuck subscriber next to a healthy one: the healthy one gets every message
+/// and the publisher is held up for one grace (250 ms) at most, not per message.
+async fn stuck_beside_healthy(qos: QoS) {
+    let b = broker(100).await;
+    let _stuck = raw_subscriber(&b, "stuck", "t/#", qos, true).await;
+    let n = 3000;
+    let counter = healthy_subscriber(&b, "t/#", qos, n).await;
     let took = publish(&b, "t/1", qos, n, 1024).await;
     let got = counter.await.unwrap();
     assert_eq!(got, n, "{qos:?}: the healthy subscriber got every message");
@@ -243,29 +256,8 @@ async fn stuck_subscribers_under(memory_limit: usize) -> u64 {
     for i in 0..4 {
         stuck.push(raw_subscriber(&b, &format!("stuck{i}"), "m/#", QoS::AtLeastOnce, true).await);
     }
-    let (healthy, mut events) = Client::connect(client(&b, "healthy")).await.unwrap();
-    healthy
-        .subscribe(
-            vec![SubscribeFilter {
-                filter: "m/#".into(),
-                options: SubscriptionOptions::qos(QoS::AtLeastOnce),
-            }],
-            Properties::default(),
-        )
-        .await
-        .unwrap();
     let n = 1000;
-    let counter = tokio::spawn(async move {
-        let mut got = 0u32;
-        while got < n {
-            match tokio::time::timeout(Duration::from_secs(20), events.recv()).await {
-                Ok(Some(Event::Message(_))) => got += 1,
-                Ok(Some(_)) => {}
-                _ => break,
-            }
-        }
-        got
-    });
+    let counter = healthy_subscriber(&b, "m/#", QoS::AtLeastOnce, n).await;
     publish(&b, "m/1", QoS::AtLeastOnce, n, 1024).await;
     assert_eq!(
         counter.await.unwrap(),
