@@ -126,14 +126,17 @@ async fn slow_subscribers_cost_bounded_memory() {
     drop((slow, slow1));
 }
 
-/// Issue 4 ("memory per idle connection a few KB at most"): 500 idle connected
-/// clients cost the `mq broker` process a bounded amount each.
+/// Issue 4 ("memory per idle connection a few KB at most"): idle connected clients
+/// cost the `mq broker` process a bounded amount each. Measured as the growth from
+/// the 450th to the 900th connection, so that what the process sets up once under
+/// load (allocator arenas, the runtime's first task slabs) is not spread over the
+/// connections; 900 stays under the usual limit of 1024 open files.
 #[tokio::test]
 async fn idle_connections_cost_little_memory() {
-    const N: usize = 500;
+    const N: usize = 900;
     if !cfg!(target_os = "linux") {
         // Resident memory is only measured on Linux (and macOS's default limit of
-        // 256 open files would not allow 500 sockets anyway).
+        // 256 open files would not allow 900 sockets anyway).
         return;
     }
     let broker = BrokerProcess::spawn();
@@ -143,8 +146,12 @@ async fn idle_connections_cost_little_memory() {
     for i in 0..10 {
         conns.push(Raw::v311(addr, &format!("warm{i}")).await);
     }
-    let before = broker.resident_bytes();
+    let mut before = None;
     for i in 0..N {
+        if i == N / 2 {
+            conns[0].ping().await;
+            before = broker.resident_bytes();
+        }
         let mut c = Raw::v311(addr, &format!("idle{i}")).await;
         if i % 50 == 0 {
             c.subscribe(&format!("idle/{i}"), QoS::AtLeastOnce).await;
@@ -153,9 +160,9 @@ async fn idle_connections_cost_little_memory() {
     }
     conns[0].ping().await;
     if let (Some(before), Some(after)) = (before, broker.resident_bytes()) {
-        let per = after.saturating_sub(before) / N as u64;
+        let per = after.saturating_sub(before) / (N - N / 2) as u64;
         eprintln!("mq broker: {} bytes per idle connection", per);
-        // About 3 KB here (2.8 KB in a release build); the bound leaves room
+        // About 4.4 KB in a debug build here (2026-12-03); the bound leaves room
         // for allocator noise, not for a buffer held while idle.
         assert!(
             per < 6 * 1024,
