@@ -114,13 +114,17 @@ fn ctrl_c_ends_the_echoed_line() {
     use std::sync::mpsc;
     use std::time::Instant;
     let broker = crate::common::MqBroker::start(&["-p", "0"]);
+    // `exec`, and a known shell: the gate must be the terminal's only process, or a
+    // shell that does not exec its one command would take the SIGINT too and die of
+    // it (exit 130), whatever the gate does.
     let line = format!(
-        "'{MQ}' carpark entry --gate g -h 127.0.0.1 -p {}",
+        "exec '{MQ}' carpark entry --gate g -h 127.0.0.1 -p {}",
         broker.port
     );
     let mut child = crate::common::KillOnDrop(
         Command::new("script")
             .args(["-qec", &line, "/dev/null"])
+            .env("SHELL", "/bin/sh")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -153,7 +157,11 @@ fn ctrl_c_ends_the_echoed_line() {
     while let Ok(more) = rx.recv_timeout(Duration::from_secs(2)) {
         seen.extend(more);
     }
-    assert!(status.success(), "{status:?}");
+    assert!(
+        status.success(),
+        "{status:?}: {:?}",
+        String::from_utf8_lossy(&seen)
+    );
     assert!(
         seen.ends_with(b"^C\r\n"),
         "{:?}",
