@@ -15,10 +15,24 @@ fn main() -> ExitCode {
         Command::Rr(a) => a.client.quiet,
         _ => false,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // One-shot clients run on one thread: starting worker threads costs more than a
+    // single connection's work (about a third of `mq pub`'s run, start to exit). The
+    // broker, the bench and the car park use every core.
+    let one_thread = matches!(
+        cli.command,
+        Command::Pub(_)
+            | Command::Sub(_)
+            | Command::Rr(_)
+            | Command::Passwd(_)
+            | Command::Completions(_)
+            | Command::Man(_)
+    );
+    let mut builder = if one_thread {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("mq: cannot start the async runtime: {e}");
