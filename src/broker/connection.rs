@@ -524,7 +524,9 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
             if let Some((store, op)) = durable
                 && op > stored
             {
-                if store.wait(op).await.is_err() {
+                // Boxed: only durable sessions wait, and every connection's task
+                // would otherwise carry room for this future.
+                if Box::pin(store.wait(op)).await.is_err() {
                     return;
                 }
                 stored = op;

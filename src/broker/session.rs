@@ -379,8 +379,9 @@ pub struct SessionState {
     username: Option<Arc<str>>,
     /// The security realm of that connection's listener.
     realm: RealmId,
-    /// The session's link to the store, when it is kept there.
-    durable: Option<Durable>,
+    /// The session's link to the store, when it is kept there. Boxed: it holds a
+    /// will, and most sessions are not kept (every session carries this field).
+    durable: Option<Box<Durable>>,
     /// Messages [`SessionState::fill`] did not send, expired and too large for the
     /// client, not yet counted (see [`SessionState::take_undelivered`]).
     undelivered: (u64, u64),

@@ -123,14 +123,14 @@ impl SessionState {
             let id = old.id.clone();
             old.push(Op::DeleteSession(id));
         }
-        self.durable = durable;
+        self.durable = durable.map(Box::new);
         self.store_record();
     }
 
     /// Put a restored session's link back, without writing anything: the store
     /// holds it already.
     pub fn restore_durable(&mut self, durable: Durable) {
-        self.durable = Some(durable);
+        self.durable = Some(Box::new(durable));
     }
 
     /// Put restored messages back: queued ones (`Ok`) in order, in-flight ones
