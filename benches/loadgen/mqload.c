@@ -476,8 +476,9 @@ struct pub {
 
 struct sub {
     int idx, fd;
-    uint64_t received, t_first, win_count;
+    uint64_t received, t_first, win_count, win_end;
     int windowed;
+    int drain_end; /* 0 everything arrived, 1 nothing for --drain-idle, 2 --drain-max reached */
     /* latency mode */
     uint64_t *lat;
     size_t nlat, lat_cap, lat_dropped;
@@ -804,6 +805,7 @@ static void *sub_thread(void *arg)
             /* the measured interval ends at t_end: what this read brought is not in it */
             s->windowed = 1;
             s->win_count = s->received;
+            s->win_end = t_end;
         }
         if (n > 0) {
             last_rx = now;
@@ -831,12 +833,25 @@ static void *sub_thread(void *arg)
                 acklen = 0;
             }
         }
+        if (atomic_load(&pubs_done) == opt.pubs && s->received >= atomic_load(&total_sent)) {
+            if (!s->windowed) { /* --count: everything arrived before t_end */
+                s->windowed = 1;
+                s->win_count = s->received;
+                s->win_end = now;
+            }
+            s->drain_end = 0;
+            break; /* everything sent has arrived */
+        }
         if (now >= t_end) {
-            if (atomic_load(&pubs_done) == opt.pubs && s->received >= atomic_load(&total_sent))
-                break; /* everything sent has arrived */
             uint64_t quiet_since = last_rx > t_end ? last_rx : t_end;
-            if (now - quiet_since >= opt.drain_idle || now >= limit)
+            if (now - quiet_since >= opt.drain_idle) {
+                s->drain_end = 1;
                 break;
+            }
+            if (now >= limit) {
+                s->drain_end = 2;
+                break;
+            }
         }
     }
     free(r.buf);
@@ -909,7 +924,8 @@ static void run_pubsub(void)
     }
 
     uint64_t sent = 0, acked = 0, unacked = 0, received = 0, win_count = 0;
-    uint64_t first = UINT64_MAX;
+    uint64_t first = UINT64_MAX, win_end = 0;
+    int drain_end = 0;
     for (int i = 0; i < opt.pubs; i++) {
         sent += pubs[i].sent;
         acked += pubs[i].acked;
@@ -920,11 +936,16 @@ static void run_pubsub(void)
         win_count += subs[i].win_count;
         if (subs[i].received && subs[i].t_first < first)
             first = subs[i].t_first;
+        if (subs[i].win_end > win_end)
+            win_end = subs[i].win_end;
+        if (subs[i].drain_end > drain_end)
+            drain_end = subs[i].drain_end;
     }
     uint64_t expected = sent * (uint64_t)opt.subs;
-    /* measured interval: from the first delivery (to any subscriber) to t_end */
-    double window_s = (first != UINT64_MAX && t_end > first) ? (double)(t_end - first) / 1e9 : 0;
-    double drain_s = (double)(t_done - t_end) / 1e9;
+    /* measured interval: from the first delivery (to any subscriber) to t_end, or to
+     * the last subscriber's end if everything arrived earlier (--count) */
+    double window_s = (first != UINT64_MAX && win_end > first) ? (double)(win_end - first) / 1e9 : 0;
+    double drain_s = t_done > t_end ? (double)(t_done - t_end) / 1e9 : 0;
     double dur_s = (double)opt.duration / 1e9;
 
     printf("{\"mode\":\"%s\",\"params\":{\"host\":\"%s\",\"port\":%d,\"publishers\":%d,"
@@ -942,10 +963,11 @@ static void run_pubsub(void)
         printf(",\"acked\":%llu,\"unacked\":%llu", (unsigned long long)acked,
                (unsigned long long)unacked);
     printf(",\"expected\":%llu,\"received\":%llu,\"lost\":%lld,\"received_in_window\":%llu,"
-           "\"window_s\":%.3f,\"received_per_s\":%.0f,\"drain_s\":%.3f",
+           "\"window_s\":%.3f,\"received_per_s\":%.0f,\"drain_s\":%.3f,\"drain_end\":\"%s\"",
            (unsigned long long)expected, (unsigned long long)received,
            (long long)(expected - received), (unsigned long long)win_count, window_s,
-           window_s > 0 ? (double)win_count / window_s : 0.0, drain_s);
+           window_s > 0 ? (double)win_count / window_s : 0.0, drain_s,
+           drain_end == 0 ? "complete" : drain_end == 1 ? "idle" : "limit");
 
     if (latency) {
         struct sub *s = &subs[0];
@@ -973,6 +995,9 @@ static void run_pubsub(void)
                 (unsigned long long)received, window_s > 0 ? (double)win_count / window_s : 0.0,
                 window_s, (long long)(expected - received));
     }
+    if (drain_end == 2)
+        fprintf(stderr, "mqload: note: deliveries were still arriving when --drain-max ended the "
+                        "drain, so 'lost' counts some that were only late\n");
     printf("}}\n");
     fflush(stdout);
 }
