@@ -18,7 +18,11 @@
 # 1000 (QoS 1/2 messages queued per client beyond those in flight; more are dropped),
 # max_queued_bytes 0 (no limit), max_inflight_messages 20, queue_qos0_messages false,
 # set_tcp_nodelay false (Nagle on), memory_limit 0, persistence false. `mq broker` runs
-# as `mq broker -p PORT`.
+# as `mq broker -p PORT`. With Nagle on, mosquitto's latency p99 at 1000 msg/s is set by
+# Nagle and the subscriber's delayed ACKs (tens of ms); MOSQ_EXTRA='set_tcp_nodelay true'
+# measures it without (the setting benches/broker-vs-mosquitto.sh uses). Beyond
+# max_queued_messages mosquitto drops QoS 1 messages it has already acknowledged, which
+# shows as "lost" in the fan-in QoS 1 row.
 #
 # Each scenario runs against mq then mosquitto (A B A B ...), ROUNDS times (default 3),
 # DUR long (default 3s); the table shows medians and the ratio mq/mosquitto.

@@ -9,7 +9,7 @@
  *   mqload fanout  [-K 8] [-s 64] [-q 0|1] [-d 3s]             1 publisher -> K subscribers
  *   mqload latency [-r 1000] [-s 64] [-q 0|1] [-d 3s]          paced publisher -> 1 subscriber
  *   mqload conn    [-c 1000] [-r 1000] [--hold 5s]             idle connections
- *   common: [-h 127.0.0.1] [-p 1883] [-t TOPIC]
+ *   common: [-h 127.0.0.1] [-p 1883] [-t TOPIC] [-n COUNT per publisher]
  *
  * Every run prints one JSON object on stdout and a one-line summary on stderr. Any
  * connection failure, refused CONNACK/SUBACK, unexpected packet or malformed packet
