@@ -10,7 +10,8 @@
 #
 # Linux only: it reads /proc/<pid>/status and /proc/<pid>/stat. Needs gcc, python3 and
 # mosquitto (/usr/sbin/mosquitto). mqload is built with `gcc -O2 -pthread` into a
-# temporary directory.
+# temporary directory. benches/loadgen/README.md says how it measures;
+# benches/loadgen/check.sh PORT checks its counts against mosquitto_sub.
 #
 # Both brokers run on free loopback ports with their defaults. mosquitto's
 # configuration is only `listener PORT 127.0.0.1` and `allow_anonymous true`, so these
