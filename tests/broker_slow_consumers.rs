@@ -288,3 +288,56 @@ async fn without_a_memory_limit_each_stuck_subscriber_keeps_its_own_allowance() 
     let held = stuck_subscribers_under(0).await;
     assert!(held > 1_000_000, "stuck subscribers hold only {held} bytes");
 }
+
+/// A subscriber that has had nothing to read for longer than the grace is not
+/// stuck: when one burst of messages, more than its queue holds, arrives before its
+/// writer runs, the publisher is paced and the subscriber loses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_subscriber_is_not_taken_for_stuck_by_a_burst() {
+    let grace = Duration::from_millis(50);
+    let config = Config {
+        log_dest: LogDest::None,
+        max_queued_messages: 20,
+        queue_wait: grace,
+        ..Config::default()
+    };
+    let b = Broker::builder()
+        .config(config)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .start()
+        .await
+        .unwrap();
+    let n = 500;
+    let counter = healthy_subscriber(&b, "burst/#", QoS::AtMostOnce, n).await;
+    // The subscriber's writer last wrote its SUBACK: idle for more than the grace.
+    tokio::time::sleep(grace * 3).await;
+    // All the PUBLISH packets in one write, so the broker reads them in one go.
+    let mut p = TcpStream::connect(b.local_addr()).await.unwrap();
+    let mut out = BytesMut::new();
+    let connect = Connect {
+        protocol: ProtocolVersion::V311,
+        clean_start: true,
+        client_id: "burst".into(),
+        ..Connect::default()
+    };
+    protocol::encode(
+        &Packet::Connect(Box::new(connect)),
+        ProtocolVersion::V311,
+        &mut out,
+    )
+    .unwrap();
+    for i in 0..n {
+        let publish = Publish {
+            topic: "burst/1".into(),
+            payload: i.to_be_bytes().to_vec().into(),
+            ..Publish::default()
+        };
+        protocol::encode(&Packet::Publish(publish), ProtocolVersion::V311, &mut out).unwrap();
+    }
+    p.write_all(&out).await.unwrap();
+    assert_eq!(
+        counter.await.unwrap(),
+        n,
+        "the idle subscriber got every message of the burst"
+    );
+}

@@ -37,8 +37,14 @@ const READ_MORE: usize = 16 * 1024;
 const READ_MORE_CONNECT: usize = 4 * 1024;
 /// The read buffer grows when less than this is free.
 const READ_MIN_SPARE: usize = 512;
-/// The reader yields to other tasks after this many packets in a row.
-const YIELD_EVERY: u32 = 32;
+/// The reader yields to other tasks after this many packets in a row. Each yield
+/// lets the subscribers' writers send what it routed, one write each: at 32, a
+/// fan-out to 8 subscribers made 8 writes of about 2 KB per 32 messages, and the
+/// kernel's wake-ups of the readers bounded it (1.4 M deliveries/s here); at 256 it
+/// reached 2.7 M, and fan-in rose too, with latency at 1000 msg/s unchanged. 256
+/// small packets take a few hundred microseconds, so the other tasks still wait
+/// little; 1024 gave no more.
+const YIELD_EVERY: u32 = 256;
 /// How long a closing connection may take to flush its last packets.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a connection the broker closes keeps discarding the client's input

@@ -512,8 +512,16 @@ impl Session {
         }
         let mut d = d;
         d.seq = s.store_queued(&d);
+        let was_idle = s.pending.is_empty();
         s.push_pending(d);
         if let Some(link) = &s.link {
+            // A writer with nothing to send is not stuck, however long ago it last
+            // wrote: its stall is counted from when work comes for it. Otherwise a
+            // subscriber idle for longer than the grace, whose queue a burst fills
+            // before its writer runs, would be taken for stuck and lose messages.
+            if was_idle {
+                link.progressed();
+            }
             link.wake.notify_one();
         }
         queued
