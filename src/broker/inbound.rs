@@ -534,7 +534,7 @@ impl<'a> Inbound<'a> {
         // messages); the ACL may deny other topics. Like mosquitto: acknowledged,
         // not forwarded, with 0x87 Not authorized for 5.0 (3.1.1 acknowledgements
         // carry no reason code: 0x87 shows only in the log line, as in mosquitto's).
-        if is_sys_topic(&p.topic)
+        if (is_sys_topic(&p.topic) && !info.internal)
             || !state.may_publish(info.realm, id, info.username.as_deref(), &p.topic)
         {
             blog!(
@@ -727,6 +727,12 @@ impl<'a> Inbound<'a> {
                 ReasonCode(0x80)
             }
         };
+        if info.bridge {
+            // A bridge peer (mosquitto's `try_private`): no echo of its own
+            // messages, and their retain flag kept, as mosquitto treats it.
+            f.options.no_local = true;
+            f.options.retain_as_published = true;
+        }
         if let Some(mount) = &info.mount {
             match super::origin::mount_filter(mount, &f.filter) {
                 Some(full) => f.filter = full,

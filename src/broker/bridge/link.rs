@@ -1,0 +1,858 @@
+//! One bridge's loop: a client of the local broker (over an in-process stream,
+//! through the same connection handling as any client, so routing, ACLs,
+//! retained messages and persistence all apply to it) and a client of the remote
+//! broker, both from [`crate::client`], with two lanes of messages between them.
+//!
+//! Each lane keeps the order of its source and acknowledges a message to its
+//! source only once the other side has it: a QoS 1 message is PUBACKed (QoS 2:
+//! PUBRECed) to the remote when the local broker has acknowledged it to the
+//! bridge, and to the local broker when the remote has. Until then the source
+//! keeps it, and sends it again if the bridge goes away [MQTT-4.4.0-1].
+//!
+//! Nothing here waits on one side while the other is stuck: the loop always reads
+//! what the local broker sends (QoS 1/2 are bounded by the bridge's Receive
+//! Maximum, QoS 0 beyond a bound are dropped and counted), so acknowledgements
+//! keep flowing both ways, and the broker never waits on a bridge for longer than
+//! it waits on any slow subscriber.
+
+use super::config::{BridgeConfig, StartType};
+use crate::broker::connection;
+use crate::broker::log::{LogTypes, blog};
+use crate::broker::origin::{ListenerCtx, Origin, Peer};
+use crate::broker::state::{State, stopped};
+use crate::broker::transport::Layered;
+use crate::client::{
+    self, Client, ConnectOptions, Connector, Event, Events, PublishToken, Scheme, TlsOptions,
+};
+use crate::protocol::{
+    Ack, Packet, Properties, ProtocolVersion, Publish, QoS, ReasonCode, SubscribeFilter,
+    SubscriptionOptions, Will, encoded_len,
+};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// QoS 1/2 messages the local broker may have unacknowledged with the bridge
+/// (the bridge's Receive Maximum on its local side).
+const LOCAL_WINDOW: u16 = 64;
+/// QoS 1/2 messages the bridge has in flight to either side.
+const SEND_WINDOW: u16 = 20;
+/// Messages from the local broker waiting for the remote; QoS 0 beyond this are
+/// dropped (QoS 1/2 are bounded by [`LOCAL_WINDOW`]).
+const OUT_QUEUE: usize = 1000;
+/// Messages from the remote waiting for the local broker; the remote is not read
+/// while this many wait.
+const IN_QUEUE: usize = 256;
+/// How long a stopping bridge waits for its last packets.
+const STOP_WAIT: Duration = Duration::from_secs(1);
+/// How long acknowledgements of a lost remote connection may take to fail.
+const LOST_WAIT: Duration = Duration::from_secs(5);
+/// The in-process stream's buffer.
+const LOCAL_BUFFER: usize = 64 * 1024;
+
+/// A message on its way across the bridge.
+struct Forward {
+    /// What to send; `None` once there is nothing (more) to send, only the
+    /// acknowledgement to its source, in its turn.
+    publish: Option<Publish>,
+    /// Its packet identifier on the source connection (0: nothing to acknowledge).
+    source_id: u16,
+    /// The remote connection it came from (the remote lane's source), so that an
+    /// acknowledgement is never sent on a later connection.
+    link: u64,
+}
+
+/// A connection attempt to the remote.
+type Attempt = Pin<Box<dyn Future<Output = Result<(Client, Events), client::Error>> + Send>>;
+
+type Pending = Pin<Box<dyn Future<Output = (Forward, Result<Ack, client::Error>)> + Send>>;
+
+/// One direction: messages in the order their source sent them, then those
+/// started on the destination, waiting for its acknowledgement.
+#[derive(Default)]
+struct Lane {
+    queue: VecDeque<Forward>,
+    flight: FuturesOrdered<Pending>,
+}
+
+impl Lane {
+    /// Move entries with nothing to send from the front to the acknowledgements.
+    fn settle_front(&mut self) {
+        while self.queue.front().is_some_and(|f| f.publish.is_none()) {
+            if let Some(f) = self.queue.pop_front() {
+                self.acknowledge_in_turn(f);
+            }
+        }
+    }
+
+    fn acknowledge_in_turn(&mut self, f: Forward) {
+        if f.source_id != 0 {
+            self.flight
+                .push_back(Box::pin(async move { (f, Ok(Ack::new(0))) }));
+        }
+    }
+
+    fn next_publish(&self) -> Option<Publish> {
+        self.queue.front().and_then(|f| f.publish.clone())
+    }
+
+    /// The front entry was accepted by the destination.
+    fn started(&mut self, token: PublishToken) {
+        if let Some(f) = self.queue.pop_front()
+            && f.source_id != 0
+        {
+            self.flight
+                .push_back(Box::pin(async move { (f, token.wait().await) }));
+        }
+    }
+
+    /// The front entry cannot be sent (too large, refused by the destination's
+    /// limits): dropped, acknowledged in its turn.
+    fn skip_front(&mut self) {
+        if let Some(mut f) = self.queue.pop_front() {
+            f.publish = None;
+            self.acknowledge_in_turn(f);
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        self.queue.is_empty() && self.flight.is_empty()
+    }
+}
+
+/// The remote side's connection.
+enum Remote {
+    /// Waiting until the next attempt.
+    Down(Instant),
+    /// Connecting to `addresses[index]`.
+    Connecting(Attempt),
+    /// Connected (the client is beside it).
+    Up(Events),
+    /// `start_type once`: not connected again.
+    Finished,
+}
+
+/// Why the local side's run ended.
+enum End {
+    Stop,
+    LocalLost(String),
+}
+
+/// A failure that concerns one message, not the connection.
+fn per_message(e: &client::Error) -> bool {
+    matches!(
+        e,
+        client::Error::PacketTooLarge { .. }
+            | client::Error::NotSupportedByServer(_)
+            | client::Error::Invalid(_)
+    )
+}
+
+/// A uniform random number in [0, 1).
+fn random() -> f64 {
+    (crate::random::entropy() % 1_000_000) as f64 / 1_000_000.0
+}
+
+/// One bridge.
+pub struct Link {
+    state: Arc<State>,
+    cfg: BridgeConfig,
+    stop: watch::Receiver<bool>,
+    out: Lane,
+    inward: Lane,
+    /// Remote connections made so far (each is one `link` of [`Forward`]).
+    remote_link: u64,
+    /// The address to try next.
+    index: usize,
+    /// The last delay before a new attempt (for the backoff).
+    last_delay: Option<Duration>,
+    /// `try_private`, until the remote refuses it.
+    try_private: bool,
+    /// QoS 0 messages dropped since the last report.
+    dropped: u64,
+}
+
+/// Run one bridge until `stop` turns true.
+pub async fn run(state: Arc<State>, cfg: BridgeConfig, stop: watch::Receiver<bool>) {
+    let try_private = cfg.try_private;
+    let mut link = Link {
+        state,
+        cfg,
+        stop,
+        out: Lane::default(),
+        inward: Lane::default(),
+        remote_link: 0,
+        index: 0,
+        last_delay: None,
+        try_private,
+        dropped: 0,
+    };
+    link.run().await;
+}
+
+impl Link {
+    fn log(&self, t: LogTypes, msg: std::fmt::Arguments<'_>) {
+        self.state.log.log(t, msg);
+    }
+
+    async fn run(&mut self) {
+        loop {
+            let Some((local, mut events)) = self.connect_local().await else {
+                return;
+            };
+            self.subscribe_local(&local);
+            let end = self.serve(&local, &mut events).await;
+            let _ = tokio::time::timeout(STOP_WAIT, local.disconnect()).await;
+            match end {
+                End::Stop => return,
+                End::LocalLost(why) => {
+                    self.log(
+                        LogTypes::WARNING,
+                        format_args!(
+                            "Warning: bridge {}: local connection lost: {why}",
+                            self.cfg.name
+                        ),
+                    );
+                    // A new local session starts from what the broker kept.
+                    self.out = Lane::default();
+                    self.inward = Lane::default();
+                    if !self.pause(Duration::from_secs(1)).await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Wait `d`, or until stopped (false).
+    async fn pause(&mut self, d: Duration) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep(d) => true,
+            () = stopped(&mut self.stop) => false,
+        }
+    }
+
+    /// The options of the local side: 5.0 (No Local, Retain As Published), over
+    /// an in-process stream served by the broker's own connection handling.
+    fn local_options(&self) -> ConnectOptions {
+        let cfg = &self.cfg;
+        let state = self.state.clone();
+        let name: Arc<str> = cfg.name.as_str().into();
+        let connector = Connector(Arc::new(move || {
+            let (ours, theirs) = tokio::io::duplex(LOCAL_BUFFER);
+            let (rd, wr) = tokio::io::split(theirs);
+            let mut origin =
+                Origin::new(Peer::Bridge(name.clone()), Arc::new(ListenerCtx::default()));
+            origin.internal = true;
+            tokio::spawn(connection::serve(state.clone(), Layered(rd), wr, origin));
+            Ok(Box::new(ours) as client::transport::Transport)
+        }));
+        let clean = cfg.local_cleansession.unwrap_or(cfg.cleansession);
+        let mut o = ConnectOptions {
+            version: ProtocolVersion::V5,
+            client_id: cfg.local_id(),
+            keep_alive: 0,
+            clean_start: clean,
+            session_expiry: (!clean).then_some(u32::MAX),
+            username: cfg.local_username.clone(),
+            password: cfg.local_password.clone().map(Bytes::from),
+            max_inflight: SEND_WINDOW,
+            manual_ack: true,
+            manual_ack_qos2: true,
+            connector: Some(connector),
+            ..ConnectOptions::default()
+        };
+        o.properties.receive_maximum = Some(LOCAL_WINDOW);
+        o
+    }
+
+    /// Connect the local side, again after a delay while it fails; `None` once
+    /// stopped.
+    async fn connect_local(&mut self) -> Option<(Client, Events)> {
+        loop {
+            let attempt = Client::connect(self.local_options());
+            let result = tokio::select! {
+                r = attempt => r,
+                () = stopped(&mut self.stop) => return None,
+            };
+            match result {
+                Ok(c) => return Some(c),
+                Err(e) => {
+                    self.log(
+                        LogTypes::ERROR,
+                        format_args!(
+                            "Error: bridge {}: the local broker refused its connection: {e}",
+                            self.cfg.name
+                        ),
+                    );
+                    let delay = self.next_delay();
+                    if !self.pause(delay).await {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Subscribe the local side to the `out` and `both` topics (in its own task:
+    /// retained messages may come before the SUBACK, and must be read meanwhile).
+    fn subscribe_local(&self, local: &Client) {
+        let filters: Vec<SubscribeFilter> = self
+            .cfg
+            .topics
+            .iter()
+            .filter(|t| t.direction.out())
+            .map(|t| filter(t.local_filter(), t.qos))
+            .collect();
+        if filters.is_empty() {
+            return;
+        }
+        let (client, state, name) = (local.clone(), self.state.clone(), self.cfg.name.clone());
+        tokio::spawn(async move {
+            report_suback(
+                &state,
+                &name,
+                "local",
+                client.subscribe(filters, Properties::default()).await,
+            );
+        });
+    }
+
+    /// The delay before the next attempt (`restart_timeout`).
+    fn next_delay(&mut self) -> Duration {
+        let d = self.cfg.restart.next(self.last_delay, random());
+        self.last_delay = Some(d);
+        d
+    }
+
+    /// Forward both ways until stopped or the local side is lost; the remote side
+    /// comes and goes meanwhile.
+    async fn serve(&mut self, local: &Client, l_events: &mut Events) -> End {
+        let mut rc: Option<Client> = None;
+        let mut remote = self.connect_remote();
+        loop {
+            self.out.settle_front();
+            self.inward.settle_front();
+            if matches!(remote, Remote::Finished) && self.inward.is_idle() {
+                return End::Stop;
+            }
+            let out_next = rc.as_ref().and(self.out.next_publish());
+            let in_next = self.inward.next_publish();
+            let room_in = self.inward.queue.len() < IN_QUEUE;
+            let step = tokio::select! {
+                () = stopped(&mut self.stop) => Step::Stop,
+                ev = l_events.recv() => Step::Local(ev),
+                ev = remote_event(&mut remote), if room_in => ev,
+                r = start(rc.as_ref(), out_next.clone()), if out_next.is_some() => Step::OutStarted(r),
+                r = local.start_publish(in_next.clone().unwrap_or_default()), if in_next.is_some() => {
+                    Step::InStarted(r)
+                }
+                Some((f, r)) = self.out.flight.next(), if !self.out.flight.is_empty() => {
+                    Step::OutDone(f, r)
+                }
+                Some((f, r)) = self.inward.flight.next(), if !self.inward.flight.is_empty() => {
+                    Step::InDone(f, r)
+                }
+            };
+            if let Some(end) = self.handle(step, local, &mut rc, &mut remote).await {
+                return end;
+            }
+        }
+    }
+
+    /// Act on one step of [`Link::serve`]; `Some` ends it.
+    async fn handle(
+        &mut self,
+        step: Step,
+        local: &Client,
+        rc: &mut Option<Client>,
+        remote: &mut Remote,
+    ) -> Option<End> {
+        match step {
+            Step::Stop => {
+                self.stop_remote(local, rc.take()).await;
+                return Some(End::Stop);
+            }
+            Step::Local(Some(Event::Message(p))) => self.local_message(p),
+            Step::Local(Some(Event::ServerDisconnect(_) | Event::Reconnected { .. })) => {}
+            Step::Local(Some(Event::Disconnected(e))) => {
+                return Some(End::LocalLost(e.to_string()));
+            }
+            Step::Local(None) => return Some(End::LocalLost("closed".into())),
+            Step::Remote(p) => self.remote_message(p),
+            Step::RemoteConnected(c, ev) => {
+                *remote = Remote::Up(ev);
+                self.remote_up(&c);
+                *rc = Some(c);
+            }
+            Step::RemoteFailed(e) => *remote = self.remote_failed(&e),
+            Step::RemoteLost(why) => *remote = self.remote_lost(rc, &why).await,
+            Step::RemoteDue => *remote = self.connect_remote(),
+            Step::OutStarted(Ok(token)) => self.out.started(token),
+            Step::OutStarted(Err(e)) if per_message(&e) => {
+                self.dropped_message("to the remote", &e);
+                self.out.skip_front();
+            }
+            Step::OutStarted(Err(e)) => *remote = self.remote_lost(rc, &e.to_string()).await,
+            Step::InStarted(Ok(token)) => self.inward.started(token),
+            Step::InStarted(Err(e)) if per_message(&e) => {
+                self.dropped_message("to the local broker", &e);
+                self.inward.skip_front();
+            }
+            Step::InStarted(Err(e)) => return Some(End::LocalLost(e.to_string())),
+            Step::OutDone(f, r) => match r {
+                Err(e) if !per_message(&e) => {
+                    // Sent again, first, once the remote is back.
+                    self.out.queue.push_front(f);
+                    *remote = self.remote_lost(rc, &e.to_string()).await;
+                }
+                _ => acknowledge(local, f.source_id).await,
+            },
+            Step::InDone(f, r) => match r {
+                Ok(ack) => {
+                    if ack.reason.is_error() {
+                        self.log(
+                            LogTypes::DEBUG,
+                            format_args!(
+                                "Bridge {}: the local broker refused a message ({})",
+                                self.cfg.name, ack.reason
+                            ),
+                        );
+                    }
+                    if let Some(c) = rc.as_ref()
+                        && f.link == self.remote_link
+                    {
+                        acknowledge(c, f.source_id).await;
+                    }
+                }
+                Err(e) if per_message(&e) => {}
+                Err(e) => return Some(End::LocalLost(e.to_string())),
+            },
+        }
+        None
+    }
+
+    /// A message from the local broker, to go to the remote.
+    fn local_message(&mut self, p: Publish) {
+        let source_id = if p.qos == QoS::AtMostOnce {
+            0
+        } else {
+            p.packet_id
+        };
+        let topic = self.cfg.topics.iter().find_map(|t| t.to_remote(&p.topic));
+        let publish = topic.and_then(|t| {
+            let retain = p.retain && self.cfg.outgoing_retain;
+            let out = onward(p, t, retain);
+            let max = self.cfg.max_packet_size as usize;
+            if max > 0 && encoded_len(&Packet::Publish(out.clone()), self.cfg.protocol) > max {
+                self.log(
+                    LogTypes::NOTICE,
+                    format_args!(
+                        "Bridge {}: a message on {} is larger than bridge_max_packet_size: dropped",
+                        self.cfg.name, out.topic
+                    ),
+                );
+                return None;
+            }
+            Some(out)
+        });
+        if source_id == 0 && (publish.is_none() || self.out.queue.len() >= OUT_QUEUE) {
+            if publish.is_some() {
+                self.count_dropped();
+            }
+            return;
+        }
+        self.out.queue.push_back(Forward {
+            publish,
+            source_id,
+            link: 0,
+        });
+    }
+
+    /// A message from the remote broker, to go to the local one.
+    fn remote_message(&mut self, p: Publish) {
+        let source_id = if p.qos == QoS::AtMostOnce {
+            0
+        } else {
+            p.packet_id
+        };
+        let topic = self.cfg.topics.iter().find_map(|t| t.to_local(&p.topic));
+        let publish = topic.map(|t| {
+            let retain = p.retain;
+            onward(p, t, retain)
+        });
+        if source_id == 0 && publish.is_none() {
+            return;
+        }
+        self.inward.queue.push_back(Forward {
+            publish,
+            source_id,
+            link: self.remote_link,
+        });
+    }
+
+    fn count_dropped(&mut self) {
+        self.dropped += 1;
+        if self.dropped.is_power_of_two() {
+            self.log(
+                LogTypes::WARNING,
+                format_args!(
+                    "Warning: bridge {}: {} QoS 0 messages dropped while the remote could not take them",
+                    self.cfg.name, self.dropped
+                ),
+            );
+        }
+    }
+
+    fn dropped_message(&self, to: &str, e: &client::Error) {
+        self.log(
+            LogTypes::NOTICE,
+            format_args!(
+                "Bridge {}: a message could not be sent {to}: {e}; dropped",
+                self.cfg.name
+            ),
+        );
+    }
+
+    /// The bridge's state, retained on the local broker (`notifications`).
+    fn notify_local(&mut self, up: bool) {
+        if self.cfg.notifications {
+            self.inward.queue.push_back(Forward {
+                publish: Some(state_message(&self.cfg.state_topic(), up)),
+                source_id: 0,
+                link: 0,
+            });
+        }
+    }
+
+    /// Start connecting to the next address.
+    fn connect_remote(&mut self) -> Remote {
+        let (host, port) = self.cfg.addresses[self.index % self.cfg.addresses.len()].clone();
+        self.log(
+            LogTypes::NOTICE,
+            format_args!("Connecting bridge {} ({host}:{port})", self.cfg.name),
+        );
+        match self.remote_options(&host, port) {
+            Ok(opts) => Remote::Connecting(Box::pin(Client::connect(opts))),
+            Err(e) => {
+                self.log(
+                    LogTypes::ERROR,
+                    format_args!("Error: bridge {}: {e}", self.cfg.name),
+                );
+                self.retry_later()
+            }
+        }
+    }
+
+    /// The remote side's options.
+    fn remote_options(&self, host: &str, port: u16) -> Result<ConnectOptions, String> {
+        let cfg = &self.cfg;
+        let v5 = cfg.protocol.is_v5();
+        let mut o = ConnectOptions::new(host, port);
+        if cfg.tls.enabled() {
+            o.scheme = Scheme::Mqtts;
+            o.tls = TlsOptions {
+                ca_file: cfg.tls.cafile.clone(),
+                ca_path: cfg.tls.capath.clone(),
+                cert_file: cfg.tls.certfile.clone(),
+                key_file: cfg.tls.keyfile.clone(),
+                insecure: cfg.tls.insecure,
+                alpn: cfg.tls.alpn.iter().cloned().collect(),
+                version: match &cfg.tls.version {
+                    Some(v) => Some(client::TlsVersion::parse(v).map_err(|e| e.to_string())?),
+                    None => None,
+                },
+                os_certs: false,
+            };
+        }
+        o.version = cfg.protocol;
+        o.client_id = cfg.remote_id();
+        o.keep_alive = cfg.keepalive;
+        o.clean_start = cfg.cleansession;
+        if v5 && !cfg.cleansession {
+            o.session_expiry = Some(u32::MAX);
+        }
+        o.username = cfg.remote_username.clone();
+        o.password = cfg.remote_password.clone().map(Bytes::from);
+        if cfg.notifications && !cfg.notifications_local_only {
+            // The remote says "0" for us when we go without a word (mosquitto).
+            let m = state_message(&cfg.state_topic(), false);
+            o.will = Some(Will {
+                topic: m.topic,
+                payload: m.payload,
+                qos: m.qos,
+                retain: true,
+                properties: Properties::default(),
+            });
+        }
+        o.bridge = self.try_private && !v5;
+        o.manual_ack = true;
+        o.manual_ack_qos2 = true;
+        o.max_inflight = SEND_WINDOW;
+        if v5 {
+            o.properties.receive_maximum = Some(SEND_WINDOW);
+        }
+        o.bind_address = cfg.bind_address.clone();
+        Ok(o)
+    }
+
+    /// Connected: say so, subscribe to the `in` topics.
+    fn remote_up(&mut self, c: &Client) {
+        self.remote_link += 1;
+        self.last_delay = None;
+        let (host, port) = &self.cfg.addresses[self.index % self.cfg.addresses.len()];
+        self.log(
+            LogTypes::NOTICE,
+            format_args!("Bridge {} connected to {host}:{port}", self.cfg.name),
+        );
+        self.notify_local(true);
+        if self.cfg.notifications && !self.cfg.notifications_local_only {
+            let c = c.clone();
+            let m = state_message(&self.cfg.state_topic(), true);
+            tokio::spawn(async move {
+                let _ = c.publish(m).await;
+            });
+        }
+        self.subscribe_remote(c);
+    }
+
+    /// Subscribe to the `in` topics on the remote, after unsubscribing from the
+    /// `out`-only ones a kept session may still have (`bridge_attempt_unsubscribe`).
+    fn subscribe_remote(&self, c: &Client) {
+        let topics = &self.cfg.topics;
+        let filters: Vec<SubscribeFilter> = topics
+            .iter()
+            .filter(|t| t.direction.inward())
+            .map(|t| filter(t.remote_filter(), t.qos))
+            .collect();
+        let stale: Vec<String> = if self.cfg.attempt_unsubscribe && !self.cfg.cleansession {
+            topics
+                .iter()
+                .filter(|t| !t.direction.inward())
+                .map(|t| t.remote_filter())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let (client, state, name) = (c.clone(), self.state.clone(), self.cfg.name.clone());
+        tokio::spawn(async move {
+            if !stale.is_empty() {
+                let _ = client.unsubscribe(stale, Properties::default()).await;
+            }
+            if !filters.is_empty() {
+                let r = client.subscribe(filters, Properties::default()).await;
+                report_suback(&state, &name, "remote", r);
+            }
+        });
+    }
+
+    /// A connection attempt failed.
+    fn remote_failed(&mut self, e: &client::Error) -> Remote {
+        let (host, port) = self.cfg.addresses[self.index % self.cfg.addresses.len()].clone();
+        if let client::Error::ConnectionRefused { reason, .. } = e
+            && *reason == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION
+            && self.try_private
+        {
+            // The remote does not know bridges (try_private): as an ordinary client.
+            self.log(
+                LogTypes::NOTICE,
+                format_args!(
+                    "Bridge {}: {host}:{port} refused try_private; connecting as a client",
+                    self.cfg.name
+                ),
+            );
+            self.try_private = false;
+            return self.connect_remote();
+        }
+        self.log(
+            LogTypes::WARNING,
+            format_args!(
+                "Warning: bridge {}: cannot connect to {host}:{port}: {e}",
+                self.cfg.name
+            ),
+        );
+        self.index += 1;
+        self.retry_later()
+    }
+
+    /// The remote connection was lost: what was in flight to it is sent again
+    /// once it is back, in order.
+    async fn remote_lost(&mut self, rc: &mut Option<Client>, why: &str) -> Remote {
+        *rc = None;
+        self.log(
+            LogTypes::NOTICE,
+            format_args!("Bridge {} disconnected: {why}", self.cfg.name),
+        );
+        let mut again = VecDeque::new();
+        let drained = tokio::time::timeout(LOST_WAIT, async {
+            while let Some((mut f, r)) = self.out.flight.next().await {
+                if r.is_ok() {
+                    // Taken by the remote: acknowledged in its turn.
+                    f.publish = None;
+                }
+                again.push_back(f);
+            }
+        })
+        .await;
+        if drained.is_err() {
+            self.out.flight = FuturesOrdered::new();
+        }
+        again.extend(self.out.queue.drain(..));
+        self.out.queue = again;
+        self.notify_local(false);
+        self.index += 1;
+        self.retry_later()
+    }
+
+    fn retry_later(&mut self) -> Remote {
+        if self.cfg.start_type == StartType::Once {
+            return Remote::Finished;
+        }
+        Remote::Down(Instant::now() + self.next_delay())
+    }
+
+    /// Stopping: "0" on both sides, then DISCONNECT.
+    async fn stop_remote(&mut self, local: &Client, remote: Option<Client>) {
+        if let Some(c) = remote {
+            if self.cfg.notifications && !self.cfg.notifications_local_only {
+                let m = state_message(&self.cfg.state_topic(), false);
+                let _ = tokio::time::timeout(STOP_WAIT, c.publish(m)).await;
+            }
+            let _ = tokio::time::timeout(STOP_WAIT, c.disconnect()).await;
+            if self.cfg.notifications {
+                let m = state_message(&self.cfg.state_topic(), false);
+                let _ = tokio::time::timeout(STOP_WAIT, local.start_publish(m)).await;
+            }
+        }
+    }
+}
+
+/// What one turn of [`Link::serve`] got.
+enum Step {
+    Stop,
+    Local(Option<Event>),
+    Remote(Publish),
+    RemoteConnected(Client, Events),
+    RemoteFailed(client::Error),
+    RemoteLost(String),
+    RemoteDue,
+    OutStarted(Result<PublishToken, client::Error>),
+    InStarted(Result<PublishToken, client::Error>),
+    OutDone(Forward, Result<Ack, client::Error>),
+    InDone(Forward, Result<Ack, client::Error>),
+}
+
+/// The remote side's next happening: a message, the end of a connection, the
+/// outcome of an attempt, or the time for the next one.
+async fn remote_event(remote: &mut Remote) -> Step {
+    match remote {
+        Remote::Up(events) => loop {
+            match events.recv().await {
+                Some(Event::Message(p)) => return Step::Remote(p),
+                Some(Event::ServerDisconnect(_) | Event::Reconnected { .. }) => {}
+                Some(Event::Disconnected(e)) => return Step::RemoteLost(e.to_string()),
+                None => return Step::RemoteLost("closed".into()),
+            }
+        },
+        Remote::Connecting(attempt) => match attempt.await {
+            Ok((c, ev)) => Step::RemoteConnected(c, ev),
+            Err(e) => Step::RemoteFailed(e),
+        },
+        Remote::Down(at) => {
+            tokio::time::sleep_until(*at).await;
+            Step::RemoteDue
+        }
+        Remote::Finished => std::future::pending().await,
+    }
+}
+
+/// Start `p` on the remote, within what it said it supports.
+async fn start(remote: Option<&Client>, p: Option<Publish>) -> Result<PublishToken, client::Error> {
+    let (Some(c), Some(mut p)) = (remote, p) else {
+        return std::future::pending().await;
+    };
+    let props = &c.connack().properties;
+    if let Some(max) = props.maximum_qos.and_then(QoS::from_u8) {
+        p.qos = p.qos.min(max);
+    }
+    if props.retain_available == Some(0) {
+        p.retain = false;
+    }
+    c.start_publish(p).await
+}
+
+/// Acknowledge message `id` to its source (0: nothing to acknowledge).
+async fn acknowledge(c: &Client, id: u16) {
+    if id != 0 {
+        let _ = c.acknowledge(id).await;
+    }
+}
+
+/// A message as it goes on: under its new topic, without what belonged to the
+/// connection it came on (packet identifier, topic alias, subscription
+/// identifiers).
+fn onward(mut p: Publish, topic: String, retain: bool) -> Publish {
+    p.topic = topic.into();
+    p.packet_id = 0;
+    p.dup = false;
+    p.retain = retain;
+    p.properties.topic_alias = None;
+    p.properties.subscription_identifiers.clear();
+    p
+}
+
+/// A subscription of the bridge: No Local, so that what it publishes on that
+/// side does not come back [MQTT-3.8.3-3], and Retain As Published, so that a
+/// retained message stays retained on the other side [MQTT-3.3.1-12].
+fn filter(f: String, qos: QoS) -> SubscribeFilter {
+    SubscribeFilter {
+        filter: f,
+        options: SubscriptionOptions {
+            qos,
+            no_local: true,
+            retain_as_published: true,
+            ..SubscriptionOptions::default()
+        },
+    }
+}
+
+/// "1" (up) or "0" (down), retained, QoS 1.
+fn state_message(topic: &str, up: bool) -> Publish {
+    Publish {
+        topic: topic.into(),
+        qos: QoS::AtLeastOnce,
+        retain: true,
+        payload: Bytes::from_static(if up { b"1" } else { b"0" }),
+        ..Publish::default()
+    }
+}
+
+/// Log a refused bridge subscription.
+fn report_suback(
+    state: &State,
+    name: &str,
+    side: &str,
+    r: Result<crate::protocol::SubAck, client::Error>,
+) {
+    match r {
+        Ok(ack) if ack.reason_codes.iter().any(|c| c.is_error()) => blog!(
+            state.log,
+            LogTypes::WARNING,
+            "Warning: bridge {name}: the {side} broker refused a subscription ({:?})",
+            ack.reason_codes
+        ),
+        Ok(_) => {}
+        Err(e) => blog!(
+            state.log,
+            LogTypes::WARNING,
+            "Warning: bridge {name}: cannot subscribe on the {side} broker: {e}"
+        ),
+    }
+}
