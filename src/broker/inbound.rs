@@ -509,6 +509,13 @@ impl<'a> Inbound<'a> {
         Ok(())
     }
 
+    /// Whether this client may publish on `$SYS` topic `t`: the broker's own
+    /// bridges may, and a bridge peer (`try_private`) may publish its state under
+    /// `$SYS/broker/connection/`, as mosquitto lets bridges do.
+    fn may_publish_sys(&self, t: &str) -> bool {
+        self.info.internal || (self.info.bridge && t.starts_with("$SYS/broker/connection/"))
+    }
+
     /// Why the message is acknowledged but not forwarded, if it is not: too large,
     /// `$SYS` or denied by the ACL, a payload that is not the UTF-8 it announces
     /// (which, for QoS 0, closes the connection).
@@ -534,7 +541,7 @@ impl<'a> Inbound<'a> {
         // messages); the ACL may deny other topics. Like mosquitto: acknowledged,
         // not forwarded, with 0x87 Not authorized for 5.0 (3.1.1 acknowledgements
         // carry no reason code: 0x87 shows only in the log line, as in mosquitto's).
-        if (is_sys_topic(&p.topic) && !info.internal)
+        if (is_sys_topic(&p.topic) && !self.may_publish_sys(&p.topic))
             || !state.may_publish(info.realm, id, info.username.as_deref(), &p.topic)
         {
             blog!(

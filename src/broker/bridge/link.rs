@@ -37,6 +37,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 /// QoS 1/2 messages the local broker may have unacknowledged with the bridge
@@ -337,6 +338,8 @@ impl Link {
     async fn serve(&mut self, local: &Client, l_events: &mut Events) -> End {
         let mut rc: Option<Client> = None;
         let mut remote = self.connect_remote();
+        // The remote subscriptions being made: the bridge is up once they are.
+        let mut subscribing: Option<JoinHandle<()>> = None;
         loop {
             self.out.settle_front();
             self.inward.settle_front();
@@ -350,6 +353,7 @@ impl Link {
                 () = stopped(&mut self.stop) => Step::Stop,
                 ev = l_events.recv() => Step::Local(ev),
                 ev = remote_event(&mut remote), if room_in => ev,
+                _ = joined(&mut subscribing), if subscribing.is_some() => Step::Subscribed,
                 r = start(rc.as_ref(), out_next.clone()), if out_next.is_some() => Step::OutStarted(r),
                 r = local.start_publish(in_next.clone().unwrap_or_default()), if in_next.is_some() => {
                     Step::InStarted(r)
@@ -361,7 +365,10 @@ impl Link {
                     Step::InDone(f, r)
                 }
             };
-            if let Some(end) = self.handle(step, local, &mut rc, &mut remote).await {
+            let end = self
+                .handle(step, local, &mut rc, &mut remote, &mut subscribing)
+                .await;
+            if let Some(end) = end {
                 return end;
             }
         }
@@ -374,6 +381,7 @@ impl Link {
         local: &Client,
         rc: &mut Option<Client>,
         remote: &mut Remote,
+        subscribing: &mut Option<JoinHandle<()>>,
     ) -> Option<End> {
         match step {
             Step::Stop => {
@@ -389,8 +397,14 @@ impl Link {
             Step::Remote(p) => self.remote_message(p),
             Step::RemoteConnected(c, ev) => {
                 *remote = Remote::Up(ev);
-                self.remote_up(&c);
+                *subscribing = Some(self.remote_up(&c));
                 *rc = Some(c);
+            }
+            Step::Subscribed => {
+                *subscribing = None;
+                if rc.is_some() {
+                    self.notify_local(true);
+                }
             }
             Step::RemoteFailed(e) => *remote = self.remote_failed(&e),
             Step::RemoteLost(why) => *remote = self.remote_lost(rc, &why).await,
@@ -603,8 +617,9 @@ impl Link {
         Ok(o)
     }
 
-    /// Connected: say so, subscribe to the `in` topics.
-    fn remote_up(&mut self, c: &Client) {
+    /// Connected: subscribe to the `in` topics; the bridge is up (and says so)
+    /// once they are granted.
+    fn remote_up(&mut self, c: &Client) -> JoinHandle<()> {
         self.remote_link += 1;
         self.last_delay = None;
         let (host, port) = &self.cfg.addresses[self.index % self.cfg.addresses.len()];
@@ -612,20 +627,14 @@ impl Link {
             LogTypes::NOTICE,
             format_args!("Bridge {} connected to {host}:{port}", self.cfg.name),
         );
-        self.notify_local(true);
-        if self.cfg.notifications && !self.cfg.notifications_local_only {
-            let c = c.clone();
-            let m = state_message(&self.cfg.state_topic(), true);
-            tokio::spawn(async move {
-                let _ = c.publish(m).await;
-            });
-        }
-        self.subscribe_remote(c);
+        self.subscribe_remote(c)
     }
 
     /// Subscribe to the `in` topics on the remote, after unsubscribing from the
-    /// `out`-only ones a kept session may still have (`bridge_attempt_unsubscribe`).
-    fn subscribe_remote(&self, c: &Client) {
+    /// `out`-only ones a kept session may still have (`bridge_attempt_unsubscribe`),
+    /// then publish "1" there (`notifications`). In a task of its own: messages
+    /// may come before the SUBACK, and are read meanwhile.
+    fn subscribe_remote(&self, c: &Client) -> JoinHandle<()> {
         let topics = &self.cfg.topics;
         let filters: Vec<SubscribeFilter> = topics
             .iter()
@@ -641,6 +650,8 @@ impl Link {
         } else {
             Vec::new()
         };
+        let up = (self.cfg.notifications && !self.cfg.notifications_local_only)
+            .then(|| state_message(&self.cfg.state_topic(), true));
         let (client, state, name) = (c.clone(), self.state.clone(), self.cfg.name.clone());
         tokio::spawn(async move {
             if !stale.is_empty() {
@@ -650,7 +661,11 @@ impl Link {
                 let r = client.subscribe(filters, Properties::default()).await;
                 report_suback(&state, &name, "remote", r);
             }
-        });
+            if let Some(m) = up {
+                // Not waited for: its acknowledgement comes among the messages.
+                let _ = client.start_publish(m).await;
+            }
+        })
     }
 
     /// A connection attempt failed.
@@ -743,6 +758,7 @@ enum Step {
     RemoteFailed(client::Error),
     RemoteLost(String),
     RemoteDue,
+    Subscribed,
     OutStarted(Result<PublishToken, client::Error>),
     InStarted(Result<PublishToken, client::Error>),
     OutDone(Forward, Result<Ack, client::Error>),
@@ -770,6 +786,16 @@ async fn remote_event(remote: &mut Remote) -> Step {
             Step::RemoteDue
         }
         Remote::Finished => std::future::pending().await,
+    }
+}
+
+/// The end of a task, if there is one.
+async fn joined(task: &mut Option<JoinHandle<()>>) {
+    match task {
+        Some(t) => {
+            let _ = t.await;
+        }
+        None => std::future::pending().await,
     }
 }
 

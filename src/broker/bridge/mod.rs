@@ -54,8 +54,9 @@ impl Bridges {
     /// changed), start the new ones (and the changed ones again).
     pub async fn apply(&self, state: &Arc<State>, wanted: &[BridgeConfig]) {
         let mut running = self.running.lock().await;
-        let (kept, gone): (Vec<Running>, Vec<Running>) =
-            running.drain(..).partition(|r| wanted.contains(&r.config));
+        let (kept, gone): (Vec<Running>, Vec<Running>) = running
+            .drain(..)
+            .partition(|r| wanted.iter().any(|w| same(w, &r.config)));
         for r in gone {
             let name = r.config.name.clone();
             r.stop().await;
@@ -65,7 +66,7 @@ impl Bridges {
         }
         *running = kept;
         for w in wanted {
-            if !running.iter().any(|r| r.config == *w) {
+            if !running.iter().any(|r| same(&r.config, w)) {
                 running.push(Running::start(state, w.clone()));
             }
         }
@@ -78,6 +79,19 @@ impl Bridges {
             r.stop().await;
         }
     }
+}
+
+/// Whether two sections ask for the same bridge (where in the file they are
+/// does not matter).
+fn same(a: &BridgeConfig, b: &BridgeConfig) -> bool {
+    a.name == b.name
+        && BridgeConfig {
+            line: 0,
+            ..a.clone()
+        } == BridgeConfig {
+            line: 0,
+            ..b.clone()
+        }
 }
 
 /// Check what a bridge reads from files before it is started: its TLS files
