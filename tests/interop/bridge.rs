@@ -316,7 +316,7 @@ async fn bridge_to_mosquitto_restarted_mid_stream_loses_nothing_acknowledged() {
     let (rp, _) = Client::connect(remote.options("r-pub", v)).await.unwrap();
     const N: usize = 60;
     let qos = |i: usize| {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             QoS::AtLeastOnce
         } else {
             QoS::ExactlyOnce
