@@ -202,7 +202,7 @@ impl BrokerBuilder {
             Some(h) => Some(http_addr(h, local_only).await?),
             None => None,
         };
-        bridge::check_files(&config.bridges).map_err(Error::Bridge)?;
+        bridge::check_all(&config.bridges).map_err(Error::Bridge)?;
         let security = security::Security::from_config(&config)?;
         for w in security.warnings() {
             blog!(logger, LogTypes::WARNING, "Warning: {w}");

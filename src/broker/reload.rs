@@ -58,7 +58,7 @@ impl Reload<'_> {
         super::settle(&mut fresh);
         keep_restart_only(&old, &mut fresh, self.state)?;
         let security = Security::from_config(&fresh)?;
-        super::bridge::check_files(&fresh.bridges).map_err(ReloadError::Bridge)?;
+        super::bridge::check_all(&fresh.bridges).map_err(ReloadError::Bridge)?;
 
         let (removed, opened, changed) = if self.fixed {
             (Vec::new(), Vec::new(), Vec::new())

@@ -355,9 +355,7 @@ impl Link {
                 ev = remote_event(&mut remote), if room_in => ev,
                 _ = joined(&mut subscribing), if subscribing.is_some() => Step::Subscribed,
                 r = start(rc.as_ref(), out_next.clone()), if out_next.is_some() => Step::OutStarted(r),
-                r = local.start_publish(in_next.clone().unwrap_or_default()), if in_next.is_some() => {
-                    Step::InStarted(r)
-                }
+                r = start(Some(local), in_next.clone()), if in_next.is_some() => Step::InStarted(r),
                 Some((f, r)) = self.out.flight.next(), if !self.out.flight.is_empty() => {
                     Step::OutDone(f, r)
                 }
@@ -407,14 +405,14 @@ impl Link {
                 }
             }
             Step::RemoteFailed(e) => *remote = self.remote_failed(&e),
-            Step::RemoteLost(why) => *remote = self.remote_lost(rc, &why).await,
+            Step::RemoteLost(why) => *remote = self.remote_lost(rc, &why, None).await,
             Step::RemoteDue => *remote = self.connect_remote(),
             Step::OutStarted(Ok(token)) => self.out.started(token),
             Step::OutStarted(Err(e)) if per_message(&e) => {
                 self.dropped_message("to the remote", &e);
                 self.out.skip_front();
             }
-            Step::OutStarted(Err(e)) => *remote = self.remote_lost(rc, &e.to_string()).await,
+            Step::OutStarted(Err(e)) => *remote = self.remote_lost(rc, &e.to_string(), None).await,
             Step::InStarted(Ok(token)) => self.inward.started(token),
             Step::InStarted(Err(e)) if per_message(&e) => {
                 self.dropped_message("to the local broker", &e);
@@ -424,8 +422,7 @@ impl Link {
             Step::OutDone(f, r) => match r {
                 Err(e) if !per_message(&e) => {
                     // Sent again, first, once the remote is back.
-                    self.out.queue.push_front(f);
-                    *remote = self.remote_lost(rc, &e.to_string()).await;
+                    *remote = self.remote_lost(rc, &e.to_string(), Some(f)).await;
                 }
                 _ => acknowledge(local, f.source_id).await,
             },
@@ -699,13 +696,18 @@ impl Link {
 
     /// The remote connection was lost: what was in flight to it is sent again
     /// once it is back, in order.
-    async fn remote_lost(&mut self, rc: &mut Option<Client>, why: &str) -> Remote {
+    async fn remote_lost(
+        &mut self,
+        rc: &mut Option<Client>,
+        why: &str,
+        failed: Option<Forward>,
+    ) -> Remote {
         *rc = None;
         self.log(
             LogTypes::NOTICE,
             format_args!("Bridge {} disconnected: {why}", self.cfg.name),
         );
-        let mut again = VecDeque::new();
+        let mut again: VecDeque<Forward> = failed.into_iter().collect();
         let drained = tokio::time::timeout(LOST_WAIT, async {
             while let Some((mut f, r)) = self.out.flight.next().await {
                 if r.is_ok() {
@@ -799,9 +801,10 @@ async fn joined(task: &mut Option<JoinHandle<()>>) {
     }
 }
 
-/// Start `p` on the remote, within what it said it supports.
-async fn start(remote: Option<&Client>, p: Option<Publish>) -> Result<PublishToken, client::Error> {
-    let (Some(c), Some(mut p)) = (remote, p) else {
+/// Start `p` on `side`, within what that broker said it supports (its Maximum
+/// QoS [MQTT-3.2.2-11] and Retain Available [MQTT-3.2.2-14]).
+async fn start(side: Option<&Client>, p: Option<Publish>) -> Result<PublishToken, client::Error> {
+    let (Some(c), Some(mut p)) = (side, p) else {
         return std::future::pending().await;
     };
     let props = &c.connack().properties;

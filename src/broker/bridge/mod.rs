@@ -94,10 +94,11 @@ fn same(a: &BridgeConfig, b: &BridgeConfig) -> bool {
         }
 }
 
-/// Check what a bridge reads from files before it is started: its TLS files
-/// must be readable.
-pub fn check_files(bridges: &[BridgeConfig]) -> Result<(), String> {
+/// Check the bridges before they are started: each section whole (for one
+/// built in code rather than read from a file), and its TLS files readable.
+pub fn check_all(bridges: &[BridgeConfig]) -> Result<(), String> {
     for b in bridges {
+        b.check()?;
         let t = &b.tls;
         let files = [&t.cafile, &t.certfile, &t.keyfile];
         for f in files.into_iter().flatten() {
