@@ -355,6 +355,74 @@ async fn failover_to_the_second_address_when_the_first_does_not_answer() {
     remote.shutdown().await;
 }
 
+/// The bridge's local side is a client of the local broker: with
+/// `local_username`, the ACL of that user applies to what it reads (out) and
+/// publishes (in); the broker's own `$SYS` state still goes out.
+#[tokio::test]
+async fn the_local_side_is_checked_by_the_acl_of_local_username() {
+    let dir = tempfile::tempdir().unwrap();
+    let acl = dir.path().join("acl");
+    let rules = "topic readwrite #\ntopic read $SYS/#\nuser lab\ntopic read s/#\n";
+    std::fs::write(&acl, rules).unwrap();
+    let remote = broker_on(0, "").await;
+    let addr = format!("127.0.0.1:{}", remote.local_addr().port());
+    let conf = format!(
+        "allow_anonymous true\nacl_file {}\n{}local_username lab\n",
+        acl.display(),
+        bridge(&addr, "mqttv50", &["s/# out 1", "c/# in 1", "w/# out 1"])
+    );
+    let local = broker_on(0, &conf).await;
+    state_becomes(&local, "1").await;
+    let (lc, mut lev) = client(&local, "l-app", &["c/#"]).await;
+    let (rc, mut rev) = client(&remote, "r-app", &["s/#", "w/#"]).await;
+    // Not readable by `lab`: refused to the bridge's subscription.
+    lc.publish(message("w/1", QoS::AtLeastOnce, "x"))
+        .await
+        .unwrap();
+    lc.publish(message("s/1", QoS::AtLeastOnce, "x"))
+        .await
+        .unwrap();
+    assert_eq!(
+        next(&mut rev, STEP).await.expect("s/1 readable").topic,
+        "s/1"
+    );
+    // Not writable by `lab`: acknowledged, not delivered locally.
+    rc.publish(message("c/1", QoS::AtLeastOnce, "x"))
+        .await
+        .unwrap();
+    assert!(next(&mut lev, Duration::from_millis(500)).await.is_none());
+    local.shutdown().await;
+    remote.shutdown().await;
+}
+
+/// `bridge_max_packet_size`: a message larger than it is not sent to the
+/// remote; the next, smaller one is.
+#[tokio::test]
+async fn bridge_max_packet_size_keeps_larger_messages_from_the_remote() {
+    let remote = broker_on(0, "").await;
+    let addr = format!("127.0.0.1:{}", remote.local_addr().port());
+    let conf = format!(
+        "{}bridge_max_packet_size 100\n",
+        bridge(&addr, "mqttv311", &["m/# out 1"])
+    );
+    let local = broker_on(0, &conf).await;
+    state_becomes(&local, "1").await;
+    let (_rc, mut rev) = client(&remote, "r-app", &["m/#"]).await;
+    let (lc, _lev) = client(&local, "l-app", &[]).await;
+    lc.publish(message("m/big", QoS::AtLeastOnce, &"x".repeat(200)))
+        .await
+        .unwrap();
+    lc.publish(message("m/small", QoS::AtLeastOnce, "x"))
+        .await
+        .unwrap();
+    assert_eq!(
+        next(&mut rev, STEP).await.expect("the small one").topic,
+        "m/small"
+    );
+    local.shutdown().await;
+    remote.shutdown().await;
+}
+
 /// A bad `topic` line is refused with its file and line; options not supported
 /// yet say so, naming themselves.
 #[test]
