@@ -484,3 +484,25 @@ fn mq_broker_refuses_a_bad_topic_line_with_file_and_line() {
     let err = common::text(&out.stderr);
     assert!(err.contains("bad.conf:4"), "{err}");
 }
+
+/// The README's worked example is a configuration `mq broker` reads.
+#[test]
+fn the_readme_example_parses() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = &readme[readme
+        .find("### Bridges and clusters")
+        .expect("the section")..];
+    let start = section.find("```\n").expect("a code block") + 4;
+    let block = &section[start..start + section[start..].find("```").unwrap()];
+    let c = Config::parse(block, "README.md").expect("the example parses");
+    assert_eq!(c.bridges.len(), 1);
+    let b = &c.bridges[0];
+    assert_eq!(b.addresses.len(), 2);
+    assert_eq!(b.topics.len(), 3);
+    assert!(b.tls.enabled());
+    assert_eq!(
+        b.topics[0].to_remote("sensors/t").as_deref(),
+        Some("campus/lab1/sensors/t")
+    );
+}
