@@ -197,7 +197,7 @@ async fn out_in_and_both_at_qos_0_1_2_with_prefixes_and_no_loop_mqtt_311_try_pri
 }
 
 /// A retained message stays retained across the bridge (Retain As Published
-/// [MQTT-3.3.1-12] on the bridge's subscriptions).
+/// [MQTT-3.3.1-13] on the bridge's subscriptions).
 #[tokio::test]
 async fn a_retained_message_is_retained_on_the_other_side() {
     let remote = broker_on(0, "").await;

@@ -839,7 +839,7 @@ fn onward(mut p: Publish, topic: String, retain: bool) -> Publish {
 
 /// A subscription of the bridge: No Local, so that what it publishes on that
 /// side does not come back [MQTT-3.8.3-3], and Retain As Published, so that a
-/// retained message stays retained on the other side [MQTT-3.3.1-12].
+/// retained message stays retained on the other side [MQTT-3.3.1-13].
 fn filter(f: String, qos: QoS) -> SubscribeFilter {
     SubscribeFilter {
         filter: f,
