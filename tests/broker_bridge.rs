@@ -506,3 +506,53 @@ fn the_readme_example_parses() {
         Some("campus/lab1/sensors/t")
     );
 }
+
+/// A remote that accepts the TCP connection and never answers does not hold up
+/// the local broker: its clients publish and receive meanwhile.
+#[tokio::test]
+async fn a_remote_that_never_answers_does_not_stall_the_local_broker() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            open.push(s);
+        }
+    });
+    let local = broker_on(0, &bridge(&format!("127.0.0.1:{port}"), "mqttv311", &["#"])).await;
+    let (lc, mut lev) = client(&local, "l-app", &["t/#"]).await;
+    for i in 0..50 {
+        lc.publish(message(&format!("t/{i}"), QoS::AtLeastOnce, "x"))
+            .await
+            .unwrap();
+        assert!(next(&mut lev, STEP).await.is_some());
+    }
+    local.shutdown().await;
+    held.abort();
+}
+
+/// `start_type once`: after the remote goes, the bridge stays down, even when
+/// the remote is back.
+#[tokio::test]
+async fn start_type_once_does_not_reconnect() {
+    let remote = broker_on(0, "").await;
+    let port = remote.local_addr().port();
+    let conf = format!(
+        "{}start_type once\n",
+        bridge(&format!("127.0.0.1:{port}"), "mqttv311", &["#"])
+    );
+    let local = broker_on(0, &conf).await;
+    state_becomes(&local, "1").await;
+    remote.shutdown().await;
+    drop(remote);
+    state_becomes(&local, "0").await;
+    let remote = restart_on(port, "").await;
+    let (_c, mut ev) = client(&remote, "r-state", &[STATE]).await;
+    // The remote's retained "0" (the bridge's last word), and nothing after it.
+    let quiet = Duration::from_secs(1);
+    while let Some(m) = next(&mut ev, quiet).await {
+        assert_eq!(m.payload, "0", "the bridge connected again");
+    }
+    local.shutdown().await;
+    remote.shutdown().await;
+}

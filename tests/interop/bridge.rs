@@ -332,6 +332,8 @@ async fn bridge_to_mosquitto_restarted_mid_stream_loses_nothing_acknowledged() {
     }
     drop((c, rp));
     remote.stop();
+    // The bridge's state, retained on the mq side.
+    state_becomes(&b, "0").await;
     // Taken by mq while mosquitto is away.
     for i in N / 2..N {
         lc.publish(message(&format!("lab/s/{i}"), qos(i), "m"))
@@ -343,6 +345,7 @@ async fn bridge_to_mosquitto_restarted_mid_stream_loses_nothing_acknowledged() {
         out_seen.insert(p.topic.to_string());
     }
     remote.restart();
+    state_becomes(&b, "1").await;
     let (rp, _) = Client::connect(remote.options("r-pub", v)).await.unwrap();
     for i in N / 2..N {
         rp.publish(message(&format!("campus/c/{i}"), qos(i), "m"))
