@@ -16,24 +16,22 @@
 //! it waits on any slow subscriber.
 
 use super::config::{BridgeConfig, StartType};
+use super::lane::{Forward, Lane, acknowledge, filter, onward, start, state_message};
+use super::remote::{Remote, remote_event, remote_options};
 use crate::broker::connection;
 use crate::broker::log::{LogTypes, blog};
 use crate::broker::origin::{ListenerCtx, Origin, Peer};
 use crate::broker::state::{State, stopped};
 use crate::broker::transport::Layered;
-use crate::client::{
-    self, Client, ConnectOptions, Connector, Event, Events, PublishToken, Scheme, TlsOptions,
-};
+use crate::client::{self, Client, ConnectOptions, Connector, Event, Events, PublishToken};
 use crate::protocol::{
     Ack, Packet, Properties, ProtocolVersion, Publish, QoS, ReasonCode, SubscribeFilter,
-    SubscriptionOptions, Will, encoded_len,
+    encoded_len,
 };
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -44,7 +42,7 @@ use tokio::time::Instant;
 /// (the bridge's Receive Maximum on its local side).
 const LOCAL_WINDOW: u16 = 64;
 /// QoS 1/2 messages the bridge has in flight to either side.
-const SEND_WINDOW: u16 = 20;
+pub(super) const SEND_WINDOW: u16 = 20;
 /// Messages from the local broker waiting for the remote; QoS 0 beyond this are
 /// dropped (QoS 1/2 are bounded by [`LOCAL_WINDOW`]).
 const OUT_QUEUE: usize = 1000;
@@ -57,88 +55,6 @@ const STOP_WAIT: Duration = Duration::from_secs(1);
 const LOST_WAIT: Duration = Duration::from_secs(5);
 /// The in-process stream's buffer.
 const LOCAL_BUFFER: usize = 64 * 1024;
-
-/// A message on its way across the bridge.
-struct Forward {
-    /// What to send; `None` once there is nothing (more) to send, only the
-    /// acknowledgement to its source, in its turn.
-    publish: Option<Publish>,
-    /// Its packet identifier on the source connection (0: nothing to acknowledge).
-    source_id: u16,
-    /// The remote connection it came from (the remote lane's source), so that an
-    /// acknowledgement is never sent on a later connection.
-    link: u64,
-}
-
-/// A connection attempt to the remote.
-type Attempt = Pin<Box<dyn Future<Output = Result<(Client, Events), client::Error>> + Send>>;
-
-type Pending = Pin<Box<dyn Future<Output = (Forward, Result<Ack, client::Error>)> + Send>>;
-
-/// One direction: messages in the order their source sent them, then those
-/// started on the destination, waiting for its acknowledgement.
-#[derive(Default)]
-struct Lane {
-    queue: VecDeque<Forward>,
-    flight: FuturesOrdered<Pending>,
-}
-
-impl Lane {
-    /// Move entries with nothing to send from the front to the acknowledgements.
-    fn settle_front(&mut self) {
-        while self.queue.front().is_some_and(|f| f.publish.is_none()) {
-            if let Some(f) = self.queue.pop_front() {
-                self.acknowledge_in_turn(f);
-            }
-        }
-    }
-
-    fn acknowledge_in_turn(&mut self, f: Forward) {
-        if f.source_id != 0 {
-            self.flight
-                .push_back(Box::pin(async move { (f, Ok(Ack::new(0))) }));
-        }
-    }
-
-    fn next_publish(&self) -> Option<Publish> {
-        self.queue.front().and_then(|f| f.publish.clone())
-    }
-
-    /// The front entry was accepted by the destination.
-    fn started(&mut self, token: PublishToken) {
-        if let Some(f) = self.queue.pop_front()
-            && f.source_id != 0
-        {
-            self.flight
-                .push_back(Box::pin(async move { (f, token.wait().await) }));
-        }
-    }
-
-    /// The front entry cannot be sent (too large, refused by the destination's
-    /// limits): dropped, acknowledged in its turn.
-    fn skip_front(&mut self) {
-        if let Some(mut f) = self.queue.pop_front() {
-            f.publish = None;
-            self.acknowledge_in_turn(f);
-        }
-    }
-
-    fn is_idle(&self) -> bool {
-        self.queue.is_empty() && self.flight.is_empty()
-    }
-}
-
-/// The remote side's connection.
-enum Remote {
-    /// Waiting until the next attempt.
-    Down(Instant),
-    /// Connecting to `addresses[index]`.
-    Connecting(Attempt),
-    /// Connected (the client is beside it).
-    Up(Events),
-    /// `start_type once`: not connected again.
-    Finished,
-}
 
 /// Why the local side's run ended.
 enum End {
@@ -550,7 +466,7 @@ impl Link {
             LogTypes::NOTICE,
             format_args!("Connecting bridge {} ({host}:{port})", self.cfg.name),
         );
-        match self.remote_options(&host, port) {
+        match remote_options(&self.cfg, self.try_private, &host, port) {
             Ok(opts) => Remote::Connecting(Box::pin(Client::connect(opts))),
             Err(e) => {
                 self.log(
@@ -560,58 +476,6 @@ impl Link {
                 self.retry_later()
             }
         }
-    }
-
-    /// The remote side's options.
-    fn remote_options(&self, host: &str, port: u16) -> Result<ConnectOptions, String> {
-        let cfg = &self.cfg;
-        let v5 = cfg.protocol.is_v5();
-        let mut o = ConnectOptions::new(host, port);
-        if cfg.tls.enabled() {
-            o.scheme = Scheme::Mqtts;
-            o.tls = TlsOptions {
-                ca_file: cfg.tls.cafile.clone(),
-                ca_path: cfg.tls.capath.clone(),
-                cert_file: cfg.tls.certfile.clone(),
-                key_file: cfg.tls.keyfile.clone(),
-                insecure: cfg.tls.insecure,
-                alpn: cfg.tls.alpn.iter().cloned().collect(),
-                version: match &cfg.tls.version {
-                    Some(v) => Some(client::TlsVersion::parse(v).map_err(|e| e.to_string())?),
-                    None => None,
-                },
-                os_certs: false,
-            };
-        }
-        o.version = cfg.protocol;
-        o.client_id = cfg.remote_id();
-        o.keep_alive = cfg.keepalive;
-        o.clean_start = cfg.cleansession;
-        if v5 && !cfg.cleansession {
-            o.session_expiry = Some(u32::MAX);
-        }
-        o.username = cfg.remote_username.clone();
-        o.password = cfg.remote_password.clone().map(Bytes::from);
-        if cfg.notifications && !cfg.notifications_local_only {
-            // The remote says "0" for us when we go without a word (mosquitto).
-            let m = state_message(&cfg.state_topic(), false);
-            o.will = Some(Will {
-                topic: m.topic,
-                payload: m.payload,
-                qos: m.qos,
-                retain: true,
-                properties: Properties::default(),
-            });
-        }
-        o.bridge = self.try_private && !v5;
-        o.manual_ack = true;
-        o.manual_ack_qos2 = true;
-        o.max_inflight = SEND_WINDOW;
-        if v5 {
-            o.properties.receive_maximum = Some(SEND_WINDOW);
-        }
-        o.bind_address = cfg.bind_address.clone();
-        Ok(o)
     }
 
     /// Connected: subscribe to the `in` topics; the bridge is up (and says so)
@@ -752,7 +616,7 @@ impl Link {
 }
 
 /// What one turn of [`Link::serve`] got.
-enum Step {
+pub(super) enum Step {
     Stop,
     Local(Option<Event>),
     Remote(Publish),
@@ -767,30 +631,6 @@ enum Step {
     InDone(Forward, Result<Ack, client::Error>),
 }
 
-/// The remote side's next happening: a message, the end of a connection, the
-/// outcome of an attempt, or the time for the next one.
-async fn remote_event(remote: &mut Remote) -> Step {
-    match remote {
-        Remote::Up(events) => loop {
-            match events.recv().await {
-                Some(Event::Message(p)) => return Step::Remote(p),
-                Some(Event::ServerDisconnect(_) | Event::Reconnected { .. }) => {}
-                Some(Event::Disconnected(e)) => return Step::RemoteLost(e.to_string()),
-                None => return Step::RemoteLost("closed".into()),
-            }
-        },
-        Remote::Connecting(attempt) => match attempt.await {
-            Ok((c, ev)) => Step::RemoteConnected(c, ev),
-            Err(e) => Step::RemoteFailed(e),
-        },
-        Remote::Down(at) => {
-            tokio::time::sleep_until(*at).await;
-            Step::RemoteDue
-        }
-        Remote::Finished => std::future::pending().await,
-    }
-}
-
 /// The end of a task, if there is one.
 async fn joined(task: &mut Option<JoinHandle<()>>) {
     match task {
@@ -798,68 +638,6 @@ async fn joined(task: &mut Option<JoinHandle<()>>) {
             let _ = t.await;
         }
         None => std::future::pending().await,
-    }
-}
-
-/// Start `p` on `side`, within what that broker said it supports (its Maximum
-/// QoS [MQTT-3.2.2-11] and Retain Available [MQTT-3.2.2-14]).
-async fn start(side: Option<&Client>, p: Option<Publish>) -> Result<PublishToken, client::Error> {
-    let (Some(c), Some(mut p)) = (side, p) else {
-        return std::future::pending().await;
-    };
-    let props = &c.connack().properties;
-    if let Some(max) = props.maximum_qos.and_then(QoS::from_u8) {
-        p.qos = p.qos.min(max);
-    }
-    if props.retain_available == Some(0) {
-        p.retain = false;
-    }
-    c.start_publish(p).await
-}
-
-/// Acknowledge message `id` to its source (0: nothing to acknowledge).
-async fn acknowledge(c: &Client, id: u16) {
-    if id != 0 {
-        let _ = c.acknowledge(id).await;
-    }
-}
-
-/// A message as it goes on: under its new topic, without what belonged to the
-/// connection it came on (packet identifier, topic alias, subscription
-/// identifiers).
-fn onward(mut p: Publish, topic: String, retain: bool) -> Publish {
-    p.topic = topic.into();
-    p.packet_id = 0;
-    p.dup = false;
-    p.retain = retain;
-    p.properties.topic_alias = None;
-    p.properties.subscription_identifiers.clear();
-    p
-}
-
-/// A subscription of the bridge: No Local, so that what it publishes on that
-/// side does not come back [MQTT-3.8.3-3], and Retain As Published, so that a
-/// retained message stays retained on the other side [MQTT-3.3.1-13].
-fn filter(f: String, qos: QoS) -> SubscribeFilter {
-    SubscribeFilter {
-        filter: f,
-        options: SubscriptionOptions {
-            qos,
-            no_local: true,
-            retain_as_published: true,
-            ..SubscriptionOptions::default()
-        },
-    }
-}
-
-/// "1" (up) or "0" (down), retained, QoS 1.
-fn state_message(topic: &str, up: bool) -> Publish {
-    Publish {
-        topic: topic.into(),
-        qos: QoS::AtLeastOnce,
-        retain: true,
-        payload: Bytes::from_static(if up { b"1" } else { b"0" }),
-        ..Publish::default()
     }
 }
 

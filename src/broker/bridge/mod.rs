@@ -4,7 +4,9 @@
 //! keep running). Each bridge runs in its own task ([`link`]).
 
 pub mod config;
+mod lane;
 mod link;
+mod remote;
 
 use super::log::{LogTypes, blog};
 use super::state::State;
