@@ -556,3 +556,32 @@ async fn start_type_once_does_not_reconnect() {
     local.shutdown().await;
     remote.shutdown().await;
 }
+
+/// A 3.1.1 remote that refuses `try_private` (CONNACK return code 1,
+/// unacceptable protocol version, for level 0x84) is connected to again as a
+/// plain client (level 4), as mosquitto's bridges do.
+#[tokio::test]
+async fn a_remote_refusing_try_private_is_connected_to_as_a_plain_client() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = server.local_addr().unwrap().port();
+    let local = broker_on(0, &bridge(&format!("127.0.0.1:{port}"), "mqttv311", &["#"])).await;
+    let mut levels = Vec::new();
+    let mut open = Vec::new();
+    while levels.len() < 2 {
+        let (mut s, _) = tokio::time::timeout(STEP, server.accept())
+            .await
+            .expect("the bridge connects")
+            .unwrap();
+        // Fixed header (2 bytes for a short CONNECT), then "MQTT" and the level.
+        let mut head = [0u8; 9];
+        s.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head[2..8], b"\x00\x04MQTT");
+        levels.push(head[8]);
+        let code = if head[8] & 0x80 != 0 { 1 } else { 0 };
+        s.write_all(&[0x20, 0x02, 0x00, code]).await.unwrap();
+        open.push(s);
+    }
+    assert_eq!(levels, [0x84, 0x04]);
+    local.shutdown().await;
+}
