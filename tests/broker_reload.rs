@@ -285,3 +285,50 @@ fn sighup_reloads_the_file_of_the_mq_binary() {
     let out = common::mq_pub(added, &["-t", "h/x", "-m", "x"], None);
     assert!(out.status.success(), "{out:?}");
 }
+
+/// A `connection` added by a reload starts a working bridge; a reload that
+/// changes something else leaves it running (not reconnected); one that removes
+/// it stops it.
+#[tokio::test]
+async fn a_bridge_added_by_reload_works_and_a_removed_one_stops() {
+    let remote = common::embedded_broker().await;
+    let (_w, mut on_remote) = watcher(&remote, &["campus/#"]).await;
+    let (_s, mut states) = watcher(&remote, &["$SYS/broker/connection/#"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = conf_in(&dir);
+    let base = "listener 0 127.0.0.1\nallow_anonymous true\nlog_dest none\n";
+    let b = broker(&conf, base).await;
+    let bridge = format!(
+        "connection campus\naddress 127.0.0.1:{}\nremote_clientid lab1\n\
+         topic # out 1 \"\" campus/\nrestart_timeout 0.2\n",
+        remote.local_addr().port()
+    );
+    std::fs::write(&conf, format!("{base}{bridge}")).unwrap();
+    b.reload().await.expect("reload adding a bridge");
+    // Up on the remote: "1".
+    let up = next_message(&mut states, STEP).await;
+    assert_eq!(up.payload, "1");
+    let (publisher, _events) = v5_client(b.local_addr().port(), "publisher").await;
+    assert_eq!(publish(&publisher, "a/b", 3).await, ReasonCode::SUCCESS);
+    let got = next_message(&mut on_remote, STEP).await;
+    assert_eq!(&*got.topic, "campus/a/b");
+
+    // Something else changes: the bridge is not restarted (no second "1").
+    std::fs::write(&conf, format!("{base}max_queued_messages 500\n{bridge}")).unwrap();
+    b.reload().await.expect("reload keeping the bridge");
+    let quiet = tokio::time::timeout(Duration::from_millis(500), next_message(&mut states, STEP));
+    assert!(quiet.await.is_err(), "the bridge was restarted");
+
+    std::fs::write(&conf, base).unwrap();
+    b.reload().await.expect("reload removing the bridge");
+    let down = next_message(&mut states, STEP).await;
+    assert_eq!(down.payload, "0");
+    assert_eq!(publish(&publisher, "a/c", 3).await, ReasonCode::SUCCESS);
+    let none = tokio::time::timeout(
+        Duration::from_millis(300),
+        next_message(&mut on_remote, STEP),
+    );
+    assert!(none.await.is_err(), "a removed bridge still forwards");
+    b.shutdown().await;
+    remote.shutdown().await;
+}

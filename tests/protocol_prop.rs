@@ -240,6 +240,8 @@ fn connect(v: ProtocolVersion) -> impl Strategy<Value = Packet> {
                     username,
                     password,
                     properties,
+                    // A bridge's protocol level (bit 7) exists under 3.1 and 3.1.1.
+                    bridge: !v.is_v5() && keep_alive % 3 == 0,
                 }))
             },
         )

@@ -93,6 +93,7 @@ fn connect_with_will_username_password_3_1_1() {
             username: Some("user".into()),
             password: Some(Bytes::from_static(&[b'p', 0xFF])),
             properties: Default::default(),
+            bridge: false,
         })),
     );
 }
@@ -130,6 +131,34 @@ fn connect_username_only_will_qos2_no_clean_session_3_1_1() {
             username: Some("u1".into()),
             password: None,
             properties: Default::default(),
+            bridge: false,
+        })),
+    );
+}
+
+/// mosquitto's `try_private`: a bridge connects with bit 7 of the protocol level
+/// set (0x84 under 3.1.1); not in the specification, which refuses the level
+/// [MQTT-3.1.2-2], so only brokers that know bridges accept it.
+#[test]
+fn connect_bridge_level_0x84_3_1_1() {
+    #[rustfmt::skip]
+    let bytes = [
+        0x10,                   // CONNECT
+        0x0E,                   // Remaining Length 14
+        0x00, 0x04, b'M', b'Q', b'T', b'T', // "MQTT"
+        0x84,                   // Level 4 | 0x80: a bridge
+        0x02,                   // Flags: Clean Session
+        0x00, 0x3C,             // Keep Alive 60
+        0x00, 0x02, b'b', b'r', // Client Identifier "br"
+    ];
+    check(
+        &bytes,
+        V311,
+        Packet::Connect(Box::new(Connect {
+            protocol: V311,
+            client_id: "br".into(),
+            bridge: true,
+            ..Connect::default()
         })),
     );
 }

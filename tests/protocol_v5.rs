@@ -89,6 +89,7 @@ fn connect_with_properties_will_username_password_5_0() {
                 user_properties: vec![user("k", "v")],
                 ..Properties::default()
             },
+            bridge: false,
         })),
     );
 }
@@ -123,6 +124,7 @@ fn connect_password_without_username_allowed_in_5_0() {
                 maximum_packet_size: Some(4096),
                 ..Properties::default()
             },
+            bridge: false,
         })),
     );
 }
@@ -163,6 +165,7 @@ fn connect_authentication_and_request_properties_5_0() {
                 topic_alias_maximum: Some(8),
                 ..Properties::default()
             },
+            bridge: false,
         })),
     );
 }

@@ -6,6 +6,7 @@
 //! later (TLS, websockets, password files, ACLs, persistence) fail with a clear "not
 //! supported yet" naming the option.
 
+use super::bridge::config::{self as bridge_config, BridgeConfig};
 use super::log::{LogDest, LogFormat, LogSettings, LogTypes, Timestamp};
 use crate::protocol::QoS;
 use std::fmt;
@@ -247,6 +248,8 @@ pub struct Config {
     pub source: Option<String>,
     /// `http_listener`: serve `/healthz`, `/metrics` and `/clients` (`None` = no).
     pub http_listener: Option<HttpListener>,
+    /// `connection` sections: bridges to other brokers.
+    pub bridges: Vec<BridgeConfig>,
 }
 
 impl Config {
@@ -299,6 +302,7 @@ impl Default for Config {
             persistence_file: "mq.db".to_string(),
             source: None,
             http_listener: None,
+            bridges: Vec::new(),
         }
     }
 }
@@ -375,6 +379,9 @@ const SUPPORTED: &[&str] = &[
     "persistence_location",
     "autosave_interval",
     "autosave_on_changes",
+    "connection",
+    "address",
+    "topic",
 ];
 
 /// Options mosquitto has that a later release of `mq broker` will support.
@@ -385,8 +392,6 @@ const NOT_YET: &[&str] = &[
     "websockets_headers_size",
     "plugin",
     "auth_plugin",
-    "connection",
-    "address",
     "include_dir",
     "pid_file",
     "user",
@@ -429,7 +434,33 @@ impl Config {
                 Some((k, v)) => (k, v.trim()),
                 None => (line, ""),
             };
+            if key == "connection" {
+                let name = need(key, value).map_err(err)?;
+                if config.bridges.iter().any(|b| b.name == name) {
+                    return Err(err(format!("a second connection named '{name}'")));
+                }
+                config
+                    .bridges
+                    .push(BridgeConfig::new(name.to_string(), i + 1));
+                continue;
+            }
+            if bridge_config::is_bridge_option(key) {
+                let Some(b) = config.bridges.last_mut() else {
+                    return Err(err(format!(
+                        "'{key}' is a bridge option: it needs a connection line before it"
+                    )));
+                };
+                bridge_config::apply(b, key, value).map_err(err)?;
+                continue;
+            }
             apply(&mut config, key, value, &mut seen).map_err(err)?;
+        }
+        for b in &config.bridges {
+            b.check().map_err(|message| ConfigError {
+                file: file.to_string(),
+                line: b.line,
+                message,
+            })?;
         }
         Ok(config)
     }

@@ -48,6 +48,13 @@ pub struct ConnInfo {
     pub realm: RealmId,
     /// The listener's `mount_point`, prefixed to every topic the client uses.
     pub mount: Option<Arc<str>>,
+    /// The client said it is a bridge (protocol level with bit 7 set, mosquitto's
+    /// `try_private`): its subscriptions get No Local and Retain As Published, so
+    /// that its own messages are not sent back to it and keep their retain flag.
+    pub bridge: bool,
+    /// The broker's own connection (a bridge's local side), which may publish in
+    /// `$SYS` (the bridge's state).
+    pub internal: bool,
 }
 
 /// The `p` value of mosquitto's "New client connected" line.
@@ -106,7 +113,9 @@ pub async fn accept(state: &State, mut c: Connect, origin: &Origin) -> Result<Co
         log_refusal(state, c.protocol, &c.client_id, peer, ack.reason);
         return Err(Refusal::ConnAck(ack));
     }
-    let checked = match check(state, &c, realm) {
+    // A bridge's local side without `local_password` is the broker's own.
+    let trusted = origin.internal && c.password.is_none();
+    let checked = match check(state, &c, realm, trusted) {
         Ok(checked) => checked,
         Err(ack) => {
             log_refusal(state, c.protocol, &c.client_id, peer, ack.reason);
@@ -114,7 +123,8 @@ pub async fn accept(state: &State, mut c: Connect, origin: &Origin) -> Result<Co
         }
     };
     // A user name from the client certificate is already authenticated.
-    if origin.cert_username.is_none() && !authenticate(state, &c, realm).await {
+    let authenticated = origin.cert_username.is_some() || trusted;
+    if !authenticated && !authenticate(state, &c, realm).await {
         // Never the password.
         blog!(
             state.log,
@@ -310,9 +320,16 @@ async fn authenticate(state: &State, c: &Connect, realm: RealmId) -> bool {
 }
 
 /// Every check of a CONNECT that may refuse it, in mosquitto's order.
-fn check(state: &State, c: &Connect, realm: RealmId) -> Result<Checked, Box<ConnAck>> {
+fn check(
+    state: &State,
+    c: &Connect,
+    realm: RealmId,
+    trusted: bool,
+) -> Result<Checked, Box<ConnAck>> {
     let (client_id, assigned) = check_client_id(state, c, realm)?;
-    check_authentication(state, c, realm)?;
+    if !trusted {
+        check_authentication(state, c, realm)?;
+    }
     let (keep_alive, server_keep_alive) = check_keep_alive(state, c)?;
     check_will(state, c)?;
     let (expiry_at_connect, expiry) = session_expiry(state, c);
@@ -673,5 +690,7 @@ fn attach(
         username,
         realm,
         mount: origin.listener.mount_point.clone(),
+        bridge: c.bridge,
+        internal: origin.internal,
     }
 }

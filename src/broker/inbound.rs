@@ -509,6 +509,22 @@ impl<'a> Inbound<'a> {
         Ok(())
     }
 
+    /// Whether this client may publish on `$SYS` topic `t`: the broker's own
+    /// bridges may (their state), and a bridge peer (`try_private`) may publish
+    /// its state under `$SYS/broker/connection/` where the ACL lets it, as
+    /// mosquitto lets bridges do.
+    fn may_publish_sys(&self, t: &str) -> bool {
+        let info = self.info;
+        if info.internal {
+            return true;
+        }
+        info.bridge
+            && t.starts_with("$SYS/broker/connection/")
+            && self
+                .state
+                .may_publish(info.realm, &info.client_id, info.username.as_deref(), t)
+    }
+
     /// Why the message is acknowledged but not forwarded, if it is not: too large,
     /// `$SYS` or denied by the ACL, a payload that is not the UTF-8 it announces
     /// (which, for QoS 0, closes the connection).
@@ -534,9 +550,12 @@ impl<'a> Inbound<'a> {
         // messages); the ACL may deny other topics. Like mosquitto: acknowledged,
         // not forwarded, with 0x87 Not authorized for 5.0 (3.1.1 acknowledgements
         // carry no reason code: 0x87 shows only in the log line, as in mosquitto's).
-        if is_sys_topic(&p.topic)
-            || !state.may_publish(info.realm, id, info.username.as_deref(), &p.topic)
-        {
+        let allowed = if is_sys_topic(&p.topic) {
+            self.may_publish_sys(&p.topic)
+        } else {
+            state.may_publish(info.realm, id, info.username.as_deref(), &p.topic)
+        };
+        if !allowed {
             blog!(
                 state.log,
                 LogTypes::DEBUG,
@@ -727,6 +746,12 @@ impl<'a> Inbound<'a> {
                 ReasonCode(0x80)
             }
         };
+        if info.bridge {
+            // A bridge peer (mosquitto's `try_private`): no echo of its own
+            // messages, and their retain flag kept, as mosquitto treats it.
+            f.options.no_local = true;
+            f.options.retain_as_published = true;
+        }
         if let Some(mount) = &info.mount {
             match super::origin::mount_filter(mount, &f.filter) {
                 Some(full) => f.filter = full,

@@ -19,6 +19,7 @@
 //! buffer per wake-up. An encoded PUBLISH is shared as `Bytes` by all subscribers
 //! that get the same bytes ([`message`]).
 
+pub mod bridge;
 pub mod budget;
 pub mod config;
 mod connect;
@@ -88,6 +89,9 @@ pub enum Error {
     /// The store (`persistence true`) cannot be opened or read.
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    /// A bridge cannot be started (a TLS file it needs is missing...).
+    #[error("{0}")]
+    Bridge(String),
     /// A listener's TLS settings cannot be used.
     #[error("listener on port {port}: {source}")]
     Tls {
@@ -198,6 +202,7 @@ impl BrokerBuilder {
             Some(h) => Some(http_addr(h, local_only).await?),
             None => None,
         };
+        bridge::check_all(&config.bridges).map_err(Error::Bridge)?;
         let security = security::Security::from_config(&config)?;
         for w in security.warnings() {
             blog!(logger, LogTypes::WARNING, "Warning: {w}");
@@ -237,12 +242,15 @@ impl BrokerBuilder {
         if !sys_interval.is_zero() {
             tokio::spawn(sys::run(state.clone(), sys_interval));
         }
+        let bridges = bridge::Bridges::default();
+        bridges.apply(&state, &state.config().bridges).await;
         blog!(
             state.log,
             LogTypes::INFORMATION,
             "mq version {version} running"
         );
         Ok(BrokerHandle {
+            bridges,
             running: tokio::sync::Mutex::new(running),
             addrs: std::sync::Mutex::new(addrs),
             fixed,
@@ -450,6 +458,8 @@ pub struct BrokerHandle {
     done: tokio::sync::Mutex<mpsc::Receiver<()>>,
     state: Arc<State>,
     http: Option<http::HttpServer>,
+    /// The `connection` sections running.
+    bridges: bridge::Bridges,
 }
 
 impl BrokerHandle {
@@ -495,6 +505,7 @@ impl BrokerHandle {
                     running: &mut running,
                     fixed: self.fixed,
                     done,
+                    bridges: &self.bridges,
                 }
                 .apply(fresh)
                 .await
@@ -552,6 +563,8 @@ impl BrokerHandle {
     /// close every connection and wait (at most a few seconds) for them to end.
     /// The HTTP listener answers 503 on `/healthz` meanwhile and closes last.
     pub async fn shutdown(&self) {
+        // First, while the broker still takes their last messages.
+        self.bridges.stop_all().await;
         let first = !self.shutdown.send_replace(true);
         // The accept loops and connections hold the others.
         drop(

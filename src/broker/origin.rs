@@ -17,6 +17,8 @@ pub enum Peer {
     /// A Unix domain socket connection: the listener's path, since the client's
     /// end has no name.
     Unix(Arc<Path>),
+    /// The local side of one of the broker's own bridges: its `connection` name.
+    Bridge(Arc<str>),
 }
 
 impl Peer {
@@ -30,7 +32,7 @@ impl Peer {
     pub fn port(&self) -> u16 {
         match self {
             Peer::Net(a) => a.port(),
-            Peer::Unix(_) => 0,
+            Peer::Unix(_) | Peer::Bridge(_) => 0,
         }
     }
 
@@ -39,15 +41,19 @@ impl Peer {
     pub fn backoff_key(&self) -> IpAddr {
         match self {
             Peer::Net(a) => a.ip(),
-            Peer::Unix(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            Peer::Unix(_) | Peer::Bridge(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
         }
     }
 }
 
-/// `host:port`, as in mosquitto's "New connection from H:P".
+/// `host:port`, as in mosquitto's "New connection from H:P" (`bridge NAME` for a
+/// bridge's local side).
 impl fmt::Display for Peer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.host(), self.port())
+        match self {
+            Peer::Bridge(_) => write!(f, "{}", self.host()),
+            _ => write!(f, "{}:{}", self.host(), self.port()),
+        }
     }
 }
 
@@ -59,6 +65,7 @@ impl fmt::Display for PeerHost<'_> {
         match self.0 {
             Peer::Net(a) => write!(f, "{}", a.ip()),
             Peer::Unix(p) => write!(f, "{}", p.display()),
+            Peer::Bridge(name) => write!(f, "bridge {name}"),
         }
     }
 }
@@ -87,6 +94,11 @@ pub struct Origin {
     /// `use_subject_as_username`); `Some(None)` when the listener takes it from a
     /// certificate and the client presented none usable.
     pub cert_username: Option<Option<String>>,
+    /// A connection the broker opened itself (a bridge's local side). Without a
+    /// password it is taken as authenticated, with the user name of its CONNECT
+    /// (for the ACLs), since the configuration file that asked for it is trusted;
+    /// with one (`local_password`) it logs in like any client.
+    pub internal: bool,
 }
 
 impl Origin {
@@ -96,6 +108,7 @@ impl Origin {
             peer,
             listener,
             cert_username: None,
+            internal: false,
         }
     }
 }

@@ -7,6 +7,7 @@
 //!
 //! [`BrokerHandle::reload`]: super::BrokerHandle::reload
 
+use super::bridge::Bridges;
 use super::config::{Config, ConfigError};
 use super::listeners::{self, Running};
 use super::security::{Security, SecurityError};
@@ -30,6 +31,9 @@ pub enum ReloadError {
     /// A new listener cannot be opened.
     #[error(transparent)]
     Listener(Box<Error>),
+    /// A bridge cannot be started (a TLS file it needs is missing...).
+    #[error("{0}")]
+    Bridge(String),
     /// A change that only a restart can make.
     #[error("{0}: restart the broker to change it")]
     NeedsRestart(String),
@@ -43,6 +47,8 @@ pub(super) struct Reload<'a> {
     pub fixed: bool,
     /// Held by the accept loops of new listeners (`None` once shutting down).
     pub done: Option<mpsc::Sender<()>>,
+    /// The bridges running.
+    pub bridges: &'a Bridges,
 }
 
 impl Reload<'_> {
@@ -52,6 +58,7 @@ impl Reload<'_> {
         super::settle(&mut fresh);
         keep_restart_only(&old, &mut fresh, self.state)?;
         let security = Security::from_config(&fresh)?;
+        super::bridge::check_all(&fresh.bridges).map_err(ReloadError::Bridge)?;
 
         let (removed, opened, changed) = if self.fixed {
             (Vec::new(), Vec::new(), Vec::new())
@@ -105,9 +112,13 @@ impl Reload<'_> {
                 self.running.push(listeners::spawn(self.state, o, done));
             }
         }
-        // Bridges plug in here, once the broker has them (src/broker/bridge*):
-        // `bridges.apply(&self.state.config())` starts the added connections,
-        // stops the removed ones and restarts the changed ones.
+        // Bridges added are started, removed ones stopped, changed ones
+        // restarted; the others keep running.
+        if self.done.is_some() {
+            self.bridges
+                .apply(self.state, &self.state.config().bridges)
+                .await;
+        }
         Ok(())
     }
 }

@@ -404,6 +404,7 @@ impl Snapshot {
                     address: origin.map(|o| match &o.peer {
                         Peer::Net(a) => a.to_string(),
                         Peer::Unix(p) => p.display().to_string(),
+                        Peer::Bridge(name) => format!("bridge {name}"),
                     }),
                     protocol: link.map(|l| protocol_name(l.version)),
                     listener: origin.map(|o| o.listener.stats.label.clone()),

@@ -44,6 +44,7 @@ pub(super) async fn establish(
         username: opts.username.clone(),
         password: opts.password.clone(),
         properties,
+        bridge: opts.bridge,
     };
     let mut buf = BytesMut::new();
     let connect = Packet::Connect(Box::new(connect));

@@ -93,6 +93,11 @@ impl EventLoop {
                 if self.session.incoming_qos2.contains(&id) {
                     return self.send(&Packet::PubRec(Ack::new(id)));
                 }
+                let held = self.opts.manual_ack && self.opts.manual_ack_qos2;
+                if held && self.session.app_unacked.awaits_qos2(id, self.link) {
+                    // Its PUBREC goes when the application acknowledges the first copy.
+                    return Ok(());
+                }
                 if let Some(max) = self.opts.properties.receive_maximum
                     && self.opts.version.is_v5()
                     && self.session.incoming_qos2.len() >= usize::from(max)
@@ -100,6 +105,10 @@ impl EventLoop {
                     return Err(violation(
                         "the server exceeded the Receive Maximum the client announced [MQTT-3.3.4-9]",
                     ));
+                }
+                if held {
+                    // The application sends the PUBREC (`app_acknowledged`).
+                    return self.deliver(p, None, None);
                 }
                 self.deliver(p, Some(Packet::PubRec(Ack::new(id))), Some(id))
             }
@@ -161,19 +170,31 @@ impl EventLoop {
     }
 
     /// Message `id` is now queued to the application: with `manual_ack`, a QoS 1 message
-    /// awaits its acknowledgement.
+    /// (and with `manual_ack_qos2` a QoS 2 one) awaits its acknowledgement.
     pub(super) fn handed_over(&mut self, id: u16, qos: QoS) {
-        if self.opts.manual_ack && qos == QoS::AtLeastOnce {
-            self.session.app_unacked.handed_over(id, self.link);
+        let held = match qos {
+            QoS::AtMostOnce => false,
+            QoS::AtLeastOnce => self.opts.manual_ack,
+            QoS::ExactlyOnce => self.opts.manual_ack && self.opts.manual_ack_qos2,
+        };
+        if held {
+            self.session.app_unacked.handed_over(id, self.link, qos);
         }
     }
 
-    /// The application acknowledges the oldest QoS 1 message it has not acknowledged
-    /// yet (`manual_ack`): PUBACK it [MQTT-4.3.2-4] if it came on this connection.
+    /// The application acknowledges the oldest message it has not acknowledged yet
+    /// (`manual_ack`): PUBACK it [MQTT-4.3.2-4] (QoS 2: PUBREC it [MQTT-4.3.3-9]) if it
+    /// came on this connection.
     pub(super) fn app_acknowledged(&mut self, id: u16) {
         match self.session.app_unacked.acknowledge(id, self.link) {
-            AppAck::Send => {
-                if let Err(e) = self.send(&Packet::PubAck(Ack::new(id))) {
+            AppAck::Send(qos) => {
+                let ack = if qos == QoS::ExactlyOnce {
+                    self.session.incoming_qos2.insert(id);
+                    Packet::PubRec(Ack::new(id))
+                } else {
+                    Packet::PubAck(Ack::new(id))
+                };
+                if let Err(e) = self.send(&ack) {
                     tracing::warn!("cannot acknowledge message {id}: {e}");
                 }
             }

@@ -60,7 +60,8 @@ pub mod transport;
 
 pub use error::Error;
 pub use options::{
-    Backoff, ConnectOptions, Direction, PacketTrace, Proxy, Scheme, TlsOptions, TlsVersion, TraceFn,
+    Backoff, ConnectFn, ConnectOptions, Connector, Direction, PacketTrace, Proxy, Scheme,
+    TlsOptions, TlsVersion, TraceFn,
 };
 
 use crate::protocol::{
@@ -390,7 +391,8 @@ impl Client {
 
     /// With [`ConnectOptions::manual_ack`]: acknowledge a QoS 1 message received on
     /// [`Events`], once the application is done with it (has stored what it needed,
-    /// say). Call it once for every QoS 1 message, in the order they were received
+    /// say); with [`ConnectOptions::manual_ack_qos2`] QoS 2 messages too (their
+    /// PUBREC). Call it once for every such message, in the order they were received
     /// (PUBACKs go in that order [MQTT-4.6.0-2]); `packet_id` is the message's, and
     /// an acknowledgement that is not for the oldest message still waiting for one is
     /// ignored. A message received on an earlier connection is not acknowledged (the

@@ -306,6 +306,33 @@ pub struct ConnectOptions {
     pub nodelay: bool,
     /// Called with every control packet sent or received (`-d`).
     pub packet_trace: Option<PacketTrace>,
+    /// Connect as a bridge of another broker (mosquitto's `try_private`): under
+    /// 3.1 and 3.1.1 the protocol level has bit 7 set, which tells a broker that
+    /// knows it not to send our own messages back and to keep their retain flag.
+    /// Ignored under 5.0 (No Local and Retain As Published say the same).
+    pub bridge: bool,
+    /// With `manual_ack`, hold the PUBREC of incoming QoS 2 messages too until
+    /// the application acknowledges them (default false: PUBREC once queued to
+    /// `Events`). PUBREC tells the server that the message is ours [MQTT-4.3.3-9]:
+    /// a bridge sends it only once the broker on its other side has it.
+    pub manual_ack_qos2: bool,
+    /// Open the byte stream with this instead of TCP, TLS or WebSocket (a server
+    /// in the same process; `scheme`, `host` and the TLS options are then unused).
+    pub connector: Option<Connector>,
+}
+
+/// Opens the byte stream to a server in the same process: see
+/// [`ConnectOptions::connector`].
+#[derive(Clone)]
+pub struct Connector(pub Arc<ConnectFn>);
+
+/// The function a [`Connector`] calls, once per connection attempt.
+pub type ConnectFn = dyn Fn() -> std::io::Result<super::transport::Transport> + Send + Sync;
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Connector(..)")
+    }
 }
 
 impl Default for ConnectOptions {
@@ -335,6 +362,9 @@ impl Default for ConnectOptions {
             proxy: None,
             nodelay: true,
             packet_trace: None,
+            bridge: false,
+            manual_ack_qos2: false,
+            connector: None,
         }
     }
 }

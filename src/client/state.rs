@@ -6,7 +6,7 @@
 
 use super::Error;
 use crate::protocol::{
-    Ack, Properties, Publish, SubAck, Subscribe, SubscribeFilter, UnsubAck, Unsubscribe,
+    Ack, Properties, Publish, QoS, SubAck, Subscribe, SubscribeFilter, UnsubAck, Unsubscribe,
 };
 use std::collections::{HashMap, HashSet, VecDeque};
 use tokio::sync::{OwnedSemaphorePermit, oneshot};
@@ -88,14 +88,16 @@ pub(super) struct Session {
 /// acknowledges that copy in its turn).
 #[derive(Debug, Default)]
 pub(super) struct AppUnacked {
-    entries: VecDeque<(u16, u64)>,
+    /// Identifier, connection, QoS.
+    entries: VecDeque<(u16, u64, QoS)>,
 }
 
 /// What to do with the application's acknowledgement of a packet identifier.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum AppAck {
-    /// Send the PUBACK: the message came on the current connection.
-    Send,
+    /// Send the PUBACK (QoS 1) or PUBREC (QoS 2): the message came on the current
+    /// connection.
+    Send(QoS),
     /// The message came on an earlier connection: nothing to send.
     Stale,
     /// Not the oldest message awaiting the application's acknowledgement (an
@@ -104,19 +106,27 @@ pub(super) enum AppAck {
 }
 
 impl AppUnacked {
-    /// A QoS 1 message with identifier `id`, received on connection `link`, was
-    /// queued to the application.
-    pub fn handed_over(&mut self, id: u16, link: u64) {
-        self.entries.push_back((id, link));
+    /// A QoS 1 (or, with `manual_ack_qos2`, QoS 2) message with identifier `id`,
+    /// received on connection `link`, was queued to the application.
+    pub fn handed_over(&mut self, id: u16, link: u64, qos: QoS) {
+        self.entries.push_back((id, link, qos));
+    }
+
+    /// Whether QoS 2 message `id` of connection `link` awaits the application (a
+    /// copy sent again before its PUBREC is not delivered twice [MQTT-4.3.3-10]).
+    pub fn awaits_qos2(&self, id: u16, link: u64) -> bool {
+        self.entries
+            .iter()
+            .any(|&(i, l, q)| i == id && l == link && q == QoS::ExactlyOnce)
     }
 
     /// The application acknowledges `id`; `link` is the current connection.
     pub fn acknowledge(&mut self, id: u16, link: u64) -> AppAck {
         match self.entries.front() {
-            Some(&(front, from)) if front == id => {
+            Some(&(front, from, qos)) if front == id => {
                 self.entries.pop_front();
                 if from == link {
-                    AppAck::Send
+                    AppAck::Send(qos)
                 } else {
                     AppAck::Stale
                 }
@@ -253,16 +263,18 @@ mod tests {
     #[test]
     fn app_acknowledgements_match_deliveries_in_order() {
         let mut u = AppUnacked::default();
-        u.handed_over(1, 0);
-        u.handed_over(2, 0);
+        let q1 = QoS::AtLeastOnce;
+        u.handed_over(1, 0, q1);
+        u.handed_over(2, 0, q1);
         // Connection 0 lost; the server sends 1 and 2 again on connection 1.
-        u.handed_over(1, 1);
-        u.handed_over(2, 1);
+        u.handed_over(1, 1, q1);
+        u.handed_over(2, 1, QoS::ExactlyOnce);
+        assert!(u.awaits_qos2(2, 1) && !u.awaits_qos2(1, 1));
         assert_eq!(u.acknowledge(2, 1), AppAck::OutOfOrder);
         assert_eq!(u.acknowledge(1, 1), AppAck::Stale);
         assert_eq!(u.acknowledge(2, 1), AppAck::Stale);
-        assert_eq!(u.acknowledge(1, 1), AppAck::Send);
-        assert_eq!(u.acknowledge(2, 1), AppAck::Send);
+        assert_eq!(u.acknowledge(1, 1), AppAck::Send(q1));
+        assert_eq!(u.acknowledge(2, 1), AppAck::Send(QoS::ExactlyOnce));
         assert_eq!(u.acknowledge(2, 1), AppAck::OutOfOrder);
     }
 

@@ -297,7 +297,10 @@ fn decode_reason_props(
 
 fn decode_connect(r: &mut Reader) -> Result<Connect, Error> {
     let name = r.binary()?;
-    let level = r.u8()?;
+    let raw_level = r.u8()?;
+    // Bit 7 marks a bridge (mosquitto's `try_private`), under 3.1 and 3.1.1 only.
+    let bridge = raw_level & 0x80 != 0 && matches!(raw_level & 0x7f, 3 | 4);
+    let level = if bridge { raw_level & 0x7f } else { raw_level };
     let protocol = match (&name[..], level) {
         (b"MQTT", 4) => ProtocolVersion::V311,
         (b"MQTT", 5) => ProtocolVersion::V5,
@@ -372,6 +375,7 @@ fn decode_connect(r: &mut Reader) -> Result<Connect, Error> {
         username,
         password,
         properties,
+        bridge,
     })
 }
 
@@ -616,7 +620,8 @@ fn encode_inner(
         Packet::Connect(c) => {
             let cv5 = c.protocol.is_v5();
             wire::put_string(out, c.protocol.protocol_name())?;
-            out.put_u8(c.protocol.level());
+            let bridge_bit = if c.bridge && !cv5 { 0x80 } else { 0 };
+            out.put_u8(c.protocol.level() | bridge_bit);
             let mut flags = 0u8;
             if c.clean_start {
                 flags |= 0x02;

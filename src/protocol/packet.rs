@@ -199,6 +199,10 @@ pub struct Connect {
     pub password: Option<Bytes>,
     /// CONNECT properties (5.0).
     pub properties: Properties,
+    /// The client is a bridge of another broker: the protocol level has bit 7 set
+    /// (0x83 for 3.1, 0x84 for 3.1.1), mosquitto's `try_private`. Not in the MQTT
+    /// specification: a broker that does not know it refuses the level.
+    pub bridge: bool,
 }
 
 impl Default for Connect {
@@ -212,6 +216,7 @@ impl Default for Connect {
             username: None,
             password: None,
             properties: Properties::default(),
+            bridge: false,
         }
     }
 }

@@ -9,6 +9,7 @@
 mod common;
 
 mod bench;
+mod bridge;
 mod broker;
 mod cli;
 mod client;
