@@ -437,12 +437,12 @@ fn configuration_errors_name_the_file_and_line() {
     assert!(e.to_string().contains("sideways"), "{e}");
     for (text, word) in [
         (
-            "connection r\naddress h\ntopic #\nstart_type lazy\n",
-            "lazy is not supported yet",
+            "connection r\naddress h\ntopic #\nthreshold 0\n",
+            "not a number of messages",
         ),
         (
-            "connection r\naddress h\ntopic #\nthreshold 5\n",
-            "'threshold' is not supported yet",
+            "connection r\naddress h\ntopic #\nidle_timeout soon\n",
+            "not a number of seconds",
         ),
         (
             "connection r\naddress h\ntopic #\nbridge_psk ab\n",
@@ -584,4 +584,61 @@ async fn a_remote_refusing_try_private_is_connected_to_as_a_plain_client() {
     }
     assert_eq!(levels, [0x84, 0x04]);
     local.shutdown().await;
+}
+
+/// `start_type lazy`: the bridge connects only once `threshold` messages wait for
+/// the remote, delivers them in order, and after `idle_timeout` without a
+/// message disconnects again (its state "1", then "0", on the local broker).
+#[tokio::test]
+async fn start_type_lazy_connects_at_the_threshold_and_leaves_when_idle() {
+    let remote = broker_on(0, "").await;
+    let port = remote.local_addr().port();
+    let conf = format!(
+        "{}start_type lazy\nthreshold 3\nidle_timeout 1\n",
+        bridge(
+            &format!("127.0.0.1:{port}"),
+            "mqttv50",
+            &["s/# out 1 lab/ campus/"]
+        )
+    );
+    let local = broker_on(0, &conf).await;
+    let (_r, mut rev) = client(&remote, "r-app", &["campus/#"]).await;
+    let (lc, _lev) = client(&local, "l-app", &[]).await;
+    for i in 1..=2 {
+        lc.publish(message("lab/s/t", QoS::AtLeastOnce, &i.to_string()))
+            .await
+            .unwrap();
+    }
+    assert!(
+        next(&mut rev, Duration::from_millis(500)).await.is_none(),
+        "a lazy bridge forwarded before its threshold"
+    );
+    lc.publish(message("lab/s/t", QoS::AtLeastOnce, "3"))
+        .await
+        .unwrap();
+    for i in 1..=3 {
+        let got = next(&mut rev, STEP)
+            .await
+            .expect("forwarded at the threshold");
+        assert_eq!(
+            (&*got.topic, &got.payload[..]),
+            ("campus/s/t", i.to_string().as_bytes())
+        );
+    }
+    // Up now; idle for a second, it goes.
+    let (_w, mut wev) = client(&local, "state-watch", &[STATE]).await;
+    let mut states = Vec::new();
+    while states.last().map(|s: &Bytes| &s[..]) != Some(b"0".as_slice()) {
+        let m = next(&mut wev, STEP)
+            .await
+            .expect("the bridge state changes");
+        states.push(m.payload);
+    }
+    assert_eq!(
+        states.first().map(|s| &s[..]),
+        Some(b"1".as_slice()),
+        "{states:?}"
+    );
+    local.shutdown().await;
+    remote.shutdown().await;
 }

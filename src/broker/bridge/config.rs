@@ -115,6 +115,9 @@ pub enum StartType {
     Automatic,
     /// Start with the broker, never restart.
     Once,
+    /// Connect once `threshold` messages wait for the remote; disconnect after
+    /// `idle_timeout` without a message either way (mosquitto's `lazy`).
+    Lazy,
 }
 
 /// The TLS options of a bridge (`bridge_cafile`... ); TLS is on when
@@ -185,6 +188,12 @@ pub struct BridgeConfig {
     pub restart: Restart,
     /// `start_type`.
     pub start_type: StartType,
+    /// `threshold`: messages waiting for the remote that make a lazy bridge
+    /// connect (default 10).
+    pub threshold: usize,
+    /// `idle_timeout`: how long a lazy bridge stays connected without a message
+    /// (default 60 s).
+    pub idle_timeout: Duration,
     /// TLS to the remote.
     pub tls: BridgeTls,
     /// `bridge_max_packet_size` (0 = none).
@@ -225,6 +234,8 @@ impl BridgeConfig {
                 cap: Duration::from_secs(30),
             },
             start_type: StartType::Automatic,
+            threshold: 10,
+            idle_timeout: Duration::from_secs(60),
             tls: BridgeTls::default(),
             max_packet_size: 0,
             outgoing_retain: true,
@@ -316,8 +327,6 @@ const NOT_YET: &[&str] = &[
     "bridge_identity",
     "bridge_psk",
     "bridge_require_ocsp",
-    "threshold",
-    "idle_timeout",
     "bridge_reload_type",
     "bridge_receive_maximum",
     "bridge_session_expiry_interval",
@@ -351,6 +360,8 @@ pub fn is_bridge_option(key: &str) -> bool {
             | "keepalive_interval"
             | "restart_timeout"
             | "start_type"
+            | "threshold"
+            | "idle_timeout"
             | "round_robin"
             | "bridge_cafile"
             | "bridge_capath"
@@ -439,11 +450,22 @@ pub fn apply(b: &mut BridgeConfig, key: &str, value: &str) -> Result<(), String>
             b.keepalive = n;
         }
         "restart_timeout" => b.restart = restart(need(key, value)?)?,
+        "threshold" => {
+            b.threshold = match need(key, value)?.parse::<usize>() {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    return Err(format!(
+                        "option '{key}': '{value}' is not a number of messages (1 or more)"
+                    ));
+                }
+            }
+        }
+        "idle_timeout" => b.idle_timeout = seconds(key, need(key, value)?)?,
         "start_type" => {
             b.start_type = match need(key, value)? {
                 "automatic" => StartType::Automatic,
                 "once" => StartType::Once,
-                "lazy" => return Err("start_type lazy is not supported yet".into()),
+                "lazy" => StartType::Lazy,
                 v => {
                     return Err(format!(
                         "start_type takes automatic, lazy or once, not '{v}'"

@@ -94,6 +94,9 @@ pub struct Link {
     try_private: bool,
     /// QoS 0 messages dropped since the last report.
     dropped: u64,
+    /// When a message last came from either side (or the remote connected): a
+    /// lazy bridge idle for `idle_timeout` since then disconnects.
+    last_traffic: Instant,
 }
 
 /// Run one bridge until `stop` turns true.
@@ -110,6 +113,7 @@ pub async fn run(state: Arc<State>, cfg: BridgeConfig, stop: watch::Receiver<boo
         last_delay: None,
         try_private,
         dropped: 0,
+        last_traffic: Instant::now(),
     };
     link.run().await;
 }
@@ -253,7 +257,12 @@ impl Link {
     /// comes and goes meanwhile.
     async fn serve(&mut self, local: &Client, l_events: &mut Events) -> End {
         let mut rc: Option<Client> = None;
-        let mut remote = self.connect_remote();
+        let lazy = self.cfg.start_type == StartType::Lazy;
+        let mut remote = if lazy {
+            Remote::Idle
+        } else {
+            self.connect_remote()
+        };
         // The remote subscriptions being made: the bridge is up once they are.
         let mut subscribing: Option<JoinHandle<()>> = None;
         loop {
@@ -262,6 +271,16 @@ impl Link {
             if matches!(remote, Remote::Finished) && self.inward.is_idle() {
                 return End::Stop;
             }
+            if matches!(remote, Remote::Idle) && self.out.queue.len() >= self.lazy_threshold() {
+                remote = self.connect_remote();
+            }
+            // A lazy bridge with nothing to do for `idle_timeout` disconnects.
+            let idle_at = self.last_traffic + self.cfg.idle_timeout;
+            let may_idle = lazy
+                && rc.is_some()
+                && subscribing.is_none()
+                && self.out.is_idle()
+                && self.inward.is_idle();
             let out_next = rc.as_ref().and(self.out.next_publish());
             let in_next = self.inward.next_publish();
             let room_in = self.inward.queue.len() < IN_QUEUE;
@@ -278,6 +297,7 @@ impl Link {
                 Some((f, r)) = self.inward.flight.next(), if !self.inward.flight.is_empty() => {
                     Step::InDone(f, r)
                 }
+                () = tokio::time::sleep_until(idle_at), if may_idle => Step::Idle,
             };
             let end = self
                 .handle(step, local, &mut rc, &mut remote, &mut subscribing)
@@ -310,6 +330,7 @@ impl Link {
             Step::Local(None) => return Some(End::LocalLost("closed".into())),
             Step::Remote(p) => self.remote_message(p),
             Step::RemoteConnected(c, ev) => {
+                self.last_traffic = Instant::now();
                 *remote = Remote::Up(ev);
                 *subscribing = Some(self.remote_up(&c));
                 *rc = Some(c);
@@ -322,7 +343,20 @@ impl Link {
             }
             Step::RemoteFailed(e) => *remote = self.remote_failed(&e),
             Step::RemoteLost(why) => *remote = self.remote_lost(rc, &why, None).await,
-            Step::RemoteDue => *remote = self.connect_remote(),
+            Step::RemoteDue => *remote = self.due(),
+            Step::Idle => {
+                self.log(
+                    LogTypes::NOTICE,
+                    format_args!(
+                        "Bridge {}: no message for {} s, disconnecting until {} wait (start_type lazy)",
+                        self.cfg.name,
+                        self.cfg.idle_timeout.as_secs_f64(),
+                        self.lazy_threshold()
+                    ),
+                );
+                self.stop_remote(local, rc.take()).await;
+                *remote = Remote::Idle;
+            }
             Step::OutStarted(Ok(token)) => self.out.started(token),
             Step::OutStarted(Err(e)) if per_message(&e) => {
                 self.dropped_message("to the remote", &e);
@@ -366,8 +400,24 @@ impl Link {
         None
     }
 
+    /// Messages waiting for the remote that make a lazy bridge connect: its
+    /// `threshold`, at most the QoS 1/2 messages the local broker lets it hold.
+    fn lazy_threshold(&self) -> usize {
+        self.cfg.threshold.min(usize::from(LOCAL_WINDOW))
+    }
+
+    /// The time for the next attempt has come: a lazy bridge connects only if
+    /// enough messages still wait.
+    fn due(&mut self) -> Remote {
+        if self.cfg.start_type == StartType::Lazy && self.out.queue.len() < self.lazy_threshold() {
+            return Remote::Idle;
+        }
+        self.connect_remote()
+    }
+
     /// A message from the local broker, to go to the remote.
     fn local_message(&mut self, p: Publish) {
+        self.last_traffic = Instant::now();
         let source_id = if p.qos == QoS::AtMostOnce {
             0
         } else {
@@ -405,6 +455,7 @@ impl Link {
 
     /// A message from the remote broker, to go to the local one.
     fn remote_message(&mut self, p: Publish) {
+        self.last_traffic = Instant::now();
         let source_id = if p.qos == QoS::AtMostOnce {
             0
         } else {
@@ -624,6 +675,7 @@ pub(super) enum Step {
     RemoteFailed(client::Error),
     RemoteLost(String),
     RemoteDue,
+    Idle,
     Subscribed,
     OutStarted(Result<PublishToken, client::Error>),
     InStarted(Result<PublishToken, client::Error>),

@@ -25,6 +25,8 @@ pub(super) enum Remote {
     Up(Events),
     /// `start_type once`: not connected again.
     Finished,
+    /// `start_type lazy`: not connected until enough messages wait for it.
+    Idle,
 }
 
 /// The remote side's next happening: a message, the end of a connection, the
@@ -47,7 +49,7 @@ pub(super) async fn remote_event(remote: &mut Remote) -> Step {
             tokio::time::sleep_until(*at).await;
             Step::RemoteDue
         }
-        Remote::Finished => std::future::pending().await,
+        Remote::Finished | Remote::Idle => std::future::pending().await,
     }
 }
 
