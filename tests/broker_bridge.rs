@@ -642,3 +642,53 @@ async fn start_type_lazy_connects_at_the_threshold_and_leaves_when_idle() {
     local.shutdown().await;
     remote.shutdown().await;
 }
+
+/// With `persistence true` and `cleansession false`, what the local broker
+/// acknowledged for an absent remote waits in the bridge's local session in the
+/// store: it survives a restart of the local broker and reaches the remote once
+/// both are back.
+#[tokio::test]
+async fn the_queue_for_an_absent_remote_survives_a_restart_of_the_local_broker() {
+    let remote = broker_on(0, "").await;
+    let remote_port = remote.local_addr().port();
+    let store = tempfile::tempdir().unwrap();
+    let conf = format!(
+        "persistence true\npersistence_location {}\n{}",
+        store.path().display(),
+        bridge(
+            &format!("127.0.0.1:{remote_port}"),
+            "mqttv311",
+            &["s/# out 1 \"\" campus/"],
+        )
+        .replace("cleansession true", "cleansession false")
+    );
+    let local = broker_on(0, &conf).await;
+    let local_port = local.local_addr().port();
+    state_becomes(&local, "1").await;
+    remote.shutdown().await;
+    drop(remote);
+    state_becomes(&local, "0").await;
+    const N: usize = 20;
+    {
+        let (lc, _lev) = client(&local, "publisher", &[]).await;
+        for i in 0..N {
+            lc.publish(message(&format!("s/{i}"), QoS::AtLeastOnce, "m"))
+                .await
+                .unwrap();
+        }
+    }
+    local.shutdown().await;
+    drop(local);
+    let remote = restart_on(remote_port, "").await;
+    let (_rc, mut rev) = client(&remote, "r-app", &["campus/#"]).await;
+    let local = restart_on(local_port, &conf).await;
+    let mut seen = BTreeSet::new();
+    while seen.len() < N {
+        let p = next(&mut rev, STEP)
+            .await
+            .unwrap_or_else(|| panic!("only {} of {N} messages reached the remote", seen.len()));
+        seen.insert(p.topic.to_string());
+    }
+    local.shutdown().await;
+    remote.shutdown().await;
+}
