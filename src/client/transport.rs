@@ -177,10 +177,20 @@ async fn tcp_connect(
     bind: Option<&str>,
     nodelay: bool,
 ) -> Result<TcpStream, Error> {
-    let addrs: Vec<_> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|e| Error::Dns(format!("cannot resolve host '{host}': {e}")))?
-        .collect();
+    let addrs: Vec<SocketAddr> = if host.eq_ignore_ascii_case("localhost") {
+        // The loopback addresses, without asking the resolver (RFC 6761 section
+        // 6.3): a name lookup runs on a thread of its own, and starting that thread
+        // was a third of a one-shot `mq pub`'s run. IPv4 first, then IPv6.
+        vec![
+            SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)),
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port)),
+        ]
+    } else {
+        tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|e| Error::Dns(format!("cannot resolve host '{host}': {e}")))?
+            .collect()
+    };
     let mut last = None;
     for addr in addrs {
         match connect_one(addr, bind).await {
