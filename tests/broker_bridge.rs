@@ -6,12 +6,12 @@
 
 mod common;
 
+use common::{message, next};
+
 use bytes::Bytes;
 use mq::broker::{Broker, BrokerHandle, Config};
-use mq::client::{Client, ConnectOptions, Event, Events};
-use mq::protocol::{
-    Properties, ProtocolVersion, Publish, QoS, SubscribeFilter, SubscriptionOptions,
-};
+use mq::client::{Client, ConnectOptions, Events};
+use mq::protocol::{Properties, ProtocolVersion, QoS, SubscribeFilter, SubscriptionOptions};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -65,27 +65,6 @@ async fn client(b: &BrokerHandle, id: &str, filters: &[&str]) -> (Client, Events
     (c, ev)
 }
 
-fn message(topic: &str, qos: QoS, payload: &str) -> Publish {
-    Publish {
-        topic: topic.into(),
-        qos,
-        payload: Bytes::from(payload.to_string()),
-        ..Publish::default()
-    }
-}
-
-/// The next message, or `None` after `limit`.
-async fn next(events: &mut Events, limit: Duration) -> Option<Publish> {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        match tokio::time::timeout_at(deadline, events.recv()).await {
-            Ok(Some(Event::Message(p))) => return Some(p),
-            Ok(Some(_)) => continue,
-            Ok(None) | Err(_) => return None,
-        }
-    }
-}
-
 /// Wait until the bridge's state on `local` is `want` ("1" or "0").
 async fn state_becomes(local: &BrokerHandle, want: &str) {
     let (_c, mut ev) = client(local, "state-watch", &[STATE]).await;
@@ -96,8 +75,6 @@ async fn state_becomes(local: &BrokerHandle, want: &str) {
         }
     }
 }
-
-const QOS: [QoS; 3] = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce];
 
 /// Messages go out, in and both ways under their prefixes, each QoS kept, and
 /// a `both` message is neither sent back to its broker nor delivered twice
@@ -114,74 +91,7 @@ async fn both_ways(version: &str) {
     state_becomes(&local, "1").await;
     let (lc, mut lev) = client(&local, "l-app", &["lab/#"]).await;
     let (rc, mut rev) = client(&remote, "r-app", &["campus/#"]).await;
-    for q in QOS {
-        let n = q.as_u8();
-        lc.publish(message(&format!("lab/s/{n}"), q, "out"))
-            .await
-            .unwrap();
-        let got = next(&mut rev, STEP)
-            .await
-            .expect("out message on the remote");
-        assert_eq!((&*got.topic, got.qos), (&*format!("campus/lab1/s/{n}"), q));
-        assert_eq!(
-            next(&mut lev, STEP).await.unwrap().topic.to_string(),
-            format!("lab/s/{n}")
-        );
-
-        rc.publish(message(&format!("campus/lab1/c/{n}"), q, "in"))
-            .await
-            .unwrap();
-        let got = next(&mut lev, STEP)
-            .await
-            .expect("in message on the local broker");
-        assert_eq!((&*got.topic, got.qos), (&*format!("lab/c/{n}"), q));
-        assert_eq!(
-            next(&mut rev, STEP).await.unwrap().topic.to_string(),
-            format!("campus/lab1/c/{n}")
-        );
-
-        lc.publish(message(&format!("lab/x/{n}"), q, "both-out"))
-            .await
-            .unwrap();
-        rc.publish(message(&format!("campus/lab1/x/r{n}"), q, "both-in"))
-            .await
-            .unwrap();
-        let mut on_local = Vec::new();
-        let mut on_remote = Vec::new();
-        for _ in 0..2 {
-            on_local.push(
-                next(&mut lev, STEP)
-                    .await
-                    .expect("both: local")
-                    .topic
-                    .to_string(),
-            );
-            on_remote.push(
-                next(&mut rev, STEP)
-                    .await
-                    .expect("both: remote")
-                    .topic
-                    .to_string(),
-            );
-        }
-        on_local.sort();
-        on_remote.sort();
-        assert_eq!(on_local, [format!("lab/x/{n}"), format!("lab/x/r{n}")]);
-        assert_eq!(
-            on_remote,
-            [format!("campus/lab1/x/{n}"), format!("campus/lab1/x/r{n}")]
-        );
-    }
-    // Nothing came back around.
-    let quiet = Duration::from_millis(500);
-    assert!(
-        next(&mut lev, quiet).await.is_none(),
-        "a loop on the local side"
-    );
-    assert!(
-        next(&mut rev, quiet).await.is_none(),
-        "a loop on the remote side"
-    );
+    common::exchange_both_ways(&lc, &mut lev, &rc, &mut rev).await;
     local.shutdown().await;
     remote.shutdown().await;
 }

@@ -415,3 +415,100 @@ impl TestPki {
         )
     }
 }
+
+/// A message to publish.
+pub fn message(topic: &str, qos: QoS, payload: &str) -> Publish {
+    Publish {
+        topic: topic.into(),
+        qos,
+        payload: bytes::Bytes::from(payload.to_string()),
+        ..Publish::default()
+    }
+}
+
+/// The next message, or `None` after `limit`.
+pub async fn next(events: &mut Events, limit: Duration) -> Option<Publish> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
+            Ok(Some(Event::Message(p))) => return Some(p),
+            Ok(Some(_)) => continue,
+            Ok(None) | Err(_) => return None,
+        }
+    }
+}
+
+/// Over a bridge with `s/# out`, `c/# in` and `x/# both`, local prefix `lab/`,
+/// remote prefix `campus/lab1/`: at each QoS a message goes out, one comes in,
+/// and one each way on `both`, under the prefixes and at its QoS; a `both`
+/// message is seen once on each side and nothing comes back around (no loop).
+/// `lc`/`lev` is a local client subscribed to `lab/#`, `rc`/`rev` a remote one
+/// subscribed to `campus/#`, both at QoS 2.
+pub async fn exchange_both_ways(lc: &Client, lev: &mut Events, rc: &Client, rev: &mut Events) {
+    const STEP: Duration = Duration::from_secs(10);
+    for q in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
+        let n = q.as_u8();
+        lc.publish(message(&format!("lab/s/{n}"), q, "out"))
+            .await
+            .unwrap();
+        let got = next(rev, STEP)
+            .await
+            .expect("out message on the remote broker");
+        assert_eq!((&*got.topic, got.qos), (&*format!("campus/lab1/s/{n}"), q));
+        assert_eq!(
+            next(lev, STEP).await.unwrap().topic.to_string(),
+            format!("lab/s/{n}")
+        );
+
+        rc.publish(message(&format!("campus/lab1/c/{n}"), q, "in"))
+            .await
+            .unwrap();
+        let got = next(lev, STEP)
+            .await
+            .expect("in message on the local broker");
+        assert_eq!((&*got.topic, got.qos), (&*format!("lab/c/{n}"), q));
+        assert_eq!(
+            next(rev, STEP).await.unwrap().topic.to_string(),
+            format!("campus/lab1/c/{n}")
+        );
+
+        lc.publish(message(&format!("lab/x/{n}"), q, "both-out"))
+            .await
+            .unwrap();
+        rc.publish(message(&format!("campus/lab1/x/r{n}"), q, "both-in"))
+            .await
+            .unwrap();
+        let mut on_local = Vec::new();
+        let mut on_remote = Vec::new();
+        for _ in 0..2 {
+            on_local.push(
+                next(lev, STEP)
+                    .await
+                    .expect("both: local")
+                    .topic
+                    .to_string(),
+            );
+            on_remote.push(
+                next(rev, STEP)
+                    .await
+                    .expect("both: remote")
+                    .topic
+                    .to_string(),
+            );
+        }
+        on_local.sort();
+        on_remote.sort();
+        assert_eq!(on_local, [format!("lab/x/{n}"), format!("lab/x/r{n}")]);
+        assert_eq!(
+            on_remote,
+            [format!("campus/lab1/x/{n}"), format!("campus/lab1/x/r{n}")]
+        );
+    }
+    // Nothing came back around.
+    let quiet = Duration::from_millis(500);
+    assert!(next(lev, quiet).await.is_none(), "a loop on the local side");
+    assert!(
+        next(rev, quiet).await.is_none(),
+        "a loop on the remote side"
+    );
+}

@@ -4,13 +4,10 @@
 //! restarted in the middle of a stream with nothing acknowledged lost at QoS 1
 //! and 2, and TLS to the remote with a client certificate.
 
-use crate::common::{KillOnDrop, TestPki, unused_port};
-use bytes::Bytes;
+use crate::common::{KillOnDrop, TestPki, message, next, unused_port};
 use mq::broker::{Broker, BrokerHandle, Config};
-use mq::client::{Client, ConnectOptions, Event, Events};
-use mq::protocol::{
-    Properties, ProtocolVersion, Publish, QoS, SubscribeFilter, SubscriptionOptions,
-};
+use mq::client::{Client, ConnectOptions, Events};
+use mq::protocol::{Properties, ProtocolVersion, QoS, SubscribeFilter, SubscriptionOptions};
 use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -19,7 +16,6 @@ use std::time::{Duration, Instant};
 
 const STEP: Duration = Duration::from_secs(10);
 const STATE: &str = "$SYS/broker/connection/lab1/state";
-const QOS: [QoS; 3] = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce];
 
 /// mosquitto on a port of its own, with persistence in its directory, that can
 /// be stopped (SIGTERM: it saves its sessions) and started again on that port.
@@ -158,26 +154,6 @@ fn local_options(b: &BrokerHandle, id: &str) -> ConnectOptions {
     o
 }
 
-fn message(topic: &str, qos: QoS, payload: &str) -> Publish {
-    Publish {
-        topic: topic.into(),
-        qos,
-        payload: Bytes::from(payload.to_string()),
-        ..Publish::default()
-    }
-}
-
-async fn next(events: &mut Events, limit: Duration) -> Option<Publish> {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        match tokio::time::timeout_at(deadline, events.recv()).await {
-            Ok(Some(Event::Message(p))) => return Some(p),
-            Ok(Some(_)) => continue,
-            Ok(None) | Err(_) => return None,
-        }
-    }
-}
-
 /// Wait until the bridge's state on `b` is `want`.
 async fn state_becomes(b: &BrokerHandle, want: &str) {
     let (_c, mut ev) =
@@ -210,71 +186,7 @@ async fn both_ways_with_mosquitto(version: &str) {
     let (lc, mut lev) = subscriber(local_options(&b, "l-app"), &["lab/#"], QoS::ExactlyOnce).await;
     let (rc, mut rev) =
         subscriber(remote.options("r-app", v), &["campus/#"], QoS::ExactlyOnce).await;
-    for q in QOS {
-        let n = q.as_u8();
-        lc.publish(message(&format!("lab/s/{n}"), q, "out"))
-            .await
-            .unwrap();
-        let got = next(&mut rev, STEP)
-            .await
-            .expect("out message on mosquitto");
-        assert_eq!(
-            (got.topic.to_string(), got.qos),
-            (format!("campus/lab1/s/{n}"), q)
-        );
-        next(&mut lev, STEP)
-            .await
-            .expect("the publisher's own copy");
-
-        rc.publish(message(&format!("campus/lab1/c/{n}"), q, "in"))
-            .await
-            .unwrap();
-        let got = next(&mut lev, STEP).await.expect("in message on mq");
-        assert_eq!((got.topic.to_string(), got.qos), (format!("lab/c/{n}"), q));
-        next(&mut rev, STEP)
-            .await
-            .expect("the publisher's own copy");
-
-        lc.publish(message(&format!("lab/x/{n}"), q, "both"))
-            .await
-            .unwrap();
-        rc.publish(message(&format!("campus/lab1/x/r{n}"), q, "both"))
-            .await
-            .unwrap();
-        let (mut on_local, mut on_remote) = (Vec::new(), Vec::new());
-        for _ in 0..2 {
-            on_local.push(
-                next(&mut lev, STEP)
-                    .await
-                    .expect("both: mq")
-                    .topic
-                    .to_string(),
-            );
-            on_remote.push(
-                next(&mut rev, STEP)
-                    .await
-                    .expect("both: mosquitto")
-                    .topic
-                    .to_string(),
-            );
-        }
-        on_local.sort();
-        on_remote.sort();
-        assert_eq!(on_local, [format!("lab/x/{n}"), format!("lab/x/r{n}")]);
-        assert_eq!(
-            on_remote,
-            [format!("campus/lab1/x/{n}"), format!("campus/lab1/x/r{n}")]
-        );
-    }
-    let quiet = Duration::from_millis(500);
-    assert!(
-        next(&mut lev, quiet).await.is_none(),
-        "a loop on the mq side"
-    );
-    assert!(
-        next(&mut rev, quiet).await.is_none(),
-        "a loop on the mosquitto side"
-    );
+    crate::common::exchange_both_ways(&lc, &mut lev, &rc, &mut rev).await;
     b.shutdown().await;
 }
 
