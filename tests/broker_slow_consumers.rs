@@ -29,6 +29,25 @@ async fn broker(max_queued: usize) -> BrokerHandle {
         .unwrap()
 }
 
+/// A 3.1.1 CONNECT of `id` (clean session, no keep alive), encoded.
+fn connect_packet(id: &str) -> BytesMut {
+    let mut out = BytesMut::new();
+    let connect = Connect {
+        protocol: ProtocolVersion::V311,
+        clean_start: true,
+        keep_alive: 0,
+        client_id: id.into(),
+        ..Connect::default()
+    };
+    protocol::encode(
+        &Packet::Connect(Box::new(connect)),
+        ProtocolVersion::V311,
+        &mut out,
+    )
+    .unwrap();
+    out
+}
+
 /// A raw subscriber to `filter` at `qos`: connected and subscribed (its SUBACK
 /// read), then left to the caller.
 async fn raw_subscriber(
@@ -44,20 +63,7 @@ async fn raw_subscriber(
         socket.set_recv_buffer_size(4096).unwrap();
     }
     let mut s = socket.connect(b.local_addr()).await.unwrap();
-    let mut out = BytesMut::new();
-    let connect = Connect {
-        protocol: ProtocolVersion::V311,
-        clean_start: true,
-        keep_alive: 0,
-        client_id: id.into(),
-        ..Connect::default()
-    };
-    protocol::encode(
-        &Packet::Connect(Box::new(connect)),
-        ProtocolVersion::V311,
-        &mut out,
-    )
-    .unwrap();
+    let mut out = connect_packet(id);
     let sub = Subscribe {
         packet_id: 1,
         filters: vec![SubscribeFilter {
@@ -313,19 +319,7 @@ async fn an_idle_subscriber_is_not_taken_for_stuck_by_a_burst() {
     tokio::time::sleep(grace * 3).await;
     // All the PUBLISH packets in one write, so the broker reads them in one go.
     let mut p = TcpStream::connect(b.local_addr()).await.unwrap();
-    let mut out = BytesMut::new();
-    let connect = Connect {
-        protocol: ProtocolVersion::V311,
-        clean_start: true,
-        client_id: "burst".into(),
-        ..Connect::default()
-    };
-    protocol::encode(
-        &Packet::Connect(Box::new(connect)),
-        ProtocolVersion::V311,
-        &mut out,
-    )
-    .unwrap();
+    let mut out = connect_packet("burst");
     for i in 0..n {
         let publish = Publish {
             topic: "burst/1".into(),
