@@ -63,157 +63,166 @@ const DRAIN_BYTES: usize = 1 << 20;
 
 /// Read until one packet is decoded. `Ok(None)` on end of stream. The buffer grows
 /// by at most `grow` bytes at a time.
-async fn read_packet(
+#[allow(clippy::manual_async_fn)] // an `async fn` would store its arguments twice
+fn read_packet(
     state: &State,
     rd: &mut impl PacketRead,
     buf: &mut BytesMut,
     version: ProtocolVersion,
     max: usize,
     grow: usize,
-) -> Result<Option<Packet>, Exit> {
-    loop {
-        match decode(buf, version, max) {
-            Ok(Some(p)) => {
-                state
-                    .stats
-                    .messages_received
-                    .fetch_add(1, Ordering::Relaxed);
-                if buf.is_empty() && buf.capacity() > KEEP_BUFFER {
-                    *buf = BytesMut::new();
+) -> impl Future<Output = Result<Option<Packet>, Exit>> {
+    async move {
+        loop {
+            match decode(buf, version, max) {
+                Ok(Some(p)) => {
+                    state
+                        .stats
+                        .messages_received
+                        .fetch_add(1, Ordering::Relaxed);
+                    if buf.is_empty() && buf.capacity() > KEEP_BUFFER {
+                        *buf = BytesMut::new();
+                    }
+                    return Ok(Some(p));
                 }
-                return Ok(Some(p));
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(Exit::Protocol(e.reason_code(), Why::Decode(e)));
+                }
             }
-            Ok(None) => {}
-            Err(e) => {
-                return Err(Exit::Protocol(e.reason_code(), Why::Decode(e)));
+            // An idle connection holds no read buffer.
+            if buf.is_empty() && buf.capacity() > 0 {
+                *buf = BytesMut::new();
             }
-        }
-        // An idle connection holds no read buffer.
-        if buf.is_empty() && buf.capacity() > 0 {
-            *buf = BytesMut::new();
-        }
-        // Start small, since most packets are and decoded packets share this
-        // allocation (a retained message or a will would pin it); grow once a read
-        // leaves a partial packet, by no more than the packet still needs.
-        let reserve = |buf: &mut BytesMut| {
-            if buf.capacity() - buf.len() < READ_MIN_SPARE {
-                buf.reserve(if buf.is_empty() {
-                    READ_FIRST
-                } else {
-                    protocol::frame_len(buf).map_or(grow, |total| {
-                        total.saturating_sub(buf.len()).clamp(READ_MIN_SPARE, grow)
-                    })
-                });
+            // Start small, since most packets are and decoded packets share this
+            // allocation (a retained message or a will would pin it); grow once a read
+            // leaves a partial packet, by no more than the packet still needs.
+            let reserve = |buf: &mut BytesMut| {
+                if buf.capacity() - buf.len() < READ_MIN_SPARE {
+                    buf.reserve(if buf.is_empty() {
+                        READ_FIRST
+                    } else {
+                        protocol::frame_len(buf).map_or(grow, |total| {
+                            total.saturating_sub(buf.len()).clamp(READ_MIN_SPARE, grow)
+                        })
+                    });
+                }
+            };
+            match rd.read_more(buf, reserve).await {
+                Ok(0) => return Ok(None),
+                Ok(n) => {
+                    state
+                        .stats
+                        .bytes_received
+                        .fetch_add(n as u64, Ordering::Relaxed);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(Exit::Io(e.to_string())),
             }
-        };
-        match rd.read_more(buf, reserve).await {
-            Ok(0) => return Ok(None),
-            Ok(n) => {
-                state
-                    .stats
-                    .bytes_received
-                    .fetch_add(n as u64, Ordering::Relaxed);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(Exit::Io(e.to_string())),
         }
     }
 }
 
 /// Serve one accepted connection to the end, over any transport: `rd` and `wr` are
-/// the halves of its stream, `origin` the client's address and its listener.
-pub async fn serve<R: PacketRead, W: AsyncWrite + Unpin + Send>(
+/// the halves of its stream, `origin` the client's address and its listener (boxed:
+/// it is needed only until CONNACK, and its room in the task would stay); `held`
+/// is dropped when the connection is over (the listener's count of open connections
+/// and its connection limit).
+///
+/// This future is most of what an idle connection costs, so its size is watched:
+/// it is an `async` block rather than an `async fn`, whose arguments the compiler
+/// stores twice (as arguments and as the body's locals), and it is what the
+/// connection's task runs, with no wrapper future around it.
+#[allow(clippy::manual_async_fn)] // an `async fn` would store its arguments twice
+pub fn serve<R: PacketRead, W: AsyncWrite + Unpin + Send, H: Send>(
     state: Arc<State>,
     mut rd: R,
     mut wr: W,
-    origin: Origin,
-) {
-    if state.log.connections(LogTypes::NOTICE) {
-        state.log.log(
-            LogTypes::NOTICE,
-            format_args!(
-                "New connection from {} on port {}.",
-                origin.peer, origin.listener.port
-            ),
-        );
-    }
-    let mut rbuf = BytesMut::new();
-    let mut shutdown = state.shutdown.clone();
-    // Boxed: the handshake's future is large, and needed only until CONNACK; inline,
-    // it would be part of every connection's task for the connection's lifetime.
-    let Some(mut info) = Box::pin(handshake(
-        &state,
-        &mut rd,
-        &mut wr,
-        &mut rbuf,
-        &mut shutdown,
-        origin,
-    ))
-    .await
-    else {
-        return;
-    };
-    let will = info.will.take();
+    origin: Box<Origin>,
+    held: H,
+) -> impl Future<Output = ()> + Send {
+    async move {
+        // Captured, and so kept, until the connection is over.
+        let _held = &held;
+        if state.log.connections(LogTypes::NOTICE) {
+            state.log.log(
+                LogTypes::NOTICE,
+                format_args!(
+                    "New connection from {} on port {}.",
+                    origin.peer, origin.listener.port
+                ),
+            );
+        }
+        let mut rbuf = BytesMut::new();
+        // Boxed: the handshake's future is large, and needed only until CONNACK; inline,
+        // it would be part of every connection's task for the connection's lifetime.
+        let Some(mut info) =
+            Box::pin(handshake(&state, &mut rd, &mut wr, &mut rbuf, *origin)).await
+        else {
+            return;
+        };
+        let will = info.will.take();
 
-    let writer = write_loop(&state, &info, &mut wr);
-    tokio::pin!(writer);
-    let mut writer_done = false;
-    let exit = {
-        let mut inbound = Inbound::new(&state, &info);
-        let handling = AtomicBool::new(false);
+        let writer = write_loop(&state, &info, &mut wr);
+        tokio::pin!(writer);
+        let mut writer_done = false;
         let exit = {
-            let reader = read_loop(&state, &info, &mut inbound, &mut rd, &mut rbuf, &handling);
-            tokio::pin!(reader);
-            tokio::select! {
-                exit = &mut reader => {
-                    let reason = match &exit {
-                        Exit::Protocol(rc, _) => Some(*rc),
-                        Exit::KeepAlive => Some(ReasonCode::KEEP_ALIVE_TIMEOUT),
-                        _ => None,
-                    };
-                    info.link.close(reason);
-                    exit
+            let mut inbound = Inbound::new(&state, &info);
+            let handling = AtomicBool::new(false);
+            let exit = {
+                let reader = read_loop(&state, &info, &mut inbound, &mut rd, &mut rbuf, &handling);
+                tokio::pin!(reader);
+                tokio::select! {
+                    exit = &mut reader => {
+                        let reason = match &exit {
+                            Exit::Protocol(rc, _) => Some(*rc),
+                            Exit::KeepAlive => Some(ReasonCode::KEEP_ALIVE_TIMEOUT),
+                            _ => None,
+                        };
+                        info.link.close(reason);
+                        exit
+                    }
+                    () = &mut writer => {
+                        writer_done = true;
+                        finish_handling(&state, &handling, &mut reader).await;
+                        Exit::Closed
+                    }
+                    // Closed by the broker (takeover) while the writer may be stuck on a
+                    // client that does not read: stop reading it too [MQTT-3.1.4-3].
+                    () = info.link.closing.notified() => {
+                        finish_handling(&state, &handling, &mut reader).await;
+                        Exit::Closed
+                    }
+                    () = super::state::stopping(&state) => {
+                        info.link.close(Some(ReasonCode::SERVER_SHUTTING_DOWN));
+                        Exit::Closed
+                    }
                 }
-                () = &mut writer => {
-                    writer_done = true;
-                    finish_handling(&state, &handling, &mut reader).await;
-                    Exit::Closed
-                }
-                // Closed by the broker (takeover) while the writer may be stuck on a
-                // client that does not read: stop reading it too [MQTT-3.1.4-3].
-                () = info.link.closing.notified() => {
-                    finish_handling(&state, &handling, &mut reader).await;
-                    Exit::Closed
-                }
-                _ = super::state::stopped(&mut shutdown) => {
-                    info.link.close(Some(ReasonCode::SERVER_SHUTTING_DOWN));
-                    Exit::Closed
-                }
+            };
+            if exit == Exit::Closed && info.link.is_taken_over() {
+                Box::pin(finish_received(
+                    &state,
+                    &info,
+                    &mut inbound,
+                    &mut rd,
+                    &mut rbuf,
+                ))
+                .await
+            } else {
+                exit
             }
         };
-        if exit == Exit::Closed && info.link.is_taken_over() {
-            Box::pin(finish_received(
-                &state,
-                &info,
-                &mut inbound,
-                &mut rd,
-                &mut rbuf,
-            ))
-            .await
-        } else {
-            exit
+        let broker_closed = matches!(exit, Exit::Protocol(..) | Exit::KeepAlive | Exit::Closed);
+        // Boxed: its future is large and only needed once, at the end.
+        Box::pin(teardown(&state, &info, will, exit)).await;
+        // The writer sends what is queued and the DISCONNECT, if any, within a bounded
+        // time: a client that does not read cannot hold the connection open.
+        if !writer_done {
+            let _ = tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await;
         }
-    };
-    let broker_closed = matches!(exit, Exit::Protocol(..) | Exit::KeepAlive | Exit::Closed);
-    // Boxed: its future is large and only needed once, at the end.
-    Box::pin(teardown(&state, &info, will, exit)).await;
-    // The writer sends what is queued and the DISCONNECT, if any, within a bounded
-    // time: a client that does not read cannot hold the connection open.
-    if !writer_done {
-        let _ = tokio::time::timeout(FLUSH_TIMEOUT, &mut writer).await;
-    }
-    if broker_closed {
-        Box::pin(drain(&state, &mut rd, &mut rbuf)).await;
+        if broker_closed {
+            Box::pin(drain(&state, &mut rd, &mut rbuf)).await;
+        }
     }
 }
 
@@ -278,7 +287,6 @@ async fn handshake(
     rd: &mut impl PacketRead,
     wr: &mut (impl AsyncWrite + Unpin),
     rbuf: &mut BytesMut,
-    shutdown: &mut tokio::sync::watch::Receiver<bool>,
     origin: Origin,
 ) -> Option<ConnInfo> {
     let max_in = state.max_packet_in();
@@ -289,7 +297,7 @@ async fn handshake(
             state.config().connect_timeout,
             read_packet(state, rd, rbuf, ProtocolVersion::V311, max_in, READ_MORE_CONNECT),
         ) => r,
-        _ = super::state::stopped(shutdown) => return None,
+        () = super::state::stopping(state) => return None,
     };
     let connect = match first {
         Ok(Ok(Some(Packet::Connect(c)))) => c,
@@ -399,102 +407,178 @@ fn handle<'a>(
     }
 }
 
-async fn read_loop(
+#[allow(clippy::manual_async_fn)] // an `async fn` would store its arguments twice
+fn read_loop(
     state: &State,
     info: &ConnInfo,
     inbound: &mut Inbound<'_>,
     rd: &mut impl PacketRead,
     rbuf: &mut BytesMut,
     handling: &AtomicBool,
-) -> Exit {
-    let mut handled: u32 = 0;
-    // Keep alive: close after 1.5 times the interval without a packet [MQTT-3.1.2-24].
-    let grace =
-        (info.keep_alive > 0).then(|| Duration::from_millis(u64::from(info.keep_alive) * 1500));
-    loop {
-        // A connection the broker closes reads nothing more (after a takeover,
-        // `finish_received` handles what had arrived) [MQTT-3.1.4-3].
-        if info.link.closed.load(Ordering::Acquire) {
-            return Exit::Closed;
-        }
-        let next = read_packet(state, rd, rbuf, info.version, info.max_packet_in, READ_MORE);
-        // The packet is handled within the match, so that no decoded packet is kept
-        // in this future's state across an await.
-        let handled_now = match grace {
-            Some(g) => match tokio::time::timeout(g, next).await {
-                Ok(r) => handle(inbound, r),
-                Err(_) => return Exit::KeepAlive,
-            },
-            None => handle(inbound, next.await),
-        };
-        match handled_now {
-            Ok(None) => {}
-            Ok(Some(wait)) => {
-                // The keep alive runs on while handling waits: a client that stops
-                // reading makes the broker stop reading it, and then must not hold
-                // its connection for ever [MQTT-3.1.2-24]. (Written out like the
-                // read's timeout above: a shared generic helper made this future,
-                // which every connection carries, 290 bytes larger.)
-                handling.store(true, Ordering::Release);
-                let done = match grace {
-                    Some(g) => match tokio::time::timeout(g, wait).await {
-                        Ok(r) => r,
-                        Err(_) => return Exit::KeepAlive,
-                    },
-                    None => wait.await,
-                };
-                handling.store(false, Ordering::Release);
-                if let Err(exit) = done {
-                    return exit;
-                }
+) -> impl Future<Output = Exit> {
+    async move {
+        let mut handled: u32 = 0;
+        // Keep alive: close after 1.5 times the interval without a packet [MQTT-3.1.2-24].
+        let mut keep_alive = (info.keep_alive > 0)
+            .then(|| KeepAlive::new(Duration::from_millis(u64::from(info.keep_alive) * 1500)));
+        loop {
+            // A connection the broker closes reads nothing more (after a takeover,
+            // `finish_received` handles what had arrived) [MQTT-3.1.4-3].
+            if info.link.closed.load(Ordering::Acquire) {
+                return Exit::Closed;
             }
-            Err(exit) => return exit,
-        }
-        // Fairness: a publisher flooding a full read buffer must not keep the worker
-        // thread from the subscribers' writers for long.
-        handled += 1;
-        if handled.is_multiple_of(YIELD_EVERY) {
-            tokio::task::yield_now().await;
+            let next = read_packet(state, rd, rbuf, info.version, info.max_packet_in, READ_MORE);
+            // The packet is handled within the match, so that no decoded packet is kept
+            // in this future's state across an await.
+            let handled_now = match &mut keep_alive {
+                Some(k) => match k.guard(std::pin::pin!(next)).await {
+                    Some(r) => {
+                        k.received();
+                        handle(inbound, r)
+                    }
+                    None => return Exit::KeepAlive,
+                },
+                None => handle(inbound, next.await),
+            };
+            match handled_now {
+                Ok(None) => {}
+                Ok(Some(wait)) => {
+                    // The keep alive runs on while handling waits: a client that stops
+                    // reading makes the broker stop reading it, and then must not hold
+                    // its connection for ever [MQTT-3.1.2-24].
+                    handling.store(true, Ordering::Release);
+                    let done = match &mut keep_alive {
+                        Some(k) => match k.guard(std::pin::pin!(wait)).await {
+                            Some(r) => r,
+                            None => return Exit::KeepAlive,
+                        },
+                        None => wait.await,
+                    };
+                    handling.store(false, Ordering::Release);
+                    if let Err(exit) = done {
+                        return exit;
+                    }
+                }
+                Err(exit) => return exit,
+            }
+            // Fairness: a publisher flooding a full read buffer must not keep the worker
+            // thread from the subscribers' writers for long.
+            handled += 1;
+            if handled.is_multiple_of(YIELD_EVERY) {
+                tokio::task::yield_now().await;
+            }
         }
     }
 }
 
-async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + Unpin)) {
-    let link = &info.link;
-    let session = &info.session;
-    let mut aliases = OutAliases::default();
-    let mut buf = BytesMut::new();
-    let log = &state.log;
-    let debug = log.enabled(LogTypes::DEBUG);
-    // The last store operation of this session the writer waited for.
-    let mut stored = 0;
-    // When the messages of the batch were routed, for the delivery latency.
-    let mut routed: Vec<Instant> = Vec::new();
-    loop {
-        link.wake.notified().await;
+/// The keep-alive deadline of a connection: one timer for the connection's life,
+/// moved on only when it fires. A timeout around each read put an entry into the
+/// runtime's timer wheel and took it out again for every packet; now a packet
+/// costs one clock read.
+struct KeepAlive {
+    grace: Duration,
+    last: tokio::time::Instant,
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl KeepAlive {
+    fn new(grace: Duration) -> Self {
+        KeepAlive {
+            grace,
+            last: tokio::time::Instant::now(),
+            timer: Box::pin(tokio::time::sleep(grace)),
+        }
+    }
+
+    /// A packet arrived: the grace starts again from now.
+    fn received(&mut self) {
+        self.last = tokio::time::Instant::now();
+    }
+
+    /// Run `fut` to its end, or `None` once the grace has passed since the last
+    /// packet. (A hand-written future: an `async fn` with `select!` here made
+    /// every connection's task 300 bytes larger.)
+    fn guard<F: Future + Unpin>(&mut self, fut: F) -> Guarded<'_, F> {
+        Guarded {
+            fut,
+            keep_alive: self,
+        }
+    }
+}
+
+/// See [`KeepAlive::guard`].
+struct Guarded<'a, F> {
+    fut: F,
+    keep_alive: &'a mut KeepAlive,
+}
+
+impl<F: Future + Unpin> Future for Guarded<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = self.get_mut();
+        if let std::task::Poll::Ready(r) = std::pin::Pin::new(&mut this.fut).poll(cx) {
+            return std::task::Poll::Ready(Some(r));
+        }
+        let k = &mut *this.keep_alive;
+        // Fired: over if no packet came within the grace, else moved on to the new
+        // deadline (and polled again, to be woken then).
+        while k.timer.as_mut().poll(cx).is_ready() {
+            let due = k.last + k.grace;
+            if tokio::time::Instant::now() >= due {
+                return std::task::Poll::Ready(None);
+            }
+            k.timer.as_mut().reset(due);
+        }
+        std::task::Poll::Pending
+    }
+}
+
+#[allow(clippy::manual_async_fn)] // an `async fn` would store its arguments twice
+fn write_loop(
+    state: &State,
+    info: &ConnInfo,
+    wr: &mut (impl AsyncWrite + Unpin),
+) -> impl Future<Output = ()> {
+    async move {
+        let link = &info.link;
+        let session = &info.session;
+        let mut aliases = OutAliases::default();
+        let mut buf = BytesMut::new();
+        let log = &state.log;
+        let debug = log.enabled(LogTypes::DEBUG);
+        // The last store operation of this session the writer waited for.
+        let mut stored = 0;
+        // When the messages of the batch were routed, for the delivery latency.
+        let mut routed: Vec<Instant> = Vec::new();
         loop {
-            let (close, sent, more, durable) = {
-                let mut st = lock(&session.state);
-                let close = {
-                    let mut ob = lock(&link.outbox);
-                    buf.extend_from_slice(&ob.control);
-                    if ob.control.capacity() > KEEP_BUFFER {
-                        ob.control = BytesMut::new();
-                    } else {
-                        ob.control.clear();
-                    }
-                    ob.close.take()
-                };
-                let current = st.is_attached(link.generation);
-                let (sent, more) = if close.is_none() && current && !st.is_ended() {
-                    let mut on_send = |d: &super::session::Delivery, mid: u16, dup: bool| {
-                        routed.extend(d.routed);
-                        state
-                            .stats
-                            .publish_bytes_sent
-                            .fetch_add(d.msg.len() as u64, Ordering::Relaxed);
-                        if debug {
-                            log.log(
+            link.wake.notified().await;
+            loop {
+                let (close, sent, more, durable) = {
+                    let mut st = lock(&session.state);
+                    let close = {
+                        let mut ob = lock(&link.outbox);
+                        buf.extend_from_slice(&ob.control);
+                        if ob.control.capacity() > KEEP_BUFFER {
+                            ob.control = BytesMut::new();
+                        } else {
+                            ob.control.clear();
+                        }
+                        ob.close.take()
+                    };
+                    let current = st.is_attached(link.generation);
+                    let (sent, more) = if close.is_none() && current && !st.is_ended() {
+                        let mut on_send = |d: &super::session::Delivery, mid: u16, dup: bool| {
+                            routed.extend(d.routed);
+                            state
+                                .stats
+                                .publish_bytes_sent
+                                .fetch_add(d.msg.len() as u64, Ordering::Relaxed);
+                            if debug {
+                                log.log(
                                 LogTypes::DEBUG,
                                 format_args!(
                                     "Sending PUBLISH to {} (d{}, q{}, r{}, m{}, '{}', ... ({} bytes))",
@@ -507,83 +591,85 @@ async fn write_loop(state: &State, info: &ConnInfo, wr: &mut (impl AsyncWrite + 
                                     d.msg.len()
                                 ),
                             );
-                        }
+                            }
+                        };
+                        let filled = st.fill(
+                            &info.caps,
+                            &mut aliases,
+                            &mut buf,
+                            WRITE_BUDGET,
+                            &mut on_send,
+                        );
+                        count_undelivered(state, st.take_undelivered());
+                        filled
+                    } else {
+                        (0, false)
                     };
-                    let filled = st.fill(
-                        &info.caps,
-                        &mut aliases,
-                        &mut buf,
-                        WRITE_BUDGET,
-                        &mut on_send,
-                    );
-                    count_undelivered(state, st.take_undelivered());
-                    filled
-                } else {
-                    (0, false)
+                    // A durable session's packet identifiers are committed before the
+                    // packets go out: after a restart they are resent with the same
+                    // identifiers and DUP, so the client sees no new message twice.
+                    let durable = st.store().cloned().map(|s| (s, st.last_store_op()));
+                    (close, sent, more, durable)
                 };
-                // A durable session's packet identifiers are committed before the
-                // packets go out: after a restart they are resent with the same
-                // identifiers and DUP, so the client sees no new message twice.
-                let durable = st.store().cloned().map(|s| (s, st.last_store_op()));
-                (close, sent, more, durable)
-            };
-            if let Some((store, op)) = durable
-                && op > stored
-            {
-                // Boxed: only durable sessions wait, and every connection's task
-                // would otherwise carry room for this future.
-                if Box::pin(store.wait(op)).await.is_err() {
+                if let Some((store, op)) = durable
+                    && op > stored
+                {
+                    // Boxed: only durable sessions wait, and every connection's task
+                    // would otherwise carry room for this future.
+                    if Box::pin(store.wait(op)).await.is_err() {
+                        return;
+                    }
+                    stored = op;
+                }
+                if sent > 0 {
+                    state
+                        .stats
+                        .publish_sent
+                        .fetch_add(sent as u64, Ordering::Relaxed);
+                    session.space.notify_waiters();
+                }
+                let close = close.or_else(|| {
+                    let st = lock(&session.state);
+                    (!st.is_attached(link.generation) || st.is_ended()).then_some(None)
+                });
+                if let Some(Some(rc)) = close {
+                    encode_for_client(
+                        &Packet::Disconnect(Disconnect::with_reason(rc)),
+                        info.version,
+                        info.caps.max_packet_size,
+                        &mut buf,
+                    );
+                }
+                if !buf.is_empty() {
+                    // Flushed: a layered stream (WebSocket) sends its frame only then; for
+                    // TCP it costs nothing.
+                    if write_progressing(wr, &buf, link).await.is_err() || wr.flush().await.is_err()
+                    {
+                        return;
+                    }
+                    record_latencies(state, &mut routed);
+                    state
+                        .stats
+                        .bytes_sent
+                        .fetch_add(buf.len() as u64, Ordering::Relaxed);
+                    state
+                        .stats
+                        .messages_sent
+                        .fetch_add(sent as u64 + 1, Ordering::Relaxed);
+                }
+                if buf.capacity() > KEEP_BUFFER {
+                    buf = BytesMut::new();
+                } else {
+                    buf.clear();
+                }
+                link.drained.notify_waiters();
+                if close.is_some() {
+                    let _ = wr.shutdown().await;
                     return;
                 }
-                stored = op;
-            }
-            if sent > 0 {
-                state
-                    .stats
-                    .publish_sent
-                    .fetch_add(sent as u64, Ordering::Relaxed);
-                session.space.notify_waiters();
-            }
-            let close = close.or_else(|| {
-                let st = lock(&session.state);
-                (!st.is_attached(link.generation) || st.is_ended()).then_some(None)
-            });
-            if let Some(Some(rc)) = close {
-                encode_for_client(
-                    &Packet::Disconnect(Disconnect::with_reason(rc)),
-                    info.version,
-                    info.caps.max_packet_size,
-                    &mut buf,
-                );
-            }
-            if !buf.is_empty() {
-                // Flushed: a layered stream (WebSocket) sends its frame only then; for
-                // TCP it costs nothing.
-                if write_progressing(wr, &buf, link).await.is_err() || wr.flush().await.is_err() {
-                    return;
+                if !more {
+                    break;
                 }
-                record_latencies(state, &mut routed);
-                state
-                    .stats
-                    .bytes_sent
-                    .fetch_add(buf.len() as u64, Ordering::Relaxed);
-                state
-                    .stats
-                    .messages_sent
-                    .fetch_add(sent as u64 + 1, Ordering::Relaxed);
-            }
-            if buf.capacity() > KEEP_BUFFER {
-                buf = BytesMut::new();
-            } else {
-                buf.clear();
-            }
-            link.drained.notify_waiters();
-            if close.is_some() {
-                let _ = wr.shutdown().await;
-                return;
-            }
-            if !more {
-                break;
             }
         }
     }

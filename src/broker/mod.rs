@@ -566,6 +566,7 @@ impl BrokerHandle {
         // First, while the broker still takes their last messages.
         self.bridges.stop_all().await;
         let first = !self.shutdown.send_replace(true);
+        self.state.stopping.notify_waiters();
         // The accept loops and connections hold the others.
         drop(
             self.done_tx

@@ -351,17 +351,18 @@ pub async fn accept_loop(
         state.stats.connections.fetch_add(1, Ordering::Relaxed);
         ctx.stats.accepted.fetch_add(1, Ordering::Relaxed);
         ctx.stats.open.fetch_add(1, Ordering::Relaxed);
-        let state = state.clone();
-        let done = done.clone();
-        let transport = transport.clone();
-        let origin = Origin::new(peer, ctx.clone());
-        tokio::spawn(async move {
-            let listener = origin.listener.clone();
-            open(state, stream, origin, transport).await;
-            listener.stats.open.fetch_sub(1, Ordering::Relaxed);
-            drop(permit);
-            drop(done);
-        });
+        let held = Held {
+            listener: ctx.clone(),
+            _permit: permit,
+            _done: done.clone(),
+        };
+        open(
+            state.clone(),
+            stream,
+            Origin::new(peer, ctx.clone()),
+            transport.clone(),
+            held,
+        );
     }
     #[cfg(unix)]
     if let Socket::Unix(_, path) = &socket {
@@ -370,39 +371,73 @@ pub async fn accept_loop(
     }
 }
 
-/// Open the listener's transport over an accepted connection and serve it.
-async fn open(state: Arc<State>, stream: Stream, origin: Origin, t: Transport) {
+/// What a connection's task holds for its listener until the connection is over.
+struct Held {
+    listener: Arc<ListenerCtx>,
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    _done: mpsc::Sender<()>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.listener.stats.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Spawn the task that serves an accepted connection over the listener's
+/// transport. A plain connection's task is [`connection::serve`] itself, with no
+/// future around it: that task is most of what an idle connection costs.
+fn open(state: Arc<State>, stream: Stream, origin: Origin, t: Transport, held: Held) {
     let stream = match stream {
         Stream::Tcp(s) => s,
         #[cfg(unix)]
-        Stream::Unix(s) => return open_unix(state, s, origin, t).await,
+        Stream::Unix(s) => return open_unix(state, s, origin, t, held),
     };
     if state.config().set_tcp_nodelay {
         let _ = stream.set_nodelay(true);
     }
     if t.tls.is_none() && !t.websocket {
         let (rd, wr) = stream.into_split();
-        connection::serve(state, Tcp(rd), wr, origin).await;
+        tokio::spawn(connection::serve(
+            state,
+            Tcp(rd),
+            wr,
+            Box::new(origin),
+            held,
+        ));
     } else {
-        // Boxed: the TLS and WebSocket handshakes and streams are large; inline,
-        // every plain TCP connection's task would be as large as they are.
-        Box::pin(open_layered(state, stream, origin, t)).await;
+        // A task of its own type: the TLS and WebSocket handshakes and streams are
+        // large, and do not make the plain connections' tasks larger.
+        tokio::spawn(async move {
+            open_layered(state, stream, origin, t).await;
+            drop(held);
+        });
     }
 }
 
 /// A Unix socket connection: plain MQTT, or the listener's layers over it.
 #[cfg(unix)]
-async fn open_unix(
+fn open_unix(
     state: Arc<State>,
     stream: tokio::net::UnixStream,
     origin: Origin,
     t: Transport,
+    held: Held,
 ) {
     if t.tls.is_none() && !t.websocket {
         let (rd, wr) = stream.into_split();
-        connection::serve(state, super::transport::Unix(rd), wr, origin).await;
+        tokio::spawn(connection::serve(
+            state,
+            super::transport::Unix(rd),
+            wr,
+            Box::new(origin),
+            held,
+        ));
     } else {
-        Box::pin(open_layered(state, stream, origin, t)).await;
+        tokio::spawn(async move {
+            open_layered(state, stream, origin, t).await;
+            drop(held);
+        });
     }
 }
 
@@ -439,7 +474,7 @@ where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let (rd, wr) = tokio::io::split(stream);
-    connection::serve(state, Layered(rd), wr, origin).await;
+    connection::serve(state, Layered(rd), wr, Box::new(origin), ()).await;
 }
 
 /// The WebSocket handshake, choosing the `mqtt` subprotocol when the client offers

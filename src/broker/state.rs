@@ -68,6 +68,9 @@ pub struct State {
     /// Keeps the shutdown channel open when the handle is dropped (the broker keeps
     /// running until `shutdown` or the end of the runtime).
     pub shutdown_tx: watch::Sender<bool>,
+    /// Notified once, at shutdown, after `shutdown` became true: what each
+    /// connection waits on (see [`stopping`]).
+    pub stopping: tokio::sync::Notify,
     /// The store, with `persistence true` (`None`: everything lives in memory).
     pub store: Option<Arc<super::store::Store>>,
     /// The broker-wide budget of queued bytes (`memory_limit`), shared by every
@@ -99,6 +102,7 @@ impl State {
             started: Instant::now(),
             shutdown,
             shutdown_tx,
+            stopping: tokio::sync::Notify::new(),
             store: None,
         }
     }
@@ -551,6 +555,18 @@ impl State {
     pub fn grant(&self, requested: QoS) -> QoS {
         requested.min(self.cfg(|c| c.max_qos))
     }
+}
+
+/// Resolves once the broker is shutting down: like [`stopped`], for a task that
+/// waits on it for its whole life (a connection). Its future is a third of
+/// `stopped`'s, and every connection's task holds one.
+pub async fn stopping(state: &State) {
+    // Created before the flag is read: a notification in between is not missed.
+    let notified = state.stopping.notified();
+    if *state.shutdown.borrow() {
+        return;
+    }
+    notified.await;
 }
 
 /// Resolves once the broker is shutting down (or its handle's sender is gone).

@@ -36,7 +36,9 @@ impl PacketRead for Tcp {
         buf: &mut BytesMut,
         reserve: F,
     ) -> io::Result<usize> {
-        self.0.readable().await?;
+        // Polled on the stream itself: `readable()`'s future is 168 bytes, part of
+        // every connection's task; this one holds a reference.
+        std::future::poll_fn(|cx| self.0.as_ref().poll_read_ready(cx)).await?;
         reserve(buf);
         self.0.try_read_buf(buf)
     }
@@ -69,7 +71,8 @@ impl PacketRead for Unix {
         buf: &mut BytesMut,
         reserve: F,
     ) -> io::Result<usize> {
-        self.0.readable().await?;
+        // As for TCP: the stream's readiness is polled without `readable()`'s future.
+        std::future::poll_fn(|cx| self.0.as_ref().poll_read_ready(cx)).await?;
         reserve(buf);
         self.0.try_read_buf(buf)
     }

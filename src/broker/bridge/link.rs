@@ -172,7 +172,13 @@ impl Link {
             let mut origin =
                 Origin::new(Peer::Bridge(name.clone()), Arc::new(ListenerCtx::default()));
             origin.internal = true;
-            tokio::spawn(connection::serve(state.clone(), Layered(rd), wr, origin));
+            tokio::spawn(connection::serve(
+                state.clone(),
+                Layered(rd),
+                wr,
+                Box::new(origin),
+                (),
+            ));
             Ok(Box::new(ours) as client::transport::Transport)
         }));
         let clean = cfg.local_cleansession.unwrap_or(cfg.cleansession);
