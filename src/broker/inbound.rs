@@ -100,7 +100,11 @@ pub struct Inbound<'a> {
     /// The connection.
     pub info: &'a ConnInfo,
     /// Topic aliases the client set (client to server) [MQTT-3.3.2-12].
-    pub aliases: HashMap<u16, ByteStr>,
+    /// Boxed once the first is set: most clients set none (see [`OutAliases`]).
+    ///
+    /// [`OutAliases`]: super::session::OutAliases
+    #[allow(clippy::box_collection)] // 8 bytes inline, not 48
+    pub aliases: Option<Box<HashMap<u16, ByteStr>>>,
     /// Acknowledgements waiting for the store, started at the first one.
     deferred: std::sync::OnceLock<DeferredAcks>,
 }
@@ -152,7 +156,7 @@ impl<'a> Inbound<'a> {
         Inbound {
             state,
             info,
-            aliases: HashMap::new(),
+            aliases: None,
             deferred: std::sync::OnceLock::new(),
         }
     }
@@ -467,7 +471,7 @@ impl<'a> Inbound<'a> {
             ));
         }
         if p.topic.is_empty() {
-            match self.aliases.get(&alias) {
+            match self.aliases.as_ref().and_then(|a| a.get(&alias)) {
                 Some(t) => p.topic = t.clone(),
                 None => {
                     return Err(protocol_error(
@@ -479,7 +483,9 @@ impl<'a> Inbound<'a> {
         } else {
             // A copy: the topic is a slice of the read buffer, which the alias
             // table would otherwise keep alive for the whole connection.
-            self.aliases.insert(alias, ByteStr::from(p.topic.as_str()));
+            self.aliases
+                .get_or_insert_with(Default::default)
+                .insert(alias, ByteStr::from(p.topic.as_str()));
         }
         Ok(())
     }
