@@ -50,17 +50,10 @@ impl RawPublisher {
         let mut stream = TcpStream::connect(handle.local_addr())
             .await
             .expect("tcp connect");
-        let mut out = BytesMut::new();
-        let connect = Connect {
+        let out = common::encoded_connect(Connect {
             client_id: id.into(),
             ..Connect::default()
-        };
-        protocol::encode(
-            &Packet::Connect(Box::new(connect)),
-            ProtocolVersion::V311,
-            &mut out,
-        )
-        .expect("encode CONNECT");
+        });
         stream.write_all(&out).await.expect("write CONNECT");
         let mut p = RawPublisher { stream, next_id: 1 };
         match p.read_packet().await {

@@ -499,19 +499,12 @@ fn receive_maximum_exceeded_is_named_in_the_log() {
     let b = MqBroker::start(&["-c", conf.to_str().unwrap()]);
     let mut s = TcpStream::connect(("127.0.0.1", b.port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-    let mut out = bytes::BytesMut::new();
-    let connect = Connect {
+    let mut out = common::encoded_connect(Connect {
         protocol: ProtocolVersion::V5,
         client_id: "eager".into(),
         keep_alive: 60,
         ..Connect::default()
-    };
-    protocol::encode(
-        &Packet::Connect(Box::new(connect)),
-        ProtocolVersion::V5,
-        &mut out,
-    )
-    .unwrap();
+    });
     // Three QoS 2 messages, never released: one more than the Receive Maximum of 2.
     for id in 1..=3u16 {
         let p = Publish {

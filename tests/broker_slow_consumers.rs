@@ -4,6 +4,8 @@
 //! subscribers nothing. The broker runs in-process on a free port; the stuck and
 //! the slow subscribers are raw sockets, the others the project's client.
 
+mod common;
+
 use bytes::BytesMut;
 use mq::broker::{Broker, BrokerHandle, Config, LogDest};
 use mq::client::{Client, ConnectOptions, Event};
@@ -31,21 +33,13 @@ async fn broker(max_queued: usize) -> BrokerHandle {
 
 /// A 3.1.1 CONNECT of `id` (clean session, no keep alive), encoded.
 fn connect_packet(id: &str) -> BytesMut {
-    let mut out = BytesMut::new();
-    let connect = Connect {
+    common::encoded_connect(Connect {
         protocol: ProtocolVersion::V311,
         clean_start: true,
         keep_alive: 0,
         client_id: id.into(),
         ..Connect::default()
-    };
-    protocol::encode(
-        &Packet::Connect(Box::new(connect)),
-        ProtocolVersion::V311,
-        &mut out,
-    )
-    .unwrap();
-    out
+    })
 }
 
 /// A raw subscriber to `filter` at `qos`: connected and subscribed (its SUBACK

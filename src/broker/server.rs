@@ -406,13 +406,21 @@ fn open(state: Arc<State>, stream: Stream, origin: Origin, t: Transport, held: H
             held,
         ));
     } else {
-        // A task of its own type: the TLS and WebSocket handshakes and streams are
-        // large, and do not make the plain connections' tasks larger.
-        tokio::spawn(async move {
-            open_layered(state, stream, origin, t).await;
-            drop(held);
-        });
+        spawn_layered(state, stream, origin, t, held);
     }
+}
+
+/// Spawn a TLS or WebSocket connection's task: a task of its own type, since the
+/// handshakes and streams are large and must not make plain connections' tasks
+/// larger.
+fn spawn_layered<S>(state: Arc<State>, stream: S, origin: Origin, t: Transport, held: Held)
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    tokio::spawn(async move {
+        open_layered(state, stream, origin, t).await;
+        drop(held);
+    });
 }
 
 /// A Unix socket connection: plain MQTT, or the listener's layers over it.
@@ -434,10 +442,7 @@ fn open_unix(
             held,
         ));
     } else {
-        tokio::spawn(async move {
-            open_layered(state, stream, origin, t).await;
-            drop(held);
-        });
+        spawn_layered(state, stream, origin, t, held);
     }
 }
 

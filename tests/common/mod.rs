@@ -416,6 +416,19 @@ impl TestPki {
     }
 }
 
+/// `connect` encoded in its own protocol version, for tests that speak raw MQTT.
+pub fn encoded_connect(connect: mq::protocol::Connect) -> bytes::BytesMut {
+    let version = connect.protocol;
+    let mut out = bytes::BytesMut::new();
+    mq::protocol::encode(
+        &mq::protocol::Packet::Connect(Box::new(connect)),
+        version,
+        &mut out,
+    )
+    .expect("encode CONNECT");
+    out
+}
+
 /// A message to publish.
 pub fn message(topic: &str, qos: QoS, payload: &str) -> Publish {
     Publish {
