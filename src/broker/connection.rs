@@ -156,8 +156,9 @@ pub fn serve<R: PacketRead, W: AsyncWrite + Unpin + Send, H: Send>(
         let mut rbuf = BytesMut::new();
         // Boxed: the handshake's future is large, and needed only until CONNACK; inline,
         // it would be part of every connection's task for the connection's lifetime.
-        let Some(mut info) =
-            Box::pin(handshake(&state, &mut rd, &mut wr, &mut rbuf, *origin)).await
+        // It takes the origin's box, which is freed with it (moved out of here, the box
+        // would be freed only when this task ends).
+        let Some(mut info) = Box::pin(handshake(&state, &mut rd, &mut wr, &mut rbuf, origin)).await
         else {
             return;
         };
@@ -287,7 +288,7 @@ async fn handshake(
     rd: &mut impl PacketRead,
     wr: &mut (impl AsyncWrite + Unpin),
     rbuf: &mut BytesMut,
-    origin: Origin,
+    origin: Box<Origin>,
 ) -> Option<ConnInfo> {
     let max_in = state.max_packet_in();
 
@@ -419,8 +420,8 @@ fn read_loop(
     async move {
         let mut handled: u32 = 0;
         // Keep alive: close after 1.5 times the interval without a packet [MQTT-3.1.2-24].
-        let mut keep_alive = (info.keep_alive > 0)
-            .then(|| KeepAlive::new(Duration::from_millis(u64::from(info.keep_alive) * 1500)));
+        let mut keep_alive =
+            (info.keep_alive > 0).then(|| KeepAlive::new(u32::from(info.keep_alive) * 1500));
         loop {
             // A connection the broker closes reads nothing more (after a takeover,
             // `finish_received` handles what had arrived) [MQTT-3.1.4-3].
@@ -475,24 +476,48 @@ fn read_loop(
 /// moved on only when it fires. A timeout around each read put an entry into the
 /// runtime's timer wheel and took it out again for every packet; now a packet
 /// costs one clock read.
+///
+/// Kept small, since it lives in every connection's task: the grace and the time
+/// of the last packet are milliseconds, the latter counted from when the timer was
+/// last set (its deadline less the grace).
 struct KeepAlive {
-    grace: Duration,
-    last: tokio::time::Instant,
     timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+    grace_ms: u32,
+    /// The last packet, in milliseconds after the timer was set, rounded up: the
+    /// deadline is never early.
+    last_ms: u32,
 }
 
 impl KeepAlive {
-    fn new(grace: Duration) -> Self {
+    fn new(grace_ms: u32) -> Self {
+        let grace = Duration::from_millis(u64::from(grace_ms));
         KeepAlive {
-            grace,
-            last: tokio::time::Instant::now(),
             timer: Box::pin(tokio::time::sleep(grace)),
+            grace_ms,
+            last_ms: 0,
         }
+    }
+
+    fn grace(&self) -> Duration {
+        Duration::from_millis(u64::from(self.grace_ms))
     }
 
     /// A packet arrived: the grace starts again from now.
     fn received(&mut self) {
-        self.last = tokio::time::Instant::now();
+        let now = tokio::time::Instant::now();
+        // The deadline is at least the grace after the runtime's start.
+        let set = self
+            .timer
+            .deadline()
+            .checked_sub(self.grace())
+            .unwrap_or(now);
+        let since = now.saturating_duration_since(set);
+        self.last_ms = u32::try_from(since.as_micros().div_ceil(1000)).unwrap_or(u32::MAX);
+    }
+
+    /// When the grace since the last packet ends.
+    fn due(&self) -> tokio::time::Instant {
+        self.timer.deadline() + Duration::from_millis(u64::from(self.last_ms))
     }
 
     /// Run `fut` to its end, or `None` once the grace has passed since the last
@@ -527,11 +552,12 @@ impl<F: Future + Unpin> Future for Guarded<'_, F> {
         // Fired: over if no packet came within the grace, else moved on to the new
         // deadline (and polled again, to be woken then).
         while k.timer.as_mut().poll(cx).is_ready() {
-            let due = k.last + k.grace;
+            let due = k.due();
             if tokio::time::Instant::now() >= due {
                 return std::task::Poll::Ready(None);
             }
             k.timer.as_mut().reset(due);
+            k.last_ms = 0;
         }
         std::task::Poll::Pending
     }
