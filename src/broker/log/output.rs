@@ -152,36 +152,53 @@ pub fn flush_all(limit: Duration) {
     }
 }
 
-/// How long the writer thread lets lines gather after the first of a burst before
-/// writing them out together. A burst of connections logs a few thousand lines a
-/// second: waking this thread and writing once per line took CPU time from the
-/// broker's workers on a small machine (connect p99 doubled), where one wake-up
-/// and one write per batch cost almost nothing. A line is late by at most this.
+/// How long the writer thread lets lines gather before writing them out together.
+/// A burst of connections logs a few thousand lines a second: a broker worker that
+/// wakes this thread for each line (a system call, and a context switch for the
+/// thread) and a write per line took CPU time from the broker's workers on a small
+/// machine (connect p99 doubled). A line is late by at most this.
 const GATHER: Duration = Duration::from_millis(2);
 
-/// The writer thread: write the lines as they come, a batch at a time, each batch
-/// preceded by a line saying how many were dropped since the last one written. A
-/// closed stream, a full disk or a syslog daemon that went away must not stop the
-/// broker: write errors are ignored (a syslog socket is connected again once per
-/// line until it works).
+/// The writer thread: write the lines a batch at a time, each batch preceded by a
+/// line saying how many were dropped since the last one written. The first line
+/// of a burst wakes the thread; then, as long as lines keep coming, it looks for
+/// more every [`GATHER`] by itself, so the loggers do not wake it again until the
+/// burst is over. A closed stream, a full disk or a syslog daemon that went away
+/// must not stop the broker: write errors are ignored (a syslog socket is
+/// connected again once per line until it works).
 fn write_out(c: &Counters, mut target: Target, rx: Receiver<String>) {
     let mut batch: Vec<String> = Vec::new();
     while let Ok(first) = rx.recv() {
-        std::thread::sleep(GATHER);
         batch.push(first);
-        // Bounded: the queue holds at most QUEUE_LINES.
-        batch.extend(rx.try_iter().take(QUEUE_LINES));
-        let lines = batch.len();
-        let bytes: usize = batch.iter().map(String::len).sum();
-        let dropped = c.dropped.swap(0, Ordering::Relaxed);
-        if dropped > 0 {
-            batch.insert(0, dropped_notice(dropped, c.json.load(Ordering::Relaxed)));
+        loop {
+            std::thread::sleep(GATHER);
+            // Bounded: the queue holds at most QUEUE_LINES.
+            let before = batch.len();
+            batch.extend(rx.try_iter().take(QUEUE_LINES));
+            let more = batch.len() > before;
+            write_batch(c, &mut target, &mut batch);
+            if !more {
+                break;
+            }
         }
-        write_lines(&mut target, &batch);
-        batch.clear();
-        c.queued.fetch_sub(bytes, Ordering::Relaxed);
-        c.pending.fetch_sub(lines, Ordering::AcqRel);
     }
+}
+
+/// Write the batch out (after the notice of lines dropped, if any) and empty it.
+fn write_batch(c: &Counters, target: &mut Target, batch: &mut Vec<String>) {
+    if batch.is_empty() {
+        return;
+    }
+    let lines = batch.len();
+    let bytes: usize = batch.iter().map(String::len).sum();
+    let dropped = c.dropped.swap(0, Ordering::Relaxed);
+    if dropped > 0 {
+        batch.insert(0, dropped_notice(dropped, c.json.load(Ordering::Relaxed)));
+    }
+    write_lines(target, batch);
+    batch.clear();
+    c.queued.fetch_sub(bytes, Ordering::Relaxed);
+    c.pending.fetch_sub(lines, Ordering::AcqRel);
 }
 
 /// Write a batch of lines: in one write to a stream or a file, one datagram a line
