@@ -156,8 +156,10 @@ pub fn flush_all(limit: Duration) {
 /// A burst of connections logs a few thousand lines a second: a broker worker that
 /// wakes this thread for each line (a system call, and a context switch for the
 /// thread) and a write per line took CPU time from the broker's workers on a small
-/// machine (connect p99 doubled). A line is late by at most this.
-const GATHER: Duration = Duration::from_millis(2);
+/// machine (connect p99 doubled). Each time the thread wakes it may also preempt a
+/// worker: on two busy cores, waking every 2 ms still made connect p99 twice what
+/// it is every 10 ms. A line is late by at most this, too little to see.
+const GATHER: Duration = Duration::from_millis(10);
 
 /// The writer thread: write the lines a batch at a time, each batch preceded by a
 /// line saying how many were dropped since the last one written. The first line
