@@ -276,6 +276,7 @@ Register-ArgumentCompleter -Native -CommandName 'mq' -ScriptBlock {
             [CompletionResult]::new('--ws', '--ws', [CompletionResultType]::ParameterName, 'Also serve MQTT over WebSocket on this port (0 = a free port), for browsers')
             [CompletionResult]::new('--http', '--http', [CompletionResultType]::ParameterName, 'Serve /healthz, /metrics (Prometheus) and /clients (JSON) over HTTP on this port (0 = a free port): on 127.0.0.1 in local-only mode, else on every IPv4 address (like `http_listener PORT`)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as mosquitto''s text, or one JSON object a line for log collectors (overrides log_format)')
+            [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Worker threads serving the clients (default: one per core). One thread hands no work from core to core: on a small machine that its clients share, it can deliver as much for less CPU time (see BENCHMARKS.md)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Verbose: log every packet in mosquitto''s words (log_type all)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Verbose: log every packet in mosquitto''s words (log_type all)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Not supported: there is no daemon mode (use your shell or service manager)')

@@ -1267,7 +1267,7 @@ _mq() {
             return 0
             ;;
         mq__subcmd__broker)
-            opts="-p -v -c -d -h --port --verbose --config-file --daemon --tls-cert --tls-key --ws --http --log-format --help"
+            opts="-p -v -c -d -h --port --verbose --config-file --daemon --tls-cert --tls-key --ws --http --log-format --threads --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1307,6 +1307,10 @@ _mq() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --threads)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -269,6 +269,7 @@ set edit:completion:arg-completer[mq] = {|@words|
             cand --ws 'Also serve MQTT over WebSocket on this port (0 = a free port), for browsers'
             cand --http 'Serve /healthz, /metrics (Prometheus) and /clients (JSON) over HTTP on this port (0 = a free port): on 127.0.0.1 in local-only mode, else on every IPv4 address (like `http_listener PORT`)'
             cand --log-format 'Log lines as mosquitto''s text, or one JSON object a line for log collectors (overrides log_format)'
+            cand --threads 'Worker threads serving the clients (default: one per core). One thread hands no work from core to core: on a small machine that its clients share, it can deliver as much for less CPU time (see BENCHMARKS.md)'
             cand -v 'Verbose: log every packet in mosquitto''s words (log_type all)'
             cand --verbose 'Verbose: log every packet in mosquitto''s words (log_type all)'
             cand -d 'Not supported: there is no daemon mode (use your shell or service manager)'

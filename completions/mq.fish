@@ -213,6 +213,7 @@ complete -c mq -n "__fish_mq_using_subcommand broker" -l ws -d 'Also serve MQTT 
 complete -c mq -n "__fish_mq_using_subcommand broker" -l http -d 'Serve /healthz, /metrics (Prometheus) and /clients (JSON) over HTTP on this port (0 = a free port): on 127.0.0.1 in local-only mode, else on every IPv4 address (like `http_listener PORT`)' -r
 complete -c mq -n "__fish_mq_using_subcommand broker" -l log-format -d 'Log lines as mosquitto\'s text, or one JSON object a line for log collectors (overrides log_format)' -r -f -a "text\t'mosquitto\'s text lines'
 json\t'One JSON object a line: ts, unix, level, msg'"
+complete -c mq -n "__fish_mq_using_subcommand broker" -l threads -d 'Worker threads serving the clients (default: one per core). One thread hands no work from core to core: on a small machine that its clients share, it can deliver as much for less CPU time (see BENCHMARKS.md)' -r
 complete -c mq -n "__fish_mq_using_subcommand broker" -s v -l verbose -d 'Verbose: log every packet in mosquitto\'s words (log_type all)'
 complete -c mq -n "__fish_mq_using_subcommand broker" -s d -l daemon -d 'Not supported: there is no daemon mode (use your shell or service manager)'
 complete -c mq -n "__fish_mq_using_subcommand broker" -s h -l help -d 'Print help (see more with \'--help\')'

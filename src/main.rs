@@ -32,6 +32,11 @@ fn main() -> ExitCode {
     } else {
         tokio::runtime::Builder::new_multi_thread()
     };
+    if let Command::Broker(args) = &cli.command
+        && let Some(n) = args.threads
+    {
+        builder.worker_threads(usize::from(n));
+    }
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -546,3 +546,25 @@ fn local_only_banner_points_to_mqs_readme() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     assert!(readme.contains("\n### Securing your broker\n"));
 }
+
+/// `--threads 1`: the broker runs one worker thread, and serves.
+#[test]
+fn threads_sets_the_worker_threads() {
+    let b = MqBroker::start(&["-p", "0", "--threads", "1"]);
+    connect_publish_disconnect(b.port);
+    b.wait_for("Client cli-test disconnected.", LOG_WAIT);
+    #[cfg(target_os = "linux")]
+    {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", b.child.id())).unwrap();
+        let workers = tasks
+            .filter_map(|t| std::fs::read_to_string(t.unwrap().path().join("comm")).ok())
+            .filter(|name| name.trim() == "tokio-rt-worker")
+            .count();
+        assert_eq!(workers, 1);
+    }
+}
+
+#[test]
+fn threads_zero_is_refused() {
+    refused_broker(&["--threads", "0"]).stderr(contains("--threads"));
+}

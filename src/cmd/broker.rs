@@ -56,6 +56,12 @@ pub struct BrokerArgs {
     /// (overrides log_format)
     #[arg(long = "log-format", value_name = "FORMAT", value_enum)]
     pub log_format: Option<LogFormatArg>,
+    /// Worker threads serving the clients (default: one per core). One thread hands
+    /// no work from core to core: on a small machine that its clients share, it can
+    /// deliver as much for less CPU time (see BENCHMARKS.md)
+    #[arg(long = "threads", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
 }
 
 /// `--log-format`.
