@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     };
     // One-shot clients run on one thread: starting worker threads costs more than a
     // single connection's work (about a third of `mq pub`'s run, start to exit). The
-    // broker, the bench and the car park use every core.
+    // broker (unless `--threads`), the bench and the car park use every core.
     let one_thread = matches!(
         cli.command,
         Command::Pub(_)
